@@ -1,0 +1,43 @@
+#pragma once
+/// Errors and exit codes. Every error carries the exit code it ends jobsub
+/// with; report_error() turns one into a message and that code, in one place.
+#include <exception>
+#include <iosfwd>
+#include <stdexcept>
+#include <string>
+
+#include "jobsub/export.h"
+
+namespace jobsub {
+
+/// Documented in docs/user-guide.md ("Exit codes").
+enum class ExitCode : int {
+  ok = 0,
+  job_failed = 1,    ///< a job or a scheduler call failed
+  usage = 2,         ///< bad command line
+  bad_spec = 3,      ///< bad spec, bad value, or a layout check failed
+  plugin = 4,        ///< a plugin is missing, broken or failed
+  interrupted = 130, ///< Ctrl-C / SIGTERM
+};
+
+/// The one exception type the core throws across its library boundary;
+/// exported with default visibility so command plugins can catch it.
+class JOBSUB_API Error : public std::runtime_error {
+ public:
+  Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ExitCode code() const noexcept { return code_; }
+
+ private:
+  ExitCode code_;
+};
+
+inline Error usage_error(const std::string& m) { return Error(ExitCode::usage, m); }
+inline Error spec_error(const std::string& m) { return Error(ExitCode::bad_spec, m); }
+inline Error plugin_error(const std::string& m) { return Error(ExitCode::plugin, m); }
+inline Error job_error(const std::string& m) { return Error(ExitCode::job_failed, m); }
+
+/// Prints `jobsub: error: <message>` to `err` and returns the exit code for
+/// the exception in flight. Call it from a catch block.
+JOBSUB_API int report_current_exception(std::ostream& err) noexcept;
+
+}  // namespace jobsub

@@ -1,0 +1,177 @@
+#pragma once
+/// The C++ interfaces of the pipeline stages. A component's `create` returns an
+/// object of the interface its kind names:
+///
+///   layout    -> jobsub::Layout       verify the experiment's directories
+///   sweeper   -> jobsub::Sweeper      choose the combinations to run
+///   formatter -> jobsub::Formatter    turn one combination into an argv
+///   scheduler -> jobsub::Scheduler    render a batch script, submit, query, cancel
+///   command   -> jobsub::Command      a subcommand (`submit`, `plugins`, ...)
+///
+/// Every method is noexcept and reports failure through Status. Objects are
+/// created and destroyed by the plugin's own functions (see plugin_abi.h).
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jobsub/export.h"
+#include "jobsub/hyperspace.h"
+#include "jobsub/status.h"
+#include "jobsub/value.h"
+
+namespace jobsub {
+
+namespace fs = std::filesystem;
+
+/// Option values for one component, by the names its descriptor declares.
+using PluginOptions = std::map<std::string, std::string>;
+
+// ---------------------------------------------------------------- layout
+
+struct LayoutRequest {
+  fs::path experiment_dir;  ///< absolute
+  std::string program;      ///< as written in the spec (may be empty)
+};
+
+struct LayoutResult {
+  fs::path project_dir;   ///< the project root (== experiment_dir for `plain`)
+  fs::path workdir;       ///< where each job's command starts
+  fs::path program;       ///< absolute path of the program, empty if none
+  fs::path results_root;  ///< where sweep result directories go
+};
+
+class Layout {
+ public:
+  virtual ~Layout() = default;
+  virtual Status verify(const LayoutRequest& request, LayoutResult& result) noexcept = 0;
+};
+
+// ---------------------------------------------------------------- sweeper
+
+class Sweeper {
+ public:
+  virtual ~Sweeper() = default;
+  /// Chooses the combinations of `space` to run. `space` outlives the sweeper.
+  virtual Status configure(const HyperSpace& space, const PluginOptions& options) noexcept = 0;
+  /// The number of jobs chosen.
+  virtual uint64_t size() const noexcept = 0;
+  /// Job `index` (0-based, < size()).
+  virtual Status at(uint64_t index, Params& out) const noexcept = 0;
+};
+
+// ---------------------------------------------------------------- formatter
+
+class Formatter {
+ public:
+  virtual ~Formatter() = default;
+  virtual Status configure(const PluginOptions& options) noexcept = 0;
+  /// The command template used when the spec gives none, e.g.
+  /// `python {script} with {args}`.
+  virtual std::string default_command() const noexcept = 0;
+  /// Appends the program arguments for one combination to `out`.
+  virtual Status format(const Params& params, Argv& out) const noexcept = 0;
+};
+
+// ---------------------------------------------------------------- scheduler
+
+/// Job states, with the scheduler's native state kept alongside.
+enum class JobState {
+  pending, queued, held, running, completed, failed, cancelled, timeout,
+  out_of_memory, node_fail, preempted, lost, not_submitted,
+};
+
+/// An inclusive range of job numbers (1-based, as the user sees them).
+struct TaskRange {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  uint64_t size() const { return last - first + 1; }
+  bool operator==(const TaskRange&) const = default;
+};
+
+/// One submission unit: jobs that share one batch script.
+struct BatchRequest {
+  std::string sweep_name;
+  std::string batch_name;     ///< e.g. `batch-1`; the script is <results>/<batch_name>.sh
+  fs::path results_dir;       ///< holds commands, params.jsonl, argv.jsonl, jobs/
+  fs::path script_path;       ///< where the core writes the rendered script
+  fs::path workdir;
+  std::vector<TaskRange> tasks;
+  uint64_t job_count = 0;     ///< jobs in the whole sweep (for padding job directories)
+  bool array = true;          ///< one array submission, or one per job (`--no-array`)
+  uint64_t max_running = 0;   ///< throttle (local: parallel jobs); 0 = scheduler default
+  std::map<std::string, std::string> resources;  ///< common names; `<scheduler>.x` extras
+  std::vector<std::string> init_lines;
+  std::string template_text;  ///< a user's Mustache template; empty = the plugin's own
+  std::string task_body;      ///< the core's shell code that runs one job (see script.h)
+};
+
+struct RenderedBatch {
+  std::string script;                    ///< the batch script's text
+  std::vector<std::string> submit_argv;  ///< e.g. {"sbatch", "--parsable", path}
+  std::vector<std::string> warnings;     ///< shown to the user, e.g. resources not enforced
+};
+
+struct TaskOutcome {
+  uint64_t job = 0;         ///< 1-based job number
+  JobState state = JobState::pending;
+  int exit_code = -1;       ///< -1 when unknown
+  std::string native_id;    ///< e.g. `4711_3` on Slurm, `local:3` on local
+  std::string native_state;
+};
+
+struct SubmitResult {
+  std::string native_id;              ///< the batch's id (array id), if any
+  std::vector<TaskOutcome> outcomes;  ///< one per job in the batch
+};
+
+/// What the core lends a scheduler while it submits. Implemented by the host.
+class SubmitContext {
+ public:
+  virtual ~SubmitContext() = default;
+  /// True once the user pressed Ctrl-C (or jobsub got SIGTERM).
+  virtual bool interrupted() const noexcept = 0;
+  /// Reports a job's change of state as it happens (progress display, records).
+  virtual void job_event(const TaskOutcome& outcome) noexcept = 0;
+  /// Free-form progress text; the host decides how to show it.
+  virtual void progress(const std::string& line) noexcept = 0;
+};
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  virtual Status configure(const PluginOptions& options) noexcept = 0;
+  /// Pure: builds the script text and the submit command. Touches nothing.
+  virtual Status render(const BatchRequest& request, RenderedBatch& out) noexcept = 0;
+  /// Submits an already written script. Fills one outcome per job.
+  virtual Status submit(const BatchRequest& request, const RenderedBatch& rendered,
+                        SubmitContext& context, SubmitResult& result) noexcept = 0;
+  /// States of jobs by native id, one bulk call.
+  virtual Status query(const std::vector<std::string>& native_ids,
+                       std::vector<TaskOutcome>& out) noexcept = 0;
+  virtual Status cancel(const std::vector<std::string>& native_ids) noexcept = 0;
+};
+
+// ---------------------------------------------------------------- command
+
+class PluginRegistry;
+
+/// What a subcommand gets from the host.
+struct CommandContext {
+  PluginRegistry* registry = nullptr;
+  std::string program_name;  ///< argv[0] as the user typed it
+  fs::path executable;       ///< the running jobsub binary
+};
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  /// Runs the subcommand with its arguments (after the command's name) and
+  /// returns the process exit code (see errors.h).
+  virtual int run(CommandContext& context, const std::vector<std::string>& args) noexcept = 0;
+};
+
+JOBSUB_API const char* to_string(JobState state);
+
+}  // namespace jobsub

@@ -1,0 +1,61 @@
+#pragma once
+/// Pieces shared by every scheduler's batch script.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jobsub/export.h"
+#include "jobsub/interfaces.h"
+
+namespace jobsub {
+
+namespace fs = std::filesystem;
+
+/// `jobs/0042`-style directory name of a job within a sweep's results.
+JOBSUB_API std::string job_dir_name(uint64_t job, uint64_t job_count);
+
+/// Shell code that runs one job of a sweep, given `$JOBSUB_TASK_ID` (the
+/// 1-based job number) set by the script's scheduler-specific preamble.
+/// It creates the job's directory, copies its params and argv there, runs
+/// line JOBSUB_TASK_ID of `commands` from `workdir` after the init lines,
+/// with stdout/stderr/exit_code in the job directory, and exits with the
+/// command's exit code.
+JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count,
+                                 const fs::path& workdir, const std::vector<std::string>& init_lines);
+
+/// `1-3,7,9-12`
+JOBSUB_API std::string format_task_ranges(const std::vector<TaskRange>& ranges);
+
+/// Values for a Mustache template: scalars and lists of strings.
+struct TemplateValues {
+  std::map<std::string, std::string> scalars;
+  std::map<std::string, std::vector<std::string>> lists;
+};
+
+/// Renders a Mustache template with no HTML escaping (a shell script is not
+/// HTML). Throws Error naming `template_name` when the template is invalid.
+JOBSUB_API std::string render_template(const std::string& template_text, const TemplateValues& values,
+                                       const std::string& template_name);
+
+}  // namespace jobsub
+
+namespace jobsub {
+
+/// Builds one job's shell command line from a command template such as
+/// `python {script} with {args}`:
+///   {script}      the program's path, quoted
+///   {args}        the formatter's argv, each word quoted
+///   {job_dir}     the job's results directory (expanded when the job runs)
+///   {results_dir} the sweep's results directory (likewise)
+///   {job}         the job number (likewise)
+///   {{ and }}     literal braces
+/// Throws Error (bad spec) on an unknown placeholder or {script} without a program.
+JOBSUB_API std::string expand_command_template(const std::string& command_template,
+                                               const fs::path& program, const Argv& args);
+
+/// Checks a template once, before any job is built.
+JOBSUB_API void validate_command_template(const std::string& command_template, const fs::path& program);
+
+}  // namespace jobsub

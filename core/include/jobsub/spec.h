@@ -1,0 +1,83 @@
+#pragma once
+/// The sweep spec: `jobsub.yaml`, environment variables and command-line
+/// overrides, merged with the origin of every value kept.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jobsub/export.h"
+#include "jobsub/hyperspace.h"
+#include "jobsub/value.h"
+
+namespace jobsub {
+
+namespace fs = std::filesystem;
+
+/// A resolved setting and where it came from (`default`, `jobsub.yaml:3`,
+/// `env JOBSUB_SCHEDULER`, `command line`).
+struct Setting {
+  std::string value;
+  std::string origin;
+};
+
+struct HyperDecl {
+  std::string key;
+  std::vector<Value> values;
+  std::string origin;
+};
+
+/// One mapping of `hypers:` (a spec may list several: their union).
+struct GridDecl {
+  std::vector<HyperDecl> hypers;
+};
+
+struct SweepSpec {
+  fs::path file;            ///< the spec file, empty when there is none
+  fs::path experiment_dir;  ///< absolute
+  /// Flat keys: `name`, `layout`, ..., `resources.time`, `options.sample`.
+  std::map<std::string, Setting> settings;
+  std::vector<std::string> init_lines;
+  std::string init_origin;
+  std::vector<GridDecl> grids;
+  std::vector<std::vector<std::string>> zip;
+
+  /// The value of a setting, or `fallback` when unset.
+  JOBSUB_API std::string get(const std::string& key, const std::string& fallback = "") const;
+  JOBSUB_API bool has(const std::string& key) const;
+  /// Entries under `prefix.` (e.g. "resources"), prefix stripped.
+  JOBSUB_API std::map<std::string, std::string> section(const std::string& prefix) const;
+};
+
+/// The settings that are plain scalars at the top level of a spec, and can
+/// also come from JOBSUB_<NAME> and --<name>.
+JOBSUB_API const std::vector<std::string>& scalar_setting_keys();
+
+/// Reads a spec file. Errors name the file, the line and the key.
+JOBSUB_API SweepSpec load_spec_file(const fs::path& file);
+
+/// A spec with no file: the experiment directory only.
+JOBSUB_API SweepSpec empty_spec(const fs::path& experiment_dir);
+
+/// Applies defaults (lowest) and JOBSUB_* environment variables (above the
+/// spec file). Command-line values are set afterwards with set_setting.
+JOBSUB_API void apply_defaults_and_environment(SweepSpec& spec);
+JOBSUB_API void set_setting(SweepSpec& spec, const std::string& key, const std::string& value,
+                            const std::string& origin);
+
+/// `key=v1,v2`, `seed=range(0,5)`, `name='a,b'`: Hydra-style override.
+struct Override {
+  std::string key;
+  std::vector<Value> values;
+};
+/// True when `arg` looks like an override (`key=...`).
+JOBSUB_API bool is_override(const std::string& arg);
+JOBSUB_API Override parse_override(const std::string& arg);
+/// Replaces the key's values in every grid that has it; adds it (varying
+/// fastest) to every grid that does not.
+JOBSUB_API void apply_override(SweepSpec& spec, const Override& override_);
+
+/// The combinations the spec declares, zip groups applied.
+JOBSUB_API HyperSpace build_hyperspace(const SweepSpec& spec);
+
+}  // namespace jobsub

@@ -1,0 +1,24 @@
+#pragma once
+/// Small text helpers shared by the core and its plugins.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jobsub/export.h"
+
+namespace jobsub {
+
+/// Levenshtein distance.
+JOBSUB_API std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// The candidate nearest to `word`, or "" when none is close enough to be a
+/// plausible typo.
+JOBSUB_API std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+
+/// `did you mean 'x'?` or "" (with a leading space when non-empty).
+JOBSUB_API std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+/// `a, b, c`
+JOBSUB_API std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
+
+}  // namespace jobsub

@@ -1,0 +1,116 @@
+#include "jobsub/records.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "jobsub/errors.h"
+#include "jobsub/process.h"
+
+namespace jobsub {
+namespace {
+
+std::string timestamp(std::chrono::system_clock::time_point when) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d_%H-%M-%S", &local);
+  return buffer;
+}
+
+void check_sweep_name(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    throw spec_error("sweep name '" + name + "' cannot be a directory name: set `name:` to a word without '/'");
+  }
+}
+
+}  // namespace
+
+fs::path planned_results_dir(const fs::path& root, const std::string& sweep_name,
+                             std::chrono::system_clock::time_point when) {
+  check_sweep_name(sweep_name);
+  return root / sweep_name / timestamp(when);
+}
+
+fs::path create_results_dir(const fs::path& root, const std::string& sweep_name,
+                            std::chrono::system_clock::time_point when) {
+  const fs::path base = planned_results_dir(root, sweep_name, when);
+  std::error_code ec;
+  fs::create_directories(base.parent_path(), ec);
+  if (ec) throw job_error("cannot create " + base.parent_path().string() + ": " + ec.message());
+  for (int attempt = 1; attempt < 10000; ++attempt) {
+    fs::path candidate = base;
+    if (attempt > 1) candidate += "_" + std::to_string(attempt);
+    if (::mkdir(candidate.c_str(), 0755) == 0) return candidate;
+    if (errno != EEXIST) {
+      throw job_error("cannot create results directory " + candidate.string() + ": " + std::strerror(errno));
+    }
+  }
+  throw job_error("cannot find a free results directory name next to " + base.string());
+}
+
+void write_file_atomically(const fs::path& path, const std::string& text) {
+  fs::path temporary = path;
+  temporary += ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw job_error("cannot write " + temporary.string());
+  }
+  std::error_code ec;
+  fs::rename(temporary, path, ec);
+  if (ec) {
+    fs::remove(temporary);
+    throw job_error("cannot write " + path.string() + ": " + ec.message());
+  }
+}
+
+std::string params_to_json(const Params& params) {
+  static const std::regex kJsonNumber("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?");
+  std::string out = "{";
+  for (const Param& p : params) {
+    if (out.size() > 1) out += ',';
+    out += nlohmann::json(p.key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ":";
+    const Value& v = p.value;
+    if (v.kind == ValueKind::Number && std::regex_match(v.text, kJsonNumber)) {
+      out += v.text;
+    } else if (v.kind == ValueKind::Bool) {
+      out += v.is_true() ? "true" : "false";
+    } else if (v.kind == ValueKind::Null) {
+      out += "null";
+    } else {
+      out += nlohmann::json(v.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+  }
+  return out + "}";
+}
+
+std::string argv_to_json(const Argv& argv) {
+  return nlohmann::json(argv).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+GitState read_git_state(const fs::path& dir) {
+  GitState state;
+  try {
+    const ProcessResult head = run_process({"git", "-C", dir.string(), "rev-parse", "HEAD"});
+    if (!head.ok()) return state;
+    state.is_repo = true;
+    state.commit = head.out.substr(0, head.out.find('\n'));
+    const ProcessResult status =
+        run_process({"git", "-C", dir.string(), "status", "--porcelain", "--untracked-files=no"});
+    state.dirty = !status.ok() || !status.out.empty();
+  } catch (const Error&) {
+    // git is not installed: no provenance to record.
+  }
+  return state;
+}
+
+}  // namespace jobsub

@@ -1,0 +1,237 @@
+#include "jobsub/registry.h"
+
+#include <boost/dll/library_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+#include <set>
+
+#include "jobsub/text.h"
+#include "jobsub/version.h"
+
+namespace jobsub {
+
+class LoadedLibrary {
+ public:
+  explicit LoadedLibrary(boost::dll::shared_library library) : library_(std::move(library)) {}
+  const boost::dll::shared_library& get() const { return library_; }
+
+ private:
+  boost::dll::shared_library library_;
+};
+
+const std::vector<std::string>& plugin_kinds() {
+  static const std::vector<std::string> kinds = {"layout", "sweeper", "formatter", "scheduler",
+                                                 "command"};
+  return kinds;
+}
+
+std::vector<fs::path> plugin_search_path(const std::vector<fs::path>& cli_dirs,
+                                         const fs::path& executable) {
+  std::vector<fs::path> path = cli_dirs;
+  if (const char* env = std::getenv("JOBSUB_PLUGIN_PATH"); env != nullptr) {
+    std::string list = env;
+    std::size_t start = 0;
+    while (start <= list.size()) {
+      const std::size_t end = std::min(list.find(':', start), list.size());
+      if (end > start) path.emplace_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    path.push_back(fs::path(home) / ".local/lib/jobsub/plugins");
+  }
+  if (!executable.empty()) {
+    path.push_back((executable.parent_path() / ".." / "lib" / "jobsub" / "plugins").lexically_normal());
+  }
+  return path;
+}
+
+bool parse_plugin_file_name(const std::string& file_name, std::string& kind, std::string& name) {
+  static const std::regex kPattern("jobsub-([a-z]+)-([A-Za-z0-9_.+-]+)\\.so");
+  std::smatch match;
+  if (!std::regex_match(file_name, match, kPattern)) return false;
+  kind = match[1];
+  name = match[2];
+  return true;
+}
+
+namespace {
+
+std::string abi_advice(uint32_t found) {
+  const std::string ours = std::to_string(JOBSUB_PLUGIN_ABI_VERSION);
+  const std::string theirs = std::to_string(found);
+  if (found < JOBSUB_PLUGIN_ABI_VERSION) {
+    return "built for plugin ABI " + theirs + "; this jobsub " JOBSUB_VERSION " supports ABI " +
+           ours + ": rebuild the plugin against jobsub >= " JOBSUB_VERSION;
+  }
+  return "built for plugin ABI " + theirs + "; this jobsub " JOBSUB_VERSION " supports ABI " + ours +
+         ": upgrade jobsub, or rebuild the plugin against this version";
+}
+
+bool is_known_kind(const char* kind) {
+  if (kind == nullptr) return false;
+  const auto& kinds = plugin_kinds();
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+}  // namespace
+
+PluginCheck check_plugin_file(const fs::path& file) {
+  PluginCheck check;
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    check.message = "not a regular file";
+    return check;
+  }
+  // Look for the entry point before dlopen runs any of the file's code.
+  try {
+    boost::dll::library_info info(boost::dll::fs::path(file.string()), false);
+    const std::vector<std::string> symbols = info.symbols();
+    if (std::find(symbols.begin(), symbols.end(), JOBSUB_PLUGIN_ENTRY_NAME) == symbols.end()) {
+      check.message = "no entry point '" JOBSUB_PLUGIN_ENTRY_NAME
+                      "': not a jobsub plugin, or built without JOBSUB_PLUGIN(...)";
+      return check;
+    }
+  } catch (const std::exception&) {
+    // Boost.DLL says only "iostream error" for a file that is not ELF.
+    check.message = "not a shared library (not an ELF file, or truncated)";
+    return check;
+  }
+
+  std::shared_ptr<LoadedLibrary> library;
+  try {
+    library = std::make_shared<LoadedLibrary>(boost::dll::shared_library(
+        boost::dll::fs::path(file.string()),
+        boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local));
+  } catch (const std::exception& e) {
+    // Keep the dynamic loader's own words; drop Boost's wrapping of them.
+    std::string why = e.what();
+    const std::string marker = "dlerror system message: ";
+    if (const auto at = why.find(marker); at != std::string::npos) {
+      why = why.substr(at + marker.size());
+      if (const auto end = why.rfind("): "); end != std::string::npos) why = why.substr(0, end);
+    }
+    check.message = "cannot be loaded: " + why;
+    return check;
+  }
+
+  const jobsub_plugin_descriptor* descriptor = nullptr;
+  try {
+    auto& entry = library->get().get<const jobsub_plugin_descriptor*()>(JOBSUB_PLUGIN_ENTRY_NAME);
+    descriptor = entry();
+  } catch (const std::exception& e) {
+    check.message = std::string("entry point '" JOBSUB_PLUGIN_ENTRY_NAME "' unusable: ") + e.what();
+    return check;
+  }
+  if (descriptor == nullptr) {
+    check.message = "entry point '" JOBSUB_PLUGIN_ENTRY_NAME "' returned no descriptor";
+    return check;
+  }
+  if (descriptor->abi_version != JOBSUB_PLUGIN_ABI_VERSION) {
+    check.message = abi_advice(descriptor->abi_version);
+    return check;
+  }
+  if (descriptor->struct_size < sizeof(jobsub_plugin_descriptor)) {
+    check.message = "descriptor is " + std::to_string(descriptor->struct_size) +
+                    " bytes, expected " + std::to_string(sizeof(jobsub_plugin_descriptor)) +
+                    ": rebuild the plugin against this jobsub's headers";
+    return check;
+  }
+  const char* toolchain = descriptor->toolchain != nullptr ? descriptor->toolchain : "(none)";
+  if (std::strcmp(toolchain, JOBSUB_TOOLCHAIN_TAG) != 0) {
+    check.message = std::string("built with toolchain '") + toolchain + "'; this jobsub was built with '" +
+                    JOBSUB_TOOLCHAIN_TAG "': rebuild the plugin with the same compiler and standard library";
+    return check;
+  }
+  if (descriptor->component_count == 0 || descriptor->components == nullptr) {
+    check.message = "declares no components";
+    return check;
+  }
+  for (std::size_t i = 0; i < descriptor->component_count; ++i) {
+    const jobsub_component_info& info = descriptor->components[i];
+    if (!is_known_kind(info.kind) || info.name == nullptr || *info.name == '\0' ||
+        info.create == nullptr || info.destroy == nullptr) {
+      check.components.clear();
+      check.message = "component " + std::to_string(i) + " is malformed (kind '" +
+                      (info.kind ? info.kind : "(null)") + "'; kinds are " + join(plugin_kinds()) +
+                      "; name, create and destroy are required)";
+      return check;
+    }
+    check.components.push_back({&info, descriptor, file, library});
+  }
+  check.ok = true;
+  check.message = std::string("plugin '") + (descriptor->plugin_name ? descriptor->plugin_name : "") +
+                  "' version " + (descriptor->plugin_version ? descriptor->plugin_version : "?") +
+                  ", ABI " + std::to_string(descriptor->abi_version);
+  return check;
+}
+
+PluginRegistry::PluginRegistry(std::vector<fs::path> search_path)
+    : search_path_(std::move(search_path)) {
+  std::set<fs::path> seen_dirs;
+  for (const fs::path& dir : search_path_) {
+    std::error_code ec;
+    const fs::path canonical = fs::weakly_canonical(dir, ec);
+    if (!fs::is_directory(dir, ec) || !seen_dirs.insert(canonical).second) continue;
+    std::vector<fs::path> files;
+    for (const auto& item : fs::directory_iterator(dir, ec)) files.push_back(item.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      std::string kind, name;
+      if (!parse_plugin_file_name(file.filename().string(), kind, name)) continue;
+      PluginCheck check = check_plugin_file(file);
+      if (!check.ok) {
+        problems_.push_back({file, kind, name, check.message});
+        continue;
+      }
+      for (ComponentEntry& entry : check.components) {
+        if (const ComponentEntry* earlier = find(entry.info->kind, entry.info->name)) {
+          problems_.push_back({file, entry.info->kind, entry.info->name,
+                               std::string("duplicate ") + entry.info->kind + " '" + entry.info->name +
+                                   "': ignored, because " + earlier->file.string() +
+                                   " (earlier on the search path) provides it"});
+          continue;
+        }
+        components_.push_back(std::move(entry));
+      }
+    }
+  }
+}
+
+const ComponentEntry* PluginRegistry::find(const std::string& kind, const std::string& name) const {
+  for (const ComponentEntry& entry : components_) {
+    if (kind == entry.info->kind && name == entry.info->name) return &entry;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> PluginRegistry::names(const std::string& kind) const {
+  std::vector<std::string> out;
+  for (const ComponentEntry& entry : components_) {
+    if (kind == entry.info->kind) out.emplace_back(entry.info->name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const ComponentEntry& PluginRegistry::require(const std::string& kind, const std::string& name) const {
+  if (const ComponentEntry* entry = find(kind, name)) return *entry;
+  for (const PluginProblem& problem : problems_) {
+    if (problem.kind == kind && problem.name == name) {
+      throw plugin_error(kind + " '" + name + "' cannot be used: " + problem.file.string() + ": " +
+                         problem.message);
+    }
+  }
+  const std::vector<std::string> installed = names(kind);
+  std::string message = "unknown " + kind + " '" + name + "'" + did_you_mean(name, installed) + "; ";
+  message += installed.empty() ? "no " + kind + " plugins are installed"
+                               : "installed: " + join(installed);
+  message += " (see `jobsub plugins` for the search path)";
+  throw plugin_error(message);
+}
+
+}  // namespace jobsub

@@ -1,0 +1,136 @@
+#include "jobsub/script.h"
+
+#include <kainjow/mustache.hpp>
+
+#include "jobsub/errors.h"
+#include "jobsub/shell.h"
+
+namespace jobsub {
+namespace {
+
+int padding_width(uint64_t job_count) {
+  return std::max<int>(4, static_cast<int>(std::to_string(job_count).size()));
+}
+
+}  // namespace
+
+std::string job_dir_name(uint64_t job, uint64_t job_count) {
+  std::string digits = std::to_string(job);
+  const int width = padding_width(job_count);
+  if (static_cast<int>(digits.size()) < width) digits.insert(0, width - digits.size(), '0');
+  return digits;
+}
+
+std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
+                      const std::vector<std::string>& init_lines) {
+  std::string init;
+  for (const std::string& line : init_lines) init += "  " + line + "\n";
+  const std::string width = std::to_string(padding_width(job_count));
+  return "JOBSUB_RESULTS_DIR=" + shell_quote(results_dir.string()) + "\n" +
+         "printf -v JOBSUB_JOB_DIR '%s/jobs/%0" + width + "d' \"$JOBSUB_RESULTS_DIR\" \"$JOBSUB_TASK_ID\"\n"
+         "export JOBSUB_TASK_ID JOBSUB_RESULTS_DIR JOBSUB_JOB_DIR\n"
+         "mkdir -p \"$JOBSUB_JOB_DIR\" || exit 1\n"
+         "jobsub_line() { sed -n \"${JOBSUB_TASK_ID}{p;q}\" \"$JOBSUB_RESULTS_DIR/$1\"; }\n"
+         "jobsub_line params.jsonl > \"$JOBSUB_JOB_DIR/params.json\"\n"
+         "jobsub_line argv.jsonl > \"$JOBSUB_JOB_DIR/argv.json\"\n"
+         "JOBSUB_COMMAND=$(jobsub_line commands)\n"
+         "if [ -z \"$JOBSUB_COMMAND\" ]; then\n"
+         "  echo \"jobsub: no command for job $JOBSUB_TASK_ID in $JOBSUB_RESULTS_DIR/commands\" >&2\n"
+         "  echo 127 > \"$JOBSUB_JOB_DIR/exit_code\"\n"
+         "  exit 127\n"
+         "fi\n"
+         "(\n"
+         "  cd " + shell_quote(workdir.string()) + " || exit 1\n" +
+         init +
+         "  eval \"$JOBSUB_COMMAND\"\n"
+         ") < /dev/null > \"$JOBSUB_JOB_DIR/stdout\" 2> \"$JOBSUB_JOB_DIR/stderr\"\n"
+         "JOBSUB_EXIT=$?\n"
+         "echo \"$JOBSUB_EXIT\" > \"$JOBSUB_JOB_DIR/exit_code.tmp\" && "
+         "mv -f \"$JOBSUB_JOB_DIR/exit_code.tmp\" \"$JOBSUB_JOB_DIR/exit_code\"\n"
+         "exit \"$JOBSUB_EXIT\"\n";
+}
+
+std::string format_task_ranges(const std::vector<TaskRange>& ranges) {
+  std::string out;
+  for (const TaskRange& r : ranges) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(r.first);
+    if (r.last != r.first) out += "-" + std::to_string(r.last);
+  }
+  return out;
+}
+
+std::string render_template(const std::string& template_text, const TemplateValues& values,
+                            const std::string& template_name) {
+  using kainjow::mustache::data;
+  kainjow::mustache::mustache tmpl{template_text};
+  if (!tmpl.is_valid()) {
+    throw spec_error("template " + template_name + " is not valid Mustache: " + tmpl.error_message());
+  }
+  tmpl.set_custom_escape([](const std::string& s) { return s; });
+  data context;
+  for (const auto& [key, value] : values.scalars) context.set(key, value);
+  for (const auto& [key, items] : values.lists) {
+    data list{data::type::list};
+    for (const std::string& item : items) list << data{item};
+    context.set(key, list);
+  }
+  return tmpl.render(context);
+}
+
+}  // namespace jobsub
+
+namespace jobsub {
+
+std::string expand_command_template(const std::string& command_template, const fs::path& program,
+                                    const Argv& args) {
+  std::string out;
+  for (std::size_t i = 0; i < command_template.size(); ++i) {
+    const char c = command_template[i];
+    if ((c == '{' || c == '}') && i + 1 < command_template.size() && command_template[i + 1] == c) {
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c != '{') {
+      out += c;
+      continue;
+    }
+    const std::size_t close = command_template.find('}', i);
+    if (close == std::string::npos) {
+      throw spec_error("command template '" + command_template + "': unclosed '{' (write {{ for a literal brace)");
+    }
+    const std::string name = command_template.substr(i + 1, close - i - 1);
+    if (name == "script") {
+      if (program.empty()) {
+        throw spec_error("the command uses {script} but no program is set: add `program: main.py` to the spec");
+      }
+      out += shell_quote(program.string());
+    } else if (name == "args") {
+      out += shell_join(args);
+    } else if (name == "job_dir") {
+      out += "\"$JOBSUB_JOB_DIR\"";
+    } else if (name == "results_dir") {
+      out += "\"$JOBSUB_RESULTS_DIR\"";
+    } else if (name == "job") {
+      out += "\"$JOBSUB_TASK_ID\"";
+    } else {
+      throw spec_error("command template '" + command_template + "': unknown placeholder {" + name +
+                       "}; known: {script} {args} {job_dir} {results_dir} {job}");
+    }
+    i = close;
+  }
+  return out;
+}
+
+void validate_command_template(const std::string& command_template, const fs::path& program) {
+  if (command_template.find_first_not_of(" \t") == std::string::npos) {
+    throw spec_error("the command template is empty: set `command:` in the spec");
+  }
+  if (command_template.find('\n') != std::string::npos) {
+    throw spec_error("the command template must be one line; put setup commands under `init:`");
+  }
+  expand_command_template(command_template, program, {});
+}
+
+}  // namespace jobsub

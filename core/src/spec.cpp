@@ -1,0 +1,420 @@
+#include "jobsub/spec.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include "jobsub/errors.h"
+#include "jobsub/text.h"
+
+namespace jobsub {
+
+const std::vector<std::string>& scalar_setting_keys() {
+  static const std::vector<std::string> keys = {
+      "name", "layout", "sweeper", "formatter", "scheduler", "program", "command", "template",
+      "max_running"};
+  return keys;
+}
+
+std::string SweepSpec::get(const std::string& key, const std::string& fallback) const {
+  auto it = settings.find(key);
+  return it == settings.end() ? fallback : it->second.value;
+}
+
+bool SweepSpec::has(const std::string& key) const { return settings.count(key) != 0; }
+
+std::map<std::string, std::string> SweepSpec::section(const std::string& prefix) const {
+  std::map<std::string, std::string> out;
+  const std::string start = prefix + ".";
+  for (const auto& [key, setting] : settings) {
+    if (key.rfind(start, 0) == 0) out[key.substr(start.size())] = setting.value;
+  }
+  return out;
+}
+
+void set_setting(SweepSpec& spec, const std::string& key, const std::string& value,
+                 const std::string& origin) {
+  spec.settings[key] = {value, origin};
+}
+
+namespace {
+
+class SpecReader {
+ public:
+  explicit SpecReader(fs::path file) : file_(std::move(file)), name_(file_.string()) {}
+
+  SweepSpec read() {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(file_.string());
+    } catch (const YAML::BadFile&) {
+      throw spec_error("cannot read spec file " + name_);
+    } catch (const YAML::ParserException& e) {
+      throw spec_error(name_ + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    SweepSpec spec;
+    spec.file = fs::absolute(file_).lexically_normal();
+    spec.experiment_dir = spec.file.parent_path();
+    if (root.IsNull()) return spec;
+    if (!root.IsMap()) fail(root, "", "the spec must be a mapping of settings (name: value)");
+
+    static const std::vector<std::string> known = [] {
+      std::vector<std::string> k = scalar_setting_keys();
+      k.insert(k.end(), {"resources", "options", "init", "hypers", "zip"});
+      return k;
+    }();
+    for (const auto& item : root) {
+      const std::string key = item.first.as<std::string>();
+      const YAML::Node& value = item.second;
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        fail(item.first, key, "unknown key" + did_you_mean(key, known) + "; known keys: " + join(known));
+      }
+      if (key == "resources" || key == "options") {
+        read_section(spec, key, value);
+      } else if (key == "init") {
+        read_init(spec, value);
+      } else if (key == "hypers") {
+        read_hypers(spec, value);
+      } else if (key == "zip") {
+        read_zip(spec, value);
+      } else {
+        set_setting(spec, key, scalar(value, key), where(value));
+      }
+    }
+    return spec;
+  }
+
+ private:
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what) const {
+    std::string message = name_;
+    if (node.Mark().line >= 0) message += ":" + std::to_string(node.Mark().line + 1);
+    message += ": ";
+    if (!key.empty()) message += "key '" + key + "': ";
+    throw spec_error(message + what);
+  }
+
+  std::string where(const YAML::Node& node) const {
+    return file_.filename().string() + ":" + std::to_string(node.Mark().line + 1);
+  }
+
+  std::string scalar(const YAML::Node& node, const std::string& key) const {
+    if (node.IsNull()) return "";
+    if (!node.IsScalar()) fail(node, key, "expected a single value, not a " + shape(node));
+    return node.Scalar();
+  }
+
+  static std::string shape(const YAML::Node& node) {
+    return node.IsMap() ? "mapping" : node.IsSequence() ? "list" : "value";
+  }
+
+  static Value to_value(const YAML::Node& node) {
+    if (node.IsNull()) return {"null", ValueKind::Null};
+    if (node.Tag() == "!") return string_value(node.Scalar());  // quoted in the file
+    return plain_value(node.Scalar());
+  }
+
+  void read_section(SweepSpec& spec, const std::string& section, const YAML::Node& node) const {
+    if (node.IsNull()) return;
+    if (!node.IsMap()) fail(node, section, "expected a mapping (name: value), not a " + shape(node));
+    for (const auto& item : node) {
+      const std::string key = section + "." + item.first.as<std::string>();
+      set_setting(spec, key, scalar(item.second, key), where(item.second));
+    }
+  }
+
+  void read_init(SweepSpec& spec, const YAML::Node& node) const {
+    spec.init_origin = where(node);
+    spec.init_lines.clear();
+    if (node.IsNull()) return;
+    if (node.IsSequence()) {
+      for (const auto& line : node) spec.init_lines.push_back(scalar(line, "init"));
+      return;
+    }
+    std::string text = scalar(node, "init");
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      spec.init_lines.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+
+  GridDecl read_grid(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsMap()) fail(node, path, "expected a mapping of name: values, not a " + shape(node));
+    GridDecl grid;
+    for (const auto& item : node) {
+      const std::string key = item.first.as<std::string>();
+      const std::string full = path + "." + key;
+      HyperDecl decl{key, {}, where(item.first)};
+      if (item.second.IsSequence()) {
+        for (const auto& element : item.second) {
+          if (!element.IsScalar() && !element.IsNull()) {
+            fail(element, full, "a value must be a single value, not a " + shape(element));
+          }
+          decl.values.push_back(to_value(element));
+        }
+        if (decl.values.empty()) fail(item.second, full, "an empty list gives no jobs: give at least one value");
+      } else if (item.second.IsMap()) {
+        fail(item.second, full, "expected a value or a list of values, not a mapping");
+      } else {
+        decl.values.push_back(to_value(item.second));
+      }
+      grid.hypers.push_back(std::move(decl));
+    }
+    return grid;
+  }
+
+  void read_hypers(SweepSpec& spec, const YAML::Node& node) const {
+    if (node.IsNull()) return;
+    if (node.IsMap()) {
+      spec.grids.push_back(read_grid(node, "hypers"));
+    } else if (node.IsSequence()) {
+      std::size_t i = 0;
+      for (const auto& grid : node) spec.grids.push_back(read_grid(grid, "hypers[" + std::to_string(i++) + "]"));
+    } else {
+      fail(node, "hypers", "expected a mapping of name: values, or a list of such mappings");
+    }
+  }
+
+  void read_zip(SweepSpec& spec, const YAML::Node& node) const {
+    if (node.IsNull()) return;
+    if (!node.IsSequence()) fail(node, "zip", "expected a list of groups, e.g. [[lr, seed]]");
+    for (const auto& group : node) {
+      if (!group.IsSequence() || group.size() < 2) {
+        fail(group, "zip", "each group is a list of two or more hyper names, e.g. [lr, seed]");
+      }
+      std::vector<std::string> keys;
+      for (const auto& key : group) keys.push_back(scalar(key, "zip"));
+      spec.zip.push_back(std::move(keys));
+    }
+  }
+
+  fs::path file_;
+  std::string name_;
+};
+
+std::string trim(const std::string& s) {
+  const auto begin = s.find_first_not_of(" \t");
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
+}
+
+long long parse_int(const std::string& text, const std::string& arg) {
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(trim(text), &used);
+    if (used == trim(text).size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw usage_error("override '" + arg + "': range() takes whole numbers, got '" + trim(text) + "'");
+}
+
+void expand_range(const std::string& inner, const std::string& arg, std::vector<Value>& out) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = inner.find(',', start);
+    parts.push_back(inner.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (parts.empty() || parts.size() > 3) {
+    throw usage_error("override '" + arg + "': use range(stop), range(start,stop) or range(start,stop,step)");
+  }
+  long long begin = 0, end = 0, step = 1;
+  if (parts.size() == 1) {
+    end = parse_int(parts[0], arg);
+  } else {
+    begin = parse_int(parts[0], arg);
+    end = parse_int(parts[1], arg);
+    if (parts.size() == 3) step = parse_int(parts[2], arg);
+  }
+  if (step == 0) throw usage_error("override '" + arg + "': range() step must not be 0");
+  for (long long v = begin; step > 0 ? v < end : v > end; v += step) {
+    out.push_back({std::to_string(v), ValueKind::Number});
+  }
+  if (out.empty()) throw usage_error("override '" + arg + "': range() is empty, so the sweep would have no jobs");
+}
+
+}  // namespace
+
+SweepSpec load_spec_file(const fs::path& file) { return SpecReader(file).read(); }
+
+SweepSpec empty_spec(const fs::path& experiment_dir) {
+  SweepSpec spec;
+  spec.experiment_dir = fs::absolute(experiment_dir).lexically_normal();
+  return spec;
+}
+
+void apply_defaults_and_environment(SweepSpec& spec) {
+  const std::map<std::string, std::string> defaults = {
+      {"layout", "plain"}, {"sweeper", "grid"}, {"formatter", "argparse"}, {"scheduler", "local"},
+      {"name", spec.experiment_dir.filename().string()}};
+  for (const auto& [key, value] : defaults) {
+    if (!spec.has(key)) set_setting(spec, key, value, "default");
+  }
+  for (const std::string& key : scalar_setting_keys()) {
+    std::string env = "JOBSUB_" + key;
+    std::transform(env.begin(), env.end(), env.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (const char* value = std::getenv(env.c_str()); value != nullptr && *value != '\0') {
+      set_setting(spec, key, value, "env " + env);
+    }
+  }
+}
+
+bool is_override(const std::string& arg) {
+  const auto eq = arg.find('=');
+  return eq != std::string::npos && eq > 0 && arg[0] != '-';
+}
+
+Override parse_override(const std::string& arg) {
+  const auto eq = arg.find('=');
+  if (!is_override(arg)) throw usage_error("'" + arg + "' is not an override: write key=value");
+  Override result;
+  result.key = arg.substr(0, eq);
+  if (result.key.find_first_of(" \t'\"") != std::string::npos) {
+    throw usage_error("override '" + arg + "': the key must not contain spaces or quotes");
+  }
+  const std::string text = arg.substr(eq + 1);
+  if (text.empty()) {
+    result.values.push_back(string_value(""));
+    return result;
+  }
+  // Split on commas outside quotes and parentheses.
+  std::string element;
+  bool quoted = false;  // the element so far was a quoted string
+  char quote = 0;
+  int depth = 0;
+  auto finish = [&](std::size_t at) {
+    if (quote != 0) throw usage_error("override '" + arg + "': unterminated quote");
+    const std::string raw = trim(element);
+    if (quoted) {
+      result.values.push_back(string_value(element));
+    } else if (raw.rfind("range(", 0) == 0 && raw.back() == ')') {
+      expand_range(raw.substr(6, raw.size() - 7), arg, result.values);
+    } else {
+      if (raw.empty() && at != std::string::npos) {
+        throw usage_error("override '" + arg + "': empty element in the list (quote it: '' for an empty string)");
+      }
+      result.values.push_back(plain_value(raw));
+    }
+    element.clear();
+    quoted = false;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == '\\' && i + 1 < text.size() && (text[i + 1] == quote || text[i + 1] == '\\')) {
+        element += text[++i];
+      } else if (c == quote) {
+        quote = 0;
+      } else {
+        element += c;
+      }
+    } else if ((c == '\'' || c == '"') && trim(element).empty() && !quoted) {
+      element.clear();
+      quote = c;
+      quoted = true;
+    } else if (quoted && c != ',' && c != ' ') {
+      throw usage_error("override '" + arg + "': text after a closing quote; quote the whole value");
+    } else if (c == '(') {
+      ++depth;
+      element += c;
+    } else if (c == ')') {
+      --depth;
+      element += c;
+    } else if (c == ',' && depth == 0) {
+      finish(i);
+    } else if (!(quoted && c == ' ')) {
+      element += c;
+    }
+  }
+  finish(std::string::npos);
+  return result;
+}
+
+void apply_override(SweepSpec& spec, const Override& override_) {
+  if (spec.grids.empty()) spec.grids.emplace_back();
+  for (GridDecl& grid : spec.grids) {
+    auto it = std::find_if(grid.hypers.begin(), grid.hypers.end(),
+                           [&](const HyperDecl& h) { return h.key == override_.key; });
+    if (it != grid.hypers.end()) {
+      it->values = override_.values;
+      it->origin = "command line";
+    } else {
+      grid.hypers.push_back({override_.key, override_.values, "command line"});
+    }
+  }
+}
+
+HyperSpace build_hyperspace(const SweepSpec& spec) {
+  std::set<std::string> zipped_anywhere;
+  for (const auto& group : spec.zip) {
+    std::set<std::string> unique(group.begin(), group.end());
+    if (unique.size() != group.size()) throw spec_error("zip group [" + join(group) + "] names a key twice");
+    for (const std::string& key : group) {
+      if (!zipped_anywhere.insert(key).second) {
+        throw spec_error("zip: key '" + key + "' is in more than one group; merge the groups");
+      }
+    }
+  }
+  HyperSpace space;
+  for (std::size_t g = 0; g < spec.grids.size(); ++g) {
+    const GridDecl& decl = spec.grids[g];
+    if (decl.hypers.empty()) continue;
+    HyperGrid grid;
+    std::vector<std::string> keys;
+    for (const HyperDecl& h : decl.hypers) keys.push_back(h.key);
+    grid.key_order = keys;
+    auto lookup = [&](const std::string& key) -> const HyperDecl* {
+      for (const HyperDecl& h : decl.hypers) if (h.key == key) return &h;
+      return nullptr;
+    };
+    std::set<std::string> placed;
+    for (const HyperDecl& h : decl.hypers) {
+      if (placed.count(h.key)) continue;
+      const std::vector<std::string>* group = nullptr;
+      for (const auto& z : spec.zip) {
+        if (std::find(z.begin(), z.end(), h.key) != z.end()) group = &z;
+      }
+      HyperAxis axis;
+      if (group == nullptr) {
+        axis.keys = {h.key};
+        axis.values = {h.values};
+      } else {
+        for (const std::string& key : *group) {
+          const HyperDecl* member = lookup(key);
+          if (member == nullptr) {
+            throw spec_error("zip group [" + join(*group) + "]: key '" + key + "' is not a hyper" +
+                             (spec.grids.size() > 1 ? " of hypers[" + std::to_string(g) + "]" : "") +
+                             did_you_mean(key, keys));
+          }
+          if (member->values.size() != h.values.size()) {
+            throw spec_error("zip group [" + join(*group) + "]: '" + h.key + "' has " +
+                             std::to_string(h.values.size()) + " values but '" + key + "' has " +
+                             std::to_string(member->values.size()) + " (" + member->origin +
+                             "); zipped lists must have equal length");
+          }
+          axis.keys.push_back(key);
+          axis.values.push_back(member->values);
+        }
+      }
+      for (const std::string& key : axis.keys) placed.insert(key);
+      grid.axes.push_back(std::move(axis));
+    }
+    space.grids.push_back(std::move(grid));
+  }
+  for (const auto& group : spec.zip) {
+    bool used = false;
+    for (const HyperGrid& grid : space.grids) {
+      if (std::find(grid.key_order.begin(), grid.key_order.end(), group.front()) != grid.key_order.end()) used = true;
+    }
+    if (!used) throw spec_error("zip group [" + join(group) + "] names keys that are not hypers");
+  }
+  return space;
+}
+
+}  // namespace jobsub

@@ -1,0 +1,567 @@
+#include "jobsub/submit.h"
+
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "jobsub/errors.h"
+#include "jobsub/process.h"
+#include "jobsub/records.h"
+#include "jobsub/script.h"
+#include "jobsub/shell.h"
+#include "jobsub/text.h"
+#include "jobsub/version.h"
+
+namespace jobsub {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void on_interrupt(int) { g_interrupted.store(true); }
+
+using ordered_json = nlohmann::ordered_json;
+
+std::string json_dump(const ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool is_final(JobState s) {
+  return s != JobState::pending && s != JobState::queued && s != JobState::held &&
+         s != JobState::running && s != JobState::not_submitted;
+}
+
+/// The components chosen for one sweep, with their options.
+struct Pipeline {
+  PluginHandle<Layout> layout;
+  PluginHandle<Sweeper> sweeper;
+  PluginHandle<Formatter> formatter;
+  PluginHandle<Scheduler> scheduler;
+  std::map<std::string, const ComponentEntry*> entries;  // by kind
+};
+
+PluginOptions options_for(const ComponentEntry& entry, const std::map<std::string, std::string>& given) {
+  PluginOptions options;
+  for (std::size_t i = 0; i < entry.info->option_count; ++i) {
+    const jobsub_option_info& option = entry.info->options[i];
+    auto it = given.find(option.name);
+    if (it != given.end()) {
+      options[option.name] = it->second;
+    } else if (option.default_value != nullptr) {
+      options[option.name] = option.default_value;
+    }
+  }
+  return options;
+}
+
+void check_options_known(const Pipeline& pipeline, const SweepSpec& spec) {
+  std::vector<std::string> declared;
+  for (const auto& [kind, entry] : pipeline.entries) {
+    for (std::size_t i = 0; i < entry->info->option_count; ++i) declared.emplace_back(entry->info->options[i].name);
+  }
+  for (const auto& [key, setting] : spec.settings) {
+    if (key.rfind("options.", 0) != 0) continue;
+    const std::string name = key.substr(8);
+    if (std::find(declared.begin(), declared.end(), name) == declared.end()) {
+      throw spec_error(setting.origin + ": option '" + name + "' is not an option of the chosen plugins" +
+                       did_you_mean(name, declared) +
+                       (declared.empty() ? std::string("; they take none") : "; they take: " + join(declared)));
+    }
+  }
+}
+
+void check(const Status& status, const std::string& what, ExitCode code = ExitCode::bad_spec) {
+  if (!status.ok) throw Error(code, what + ": " + status.message);
+}
+
+std::string read_text_file(const fs::path& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw spec_error("cannot read " + what + " " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Everything one `jobsub submit` run keeps track of.
+class Submission final : public SubmitContext {
+ public:
+  Submission(const PluginRegistry& registry, const SubmitRequest& request, std::ostream& out)
+      : request_(request), spec_(request.spec), out_(out),
+        terminal_(&out == &std::cout && ::isatty(STDOUT_FILENO)) {
+    load_pipeline(registry);
+  }
+
+  SubmitOutcome run(Prompter* prompter);
+
+  // SubmitContext
+  bool interrupted() const noexcept override { return interrupt_requested(); }
+  void job_event(const TaskOutcome& outcome) noexcept override;
+  void progress(const std::string& line) noexcept override {
+    clear_progress_line();
+    out_ << line << '\n';
+  }
+
+ private:
+  void load_pipeline(const PluginRegistry& registry);
+  void prepare();
+  void print_summary() const;
+  void job_at(uint64_t job, Params& params, Argv& args) const;
+  BatchRequest batch_request(const std::string& name, const std::vector<TaskRange>& tasks) const;
+  void dry_run();
+  void print_warnings(const RenderedBatch& rendered) const {
+    for (const std::string& w : rendered.warnings) out_ << "jobsub: note: " << spec_.get("scheduler") << ": " << w << '\n';
+  }
+  void write_job_files();
+  void write_provenance();
+  void submit_batch(TaskRange range);
+  void write_jobs_table() const;
+  void append_submission(const ordered_json& line);
+  void clear_progress_line() noexcept;
+  void draw_progress() noexcept;
+  SubmitOutcome finish();
+
+  const SubmitRequest& request_;
+  const SweepSpec& spec_;
+  std::ostream& out_;
+  bool terminal_;
+  Pipeline pipeline_;
+
+  LayoutResult layout_;
+  HyperSpace space_;
+  uint64_t job_count_ = 0;
+  std::string command_template_;
+  std::string template_text_;
+  uint64_t max_running_ = 0;
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
+
+  fs::path results_dir_;
+  int batches_ = 0;
+  uint64_t submitted_ = 0;
+  std::vector<JobState> states_;
+  std::vector<int> exit_codes_;
+  std::vector<std::string> native_ids_;
+  uint64_t running_ = 0, completed_ = 0, failed_ = 0, cancelled_ = 0;
+  bool progress_shown_ = false;
+};
+
+void Submission::load_pipeline(const PluginRegistry& registry) {
+  const std::map<std::string, std::string> options = spec_.section("options");
+  auto load = [&](const std::string& kind, auto& handle) {
+    using Interface = std::remove_reference_t<decltype(*handle)>;
+    const std::string name = spec_.get(kind);
+    pipeline_.entries[kind] = &registry.require(kind, name);
+    handle = registry.create<Interface>(kind, name);
+  };
+  load("layout", pipeline_.layout);
+  load("sweeper", pipeline_.sweeper);
+  load("formatter", pipeline_.formatter);
+  load("scheduler", pipeline_.scheduler);
+  check_options_known(pipeline_, spec_);
+  check(pipeline_.formatter->configure(options_for(*pipeline_.entries["formatter"], options)),
+        "formatter '" + spec_.get("formatter") + "'");
+  check(pipeline_.scheduler->configure(options_for(*pipeline_.entries["scheduler"], options)),
+        "scheduler '" + spec_.get("scheduler") + "'");
+}
+
+void Submission::prepare() {
+  check(pipeline_.layout->verify({spec_.experiment_dir, spec_.get("program")}, layout_),
+        "layout '" + spec_.get("layout") + "'");
+  space_ = build_hyperspace(spec_);
+  const std::map<std::string, std::string> options = spec_.section("options");
+  check(pipeline_.sweeper->configure(space_, options_for(*pipeline_.entries["sweeper"], options)),
+        "sweeper '" + spec_.get("sweeper") + "'");
+  job_count_ = pipeline_.sweeper->size();
+  if (job_count_ == 0) throw spec_error("the sweep has no jobs");
+
+  command_template_ = spec_.get("command", pipeline_.formatter->default_command());
+  validate_command_template(command_template_, layout_.program);
+
+  const std::string max_running = spec_.get("max_running", "0");
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(max_running, &used);
+    if (used != max_running.size() || v < 0) throw std::invalid_argument("negative");
+    max_running_ = static_cast<uint64_t>(v);
+  } catch (const std::exception&) {
+    throw spec_error("max_running must be a whole number >= 0, got '" + max_running + "' (" +
+                     spec_.settings.at("max_running").origin + ")");
+  }
+
+  const std::string scheduler = spec_.get("scheduler");
+  if (spec_.has("template")) {
+    fs::path path = spec_.get("template");
+    if (path.is_relative()) path = spec_.experiment_dir / path;
+    template_text_ = read_text_file(path, "template");
+  } else if (const fs::path path = spec_.experiment_dir / "templates" / (scheduler + ".sh.mustache");
+             fs::exists(path)) {
+    template_text_ = read_text_file(path, "template");
+  }
+}
+
+void Submission::print_summary() const {
+  auto origin = [&](const std::string& key) {
+    auto it = spec_.settings.find(key);
+    return it == spec_.settings.end() ? std::string() : "  (" + it->second.origin + ")";
+  };
+  out_ << "jobsub: sweep '" << spec_.get("name") << "': " << job_count_ << (job_count_ == 1 ? " job" : " jobs") << '\n';
+  for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"}) {
+    const ComponentEntry& entry = *pipeline_.entries.at(kind);
+    out_ << "  " << kind << std::string(11 - kind.size(), ' ') << entry.info->name << origin(kind) << '\n';
+  }
+  out_ << "  command    " << command_template_ << origin("command") << '\n';
+  if (!layout_.program.empty()) out_ << "  program    " << layout_.program.string() << '\n';
+  out_ << "  workdir    " << layout_.workdir.string() << '\n';
+  for (const auto& [key, setting] : spec_.settings) {
+    if (key.rfind("resources.", 0) == 0 || key.rfind("options.", 0) == 0) {
+      out_ << "  " << key << " = " << setting.value << "  (" << setting.origin << ")\n";
+    }
+  }
+}
+
+void Submission::job_at(uint64_t job, Params& params, Argv& args) const {
+  params.clear();
+  args.clear();
+  check(pipeline_.sweeper->at(job - 1, params), "sweeper '" + spec_.get("sweeper") + "', job " + std::to_string(job));
+  check(pipeline_.formatter->format(params, args), "formatter '" + spec_.get("formatter") + "', job " + std::to_string(job));
+}
+
+BatchRequest Submission::batch_request(const std::string& name, const std::vector<TaskRange>& tasks) const {
+  BatchRequest batch;
+  batch.sweep_name = spec_.get("name");
+  batch.batch_name = name;
+  batch.results_dir = results_dir_;
+  batch.script_path = results_dir_ / (name + ".sh");
+  batch.workdir = layout_.workdir;
+  batch.tasks = tasks;
+  batch.job_count = job_count_;
+  batch.array = !request_.no_array;
+  batch.max_running = max_running_;
+  batch.resources = spec_.section("resources");
+  batch.init_lines = spec_.init_lines;
+  batch.template_text = template_text_;
+  batch.task_body = task_body(results_dir_, job_count_, layout_.workdir, spec_.init_lines);
+  return batch;
+}
+
+void Submission::dry_run() {
+  results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);
+  Params params;
+  Argv args;
+  out_ << "dry run: nothing is written or submitted; results would go to " << results_dir_.string() << "\n\n";
+  for (uint64_t job = 1; job <= job_count_; ++job) {
+    job_at(job, params, args);
+    out_ << "job " << job << ": " << expand_command_template(command_template_, layout_.program, args) << '\n';
+  }
+  const BatchRequest batch = batch_request("batch-1", {{1, job_count_}});
+  RenderedBatch rendered;
+  check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
+  print_warnings(rendered);
+  out_ << "\n--- " << batch.script_path.string() << " ---\n" << rendered.script;
+  out_ << "--- submitted with: " << shell_join(rendered.submit_argv) << '\n';
+}
+
+void Submission::write_provenance() {
+  ordered_json j;
+  j["jobsub_version"] = JOBSUB_VERSION;
+  const std::time_t t = std::chrono::system_clock::to_time_t(started_);
+  char when[64];
+  std::tm local{};
+  localtime_r(&t, &local);
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z", &local);
+  j["created"] = when;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  j["host"] = host;
+  const passwd* account = ::getpwuid(::getuid());
+  j["user"] = account != nullptr ? std::string(account->pw_name) : std::to_string(::getuid());
+  j["command_line"] = request_.command_line;
+  j["cwd"] = fs::current_path().string();
+  j["spec_file"] = spec_.file.empty() ? ordered_json(nullptr) : ordered_json(spec_.file.string());
+  j["experiment_dir"] = spec_.experiment_dir.string();
+  j["project_dir"] = layout_.project_dir.string();
+  const GitState git = read_git_state(layout_.project_dir);
+  j["git"] = git.is_repo ? ordered_json{{"commit", git.commit}, {"dirty", git.dirty}} : ordered_json(nullptr);
+  ordered_json settings = ordered_json::object();
+  for (const auto& [key, setting] : spec_.settings) settings[key] = {{"value", setting.value}, {"origin", setting.origin}};
+  j["settings"] = settings;
+  j["init"] = spec_.init_lines;
+  ordered_json grids = ordered_json::array();
+  for (const GridDecl& grid : spec_.grids) {
+    ordered_json g = ordered_json::object();
+    for (const HyperDecl& h : grid.hypers) {
+      ordered_json values = ordered_json::array();
+      for (const Value& v : h.values) values.push_back(v.text);
+      g[h.key] = values;
+    }
+    grids.push_back(g);
+  }
+  j["hypers"] = grids;
+  j["zip"] = spec_.zip;
+  ordered_json plugins = ordered_json::object();
+  for (const auto& [kind, entry] : pipeline_.entries) {
+    plugins[kind] = {{"name", entry->info->name},
+                     {"version", entry->plugin->plugin_version ? entry->plugin->plugin_version : ""},
+                     {"file", entry->file.string()}};
+  }
+  j["plugins"] = plugins;
+  j["command_template"] = command_template_;
+  j["program"] = layout_.program.string();
+  j["workdir"] = layout_.workdir.string();
+  j["job_count"] = job_count_;
+  write_file_atomically(results_dir_ / "sweep.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  if (!spec_.file.empty()) fs::copy_file(spec_.file, results_dir_ / "jobsub.yaml");
+}
+
+void Submission::write_job_files() {
+  std::ofstream commands(results_dir_ / "commands", std::ios::binary);
+  std::ofstream params_out(results_dir_ / "params.jsonl", std::ios::binary);
+  std::ofstream argv_out(results_dir_ / "argv.jsonl", std::ios::binary);
+  Params params;
+  Argv args;
+  for (uint64_t job = 1; job <= job_count_; ++job) {
+    if ((job & 0xfff) == 0 && interrupted()) throw Error(ExitCode::interrupted, "interrupted before anything was submitted");
+    job_at(job, params, args);
+    commands << expand_command_template(command_template_, layout_.program, args) << '\n';
+    params_out << params_to_json(params) << '\n';
+    argv_out << argv_to_json(args) << '\n';
+  }
+  commands.flush();
+  params_out.flush();
+  argv_out.flush();
+  if (!commands || !params_out || !argv_out) throw job_error("cannot write the job files in " + results_dir_.string());
+  fs::create_directory(results_dir_ / "jobs");
+}
+
+void Submission::append_submission(const ordered_json& line) {
+  std::ofstream out(results_dir_ / "submissions.jsonl", std::ios::app | std::ios::binary);
+  out << json_dump(line) << '\n';
+  out.flush();
+}
+
+void Submission::write_jobs_table() const {
+  std::string table = "job\tstate\texit_code\tnative_id\n";
+  for (uint64_t i = 0; i < job_count_; ++i) {
+    table += std::to_string(i + 1) + '\t' + to_string(states_[i]) + '\t' +
+             (exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string()) + '\t' + native_ids_[i] + '\n';
+  }
+  write_file_atomically(results_dir_ / "jobs.tsv", table);
+}
+
+void Submission::clear_progress_line() noexcept {
+  if (terminal_ && progress_shown_) {
+    out_ << "\r\033[K" << std::flush;
+    progress_shown_ = false;
+  }
+}
+
+void Submission::draw_progress() noexcept {
+  if (!terminal_) return;
+  out_ << "\r\033[K[" << spec_.get("scheduler") << "] " << (completed_ + failed_ + cancelled_) << "/" << submitted_
+       << " done: " << completed_ << " completed, " << failed_ << " failed, " << running_ << " running" << std::flush;
+  progress_shown_ = true;
+}
+
+void Submission::job_event(const TaskOutcome& outcome) noexcept {
+  if (outcome.job == 0 || outcome.job > job_count_) return;
+  const uint64_t i = outcome.job - 1;
+  const JobState before = states_[i];
+  states_[i] = outcome.state;
+  if (outcome.exit_code >= 0) exit_codes_[i] = outcome.exit_code;
+  if (!outcome.native_id.empty()) native_ids_[i] = outcome.native_id;
+  if (before == JobState::running && outcome.state != JobState::running) --running_;
+  if (outcome.state == JobState::running && before != JobState::running) ++running_;
+  if (is_final(outcome.state) && !is_final(before)) {
+    if (outcome.state == JobState::completed) {
+      ++completed_;
+    } else if (outcome.state == JobState::cancelled) {
+      ++cancelled_;
+    } else {
+      ++failed_;
+    }
+    const bool worth_a_line = !terminal_ || outcome.state != JobState::completed;
+    if (worth_a_line) {
+      clear_progress_line();
+      out_ << "job " << outcome.job << "/" << job_count_ << " " << to_string(outcome.state);
+      if (outcome.exit_code >= 0) out_ << " (exit " << outcome.exit_code << ")";
+      if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
+        out_ << ": see " << (results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_) / "stderr").string();
+      }
+      out_ << '\n';
+    }
+  }
+  draw_progress();
+}
+
+void Submission::submit_batch(TaskRange range) {
+  const std::string name = "batch-" + std::to_string(++batches_);
+  const BatchRequest batch = batch_request(name, {range});
+  RenderedBatch rendered;
+  check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
+  if (batches_ == 1) print_warnings(rendered);
+  write_file_atomically(batch.script_path, rendered.script);
+  fs::permissions(batch.script_path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                  fs::perm_options::add);
+  const std::string jobs = format_task_ranges(batch.tasks);
+  append_submission({{"batch", name}, {"jobs", jobs}, {"state", "submitting"},
+                     {"script", batch.script_path.string()}, {"submit", rendered.submit_argv}});
+  for (uint64_t job = range.first; job <= range.last; ++job) states_[job - 1] = JobState::pending;
+  submitted_ += range.size();
+
+  SubmitResult result;
+  const Status status = pipeline_.scheduler->submit(batch, rendered, *this, result);
+  for (const TaskOutcome& outcome : result.outcomes) job_event(outcome);
+  clear_progress_line();
+  if (!status.ok) {
+    // Jobs the scheduler did not take are recorded as such.
+    std::set<uint64_t> taken;
+    for (const TaskOutcome& outcome : result.outcomes) taken.insert(outcome.job);
+    for (uint64_t job = range.first; job <= range.last; ++job) {
+      if (!taken.count(job)) {
+        states_[job - 1] = JobState::not_submitted;
+        --submitted_;
+      }
+    }
+  }
+  append_submission({{"batch", name}, {"jobs", jobs}, {"state", status.ok ? "submitted" : "failed"},
+                     {"native_id", result.native_id}, {"message", status.message}});
+  write_jobs_table();
+  if (!status.ok) {
+    throw job_error("scheduler '" + spec_.get("scheduler") + "' could not submit " + name + " (jobs " + jobs +
+                    "): " + status.message + "\nrecord of what was and was not submitted: " +
+                    (results_dir_ / "jobs.tsv").string());
+  }
+}
+
+SubmitOutcome Submission::finish() {
+  SubmitOutcome outcome;
+  outcome.results_dir = results_dir_;
+  outcome.jobs = job_count_;
+  outcome.submitted = submitted_;
+  outcome.completed = completed_;
+  outcome.failed = failed_;
+  outcome.cancelled = cancelled_;
+  outcome.interrupted = interrupted();
+  outcome.exit_code = outcome.interrupted ? static_cast<int>(ExitCode::interrupted)
+                      : failed_ > 0       ? static_cast<int>(ExitCode::job_failed)
+                                          : 0;
+  out_ << "jobsub: " << submitted_ << " of " << job_count_ << " jobs submitted";
+  if (completed_ + failed_ + cancelled_ > 0) {
+    out_ << "; " << completed_ << " completed, " << failed_ << " failed, " << cancelled_ << " cancelled";
+  }
+  out_ << "\njobsub: results in " << results_dir_.string() << '\n';
+  return outcome;
+}
+
+/// Removes a results directory unless something was submitted from it.
+class ResultsDirGuard {
+ public:
+  explicit ResultsDirGuard(fs::path dir) : dir_(std::move(dir)) {}
+  ~ResultsDirGuard() {
+    if (!dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+  void keep() { dir_.clear(); }
+
+ private:
+  fs::path dir_;
+};
+
+SubmitOutcome Submission::run(Prompter* prompter) {
+  prepare();
+  print_summary();
+  if (request_.dry_run) {
+    dry_run();
+    SubmitOutcome outcome;
+    outcome.jobs = job_count_;
+    return outcome;
+  }
+  results_dir_ = create_results_dir(layout_.results_root, spec_.get("name"), started_);
+  ResultsDirGuard guard(results_dir_);
+  states_.assign(job_count_, JobState::not_submitted);
+  exit_codes_.assign(job_count_, -1);
+  native_ids_.assign(job_count_, "");
+  write_provenance();
+  write_job_files();
+  if (interrupted()) throw Error(ExitCode::interrupted, "interrupted before anything was submitted");
+
+  if (request_.manual) {
+    const BatchRequest batch = batch_request("batch-1", {{1, job_count_}});
+    RenderedBatch rendered;
+    check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
+    print_warnings(rendered);
+    write_file_atomically(batch.script_path, rendered.script);
+    fs::permissions(batch.script_path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                    fs::perm_options::add);
+    write_jobs_table();
+    guard.keep();
+    out_ << "manual mode: nothing submitted. Script: " << batch.script_path.string() << '\n'
+         << "submit it yourself with: " << shell_join(rendered.submit_argv) << '\n'
+         << "jobsub: results in " << results_dir_.string() << '\n';
+    SubmitOutcome outcome;
+    outcome.results_dir = results_dir_;
+    outcome.jobs = job_count_;
+    return outcome;
+  }
+
+  Params params;
+  Argv args;
+  uint64_t job = 1;
+  while (job <= job_count_ && !interrupted()) {
+    Answer answer = Answer::all;
+    if (prompter != nullptr) {
+      job_at(job, params, args);
+      answer = prompter->ask(job, job_count_, shell_join(args));
+    }
+    if (answer == Answer::exit || interrupted()) break;
+    if (answer == Answer::no) {
+      ++job;
+      continue;
+    }
+    const TaskRange range = answer == Answer::yes ? TaskRange{job, job} : TaskRange{job, job_count_};
+    guard.keep();  // from here on, the directory is the record of a submission
+    submit_batch(range);
+    job = range.last + 1;
+  }
+  if (submitted_ == 0) {
+    out_ << "jobsub: nothing submitted; removed " << results_dir_.string() << '\n';
+    SubmitOutcome outcome;
+    outcome.jobs = job_count_;
+    outcome.interrupted = interrupted();
+    outcome.exit_code = outcome.interrupted ? static_cast<int>(ExitCode::interrupted) : 0;
+    return outcome;  // the guard removes the directory
+  }
+  write_jobs_table();
+  return finish();
+}
+
+}  // namespace
+
+void install_interrupt_handler() {
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+bool interrupt_requested() { return g_interrupted.load(); }
+
+SubmitOutcome run_submit(const PluginRegistry& registry, const SubmitRequest& request, Prompter* prompter,
+                         std::ostream& out) {
+  Submission submission(registry, request, out);
+  return submission.run(prompter);
+}
+
+}  // namespace jobsub

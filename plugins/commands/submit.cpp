@@ -1,0 +1,201 @@
+// `jobsub [submit] [options] [key=value ...]`: the default command.
+#include <jobsub/errors.h>
+#include <jobsub/plugin.h>
+#include <jobsub/registry.h>
+#include <jobsub/spec.h>
+#include <jobsub/submit.h>
+#include <jobsub/text.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <set>
+
+namespace po = boost::program_options;
+
+namespace {
+
+class TerminalPrompter final : public jobsub::Prompter {
+ public:
+  jobsub::Answer ask(uint64_t job, uint64_t job_count, const std::string& args) override {
+    while (true) {
+      std::cout << "Submit (" << job << "/" << job_count << "): " << args << "? (y/n/all/exit) " << std::flush;
+      std::string line;
+      if (!std::getline(std::cin, line)) {
+        std::cout << '\n';
+        return jobsub::Answer::exit;  // end of input, or Ctrl-C
+      }
+      const auto begin = line.find_first_not_of(" \t");
+      line = begin == std::string::npos ? "" : line.substr(begin, line.find_last_not_of(" \t") - begin + 1);
+      if (line == "y" || line == "yes") return jobsub::Answer::yes;
+      if (line == "n" || line == "no") return jobsub::Answer::no;
+      if (line == "all" || line == "a") return jobsub::Answer::all;
+      if (line == "exit" || line == "e" || line == "q") return jobsub::Answer::exit;
+      std::cout << "please answer y (this job), n (skip it), all (this and every later job) or exit\n";
+    }
+  }
+};
+
+const char* const kSettingFlags[][2] = {
+    {"name", "sweep name (results/<name>/...)"},
+    {"layout", "layout plugin (plain, skeleton, ...)"},
+    {"sweeper", "sweeper plugin (grid, random, ...)"},
+    {"formatter", "formatter plugin (argparse, sacred, hydra, ...)"},
+    {"scheduler", "scheduler plugin (local, ...)"},
+    {"program", "the program, {script} in the command"},
+    {"command", "command template, e.g. \"python {script} with {args}\""},
+    {"template", "Mustache template for the batch script"},
+};
+
+class SubmitCommand final : public jobsub::Command {
+ public:
+  int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
+    try {
+      return run_or_throw(context, args);
+    } catch (const po::error& e) {
+      std::cerr << "jobsub: error: " << e.what() << "\n(see `jobsub --help`)\n";
+      return static_cast<int>(jobsub::ExitCode::usage);
+    } catch (...) {
+      return jobsub::report_current_exception(std::cerr);
+    }
+  }
+
+ private:
+  static int run_or_throw(jobsub::CommandContext& context, const std::vector<std::string>& args) {
+    const jobsub::PluginRegistry& registry = *context.registry;
+    po::options_description general("Options");
+    general.add_options()
+        ("help,h", "show this help")
+        ("spec", po::value<std::string>(), "the sweep spec (default: ./jobsub.yaml when it exists)")
+        ("max-running,j", po::value<std::string>(), "jobs at a time (local: default the number of cores)")
+        ("resource", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE resource, e.g. time=2h (repeatable)")
+        ("yes,y", "submit every job without asking")
+        ("dry-run", "print what would run; write and submit nothing")
+        ("manual", "write the scripts and records; submit nothing")
+        ("no-array", "submit one job per combination instead of an array")
+        ("show-config", "print the merged settings with their origins and exit")
+        ("plugin-dir", po::value<std::vector<std::string>>()->composing(), "search DIR for plugins first (repeatable)");
+    po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
+    for (const auto& flag : kSettingFlags) settings.add_options()(flag[0], po::value<std::string>(), flag[1]);
+    po::options_description plugin_options("Options of the installed plugins");
+    std::set<std::string> taken = {"help", "spec", "max-running", "resource", "yes", "dry-run", "manual",
+                                   "no-array", "show-config", "plugin-dir"};
+    for (const auto& flag : kSettingFlags) taken.insert(flag[0]);
+    std::vector<std::string> plugin_option_names;
+    for (const jobsub::ComponentEntry& entry : registry.components()) {
+      for (std::size_t i = 0; i < entry.info->option_count; ++i) {
+        const jobsub_option_info& option = entry.info->options[i];
+        if (!taken.insert(option.name).second) continue;
+        plugin_option_names.emplace_back(option.name);
+        const std::string help = std::string(option.help ? option.help : "") + " [" + entry.info->kind + " " +
+                                 entry.info->name + "]";
+        plugin_options.add_options()(option.name, po::value<std::string>(), help.c_str());
+      }
+    }
+    po::options_description hidden;
+    hidden.add_options()("override", po::value<std::vector<std::string>>()->composing(), "");
+    po::positional_options_description positional;
+    positional.add("override", -1);
+    po::options_description all;
+    all.add(general).add(settings).add(plugin_options).add(hidden);
+
+    po::variables_map vm;
+    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+
+    if (vm.count("help")) {
+      std::cout << "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
+                   "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
+                   "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
+                   "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
+                   "Overrides, Hydra style: lr=0.1,0.01  seed=range(0,5)  name='a,b' (quoted commas stay)\n\n"
+                   "Commands: "
+                << jobsub::join(registry.names("command")) << "\n\n"
+                << general << '\n' << settings << '\n' << plugin_options << '\n'
+                << "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n"
+                   "130 interrupted. See docs/user-guide.md.\n";
+      return 0;
+    }
+
+    jobsub::SweepSpec spec;
+    if (vm.count("spec")) {
+      spec = jobsub::load_spec_file(vm["spec"].as<std::string>());
+    } else if (jobsub::fs::exists("jobsub.yaml")) {
+      spec = jobsub::load_spec_file("jobsub.yaml");
+    } else {
+      spec = jobsub::empty_spec(jobsub::fs::current_path());
+    }
+    jobsub::apply_defaults_and_environment(spec);
+    for (const auto& flag : kSettingFlags) {
+      if (vm.count(flag[0])) jobsub::set_setting(spec, flag[0], vm[flag[0]].as<std::string>(), "command line");
+    }
+    if (vm.count("max-running")) {
+      jobsub::set_setting(spec, "max_running", vm["max-running"].as<std::string>(), "command line");
+    }
+    if (vm.count("resource")) {
+      for (const std::string& item : vm["resource"].as<std::vector<std::string>>()) {
+        const auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0) {
+          throw jobsub::usage_error("--resource takes KEY=VALUE, e.g. --resource time=2h; got '" + item + "'");
+        }
+        jobsub::set_setting(spec, "resources." + item.substr(0, eq), item.substr(eq + 1), "command line");
+      }
+    }
+    for (const std::string& name : plugin_option_names) {
+      if (vm.count(name)) jobsub::set_setting(spec, "options." + name, vm[name].as<std::string>(), "command line");
+    }
+    if (vm.count("override")) {
+      for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {
+        if (!jobsub::is_override(item)) {
+          throw jobsub::usage_error("unexpected argument '" + item +
+                                    "': overrides are key=value, and commands come first (jobsub COMMAND ...)");
+        }
+        jobsub::apply_override(spec, jobsub::parse_override(item));
+      }
+    }
+
+    if (vm.count("show-config")) {
+      for (const auto& [key, setting] : spec.settings) {
+        std::cout << key << " = " << setting.value << "    (" << setting.origin << ")\n";
+      }
+      for (const std::string& line : spec.init_lines) std::cout << "init: " << line << "    (" << spec.init_origin << ")\n";
+      for (std::size_t g = 0; g < spec.grids.size(); ++g) {
+        for (const jobsub::HyperDecl& h : spec.grids[g].hypers) {
+          std::vector<std::string> values;
+          for (const jobsub::Value& v : h.values) values.push_back(v.text);
+          std::cout << "hypers" << (spec.grids.size() > 1 ? "[" + std::to_string(g) + "]" : "") << "." << h.key
+                    << " = [" << jobsub::join(values) << "]    (" << h.origin << ")\n";
+        }
+      }
+      return 0;
+    }
+
+    jobsub::SubmitRequest request;
+    request.spec = std::move(spec);
+    request.dry_run = vm.count("dry-run") > 0;
+    request.manual = vm.count("manual") > 0;
+    request.no_array = vm.count("no-array") > 0;
+    request.command_line.push_back(context.program_name);
+    request.command_line.insert(request.command_line.end(), args.begin(), args.end());
+
+    const bool ask = !vm.count("yes") && !request.dry_run && !request.manual;
+    if (ask && !::isatty(STDIN_FILENO)) {
+      throw jobsub::usage_error(
+          "standard input is not a terminal, so jobsub cannot ask which jobs to submit: "
+          "pass --yes to submit every job, or --dry-run to see them first");
+    }
+    TerminalPrompter prompter;
+    jobsub::install_interrupt_handler();
+    const jobsub::SubmitOutcome outcome = jobsub::run_submit(registry, request, ask ? &prompter : nullptr, std::cout);
+    return outcome.exit_code;
+  }
+};
+
+const jobsub_component_info kComponents[] = {
+    jobsub::component<SubmitCommand, jobsub::Command>("command", "submit",
+                                                      "expand the sweep and submit its jobs (the default)"),
+};
+
+}  // namespace
+
+JOBSUB_PLUGIN("submit", "1.0.0", kComponents)

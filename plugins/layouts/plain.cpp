@@ -1,0 +1,43 @@
+// Any directory: jobs start in the experiment directory, results go to
+// <experiment>/results, and the program (if any) must exist.
+#include <jobsub/plugin.h>
+
+#include <system_error>
+
+namespace {
+
+class PlainLayout final : public jobsub::Layout {
+ public:
+  jobsub::Status verify(const jobsub::LayoutRequest& request, jobsub::LayoutResult& result) noexcept override {
+    try {
+      const jobsub::fs::path experiment = request.experiment_dir;
+      std::error_code ec;
+      if (!jobsub::fs::is_directory(experiment, ec)) {
+        return jobsub::Status::failure("experiment directory " + experiment.string() + " does not exist");
+      }
+      if (!request.program.empty()) {
+        jobsub::fs::path program = request.program;
+        if (program.is_relative()) program = experiment / program;
+        if (!jobsub::fs::is_regular_file(program, ec)) {
+          return jobsub::Status::failure("missing program: " + program.string());
+        }
+        result.program = program.lexically_normal();
+      }
+      result.project_dir = experiment;
+      result.workdir = experiment;
+      result.results_root = experiment / "results";
+      return jobsub::Status::success();
+    } catch (const std::exception& e) {
+      return jobsub::Status::failure(e.what());
+    }
+  }
+};
+
+const jobsub_component_info kComponents[] = {
+    jobsub::component<PlainLayout, jobsub::Layout>("layout", "plain",
+                                                   "any directory; jobs start in the experiment directory"),
+};
+
+}  // namespace
+
+JOBSUB_PLUGIN("plain", "1.0.0", kComponents)

@@ -1,0 +1,40 @@
+// Every combination: the cartesian product of each grid, grids concatenated,
+// zip groups advancing together.
+#include <jobsub/plugin.h>
+
+namespace {
+
+class GridSweeper final : public jobsub::Sweeper {
+ public:
+  jobsub::Status configure(const jobsub::HyperSpace& space, const jobsub::PluginOptions&) noexcept override {
+    try {
+      space_ = &space;
+      size_ = space.size();
+      return jobsub::Status::success();
+    } catch (const std::exception& e) {
+      return jobsub::Status::failure(e.what());
+    }
+  }
+  uint64_t size() const noexcept override { return size_; }
+  jobsub::Status at(uint64_t index, jobsub::Params& out) const noexcept override {
+    try {
+      out = space_->at(index);
+      return jobsub::Status::success();
+    } catch (const std::exception& e) {
+      return jobsub::Status::failure(e.what());
+    }
+  }
+
+ private:
+  const jobsub::HyperSpace* space_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+const jobsub_component_info kComponents[] = {
+    jobsub::component<GridSweeper, jobsub::Sweeper>("sweeper", "grid",
+                                                    "every combination (product; list of grids; zip groups)"),
+};
+
+}  // namespace
+
+JOBSUB_PLUGIN("grid", "1.0.0", kComponents)
