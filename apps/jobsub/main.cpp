@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
       try {
         registry.require("command", command);
       } catch (const jobsub::Error& e) {
-        throw jobsub::Error(command == "submit" ? jobsub::ExitCode::plugin : jobsub::ExitCode::usage, e.what());
+        throw jobsub::Error(command == "submit" ? jobsub::ExitCode::plugin : jobsub::ExitCode::usage,
+                            e.what());
       }
     }
     auto handle = registry.create<jobsub::Command>("command", command);

@@ -2,7 +2,6 @@
 
 #include <ostream>
 
-
 namespace jobsub {
 
 int report_current_exception(std::ostream& err) noexcept {

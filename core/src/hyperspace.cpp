@@ -5,7 +5,6 @@
 namespace jobsub {
 
 uint64_t HyperGrid::size() const {
-  if (axes.empty()) return 0;
   uint64_t total = 1;
   for (const HyperAxis& axis : axes) {
     const uint64_t n = axis.size();

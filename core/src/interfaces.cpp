@@ -4,19 +4,32 @@ namespace jobsub {
 
 const char* to_string(JobState state) {
   switch (state) {
-    case JobState::pending: return "pending";
-    case JobState::queued: return "queued";
-    case JobState::held: return "held";
-    case JobState::running: return "running";
-    case JobState::completed: return "completed";
-    case JobState::failed: return "failed";
-    case JobState::cancelled: return "cancelled";
-    case JobState::timeout: return "timeout";
-    case JobState::out_of_memory: return "out_of_memory";
-    case JobState::node_fail: return "node_fail";
-    case JobState::preempted: return "preempted";
-    case JobState::lost: return "lost";
-    case JobState::not_submitted: return "not_submitted";
+    case JobState::pending:
+      return "pending";
+    case JobState::queued:
+      return "queued";
+    case JobState::held:
+      return "held";
+    case JobState::running:
+      return "running";
+    case JobState::completed:
+      return "completed";
+    case JobState::failed:
+      return "failed";
+    case JobState::cancelled:
+      return "cancelled";
+    case JobState::timeout:
+      return "timeout";
+    case JobState::out_of_memory:
+      return "out_of_memory";
+    case JobState::node_fail:
+      return "node_fail";
+    case JobState::preempted:
+      return "preempted";
+    case JobState::lost:
+      return "lost";
+    case JobState::not_submitted:
+      return "not_submitted";
   }
   return "unknown";
 }

@@ -76,8 +76,8 @@ pid_t spawn(const Argv& argv, const SpawnOptions& options, SpawnAttributes& spaw
   envp.push_back(nullptr);
 
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0].c_str(), &spawn_attributes.actions,
-                              &spawn_attributes.attributes, args.data(), envp.data());
+  const int rc = posix_spawnp(&pid, argv[0].c_str(), &spawn_attributes.actions, &spawn_attributes.attributes,
+                              args.data(), envp.data());
   if (rc != 0) {
     throw job_error("cannot run '" + argv[0] + "': " + std::strerror(rc));
   }

@@ -27,7 +27,8 @@ std::string timestamp(std::chrono::system_clock::time_point when) {
 
 void check_sweep_name(const std::string& name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-    throw spec_error("sweep name '" + name + "' cannot be a directory name: set `name:` to a word without '/'");
+    throw spec_error("sweep name '" + name +
+                     "' cannot be a directory name: set `name:` to a word without '/'");
   }
 }
 

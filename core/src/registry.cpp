@@ -24,13 +24,11 @@ class LoadedLibrary {
 };
 
 const std::vector<std::string>& plugin_kinds() {
-  static const std::vector<std::string> kinds = {"layout", "sweeper", "formatter", "scheduler",
-                                                 "command"};
+  static const std::vector<std::string> kinds = {"layout", "sweeper", "formatter", "scheduler", "command"};
   return kinds;
 }
 
-std::vector<fs::path> plugin_search_path(const std::vector<fs::path>& cli_dirs,
-                                         const fs::path& executable) {
+std::vector<fs::path> plugin_search_path(const std::vector<fs::path>& cli_dirs, const fs::path& executable) {
   std::vector<fs::path> path = cli_dirs;
   if (const char* env = std::getenv("JOBSUB_PLUGIN_PATH"); env != nullptr) {
     std::string list = env;
@@ -65,8 +63,8 @@ std::string abi_advice(uint32_t found) {
   const std::string ours = std::to_string(JOBSUB_PLUGIN_ABI_VERSION);
   const std::string theirs = std::to_string(found);
   if (found < JOBSUB_PLUGIN_ABI_VERSION) {
-    return "built for plugin ABI " + theirs + "; this jobsub " JOBSUB_VERSION " supports ABI " +
-           ours + ": rebuild the plugin against jobsub >= " JOBSUB_VERSION;
+    return "built for plugin ABI " + theirs + "; this jobsub " JOBSUB_VERSION " supports ABI " + ours +
+           ": rebuild the plugin against jobsub >= " JOBSUB_VERSION;
   }
   return "built for plugin ABI " + theirs + "; this jobsub " JOBSUB_VERSION " supports ABI " + ours +
          ": upgrade jobsub, or rebuild the plugin against this version";
@@ -104,9 +102,9 @@ PluginCheck check_plugin_file(const fs::path& file) {
 
   std::shared_ptr<LoadedLibrary> library;
   try {
-    library = std::make_shared<LoadedLibrary>(boost::dll::shared_library(
-        boost::dll::fs::path(file.string()),
-        boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local));
+    library = std::make_shared<LoadedLibrary>(
+        boost::dll::shared_library(boost::dll::fs::path(file.string()),
+                                   boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local));
   } catch (const std::exception& e) {
     // Keep the dynamic loader's own words; drop Boost's wrapping of them.
     std::string why = e.what();
@@ -136,8 +134,8 @@ PluginCheck check_plugin_file(const fs::path& file) {
     return check;
   }
   if (descriptor->struct_size < sizeof(jobsub_plugin_descriptor)) {
-    check.message = "descriptor is " + std::to_string(descriptor->struct_size) +
-                    " bytes, expected " + std::to_string(sizeof(jobsub_plugin_descriptor)) +
+    check.message = "descriptor is " + std::to_string(descriptor->struct_size) + " bytes, expected " +
+                    std::to_string(sizeof(jobsub_plugin_descriptor)) +
                     ": rebuild the plugin against this jobsub's headers";
     return check;
   }
@@ -153,8 +151,8 @@ PluginCheck check_plugin_file(const fs::path& file) {
   }
   for (std::size_t i = 0; i < descriptor->component_count; ++i) {
     const jobsub_component_info& info = descriptor->components[i];
-    if (!is_known_kind(info.kind) || info.name == nullptr || *info.name == '\0' ||
-        info.create == nullptr || info.destroy == nullptr) {
+    if (!is_known_kind(info.kind) || info.name == nullptr || *info.name == '\0' || info.create == nullptr ||
+        info.destroy == nullptr) {
       check.components.clear();
       check.message = "component " + std::to_string(i) + " is malformed (kind '" +
                       (info.kind ? info.kind : "(null)") + "'; kinds are " + join(plugin_kinds()) +
@@ -165,13 +163,12 @@ PluginCheck check_plugin_file(const fs::path& file) {
   }
   check.ok = true;
   check.message = std::string("plugin '") + (descriptor->plugin_name ? descriptor->plugin_name : "") +
-                  "' version " + (descriptor->plugin_version ? descriptor->plugin_version : "?") +
-                  ", ABI " + std::to_string(descriptor->abi_version);
+                  "' version " + (descriptor->plugin_version ? descriptor->plugin_version : "?") + ", ABI " +
+                  std::to_string(descriptor->abi_version);
   return check;
 }
 
-PluginRegistry::PluginRegistry(std::vector<fs::path> search_path)
-    : search_path_(std::move(search_path)) {
+PluginRegistry::PluginRegistry(std::vector<fs::path> search_path) : search_path_(std::move(search_path)) {
   std::set<fs::path> seen_dirs;
   for (const fs::path& dir : search_path_) {
     std::error_code ec;
@@ -228,8 +225,7 @@ const ComponentEntry& PluginRegistry::require(const std::string& kind, const std
   }
   const std::vector<std::string> installed = names(kind);
   std::string message = "unknown " + kind + " '" + name + "'" + did_you_mean(name, installed) + "; ";
-  message += installed.empty() ? "no " + kind + " plugins are installed"
-                               : "installed: " + join(installed);
+  message += installed.empty() ? "no " + kind + " plugins are installed" : "installed: " + join(installed);
   message += " (see `jobsub plugins` for the search path)";
   throw plugin_error(message);
 }

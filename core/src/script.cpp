@@ -27,7 +27,8 @@ std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs:
   for (const std::string& line : init_lines) init += "  " + line + "\n";
   const std::string width = std::to_string(padding_width(job_count));
   return "JOBSUB_RESULTS_DIR=" + shell_quote(results_dir.string()) + "\n" +
-         "printf -v JOBSUB_JOB_DIR '%s/jobs/%0" + width + "d' \"$JOBSUB_RESULTS_DIR\" \"$JOBSUB_TASK_ID\"\n"
+         "printf -v JOBSUB_JOB_DIR '%s/jobs/%0" + width +
+         "d' \"$JOBSUB_RESULTS_DIR\" \"$JOBSUB_TASK_ID\"\n"
          "export JOBSUB_TASK_ID JOBSUB_RESULTS_DIR JOBSUB_JOB_DIR\n"
          "mkdir -p \"$JOBSUB_JOB_DIR\" || exit 1\n"
          "jobsub_line() { sed -n \"${JOBSUB_TASK_ID}{p;q}\" \"$JOBSUB_RESULTS_DIR/$1\"; }\n"
@@ -40,8 +41,8 @@ std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs:
          "  exit 127\n"
          "fi\n"
          "(\n"
-         "  cd " + shell_quote(workdir.string()) + " || exit 1\n" +
-         init +
+         "  cd " +
+         shell_quote(workdir.string()) + " || exit 1\n" + init +
          "  eval \"$JOBSUB_COMMAND\"\n"
          ") < /dev/null > \"$JOBSUB_JOB_DIR/stdout\" 2> \"$JOBSUB_JOB_DIR/stderr\"\n"
          "JOBSUB_EXIT=$?\n"
@@ -75,6 +76,11 @@ std::string render_template(const std::string& template_text, const TemplateValu
     for (const std::string& item : items) list << data{item};
     context.set(key, list);
   }
+  for (const auto& [key, fields] : values.objects) {
+    data object{data::type::object};
+    for (const auto& [name, value] : fields) object.set(name, value);
+    context.set(key, object);
+  }
   return tmpl.render(context);
 }
 
@@ -98,12 +104,14 @@ std::string expand_command_template(const std::string& command_template, const f
     }
     const std::size_t close = command_template.find('}', i);
     if (close == std::string::npos) {
-      throw spec_error("command template '" + command_template + "': unclosed '{' (write {{ for a literal brace)");
+      throw spec_error("command template '" + command_template +
+                       "': unclosed '{' (write {{ for a literal brace)");
     }
     const std::string name = command_template.substr(i + 1, close - i - 1);
     if (name == "script") {
       if (program.empty()) {
-        throw spec_error("the command uses {script} but no program is set: add `program: main.py` to the spec");
+        throw spec_error(
+            "the command uses {script} but no program is set: add `program: main.py` to the spec");
       }
       out += shell_quote(program.string());
     } else if (name == "args") {

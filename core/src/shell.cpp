@@ -6,9 +6,8 @@ namespace {
 bool is_safe_unquoted(unsigned char c) {
   // `=` is left out on purpose: `k=v` as a command's first word would be an
   // assignment, and quoting it matches the reference script's `'lr=0.1'`.
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '-' || c == '.' || c == '/' || c == ':' || c == '@' || c == '%' ||
-         c == '+' || c == ',';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == '/' || c == ':' || c == '@' || c == '%' || c == '+' || c == ',';
 }
 
 bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
@@ -18,11 +17,21 @@ std::string ansi_c_quote(std::string_view word) {
   std::string out = "$'";
   for (unsigned char c : word) {
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
       default:
         if (is_control(c)) {
           out += "\\x";

@@ -12,9 +12,8 @@
 namespace jobsub {
 
 const std::vector<std::string>& scalar_setting_keys() {
-  static const std::vector<std::string> keys = {
-      "name", "layout", "sweeper", "formatter", "scheduler", "program", "command", "template",
-      "max_running"};
+  static const std::vector<std::string> keys = {"name",    "layout",  "sweeper",  "formatter",  "scheduler",
+                                                "program", "command", "template", "max_running"};
   return keys;
 }
 
@@ -156,7 +155,8 @@ class SpecReader {
           }
           decl.values.push_back(to_value(element));
         }
-        if (decl.values.empty()) fail(item.second, full, "an empty list gives no jobs: give at least one value");
+        if (decl.values.empty())
+          fail(item.second, full, "an empty list gives no jobs: give at least one value");
       } else if (item.second.IsMap()) {
         fail(item.second, full, "expected a value or a list of values, not a mapping");
       } else {
@@ -173,7 +173,8 @@ class SpecReader {
       spec.grids.push_back(read_grid(node, "hypers"));
     } else if (node.IsSequence()) {
       std::size_t i = 0;
-      for (const auto& grid : node) spec.grids.push_back(read_grid(grid, "hypers[" + std::to_string(i++) + "]"));
+      for (const auto& grid : node)
+        spec.grids.push_back(read_grid(grid, "hypers[" + std::to_string(i++) + "]"));
     } else {
       fail(node, "hypers", "expected a mapping of name: values, or a list of such mappings");
     }
@@ -236,7 +237,8 @@ void expand_range(const std::string& inner, const std::string& arg, std::vector<
   for (long long v = begin; step > 0 ? v < end : v > end; v += step) {
     out.push_back({std::to_string(v), ValueKind::Number});
   }
-  if (out.empty()) throw usage_error("override '" + arg + "': range() is empty, so the sweep would have no jobs");
+  if (out.empty())
+    throw usage_error("override '" + arg + "': range() is empty, so the sweep would have no jobs");
 }
 
 }  // namespace
@@ -250,9 +252,11 @@ SweepSpec empty_spec(const fs::path& experiment_dir) {
 }
 
 void apply_defaults_and_environment(SweepSpec& spec) {
-  const std::map<std::string, std::string> defaults = {
-      {"layout", "plain"}, {"sweeper", "grid"}, {"formatter", "argparse"}, {"scheduler", "local"},
-      {"name", spec.experiment_dir.filename().string()}};
+  const std::map<std::string, std::string> defaults = {{"layout", "plain"},
+                                                       {"sweeper", "grid"},
+                                                       {"formatter", "argparse"},
+                                                       {"scheduler", "local"},
+                                                       {"name", spec.experiment_dir.filename().string()}};
   for (const auto& [key, value] : defaults) {
     if (!spec.has(key)) set_setting(spec, key, value, "default");
   }
@@ -297,7 +301,8 @@ Override parse_override(const std::string& arg) {
       expand_range(raw.substr(6, raw.size() - 7), arg, result.values);
     } else {
       if (raw.empty() && at != std::string::npos) {
-        throw usage_error("override '" + arg + "': empty element in the list (quote it: '' for an empty string)");
+        throw usage_error("override '" + arg +
+                          "': empty element in the list (quote it: '' for an empty string)");
       }
       result.values.push_back(plain_value(raw));
     }
@@ -362,15 +367,20 @@ HyperSpace build_hyperspace(const SweepSpec& spec) {
     }
   }
   HyperSpace space;
+  if (spec.grids.empty()) {
+    if (!spec.zip.empty()) throw spec_error("zip group [" + join(spec.zip.front()) + "] names keys that are not hypers");
+    space.grids.emplace_back();  // no hypers: one job, no parameters
+    return space;
+  }
   for (std::size_t g = 0; g < spec.grids.size(); ++g) {
     const GridDecl& decl = spec.grids[g];
-    if (decl.hypers.empty()) continue;
     HyperGrid grid;
     std::vector<std::string> keys;
     for (const HyperDecl& h : decl.hypers) keys.push_back(h.key);
     grid.key_order = keys;
     auto lookup = [&](const std::string& key) -> const HyperDecl* {
-      for (const HyperDecl& h : decl.hypers) if (h.key == key) return &h;
+      for (const HyperDecl& h : decl.hypers)
+        if (h.key == key) return &h;
       return nullptr;
     };
     std::set<std::string> placed;
@@ -410,7 +420,8 @@ HyperSpace build_hyperspace(const SweepSpec& spec) {
   for (const auto& group : spec.zip) {
     bool used = false;
     for (const HyperGrid& grid : space.grids) {
-      if (std::find(grid.key_order.begin(), grid.key_order.end(), group.front()) != grid.key_order.end()) used = true;
+      if (std::find(grid.key_order.begin(), grid.key_order.end(), group.front()) != grid.key_order.end())
+        used = true;
     }
     if (!used) throw spec_error("zip group [" + join(group) + "] names keys that are not hypers");
   }

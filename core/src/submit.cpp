@@ -36,8 +36,8 @@ std::string json_dump(const ordered_json& j) {
 }
 
 bool is_final(JobState s) {
-  return s != JobState::pending && s != JobState::queued && s != JobState::held &&
-         s != JobState::running && s != JobState::not_submitted;
+  return s != JobState::pending && s != JobState::queued && s != JobState::held && s != JobState::running &&
+         s != JobState::not_submitted;
 }
 
 /// The components chosen for one sweep, with their options.
@@ -66,15 +66,17 @@ PluginOptions options_for(const ComponentEntry& entry, const std::map<std::strin
 void check_options_known(const Pipeline& pipeline, const SweepSpec& spec) {
   std::vector<std::string> declared;
   for (const auto& [kind, entry] : pipeline.entries) {
-    for (std::size_t i = 0; i < entry->info->option_count; ++i) declared.emplace_back(entry->info->options[i].name);
+    for (std::size_t i = 0; i < entry->info->option_count; ++i)
+      declared.emplace_back(entry->info->options[i].name);
   }
   for (const auto& [key, setting] : spec.settings) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
     if (std::find(declared.begin(), declared.end(), name) == declared.end()) {
-      throw spec_error(setting.origin + ": option '" + name + "' is not an option of the chosen plugins" +
-                       did_you_mean(name, declared) +
-                       (declared.empty() ? std::string("; they take none") : "; they take: " + join(declared)));
+      throw spec_error(
+          setting.origin + ": option '" + name + "' is not an option of the chosen plugins" +
+          did_you_mean(name, declared) +
+          (declared.empty() ? std::string("; they take none") : "; they take: " + join(declared)));
     }
   }
 }
@@ -95,7 +97,9 @@ std::string read_text_file(const fs::path& path, const std::string& what) {
 class Submission final : public SubmitContext {
  public:
   Submission(const PluginRegistry& registry, const SubmitRequest& request, std::ostream& out)
-      : request_(request), spec_(request.spec), out_(out),
+      : request_(request),
+        spec_(request.spec),
+        out_(out),
         terminal_(&out == &std::cout && ::isatty(STDOUT_FILENO)) {
     load_pipeline(registry);
   }
@@ -118,7 +122,8 @@ class Submission final : public SubmitContext {
   BatchRequest batch_request(const std::string& name, const std::vector<TaskRange>& tasks) const;
   void dry_run();
   void print_warnings(const RenderedBatch& rendered) const {
-    for (const std::string& w : rendered.warnings) out_ << "jobsub: note: " << spec_.get("scheduler") << ": " << w << '\n';
+    for (const std::string& w : rendered.warnings)
+      out_ << "jobsub: note: " << spec_.get("scheduler") << ": " << w << '\n';
   }
   void write_job_files();
   void write_provenance();
@@ -212,7 +217,8 @@ void Submission::print_summary() const {
     auto it = spec_.settings.find(key);
     return it == spec_.settings.end() ? std::string() : "  (" + it->second.origin + ")";
   };
-  out_ << "jobsub: sweep '" << spec_.get("name") << "': " << job_count_ << (job_count_ == 1 ? " job" : " jobs") << '\n';
+  out_ << "jobsub: sweep '" << spec_.get("name") << "': " << job_count_
+       << (job_count_ == 1 ? " job" : " jobs") << '\n';
   for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"}) {
     const ComponentEntry& entry = *pipeline_.entries.at(kind);
     out_ << "  " << kind << std::string(11 - kind.size(), ' ') << entry.info->name << origin(kind) << '\n';
@@ -230,8 +236,10 @@ void Submission::print_summary() const {
 void Submission::job_at(uint64_t job, Params& params, Argv& args) const {
   params.clear();
   args.clear();
-  check(pipeline_.sweeper->at(job - 1, params), "sweeper '" + spec_.get("sweeper") + "', job " + std::to_string(job));
-  check(pipeline_.formatter->format(params, args), "formatter '" + spec_.get("formatter") + "', job " + std::to_string(job));
+  check(pipeline_.sweeper->at(job - 1, params),
+        "sweeper '" + spec_.get("sweeper") + "', job " + std::to_string(job));
+  check(pipeline_.formatter->format(params, args),
+        "formatter '" + spec_.get("formatter") + "', job " + std::to_string(job));
 }
 
 BatchRequest Submission::batch_request(const std::string& name, const std::vector<TaskRange>& tasks) const {
@@ -259,7 +267,8 @@ void Submission::dry_run() {
   out_ << "dry run: nothing is written or submitted; results would go to " << results_dir_.string() << "\n\n";
   for (uint64_t job = 1; job <= job_count_; ++job) {
     job_at(job, params, args);
-    out_ << "job " << job << ": " << expand_command_template(command_template_, layout_.program, args) << '\n';
+    out_ << "job " << job << ": " << expand_command_template(command_template_, layout_.program, args)
+         << '\n';
   }
   const BatchRequest batch = batch_request("batch-1", {{1, job_count_}});
   RenderedBatch rendered;
@@ -291,7 +300,8 @@ void Submission::write_provenance() {
   const GitState git = read_git_state(layout_.project_dir);
   j["git"] = git.is_repo ? ordered_json{{"commit", git.commit}, {"dirty", git.dirty}} : ordered_json(nullptr);
   ordered_json settings = ordered_json::object();
-  for (const auto& [key, setting] : spec_.settings) settings[key] = {{"value", setting.value}, {"origin", setting.origin}};
+  for (const auto& [key, setting] : spec_.settings)
+    settings[key] = {{"value", setting.value}, {"origin", setting.origin}};
   j["settings"] = settings;
   j["init"] = spec_.init_lines;
   ordered_json grids = ordered_json::array();
@@ -317,7 +327,8 @@ void Submission::write_provenance() {
   j["program"] = layout_.program.string();
   j["workdir"] = layout_.workdir.string();
   j["job_count"] = job_count_;
-  write_file_atomically(results_dir_ / "sweep.json", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomically(results_dir_ / "sweep.json",
+                        j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   if (!spec_.file.empty()) fs::copy_file(spec_.file, results_dir_ / "jobsub.yaml");
 }
 
@@ -328,7 +339,8 @@ void Submission::write_job_files() {
   Params params;
   Argv args;
   for (uint64_t job = 1; job <= job_count_; ++job) {
-    if ((job & 0xfff) == 0 && interrupted()) throw Error(ExitCode::interrupted, "interrupted before anything was submitted");
+    if ((job & 0xfff) == 0 && interrupted())
+      throw Error(ExitCode::interrupted, "interrupted before anything was submitted");
     job_at(job, params, args);
     commands << expand_command_template(command_template_, layout_.program, args) << '\n';
     params_out << params_to_json(params) << '\n';
@@ -337,7 +349,8 @@ void Submission::write_job_files() {
   commands.flush();
   params_out.flush();
   argv_out.flush();
-  if (!commands || !params_out || !argv_out) throw job_error("cannot write the job files in " + results_dir_.string());
+  if (!commands || !params_out || !argv_out)
+    throw job_error("cannot write the job files in " + results_dir_.string());
   fs::create_directory(results_dir_ / "jobs");
 }
 
@@ -351,7 +364,8 @@ void Submission::write_jobs_table() const {
   std::string table = "job\tstate\texit_code\tnative_id\n";
   for (uint64_t i = 0; i < job_count_; ++i) {
     table += std::to_string(i + 1) + '\t' + to_string(states_[i]) + '\t' +
-             (exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string()) + '\t' + native_ids_[i] + '\n';
+             (exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string()) + '\t' + native_ids_[i] +
+             '\n';
   }
   write_file_atomically(results_dir_ / "jobs.tsv", table);
 }
@@ -365,8 +379,9 @@ void Submission::clear_progress_line() noexcept {
 
 void Submission::draw_progress() noexcept {
   if (!terminal_) return;
-  out_ << "\r\033[K[" << spec_.get("scheduler") << "] " << (completed_ + failed_ + cancelled_) << "/" << submitted_
-       << " done: " << completed_ << " completed, " << failed_ << " failed, " << running_ << " running" << std::flush;
+  out_ << "\r\033[K[" << spec_.get("scheduler") << "] " << (completed_ + failed_ + cancelled_) << "/"
+       << submitted_ << " done: " << completed_ << " completed, " << failed_ << " failed, " << running_
+       << " running" << std::flush;
   progress_shown_ = true;
 }
 
@@ -393,7 +408,8 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
       out_ << "job " << outcome.job << "/" << job_count_ << " " << to_string(outcome.state);
       if (outcome.exit_code >= 0) out_ << " (exit " << outcome.exit_code << ")";
       if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
-        out_ << ": see " << (results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_) / "stderr").string();
+        out_ << ": see "
+             << (results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_) / "stderr").string();
       }
       out_ << '\n';
     }
@@ -411,8 +427,11 @@ void Submission::submit_batch(TaskRange range) {
   fs::permissions(batch.script_path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
                   fs::perm_options::add);
   const std::string jobs = format_task_ranges(batch.tasks);
-  append_submission({{"batch", name}, {"jobs", jobs}, {"state", "submitting"},
-                     {"script", batch.script_path.string()}, {"submit", rendered.submit_argv}});
+  append_submission({{"batch", name},
+                     {"jobs", jobs},
+                     {"state", "submitting"},
+                     {"script", batch.script_path.string()},
+                     {"submit", rendered.submit_argv}});
   for (uint64_t job = range.first; job <= range.last; ++job) states_[job - 1] = JobState::pending;
   submitted_ += range.size();
 
@@ -431,13 +450,16 @@ void Submission::submit_batch(TaskRange range) {
       }
     }
   }
-  append_submission({{"batch", name}, {"jobs", jobs}, {"state", status.ok ? "submitted" : "failed"},
-                     {"native_id", result.native_id}, {"message", status.message}});
+  append_submission({{"batch", name},
+                     {"jobs", jobs},
+                     {"state", status.ok ? "submitted" : "failed"},
+                     {"native_id", result.native_id},
+                     {"message", status.message}});
   write_jobs_table();
   if (!status.ok) {
     throw job_error("scheduler '" + spec_.get("scheduler") + "' could not submit " + name + " (jobs " + jobs +
-                    "): " + status.message + "\nrecord of what was and was not submitted: " +
-                    (results_dir_ / "jobs.tsv").string());
+                    "): " + status.message +
+                    "\nrecord of what was and was not submitted: " + (results_dir_ / "jobs.tsv").string());
   }
 }
 

@@ -32,7 +32,8 @@ class PluginsCommand final : public jobsub::Command {
         if (rest.size() != 2) throw jobsub::usage_error("usage: jobsub plugins check FILE");
         return check(rest[1]);
       }
-      if (!rest.empty()) throw jobsub::usage_error("unexpected argument '" + rest[0] + "' (see jobsub plugins --help)");
+      if (!rest.empty())
+        throw jobsub::usage_error("unexpected argument '" + rest[0] + "' (see jobsub plugins --help)");
       list(*context.registry);
       return 0;
     } catch (...) {
@@ -42,14 +43,18 @@ class PluginsCommand final : public jobsub::Command {
 
  private:
   static void list(const jobsub::PluginRegistry& registry) {
-    std::cout << "jobsub " JOBSUB_VERSION ", plugin ABI " << JOBSUB_PLUGIN_ABI_VERSION << "\n\nSearch path (first match wins):\n";
+    std::cout << "jobsub " JOBSUB_VERSION ", plugin ABI " << JOBSUB_PLUGIN_ABI_VERSION
+              << "\n\nSearch path (first match wins):\n";
     int n = 0;
     for (const jobsub::fs::path& dir : registry.search_path()) {
       std::error_code ec;
-      std::cout << "  " << ++n << ". " << dir.string() << (jobsub::fs::is_directory(dir, ec) ? "" : "  (absent)") << '\n';
+      std::cout << "  " << ++n << ". " << dir.string()
+                << (jobsub::fs::is_directory(dir, ec) ? "" : "  (absent)") << '\n';
     }
-    std::cout << '\n' << std::left << std::setw(10) << "KIND" << std::setw(12) << "NAME" << std::setw(9) << "VERSION"
-              << std::setw(5) << "ABI" << "FILE\n";
+    std::cout << '\n'
+              << std::left << std::setw(10) << "KIND" << std::setw(12) << "NAME" << std::setw(9) << "VERSION"
+              << std::setw(5) << "ABI"
+              << "FILE\n";
     for (const std::string& kind : jobsub::plugin_kinds()) {
       for (const jobsub::ComponentEntry& entry : registry.components()) {
         if (kind != entry.info->kind) continue;
@@ -81,10 +86,12 @@ class PluginsCommand final : public jobsub::Command {
     }
     std::cout << path.string() << ": loads: " << result.message << '\n';
     for (const jobsub::ComponentEntry& entry : result.components) {
-      std::cout << "  " << entry.info->kind << " '" << entry.info->name << "': " << (entry.info->summary ? entry.info->summary : "") << '\n';
+      std::cout << "  " << entry.info->kind << " '" << entry.info->name
+                << "': " << (entry.info->summary ? entry.info->summary : "") << '\n';
       for (std::size_t i = 0; i < entry.info->option_count; ++i) {
         const jobsub_option_info& o = entry.info->options[i];
-        std::cout << "    --" << o.name << (o.value_name ? std::string(" ") + o.value_name : "") << "  " << (o.help ? o.help : "")
+        std::cout << "    --" << o.name << (o.value_name ? std::string(" ") + o.value_name : "") << "  "
+                  << (o.help ? o.help : "")
                   << (o.default_value ? std::string(" (default: ") + o.default_value + ")" : "") << '\n';
       }
     }

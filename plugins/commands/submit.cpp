@@ -19,7 +19,8 @@ class TerminalPrompter final : public jobsub::Prompter {
  public:
   jobsub::Answer ask(uint64_t job, uint64_t job_count, const std::string& args) override {
     while (true) {
-      std::cout << "Submit (" << job << "/" << job_count << "): " << args << "? (y/n/all/exit) " << std::flush;
+      std::cout << "Submit (" << job << "/" << job_count << "): " << args << "? (y/n/all/exit) "
+                << std::flush;
       std::string line;
       if (!std::getline(std::cin, line)) {
         std::cout << '\n';
@@ -64,22 +65,22 @@ class SubmitCommand final : public jobsub::Command {
   static int run_or_throw(jobsub::CommandContext& context, const std::vector<std::string>& args) {
     const jobsub::PluginRegistry& registry = *context.registry;
     po::options_description general("Options");
-    general.add_options()
-        ("help,h", "show this help")
-        ("spec", po::value<std::string>(), "the sweep spec (default: ./jobsub.yaml when it exists)")
-        ("max-running,j", po::value<std::string>(), "jobs at a time (local: default the number of cores)")
-        ("resource", po::value<std::vector<std::string>>()->composing(), "KEY=VALUE resource, e.g. time=2h (repeatable)")
-        ("yes,y", "submit every job without asking")
-        ("dry-run", "print what would run; write and submit nothing")
-        ("manual", "write the scripts and records; submit nothing")
-        ("no-array", "submit one job per combination instead of an array")
-        ("show-config", "print the merged settings with their origins and exit")
-        ("plugin-dir", po::value<std::vector<std::string>>()->composing(), "search DIR for plugins first (repeatable)");
+    general.add_options()("help,h", "show this help")(
+        "spec", po::value<std::string>(), "the sweep spec (default: ./jobsub.yaml when it exists)")(
+        "max-running,j", po::value<std::string>(), "jobs at a time (local: default the number of cores)")(
+        "resource", po::value<std::vector<std::string>>()->composing(),
+        "KEY=VALUE resource, e.g. time=2h (repeatable)")("yes,y", "submit every job without asking")(
+        "dry-run", "print what would run; write and submit nothing")(
+        "manual", "write the scripts and records; submit nothing")(
+        "no-array", "submit one job per combination instead of an array")(
+        "show-config", "print the merged settings with their origins and exit")(
+        "plugin-dir", po::value<std::vector<std::string>>()->composing(),
+        "search DIR for plugins first (repeatable)");
     po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
     for (const auto& flag : kSettingFlags) settings.add_options()(flag[0], po::value<std::string>(), flag[1]);
     po::options_description plugin_options("Options of the installed plugins");
-    std::set<std::string> taken = {"help", "spec", "max-running", "resource", "yes", "dry-run", "manual",
-                                   "no-array", "show-config", "plugin-dir"};
+    std::set<std::string> taken = {"help",    "spec",   "max-running", "resource",    "yes",
+                                   "dry-run", "manual", "no-array",    "show-config", "plugin-dir"};
     for (const auto& flag : kSettingFlags) taken.insert(flag[0]);
     std::vector<std::string> plugin_option_names;
     for (const jobsub::ComponentEntry& entry : registry.components()) {
@@ -104,16 +105,19 @@ class SubmitCommand final : public jobsub::Command {
     po::notify(vm);
 
     if (vm.count("help")) {
-      std::cout << "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
-                   "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
-                   "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
-                   "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
-                   "Overrides, Hydra style: lr=0.1,0.01  seed=range(0,5)  name='a,b' (quoted commas stay)\n\n"
-                   "Commands: "
-                << jobsub::join(registry.names("command")) << "\n\n"
-                << general << '\n' << settings << '\n' << plugin_options << '\n'
-                << "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n"
-                   "130 interrupted. See docs/user-guide.md.\n";
+      std::cout
+          << "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
+             "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
+             "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
+             "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
+             "Overrides, Hydra style: lr=0.1,0.01  seed=range(0,5)  name='a,b' (quoted commas stay)\n\n"
+             "Commands: "
+          << jobsub::join(registry.names("command")) << "\n\n"
+          << general << '\n'
+          << settings << '\n'
+          << plugin_options << '\n'
+          << "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n"
+             "130 interrupted. See docs/user-guide.md.\n";
       return 0;
     }
 
@@ -127,7 +131,8 @@ class SubmitCommand final : public jobsub::Command {
     }
     jobsub::apply_defaults_and_environment(spec);
     for (const auto& flag : kSettingFlags) {
-      if (vm.count(flag[0])) jobsub::set_setting(spec, flag[0], vm[flag[0]].as<std::string>(), "command line");
+      if (vm.count(flag[0]))
+        jobsub::set_setting(spec, flag[0], vm[flag[0]].as<std::string>(), "command line");
     }
     if (vm.count("max-running")) {
       jobsub::set_setting(spec, "max_running", vm["max-running"].as<std::string>(), "command line");
@@ -136,19 +141,22 @@ class SubmitCommand final : public jobsub::Command {
       for (const std::string& item : vm["resource"].as<std::vector<std::string>>()) {
         const auto eq = item.find('=');
         if (eq == std::string::npos || eq == 0) {
-          throw jobsub::usage_error("--resource takes KEY=VALUE, e.g. --resource time=2h; got '" + item + "'");
+          throw jobsub::usage_error("--resource takes KEY=VALUE, e.g. --resource time=2h; got '" + item +
+                                    "'");
         }
         jobsub::set_setting(spec, "resources." + item.substr(0, eq), item.substr(eq + 1), "command line");
       }
     }
     for (const std::string& name : plugin_option_names) {
-      if (vm.count(name)) jobsub::set_setting(spec, "options." + name, vm[name].as<std::string>(), "command line");
+      if (vm.count(name))
+        jobsub::set_setting(spec, "options." + name, vm[name].as<std::string>(), "command line");
     }
     if (vm.count("override")) {
       for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {
         if (!jobsub::is_override(item)) {
-          throw jobsub::usage_error("unexpected argument '" + item +
-                                    "': overrides are key=value, and commands come first (jobsub COMMAND ...)");
+          throw jobsub::usage_error(
+              "unexpected argument '" + item +
+              "': overrides are key=value, and commands come first (jobsub COMMAND ...)");
         }
         jobsub::apply_override(spec, jobsub::parse_override(item));
       }
@@ -158,13 +166,14 @@ class SubmitCommand final : public jobsub::Command {
       for (const auto& [key, setting] : spec.settings) {
         std::cout << key << " = " << setting.value << "    (" << setting.origin << ")\n";
       }
-      for (const std::string& line : spec.init_lines) std::cout << "init: " << line << "    (" << spec.init_origin << ")\n";
+      for (const std::string& line : spec.init_lines)
+        std::cout << "init: " << line << "    (" << spec.init_origin << ")\n";
       for (std::size_t g = 0; g < spec.grids.size(); ++g) {
         for (const jobsub::HyperDecl& h : spec.grids[g].hypers) {
           std::vector<std::string> values;
           for (const jobsub::Value& v : h.values) values.push_back(v.text);
-          std::cout << "hypers" << (spec.grids.size() > 1 ? "[" + std::to_string(g) + "]" : "") << "." << h.key
-                    << " = [" << jobsub::join(values) << "]    (" << h.origin << ")\n";
+          std::cout << "hypers" << (spec.grids.size() > 1 ? "[" + std::to_string(g) + "]" : "") << "."
+                    << h.key << " = [" << jobsub::join(values) << "]    (" << h.origin << ")\n";
         }
       }
       return 0;
@@ -186,7 +195,8 @@ class SubmitCommand final : public jobsub::Command {
     }
     TerminalPrompter prompter;
     jobsub::install_interrupt_handler();
-    const jobsub::SubmitOutcome outcome = jobsub::run_submit(registry, request, ask ? &prompter : nullptr, std::cout);
+    const jobsub::SubmitOutcome outcome =
+        jobsub::run_submit(registry, request, ask ? &prompter : nullptr, std::cout);
     return outcome.exit_code;
   }
 };

@@ -13,7 +13,8 @@ class ArgparseFormatter final : public jobsub::Formatter {
     try {
       if (auto it = options.find("bool-style"); it != options.end()) bool_style_ = it->second;
       if (bool_style_ != "flag" && bool_style_ != "negate" && bool_style_ != "value") {
-        return jobsub::Status::failure("--bool-style must be flag, negate or value, not '" + bool_style_ + "'");
+        return jobsub::Status::failure("--bool-style must be flag, negate or value, not '" + bool_style_ +
+                                       "'");
       }
       if (auto it = options.find("prefix"); it != options.end()) prefix_ = it->second;
       return jobsub::Status::success();
@@ -47,7 +48,8 @@ class ArgparseFormatter final : public jobsub::Formatter {
 };
 
 const jobsub_option_info kOptions[] = {
-    {"bool-style", "STYLE", "flag", "booleans: flag (--k / omitted), negate (--k / --no-k), value (--k=true)"},
+    {"bool-style", "STYLE", "flag",
+     "booleans: flag (--k / omitted), negate (--k / --no-k), value (--k=true)"},
     {"prefix", "P", "--", "option prefix"},
 };
 

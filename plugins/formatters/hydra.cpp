@@ -25,7 +25,8 @@ bool hydra_reads_as_non_string(const std::string& text) {
       "(?:[Tt]rue|TRUE|[Ff]alse|FALSE|[Nn]ull|NULL)|"
       "[-+]?(?:[0-9](?:_?[0-9])*)?(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|"
       "[-+]?(?:inf|INF|Inf|nan|NaN|NAN)");
-  return std::regex_match(text, kLiteral) && text.find_first_of("0123456789aefilnrstuAEFILNRSTU") != std::string::npos;
+  return std::regex_match(text, kLiteral) &&
+         text.find_first_of("0123456789aefilnrstuAEFILNRSTU") != std::string::npos;
 }
 
 std::string quote(const std::string& text) {
@@ -54,14 +55,17 @@ std::string quote(const std::string& text) {
 
 class HydraFormatter final : public jobsub::Formatter {
  public:
-  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override { return jobsub::Status::success(); }
+  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
+    return jobsub::Status::success();
+  }
   std::string default_command() const noexcept override { return "python {script} {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
     try {
       for (const jobsub::Param& p : params) {
         const jobsub::Value& v = p.value;
-        const bool keep = v.kind != jobsub::ValueKind::String ? is_plain(v.text)
-                                                              : is_plain(v.text) && !hydra_reads_as_non_string(v.text);
+        const bool keep = v.kind != jobsub::ValueKind::String
+                              ? is_plain(v.text)
+                              : is_plain(v.text) && !hydra_reads_as_non_string(v.text);
         out.push_back(p.key + "=" + (keep ? v.text : quote(v.text)));
       }
       return jobsub::Status::success();

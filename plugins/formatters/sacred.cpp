@@ -36,7 +36,9 @@ std::string python_string_literal(const std::string& text) {
 
 class SacredFormatter final : public jobsub::Formatter {
  public:
-  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override { return jobsub::Status::success(); }
+  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
+    return jobsub::Status::success();
+  }
   std::string default_command() const noexcept override { return "python {script} with {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
     try {

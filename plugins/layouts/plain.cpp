@@ -8,7 +8,8 @@ namespace {
 
 class PlainLayout final : public jobsub::Layout {
  public:
-  jobsub::Status verify(const jobsub::LayoutRequest& request, jobsub::LayoutResult& result) noexcept override {
+  jobsub::Status verify(const jobsub::LayoutRequest& request,
+                        jobsub::LayoutResult& result) noexcept override {
     try {
       const jobsub::fs::path experiment = request.experiment_dir;
       std::error_code ec;

@@ -11,7 +11,8 @@ namespace {
 
 class SkeletonLayout final : public jobsub::Layout {
  public:
-  jobsub::Status verify(const jobsub::LayoutRequest& request, jobsub::LayoutResult& result) noexcept override {
+  jobsub::Status verify(const jobsub::LayoutRequest& request,
+                        jobsub::LayoutResult& result) noexcept override {
     try {
       const jobsub::fs::path experiment = request.experiment_dir;
       const jobsub::fs::path experiments = experiment.parent_path();
@@ -27,13 +28,14 @@ class SkeletonLayout final : public jobsub::Layout {
       if (program_path.is_relative()) program_path = project / program_path;
       std::string missing;
       std::error_code ec;
-      if (!jobsub::fs::is_regular_file(program_path, ec)) missing += "\n  missing program: " + program_path.string();
+      if (!jobsub::fs::is_regular_file(program_path, ec))
+        missing += "\n  missing program: " + program_path.string();
       if (!jobsub::fs::is_directory(project / "data", ec)) {
         missing += "\n  missing directory: " + (project / "data").string();
       }
       if (!missing.empty()) {
-        return jobsub::Status::failure("project " + project.string() + " does not have the skeleton layout:" +
-                                       missing);
+        return jobsub::Status::failure("project " + project.string() +
+                                       " does not have the skeleton layout:" + missing);
       }
       result.project_dir = project;
       result.workdir = project;

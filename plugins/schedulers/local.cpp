@@ -64,7 +64,9 @@ class SignalWindow {
 
 class LocalScheduler final : public jobsub::Scheduler {
  public:
-  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override { return jobsub::Status::success(); }
+  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
+    return jobsub::Status::success();
+  }
 
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
     try {
@@ -77,7 +79,7 @@ class LocalScheduler final : public jobsub::Scheduler {
                         {"results_dir", request.results_dir.string()},
                         {"workdir", request.workdir.string()},
                         {"task_body", request.task_body}};
-      for (const auto& [key, value] : request.resources) values.scalars["resources." + key] = value;
+      values.objects["resources"] = request.resources;
       values.lists["init"] = request.init_lines;
       const bool custom = !request.template_text.empty();
       out.script = jobsub::render_template(custom ? request.template_text : kDefaultTemplate, values,
@@ -128,8 +130,8 @@ class LocalScheduler final : public jobsub::Scheduler {
       first = std::min(first, range.first);
       last = std::max(last, range.last);
     }
-    const uint64_t slots = request.max_running > 0 ? request.max_running
-                                                   : std::max(1u, std::thread::hardware_concurrency());
+    const uint64_t slots =
+        request.max_running > 0 ? request.max_running : std::max(1u, std::thread::hardware_concurrency());
     const std::string array_id = "local-" + std::to_string(::getpid()) + "-" + request.batch_name;
     result.native_id = array_id;
     auto native_id = [&](uint64_t job) { return array_id + "_" + std::to_string(job); };
@@ -163,7 +165,8 @@ class LocalScheduler final : public jobsub::Scheduler {
       while (!stopping && running.size() < slots && !queue.empty()) {
         const uint64_t job = queue.front();
         queue.pop_front();
-        const jobsub::fs::path job_dir = request.results_dir / "jobs" / jobsub::job_dir_name(job, request.job_count);
+        const jobsub::fs::path job_dir =
+            request.results_dir / "jobs" / jobsub::job_dir_name(job, request.job_count);
         jobsub::fs::create_directories(job_dir);
         jobsub::SpawnOptions options;
         options.cwd = request.workdir;

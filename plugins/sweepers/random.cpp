@@ -38,19 +38,22 @@ uint64_t uniform_below(std::mt19937_64& rng, uint64_t bound) {
 
 class RandomSweeper final : public jobsub::Sweeper {
  public:
-  jobsub::Status configure(const jobsub::HyperSpace& space, const jobsub::PluginOptions& options) noexcept override {
+  jobsub::Status configure(const jobsub::HyperSpace& space,
+                           const jobsub::PluginOptions& options) noexcept override {
     try {
       space_ = &space;
       auto sample = options.find("sample");
       if (sample == options.end() || sample->second.empty()) {
-        return jobsub::Status::failure("give the number of jobs to draw with --sample N (or options: {sample: N})");
+        return jobsub::Status::failure(
+            "give the number of jobs to draw with --sample N (or options: {sample: N})");
       }
       const uint64_t count = parse_count(sample->second, "sample");
       const uint64_t seed = parse_count(options.count("seed") ? options.at("seed") : "0", "seed");
       const uint64_t total = space.size();
       if (count > total) {
-        return jobsub::Status::failure("--sample " + std::to_string(count) + " asks for more jobs than the grid's " +
-                                       std::to_string(total) + " combinations");
+        return jobsub::Status::failure("--sample " + std::to_string(count) +
+                                       " asks for more jobs than the grid's " + std::to_string(total) +
+                                       " combinations");
       }
       // Floyd's algorithm: `count` distinct indices in O(count) memory.
       std::mt19937_64 rng(seed);
@@ -87,9 +90,8 @@ const jobsub_option_info kOptions[] = {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<RandomSweeper, jobsub::Sweeper>("sweeper", "random",
-                                                      "N distinct combinations of the grid (--sample N --seed S)",
-                                                      kOptions),
+    jobsub::component<RandomSweeper, jobsub::Sweeper>(
+        "sweeper", "random", "N distinct combinations of the grid (--sample N --seed S)", kOptions),
 };
 
 }  // namespace

@@ -13,11 +13,11 @@ namespace jobsub {
 /// Documented in docs/user-guide.md ("Exit codes").
 enum class ExitCode : int {
   ok = 0,
-  job_failed = 1,    ///< a job or a scheduler call failed
-  usage = 2,         ///< bad command line
-  bad_spec = 3,      ///< bad spec, bad value, or a layout check failed
-  plugin = 4,        ///< a plugin is missing, broken or failed
-  interrupted = 130, ///< Ctrl-C / SIGTERM
+  job_failed = 1,     ///< a job or a scheduler call failed
+  usage = 2,          ///< bad command line
+  bad_spec = 3,       ///< bad spec, bad value, or a layout check failed
+  plugin = 4,         ///< a plugin is missing, broken or failed
+  interrupted = 130,  ///< Ctrl-C / SIGTERM
 };
 
 /// The one exception type the core throws across its library boundary;

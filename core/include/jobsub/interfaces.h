@@ -78,8 +78,19 @@ class Formatter {
 
 /// Job states, with the scheduler's native state kept alongside.
 enum class JobState {
-  pending, queued, held, running, completed, failed, cancelled, timeout,
-  out_of_memory, node_fail, preempted, lost, not_submitted,
+  pending,
+  queued,
+  held,
+  running,
+  completed,
+  failed,
+  cancelled,
+  timeout,
+  out_of_memory,
+  node_fail,
+  preempted,
+  lost,
+  not_submitted,
 };
 
 /// An inclusive range of job numbers (1-based, as the user sees them).
@@ -93,14 +104,14 @@ struct TaskRange {
 /// One submission unit: jobs that share one batch script.
 struct BatchRequest {
   std::string sweep_name;
-  std::string batch_name;     ///< e.g. `batch-1`; the script is <results>/<batch_name>.sh
-  fs::path results_dir;       ///< holds commands, params.jsonl, argv.jsonl, jobs/
-  fs::path script_path;       ///< where the core writes the rendered script
+  std::string batch_name;  ///< e.g. `batch-1`; the script is <results>/<batch_name>.sh
+  fs::path results_dir;    ///< holds commands, params.jsonl, argv.jsonl, jobs/
+  fs::path script_path;    ///< where the core writes the rendered script
   fs::path workdir;
   std::vector<TaskRange> tasks;
-  uint64_t job_count = 0;     ///< jobs in the whole sweep (for padding job directories)
-  bool array = true;          ///< one array submission, or one per job (`--no-array`)
-  uint64_t max_running = 0;   ///< throttle (local: parallel jobs); 0 = scheduler default
+  uint64_t job_count = 0;                        ///< jobs in the whole sweep (for padding job directories)
+  bool array = true;                             ///< one array submission, or one per job (`--no-array`)
+  uint64_t max_running = 0;                      ///< throttle (local: parallel jobs); 0 = scheduler default
   std::map<std::string, std::string> resources;  ///< common names; `<scheduler>.x` extras
   std::vector<std::string> init_lines;
   std::string template_text;  ///< a user's Mustache template; empty = the plugin's own
@@ -114,10 +125,10 @@ struct RenderedBatch {
 };
 
 struct TaskOutcome {
-  uint64_t job = 0;         ///< 1-based job number
+  uint64_t job = 0;  ///< 1-based job number
   JobState state = JobState::pending;
-  int exit_code = -1;       ///< -1 when unknown
-  std::string native_id;    ///< e.g. `4711_3` on Slurm, `local:3` on local
+  int exit_code = -1;     ///< -1 when unknown
+  std::string native_id;  ///< e.g. `4711_3` on Slurm, `local:3` on local
   std::string native_state;
 };
 
@@ -145,8 +156,8 @@ class Scheduler {
   /// Pure: builds the script text and the submit command. Touches nothing.
   virtual Status render(const BatchRequest& request, RenderedBatch& out) noexcept = 0;
   /// Submits an already written script. Fills one outcome per job.
-  virtual Status submit(const BatchRequest& request, const RenderedBatch& rendered,
-                        SubmitContext& context, SubmitResult& result) noexcept = 0;
+  virtual Status submit(const BatchRequest& request, const RenderedBatch& rendered, SubmitContext& context,
+                        SubmitResult& result) noexcept = 0;
   /// States of jobs by native id, one bulk call.
   virtual Status query(const std::vector<std::string>& native_ids,
                        std::vector<TaskOutcome>& out) noexcept = 0;

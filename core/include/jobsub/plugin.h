@@ -37,29 +37,39 @@ namespace jobsub {
 template <class Impl, class Interface, std::size_t N>
 constexpr jobsub_component_info component(const char* kind, const char* name, const char* summary,
                                           const jobsub_option_info (&options)[N]) {
-  return {kind, name, summary, options, N, &detail::create_component<Impl, Interface>,
+  return {kind,
+          name,
+          summary,
+          options,
+          N,
+          &detail::create_component<Impl, Interface>,
           &detail::destroy_component<Interface>};
 }
 
 template <class Impl, class Interface>
 constexpr jobsub_component_info component(const char* kind, const char* name, const char* summary) {
-  return {kind, name, summary, nullptr, 0, &detail::create_component<Impl, Interface>,
+  return {kind,
+          name,
+          summary,
+          nullptr,
+          0,
+          &detail::create_component<Impl, Interface>,
           &detail::destroy_component<Interface>};
 }
 
 }  // namespace jobsub
 
 /// Defines the plugin's one exported symbol.
-#define JOBSUB_PLUGIN(plugin_name, plugin_version, components_array)                   \
-  extern "C" __attribute__((visibility("default"))) const jobsub_plugin_descriptor*   \
-  jobsub_plugin_entry(void) {                                                         \
-    static const jobsub_plugin_descriptor descriptor = {                              \
-        JOBSUB_PLUGIN_ABI_VERSION,                                                    \
-        sizeof(jobsub_plugin_descriptor),                                             \
-        JOBSUB_TOOLCHAIN_TAG,                                                         \
-        plugin_name,                                                                  \
-        plugin_version,                                                               \
-        components_array,                                                             \
-        sizeof(components_array) / sizeof(components_array[0])};                      \
-    return &descriptor;                                                               \
+#define JOBSUB_PLUGIN(plugin_name, plugin_version, components_array)                                     \
+  extern "C" __attribute__((visibility("default"))) const jobsub_plugin_descriptor* jobsub_plugin_entry( \
+      void) {                                                                                            \
+    static const jobsub_plugin_descriptor descriptor = {                                                 \
+        JOBSUB_PLUGIN_ABI_VERSION,                                                                       \
+        sizeof(jobsub_plugin_descriptor),                                                                \
+        JOBSUB_TOOLCHAIN_TAG,                                                                            \
+        plugin_name,                                                                                     \
+        plugin_version,                                                                                  \
+        components_array,                                                                                \
+        sizeof(components_array) / sizeof(components_array[0])};                                         \
+    return &descriptor;                                                                                  \
   }

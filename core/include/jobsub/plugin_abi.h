@@ -61,9 +61,9 @@ typedef struct jobsub_component_info {
 } jobsub_component_info;
 
 typedef struct jobsub_plugin_descriptor {
-  uint32_t abi_version;  ///< JOBSUB_PLUGIN_ABI_VERSION at build time
-  uint32_t struct_size;  ///< sizeof(jobsub_plugin_descriptor) at build time
-  const char* toolchain; ///< JOBSUB_TOOLCHAIN_TAG at build time
+  uint32_t abi_version;   ///< JOBSUB_PLUGIN_ABI_VERSION at build time
+  uint32_t struct_size;   ///< sizeof(jobsub_plugin_descriptor) at build time
+  const char* toolchain;  ///< JOBSUB_TOOLCHAIN_TAG at build time
   const char* plugin_name;
   const char* plugin_version;
   const jobsub_component_info* components;

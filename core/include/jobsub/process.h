@@ -15,10 +15,10 @@ namespace jobsub {
 namespace fs = std::filesystem;
 
 struct SpawnOptions {
-  fs::path cwd;                                           ///< empty: inherit
+  fs::path cwd;                                          ///< empty: inherit
   std::vector<std::pair<std::string, std::string>> env;  ///< added to the inherited environment
-  fs::path output_file;        ///< stdout+stderr appended here; empty: inherit
-  bool new_process_group = false;  ///< so the whole job tree can be signalled
+  fs::path output_file;                                  ///< stdout+stderr appended here; empty: inherit
+  bool new_process_group = false;                        ///< so the whole job tree can be signalled
 };
 
 /// Starts `argv` (PATH is searched). Throws Error when it cannot start.

@@ -86,8 +86,7 @@ JOBSUB_API std::vector<fs::path> plugin_search_path(const std::vector<fs::path>&
                                                     const fs::path& executable);
 
 /// `jobsub-<kind>-<name>.so` -> {kind, name}; false for any other file name.
-JOBSUB_API bool parse_plugin_file_name(const std::string& file_name, std::string& kind,
-                                       std::string& name);
+JOBSUB_API bool parse_plugin_file_name(const std::string& file_name, std::string& kind, std::string& name);
 
 /// Loads and validates one file; never throws.
 JOBSUB_API PluginCheck check_plugin_file(const fs::path& file);
@@ -115,11 +114,10 @@ class JOBSUB_API PluginRegistry {
     const ComponentEntry& entry = require(kind, name);
     void* object = entry.info->create ? entry.info->create() : nullptr;
     if (object == nullptr) {
-      throw plugin_error("plugin " + entry.file.string() + " could not create its " + kind +
-                         " '" + name + "'");
+      throw plugin_error("plugin " + entry.file.string() + " could not create its " + kind + " '" + name +
+                         "'");
     }
-    return PluginHandle<Interface>(static_cast<Interface*>(object), entry.info->destroy,
-                                   entry.library);
+    return PluginHandle<Interface>(static_cast<Interface*>(object), entry.info->destroy, entry.library);
   }
 
  private:

@@ -22,16 +22,18 @@ JOBSUB_API std::string job_dir_name(uint64_t job, uint64_t job_count);
 /// line JOBSUB_TASK_ID of `commands` from `workdir` after the init lines,
 /// with stdout/stderr/exit_code in the job directory, and exits with the
 /// command's exit code.
-JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count,
-                                 const fs::path& workdir, const std::vector<std::string>& init_lines);
+JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
+                                 const std::vector<std::string>& init_lines);
 
 /// `1-3,7,9-12`
 JOBSUB_API std::string format_task_ranges(const std::vector<TaskRange>& ranges);
 
-/// Values for a Mustache template: scalars and lists of strings.
+/// Values for a Mustache template: scalars, lists of strings, and objects
+/// (`{{resources.time}}` looks up `time` in the object `resources`).
 struct TemplateValues {
   std::map<std::string, std::string> scalars;
   std::map<std::string, std::vector<std::string>> lists;
+  std::map<std::string, std::map<std::string, std::string>> objects;
 };
 
 /// Renders a Mustache template with no HTML escaping (a shell script is not
@@ -52,8 +54,8 @@ namespace jobsub {
 ///   {job}         the job number (likewise)
 ///   {{ and }}     literal braces
 /// Throws Error (bad spec) on an unknown placeholder or {script} without a program.
-JOBSUB_API std::string expand_command_template(const std::string& command_template,
-                                               const fs::path& program, const Argv& args);
+JOBSUB_API std::string expand_command_template(const std::string& command_template, const fs::path& program,
+                                               const Argv& args);
 
 /// Checks a template once, before any job is built.
 JOBSUB_API void validate_command_template(const std::string& command_template, const fs::path& program);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds jobsub and runs the whole test suite through ctest: a Release build
+# with warnings as errors, then a build under AddressSanitizer and
+# UndefinedBehaviorSanitizer. The README's second Quick start command; .ci/run
+# runs exactly this.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash scripts/install-deps.sh
+
+echo "== clang-format check"
+files=$(git ls-files '*.cpp' '*.h' 2>/dev/null || find core plugins apps tests -name '*.cpp' -o -name '*.h')
+clang-format --dry-run --Werror $files
+
+echo "== Release build, warnings as errors"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DJOBSUB_WERROR=ON
+cmake --build build -j2
+(cd build && ctest --output-on-failure -j2)
+
+echo "== ASan/UBSan build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DJOBSUB_WERROR=ON -DJOBSUB_SANITIZE=ON
+cmake --build build-asan -j2
+(cd build-asan && ctest --output-on-failure -j2)

@@ -1,0 +1,50 @@
+// A formatter built several ways to exercise the plugin loader:
+//   TEST_NAME        the component name (default "upper")
+//   TEST_ABI         the ABI version it claims (default: the real one)
+//   TEST_TOOLCHAIN   the toolchain tag it claims (default: the real one)
+//   TEST_NO_ENTRY    export no entry point at all
+#include <jobsub/plugin.h>
+
+#include <cctype>
+
+#ifndef TEST_NAME
+#define TEST_NAME "upper"
+#endif
+#ifndef TEST_ABI
+#define TEST_ABI JOBSUB_PLUGIN_ABI_VERSION
+#endif
+#ifndef TEST_TOOLCHAIN
+#define TEST_TOOLCHAIN JOBSUB_TOOLCHAIN_TAG
+#endif
+
+namespace {
+
+class UpperFormatter final : public jobsub::Formatter {
+ public:
+  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override { return jobsub::Status::success(); }
+  std::string default_command() const noexcept override { return "{args}"; }
+  jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
+    for (const auto& p : params) {
+      std::string key = p.key;
+      for (char& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      out.push_back(key + "=" + p.value.text);
+    }
+    return jobsub::Status::success();
+  }
+};
+
+const jobsub_component_info kComponents[] = {
+    jobsub::component<UpperFormatter, jobsub::Formatter>("formatter", TEST_NAME, "test formatter"),
+};
+
+}  // namespace
+
+#ifndef TEST_NO_ENTRY
+extern "C" __attribute__((visibility("default"))) const jobsub_plugin_descriptor* jobsub_plugin_entry(void) {
+  static const jobsub_plugin_descriptor descriptor = {
+      TEST_ABI, sizeof(jobsub_plugin_descriptor), TEST_TOOLCHAIN, "test", "0.0.1", kComponents, 1};
+  return &descriptor;
+}
+#else
+extern "C" __attribute__((visibility("default"))) int some_other_symbol(void) { return kComponents[0].name[0]; }
+#endif

@@ -1,0 +1,103 @@
+// The bundled formatter and sweeper plugins, loaded as jobsub loads them.
+#include <jobsub/registry.h>
+#include <jobsub/spec.h>
+
+#include <algorithm>
+#include <boost/test/unit_test.hpp>
+#include <set>
+
+namespace {
+
+const jobsub::PluginRegistry& bundled() {
+  static const jobsub::PluginRegistry registry({JOBSUB_TEST_PLUGIN_DIR});
+  return registry;
+}
+
+jobsub::Argv format(const std::string& name, const jobsub::Params& params, const jobsub::PluginOptions& options = {}) {
+  auto formatter = bundled().create<jobsub::Formatter>("formatter", name);
+  BOOST_REQUIRE(formatter->configure(options).ok);
+  jobsub::Argv argv;
+  const auto status = formatter->format(params, argv);
+  BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+  return argv;
+}
+
+jobsub::Param p(const std::string& key, const std::string& plain) { return {key, jobsub::plain_value(plain)}; }
+jobsub::Param s(const std::string& key, const std::string& text) { return {key, jobsub::string_value(text)}; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(formatters)
+
+BOOST_AUTO_TEST_CASE(sacred_matches_the_reference_script) {
+  BOOST_TEST(format("sacred", {p("lr", "0.001"), p("seed", "1"), p("other_hyper", "cat")}) ==
+                 (jobsub::Argv{"lr=0.001", "seed=1", "other_hyper=cat"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(sacred_writes_values_as_python_reads_them) {
+  BOOST_TEST(format("sacred", {p("a", "true"), p("b", "False"), p("c", "null"), s("d", "1.0"), s("e", "True"),
+                               s("f", "it's"), p("g", "1e-4")}) ==
+                 (jobsub::Argv{"a=True", "b=False", "c=None", "d='1.0'", "e='True'", "f=it's", "g=1e-4"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(argparse_options_and_boolean_styles) {
+  const jobsub::Params params = {p("lr", "0.1"), p("debug", "true"), p("quiet", "false"), s("x", "-5")};
+  BOOST_TEST(format("argparse", params) == (jobsub::Argv{"--lr=0.1", "--debug", "--x=-5"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(format("argparse", params, {{"bool-style", "negate"}}) ==
+                 (jobsub::Argv{"--lr=0.1", "--debug", "--no-quiet", "--x=-5"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(format("argparse", params, {{"bool-style", "value"}}) ==
+                 (jobsub::Argv{"--lr=0.1", "--debug=true", "--quiet=false", "--x=-5"}),
+             boost::test_tools::per_element());
+  auto formatter = bundled().create<jobsub::Formatter>("formatter", "argparse");
+  BOOST_TEST(!formatter->configure({{"bool-style", "maybe"}}).ok);
+}
+
+BOOST_AUTO_TEST_CASE(hydra_quotes_what_its_parser_would_misread) {
+  BOOST_TEST(format("hydra", {p("lr", "0.1"), s("opt", "adam"), s("path", "/a/b.txt"), p("flag", "true")}) ==
+                 (jobsub::Argv{"lr=0.1", "opt=adam", "path=/a/b.txt", "flag=true"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(format("hydra", {s("a", "x y"), s("b", "a,b"), s("c", "1.0"), s("d", "null"), s("e", ""),
+                              s("f", "it's"), s("g", "${oc.env:HOME}"), s("h", "[1,2]"), s("i", "end\\")}) ==
+                 (jobsub::Argv{"a='x y'", "b='a,b'", "c='1.0'", "d='null'", "e=''", "f='it\\'s'",
+                               "g='\\${oc.env:HOME}'", "h='[1,2]'", "i='end\\\\'"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(random_sweeper_draws_distinct_reproducible_jobs) {
+  jobsub::SweepSpec spec;
+  jobsub::HyperDecl a{"a", {}, "t"}, b{"b", {}, "t"};
+  for (int i = 0; i < 10; ++i) a.values.push_back(jobsub::plain_value(std::to_string(i)));
+  for (int i = 0; i < 10; ++i) b.values.push_back(jobsub::plain_value(std::to_string(i)));
+  spec.grids.push_back({{a, b}});
+  const auto space = jobsub::build_hyperspace(spec);
+  auto draw = [&](const std::string& seed) {
+    auto sweeper = bundled().create<jobsub::Sweeper>("sweeper", "random");
+    const auto status = sweeper->configure(space, {{"sample", "15"}, {"seed", seed}});
+    BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+    std::vector<std::string> jobs;
+    for (uint64_t i = 0; i < sweeper->size(); ++i) {
+      jobsub::Params params;
+      BOOST_REQUIRE(sweeper->at(i, params).ok);
+      jobs.push_back(params[0].value.text + params[1].value.text);
+    }
+    return jobs;
+  };
+  const auto first = draw("7");
+  BOOST_TEST(first.size() == 15u);
+  BOOST_TEST(std::set<std::string>(first.begin(), first.end()).size() == 15u);
+  BOOST_TEST(std::is_sorted(first.begin(), first.end()));
+  BOOST_TEST(draw("7") == first, boost::test_tools::per_element());
+  BOOST_TEST(draw("8") != first);
+
+  auto sweeper = bundled().create<jobsub::Sweeper>("sweeper", "random");
+  const auto too_many = sweeper->configure(space, {{"sample", "101"}});
+  BOOST_TEST(!too_many.ok);
+  BOOST_TEST(too_many.message.find("100 combinations") != std::string::npos, too_many.message);
+  BOOST_TEST(!sweeper->configure(space, {}).ok);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

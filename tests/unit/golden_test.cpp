@@ -1,0 +1,72 @@
+// Rendered batch scripts compared with files under tests/golden/. After an
+// intended change, regenerate with JOBSUB_UPDATE_GOLDEN=1 and review the diff.
+#include <jobsub/registry.h>
+#include <jobsub/script.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_golden(const std::string& name, const std::string& actual) {
+  const fs::path file = fs::path(JOBSUB_TEST_GOLDEN_DIR) / name;
+  if (std::getenv("JOBSUB_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(file, std::ios::binary) << actual;
+    return;
+  }
+  std::ifstream in(file, std::ios::binary);
+  BOOST_REQUIRE_MESSAGE(in, "missing golden file " << file << " (run with JOBSUB_UPDATE_GOLDEN=1)");
+  const std::string expected(std::istreambuf_iterator<char>(in), {});
+  BOOST_TEST(actual == expected, "rendered script differs from " << file);
+}
+
+jobsub::BatchRequest awkward_request() {
+  // Paths with spaces and both quote characters, as users' home directories have.
+  jobsub::BatchRequest request;
+  request.sweep_name = "log_vs_random";
+  request.batch_name = "batch-1";
+  request.results_dir = "/home/ann o'neil/my \"proj\"/experiments/x/results/log_vs_random/2026-01-02_03-04-05";
+  request.script_path = request.results_dir / "batch-1.sh";
+  request.workdir = "/home/ann o'neil/my \"proj\"";
+  request.tasks = {{1, 144}};
+  request.job_count = 144;
+  request.resources = {{"time", "2h"}, {"mem", "12400M"}};
+  request.init_lines = {"source ~/miniconda3/bin/activate ml3", "export OMP_NUM_THREADS=1"};
+  request.task_body = jobsub::task_body(request.results_dir, request.job_count, request.workdir, request.init_lines);
+  return request;
+}
+
+jobsub::RenderedBatch render(const jobsub::BatchRequest& request) {
+  static const jobsub::PluginRegistry registry({JOBSUB_TEST_PLUGIN_DIR});
+  auto scheduler = registry.create<jobsub::Scheduler>("scheduler", "local");
+  jobsub::RenderedBatch rendered;
+  const auto status = scheduler->render(request, rendered);
+  BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+  return rendered;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(golden)
+
+BOOST_AUTO_TEST_CASE(local_default_template) {
+  const auto rendered = render(awkward_request());
+  check_golden("local-default.sh", rendered.script);
+  BOOST_TEST(rendered.submit_argv == (std::vector<std::string>{"bash", awkward_request().script_path.string()}),
+             boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(rendered.warnings.size(), 1u);
+  BOOST_TEST(rendered.warnings[0].find("not enforced") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(local_user_template) {
+  auto request = awkward_request();
+  request.template_text =
+      "#!/bin/bash\n# mine: {{sweep_name}} {{tasks}} time={{resources.time}}\n"
+      "{{#init}}# init: {{.}}\n{{/init}}JOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID\n{{{task_body}}}";
+  check_golden("local-user-template.sh", render(request).script);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

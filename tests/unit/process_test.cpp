@@ -1,0 +1,49 @@
+#include <jobsub/errors.h>
+#include <jobsub/process.h>
+#include <sys/wait.h>
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+
+BOOST_AUTO_TEST_SUITE(process)
+
+BOOST_AUTO_TEST_CASE(captures_both_streams_and_the_exit_code) {
+  const auto r = jobsub::run_process({"sh", "-c", "echo out; echo err >&2; exit 7"});
+  BOOST_TEST(r.out == "out\n");
+  BOOST_TEST(r.err == "err\n");
+  BOOST_TEST(r.exit_code == 7);
+}
+
+BOOST_AUTO_TEST_CASE(large_output_on_both_streams_does_not_deadlock) {
+  const auto r = jobsub::run_process({"sh", "-c", "head -c 300000 /dev/zero; head -c 300000 /dev/zero >&2"});
+  BOOST_TEST(r.out.size() == 300000u);
+  BOOST_TEST(r.err.size() == 300000u);
+}
+
+BOOST_AUTO_TEST_CASE(argv_is_passed_without_a_shell) {
+  const auto r = jobsub::run_process({"printf", "%s|", "a b", "$HOME", "`id`"});
+  BOOST_TEST(r.out == "a b|$HOME|`id`|");
+}
+
+BOOST_AUTO_TEST_CASE(missing_program_is_an_error) {
+  BOOST_CHECK_THROW(jobsub::run_process({"no-such-program-jobsub"}), jobsub::Error);
+}
+
+BOOST_AUTO_TEST_CASE(spawn_sets_environment_directory_and_output) {
+  const auto dir = std::filesystem::temp_directory_path() / ("jobsub-spawn-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  jobsub::SpawnOptions options;
+  options.cwd = dir;
+  options.env = {{"JOBSUB_X", "42"}};
+  options.output_file = dir / "log";
+  options.new_process_group = true;
+  const pid_t pid = jobsub::spawn_process({"sh", "-c", "echo $JOBSUB_X $PWD; exit 5"}, options);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  BOOST_TEST(jobsub::exit_code_of(status) == 5);
+  std::ifstream in(dir / "log");
+  BOOST_TEST(std::string(std::istreambuf_iterator<char>(in), {}) == "42 " + dir.string() + "\n");
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

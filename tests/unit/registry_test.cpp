@@ -1,0 +1,111 @@
+#include <jobsub/registry.h>
+
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kBundled = JOBSUB_TEST_PLUGIN_DIR;
+const fs::path kTestPlugins = JOBSUB_TEST_PLUGINS_BUILD_DIR;
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+std::string problem_for(const jobsub::PluginRegistry& registry, const std::string& file_name) {
+  for (const auto& p : registry.problems()) {
+    if (p.file.filename() == file_name) return p.message;
+  }
+  return "(no problem recorded)";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(registry)
+
+BOOST_AUTO_TEST_CASE(file_names_follow_the_naming_rule) {
+  std::string kind, name;
+  BOOST_TEST(jobsub::parse_plugin_file_name("jobsub-formatter-sacred.so", kind, name));
+  BOOST_TEST(kind == "formatter");
+  BOOST_TEST(name == "sacred");
+  BOOST_TEST(!jobsub::parse_plugin_file_name("libjobsub-formatter-sacred.so", kind, name));
+  BOOST_TEST(!jobsub::parse_plugin_file_name("jobsub-formatter-sacred.so.1", kind, name));
+  BOOST_TEST(!jobsub::parse_plugin_file_name("README", kind, name));
+}
+
+BOOST_AUTO_TEST_CASE(search_path_order) {
+  ::setenv("JOBSUB_PLUGIN_PATH", "/env/one:/env/two", 1);
+  ::setenv("HOME", "/home/someone", 1);
+  const auto path = jobsub::plugin_search_path({"/cli"}, "/opt/jobsub/bin/jobsub");
+  ::unsetenv("JOBSUB_PLUGIN_PATH");
+  const std::vector<fs::path> expected = {"/cli", "/env/one", "/env/two", "/home/someone/.local/lib/jobsub/plugins",
+                                          "/opt/jobsub/lib/jobsub/plugins"};
+  BOOST_TEST(path == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(bundled_plugins_load_and_create_objects) {
+  jobsub::PluginRegistry registry({kBundled});
+  BOOST_TEST(registry.problems().empty());
+  BOOST_TEST(registry.names("formatter") == (std::vector<std::string>{"argparse", "hydra", "sacred"}),
+             boost::test_tools::per_element());
+  auto formatter = registry.create<jobsub::Formatter>("formatter", "sacred");
+  jobsub::Argv argv;
+  BOOST_TEST(formatter->format({{"lr", jobsub::plain_value("0.1")}}, argv).ok);
+  BOOST_TEST(argv == (jobsub::Argv{"lr=0.1"}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(broken_plugins_are_reported_and_do_not_stop_the_others) {
+  jobsub::PluginRegistry registry({kTestPlugins / "bad", kBundled});
+  BOOST_TEST(registry.find("formatter", "sacred") != nullptr);
+  BOOST_TEST(registry.find("formatter", "upper") != nullptr);
+  const std::string abi = problem_for(registry, "jobsub-formatter-wrongabi.so");
+  BOOST_TEST(contains(abi, "built for plugin ABI 99; this jobsub"), abi);
+  BOOST_TEST(contains(abi, "supports ABI 1"), abi);
+  BOOST_TEST(contains(problem_for(registry, "jobsub-formatter-noentry.so"), "no entry point 'jobsub_plugin_entry'"));
+  BOOST_TEST(contains(problem_for(registry, "jobsub-formatter-othertoolchain.so"), "toolchain 'other/toolchain'"));
+  BOOST_TEST(contains(problem_for(registry, "jobsub-formatter-notelf.so"), "not a shared library"));
+  // Asking for a broken plugin says why it cannot be used, naming the file.
+  BOOST_CHECK_EXCEPTION(registry.require("formatter", "wrongabi"), jobsub::Error, [](const jobsub::Error& e) {
+    return contains(e.what(), "jobsub-formatter-wrongabi.so") && contains(e.what(), "ABI 99") &&
+           e.code() == jobsub::ExitCode::plugin;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(files_not_named_like_plugins_are_skipped) {
+  jobsub::PluginRegistry registry({kTestPlugins / "bad"});
+  for (const auto& p : registry.problems()) BOOST_TEST(p.file.filename() != "not-a-plugin.txt");
+}
+
+BOOST_AUTO_TEST_CASE(duplicates_name_both_files_and_the_first_wins) {
+  jobsub::PluginRegistry registry({kTestPlugins / "dup1", kTestPlugins / "dup2"});
+  const auto* entry = registry.find("formatter", "upper");
+  BOOST_REQUIRE(entry != nullptr);
+  BOOST_TEST(entry->file.parent_path().filename() == "dup1");
+  BOOST_REQUIRE_EQUAL(registry.problems().size(), 1u);
+  const std::string message = registry.problems()[0].message;
+  BOOST_TEST(registry.problems()[0].file.parent_path().filename() == "dup2");
+  BOOST_TEST(contains(message, "duplicate formatter 'upper'"), message);
+  BOOST_TEST(contains(message, (kTestPlugins / "dup1" / "jobsub-formatter-upper.so").string()), message);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_names_list_installed_and_suggest) {
+  jobsub::PluginRegistry registry({kBundled});
+  BOOST_CHECK_EXCEPTION(registry.require("formatter", "sacrd"), jobsub::Error, [](const jobsub::Error& e) {
+    return contains(e.what(), "did you mean 'sacred'") && contains(e.what(), "installed: argparse, hydra, sacred");
+  });
+}
+
+BOOST_AUTO_TEST_CASE(objects_keep_their_library_loaded) {
+  jobsub::PluginHandle<jobsub::Formatter> formatter;
+  {
+    jobsub::PluginRegistry registry({kBundled});
+    formatter = registry.create<jobsub::Formatter>("formatter", "argparse");
+  }
+  // The registry is gone; the handle still holds the library.
+  BOOST_TEST(formatter->default_command() == "python {script} {args}");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

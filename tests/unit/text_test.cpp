@@ -1,0 +1,20 @@
+#include <jobsub/text.h>
+
+#include <boost/test/unit_test.hpp>
+
+BOOST_AUTO_TEST_SUITE(text)
+
+BOOST_AUTO_TEST_CASE(edit_distance_counts_single_edits) {
+  BOOST_TEST(jobsub::edit_distance("sacred", "sacred") == 0u);
+  BOOST_TEST(jobsub::edit_distance("sacrd", "sacred") == 1u);
+  BOOST_TEST(jobsub::edit_distance("", "abc") == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(suggests_only_plausible_typos) {
+  const std::vector<std::string> names = {"argparse", "hydra", "sacred"};
+  BOOST_TEST(jobsub::did_you_mean("scared", names) == " (did you mean 'sacred'?)");
+  BOOST_TEST(jobsub::did_you_mean("hyrda", names) == " (did you mean 'hydra'?)");
+  BOOST_TEST(jobsub::did_you_mean("tensorflow", names).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
