@@ -1,0 +1,204 @@
+"""Issue 2, points 5-7: the submit flow on the local scheduler and what it records."""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+from harness import JOBSUB, JobsubTestCase, Terminal, clean_env
+
+# Each job notes that it started, waits until `want` jobs are running at once
+# (or 20 s pass), and records the most it saw running together.
+BARRIER_PROGRAM = """import os, sys, time, pathlib
+want = int(sys.argv[1])
+d = pathlib.Path(os.environ["BARRIER_DIR"])
+me = d / ("running-" + os.environ["JOBSUB_TASK_ID"])
+me.touch()
+deadline = time.time() + 20
+most = 0
+while time.time() < deadline:
+    most = max(most, len(list(d.glob("running-*"))))
+    if most >= want:
+        break
+    time.sleep(0.05)
+time.sleep(0.3)
+most = max(most, len(list(d.glob("running-*"))))
+me.unlink()
+print(most)
+"""
+
+
+class LocalScheduler(JobsubTestCase):
+    def test_records_of_a_sweep(self):
+        exp = self.experiment(
+            "formatter: sacred\nprogram: prog.py\ncommand: python3 {script} with {args}\n"
+            "hypers:\n  lr: [0.001, 0.0001]\n  seed: [1, 2]\n  other_hyper: cat\n")
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertIn("sweep 'exp': 4 jobs", result.stdout)
+        results = self.only_results_dir(exp)
+        self.assertRegex(results.name, r"^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d$")
+        self.assertIn(str(results), result.stdout)
+        # The order of the reference script's itertools.product, as sacred sees it.
+        commands = (results / "commands").read_text().splitlines()
+        self.assertEqual(commands[0], f"python3 {exp}/prog.py with 'lr=0.001' 'seed=1' 'other_hyper=cat'")
+        self.assertEqual(commands[3], f"python3 {exp}/prog.py with 'lr=0.0001' 'seed=2' 'other_hyper=cat'")
+        for job in range(1, 5):
+            d = results / "jobs" / f"{job:04d}"
+            self.assertEqual((d / "exit_code").read_text(), "0\n")
+            self.assertEqual((d / "stderr").read_text(), "")
+            params = json.loads((d / "params.json").read_text())
+            argv = json.loads((d / "argv.json").read_text())
+            self.assertEqual(json.loads((d / "stdout").read_text()), ["with", *argv])
+            self.assertEqual(list(params), ["lr", "seed", "other_hyper"])
+        self.assertEqual(json.loads((results / "jobs/0003/params.json").read_text()),
+                         {"lr": 0.0001, "seed": 1, "other_hyper": "cat"})
+        self.assertEqual((results / "jobs/0003/params.json").read_text().strip(),
+                         '{"lr":0.0001,"seed":1,"other_hyper":"cat"}')
+        self.assertEqual([row["state"] for row in self.jobs_table(results)], ["completed"] * 4)
+        self.assertTrue(os.access(results / "batch-1.sh", os.X_OK))
+        sweep = json.loads((results / "sweep.json").read_text())
+        self.assertEqual(sweep["job_count"], 4)
+        self.assertEqual(sweep["settings"]["formatter"], {"value": "sacred", "origin": "jobsub.yaml:1"})
+        self.assertEqual(sweep["plugins"]["scheduler"]["name"], "local")
+        for key in ("jobsub_version", "host", "user", "created", "git", "command_line"):
+            self.assertIn(key, sweep)
+        self.assertIsNone(sweep["git"])  # not a git repository
+        self.assertEqual((results / "jobsub.yaml").read_text(), (exp / "jobsub.yaml").read_text())
+
+    def test_provenance_records_git_commit_and_dirty_tree(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: 1}\n")
+        git = ["git", "-C", str(exp), "-c", "user.email=t@t", "-c", "user.name=t"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "prog.py", "jobsub.yaml"], check=True)
+        subprocess.run([*git, "commit", "-qm", "init"], check=True)
+        head = subprocess.run([*git, "rev-parse", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+        self.assertExit(self.jobsub("--yes", cwd=exp), 0)
+        sweep = json.loads((self.only_results_dir(exp) / "sweep.json").read_text())
+        self.assertEqual(sweep["git"], {"commit": head, "dirty": False})
+        (exp / "prog.py").write_text((exp / "prog.py").read_text() + "# edited\n")
+        self.assertExit(self.jobsub("--yes", cwd=exp), 0)
+        sweep = json.loads((self.results_dirs(exp)[-1] / "sweep.json").read_text())
+        self.assertEqual(sweep["git"], {"commit": head, "dirty": True})
+
+    def test_two_sweeps_started_together_get_their_own_directories(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
+        procs = [subprocess.Popen([JOBSUB, "--yes"], cwd=exp, env=clean_env(), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(3)]
+        for p in procs:
+            self.assertEqual(p.wait(timeout=60), 0)
+        dirs = self.results_dirs(exp)
+        self.assertEqual(len(dirs), 3)
+        for d in dirs:
+            self.assertEqual([row["state"] for row in self.jobs_table(d)], ["completed"] * 2)
+
+    def test_runs_at_most_j_jobs_at_a_time_and_reaches_j(self):
+        for j in (1, 3):
+            barrier = self.tmp / f"barrier{j}"
+            barrier.mkdir()
+            exp = self.experiment("program: prog.py\ncommand: python3 {script} %d\nhypers: {i: [1, 2, 3, 4, 5, 6]}\n" % j,
+                                  program=BARRIER_PROGRAM, name=f"exp{j}")
+            result = self.jobsub("--yes", "-j", str(j), cwd=exp, env=clean_env(BARRIER_DIR=str(barrier)))
+            self.assertExit(result, 0)
+            results = self.results_dirs(exp)[-1]
+            most = max(int((results / "jobs" / f"{i:04d}" / "stdout").read_text()) for i in range(1, 7))
+            self.assertEqual(most, j, f"-j {j}: at most {most} jobs ran at once")
+
+    def test_array_task_environment(self):
+        program = "import os\nfor k in sorted(os.environ):\n    k.startswith(('JOBSUB_',)) and print(k + '=' + os.environ[k])\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [a, b, c]}\n", program=program)
+        self.assertExit(self.jobsub("--yes", cwd=exp), 0)
+        results = self.only_results_dir(exp)
+        env = dict(line.split("=", 1) for line in (results / "jobs/0002/stdout").read_text().splitlines())
+        self.assertEqual(env["JOBSUB_ARRAY_TASK_ID"], "2")
+        self.assertEqual(env["JOBSUB_TASK_ID"], "2")
+        self.assertEqual(env["JOBSUB_ARRAY_TASK_MIN"], "1")
+        self.assertEqual(env["JOBSUB_ARRAY_TASK_MAX"], "3")
+        self.assertEqual(env["JOBSUB_ARRAY_TASK_COUNT"], "3")
+        self.assertEqual(env["JOBSUB_JOB_DIR"], str(results / "jobs/0002"))
+        self.assertEqual(env["JOBSUB_RESULTS_DIR"], str(results))
+        self.assertTrue(env["JOBSUB_ARRAY_JOB_ID"].startswith("local-"))
+
+    def test_init_lines_run_before_each_job(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} \"$GREETING\"\n"
+                              "init: |\n  export GREETING='hello there'\nhypers: {a: 1}\n")
+        self.assertExit(self.jobsub("--yes", cwd=exp), 0)
+        self.assertEqual(self.job_stdout_json(self.only_results_dir(exp), 1), ["hello there"])
+
+    def test_failed_jobs_are_recorded_and_exit_non_zero(self):
+        program = "import sys\nprint('stderr text', file=sys.stderr)\nsys.exit(int(sys.argv[1][len('--code='):]))\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3, 0]}\n",
+                              program=program)
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 1)
+        results = self.only_results_dir(exp)
+        self.assertEqual([(r["state"], r["exit_code"]) for r in self.jobs_table(results)],
+                         [("completed", "0"), ("failed", "3"), ("completed", "0")])
+        self.assertEqual((results / "jobs/0002/exit_code").read_text(), "3\n")
+        self.assertEqual((results / "jobs/0002/stderr").read_text(), "stderr text\n")
+        self.assertIn("job 2/3 failed (exit 3)", result.stdout)
+        self.assertIn("2 completed, 1 failed", result.stdout)
+
+    def test_ctrl_c_stops_running_jobs_and_records_them_cancelled(self):
+        program = "import os, time, pathlib\npathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'pid').write_text(str(os.getpid()))\ntime.sleep(60)\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2, 3, 4]}\n", program=program)
+        proc = subprocess.Popen([JOBSUB, "--yes", "-j", "2"], cwd=exp, env=clean_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        pids = []
+        while time.time() < deadline and len(pids) < 2:
+            pids = list(exp.glob("results/*/*/jobs/*/pid"))
+            time.sleep(0.05)
+        self.assertEqual(len(pids), 2, "two jobs should be running")
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        self.assertEqual(proc.returncode, 130, out + err)
+        results = self.only_results_dir(exp)
+        self.assertEqual([row["state"] for row in self.jobs_table(results)], ["cancelled"] * 4)
+        for pid_file in pids:  # the job processes are gone, not orphaned
+            pid = int(pid_file.read_text())
+            self.assertFalse(pathlib.Path(f"/proc/{pid}").exists() and
+                             "python3" in pathlib.Path(f"/proc/{pid}/cmdline").read_text(errors="replace"))
+        self.assertIn("interrupted", out)
+
+    def test_progress_on_a_terminal_plain_lines_otherwise(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2]}\n")
+        term = Terminal(["--yes"], cwd=exp)
+        self.assertEqual(term.wait(), 0)
+        self.assertIn("[local] 2/2 done: 2 completed, 0 failed, 0 running", term.text)
+        plain = self.jobsub("--yes", cwd=exp)
+        self.assertNotIn("\r", plain.stdout)
+        self.assertIn("job 1/2 completed (exit 0)", plain.stdout)
+
+    def test_dry_run_prints_and_writes_nothing(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1, 0.01]}\n")
+        result = self.jobsub("--dry-run", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertIn(f"job 2: python3 {exp}/prog.py '--lr=0.01'", result.stdout)
+        self.assertIn("JOBSUB_TASK_ID=", result.stdout)
+        self.assertFalse((exp / "results").exists())
+
+    def test_manual_writes_scripts_and_records_but_runs_nothing(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1, 0.01]}\n")
+        result = self.jobsub("--manual", cwd=exp)
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        self.assertTrue((results / "batch-1.sh").exists())
+        self.assertEqual(len((results / "commands").read_text().splitlines()), 2)
+        self.assertEqual([row["state"] for row in self.jobs_table(results)], ["not_submitted"] * 2)
+        self.assertEqual(list((results / "jobs").iterdir()), [])
+        self.assertIn("bash " + str(results / "batch-1.sh"), result.stdout)
+        # The script runs a job by hand, as the message says.
+        run = subprocess.run(["bash", str(results / "batch-1.sh")], env=clean_env(JOBSUB_ARRAY_TASK_ID="2"))
+        self.assertEqual(run.returncode, 0)
+        self.assertEqual(self.job_stdout_json(results, 2), ["--lr=0.01"])
+
+    def test_no_terminal_and_no_yes_stops_with_advice(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1]}\n")
+        result = self.jobsub(cwd=exp)
+        self.assertExit(result, 2)
+        self.assertIn("not a terminal", result.stderr)
+        self.assertIn("--yes", result.stderr)
+        self.assertFalse((exp / "results").exists())
