@@ -155,6 +155,7 @@ class Submission final : public SubmitContext {
   std::vector<int> exit_codes_;
   std::vector<std::string> native_ids_;
   uint64_t running_ = 0, completed_ = 0, failed_ = 0, cancelled_ = 0;
+  uint64_t batch_size_ = 0;
   bool progress_shown_ = false;
 };
 
@@ -402,7 +403,10 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
     } else {
       ++failed_;
     }
-    const bool worth_a_line = !terminal_ || outcome.state != JobState::completed;
+    // On a terminal the progress line shows completions; a test job (a batch
+    // of one) always gets its own line, with where its output is.
+    const bool test_job = batch_size_ == 1;
+    const bool worth_a_line = !terminal_ || outcome.state != JobState::completed || test_job;
     if (worth_a_line) {
       clear_progress_line();
       out_ << "job " << outcome.job << "/" << job_count_ << " " << to_string(outcome.state);
@@ -434,6 +438,7 @@ void Submission::submit_batch(TaskRange range) {
                      {"submit", rendered.submit_argv}});
   for (uint64_t job = range.first; job <= range.last; ++job) states_[job - 1] = JobState::pending;
   submitted_ += range.size();
+  batch_size_ = range.size();
 
   SubmitResult result;
   const Status status = pipeline_.scheduler->submit(batch, rendered, *this, result);

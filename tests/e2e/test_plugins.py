@@ -1,0 +1,98 @@
+"""Issue 2, points 3-4: plugins found on the search path, checked, and built
+out of tree against the installed SDK."""
+import os
+import pathlib
+import shutil
+import subprocess
+
+from harness import BUILD_DIR, JOBSUB, SOURCE_DIR, TEST_PLUGINS, JobsubTestCase, clean_env
+
+BUNDLED = ["layout plain", "layout skeleton", "sweeper grid", "sweeper random", "formatter argparse",
+           "formatter hydra", "formatter sacred", "scheduler local", "command plugins", "command submit"]
+
+
+class Plugins(JobsubTestCase):
+    def test_lists_every_bundled_plugin_and_the_search_path(self):
+        result = self.jobsub("plugins", env=clean_env(JOBSUB_PLUGIN_PATH="/nonexistent/a:/nonexistent/b"))
+        self.assertExit(result, 0)
+        lines = [" ".join(line.split()[:2]) for line in result.stdout.splitlines()]
+        for plugin in BUNDLED:
+            self.assertIn(plugin, lines)
+        out = result.stdout
+        home = os.path.expanduser("~/.local/lib/jobsub/plugins")
+        order = ["/nonexistent/a", "/nonexistent/b", home, str(pathlib.Path(JOBSUB).resolve().parent.parent / "lib/jobsub/plugins")]
+        positions = [out.index(p) for p in order]
+        self.assertEqual(positions, sorted(positions), out)
+        self.assertIn("ABI", out)
+        self.assertIn("jobsub-formatter-sacred.so", out)
+
+    def test_plugin_dir_comes_first_and_duplicates_are_named(self):
+        result = self.jobsub("plugins", "--plugin-dir", str(TEST_PLUGINS / "dup2"),
+                             env=clean_env(JOBSUB_PLUGIN_PATH=str(TEST_PLUGINS / "dup1")))
+        self.assertExit(result, 0)
+        self.assertIn(f"formatter upper", " ".join(result.stdout.split()))
+        self.assertIn(str(TEST_PLUGINS / "dup2/jobsub-formatter-upper.so") + "\n", result.stdout)
+        self.assertIn(f"{TEST_PLUGINS}/dup1/jobsub-formatter-upper.so: duplicate formatter 'upper': ignored, because "
+                      f"{TEST_PLUGINS}/dup2/jobsub-formatter-upper.so", result.stdout)
+
+    def test_check_says_why_a_file_does_or_does_not_load(self):
+        good = self.jobsub("plugins", "check", str(BUILD_DIR / "lib/jobsub/plugins/jobsub-sweeper-random.so"))
+        self.assertExit(good, 0)
+        self.assertIn("loads: plugin 'random' version 1.0.0, ABI 1", good.stdout)
+        self.assertIn("--sample N", good.stdout)
+        bad = self.jobsub("plugins", "check", str(TEST_PLUGINS / "bad/jobsub-formatter-notelf.so"))
+        self.assertExit(bad, 4)
+        self.assertIn("does not load: not a shared library", bad.stdout)
+        noentry = self.jobsub("plugins", "check", str(TEST_PLUGINS / "bad/jobsub-formatter-noentry.so"))
+        self.assertIn("no entry point 'jobsub_plugin_entry'", noentry.stdout)
+        misnamed = self.tmp / "myplugin.so"
+        misnamed.write_text("")
+        self.assertIn("plugin files are named jobsub-<kind>-<name>.so",
+                      self.jobsub("plugins", "check", str(misnamed)).stdout)
+
+    def test_out_of_tree_plugin_against_the_installed_sdk(self):
+        prefix = self.tmp / "prefix"
+        subprocess.run(["cmake", "--install", str(BUILD_DIR), "--prefix", str(prefix)], check=True,
+                       capture_output=True)
+        installed = prefix / "bin/jobsub"
+        for path in ["include/jobsub/plugin.h", "include/jobsub/version.h", "lib/cmake/jobsub/jobsubConfig.cmake",
+                     "lib/jobsub/plugins/jobsub-formatter-sacred.so"]:
+            self.assertTrue((prefix / path).exists(), path)
+
+        sdk_build = self.tmp / "sdk-build"
+        configure = subprocess.run(["cmake", "-S", str(SOURCE_DIR / "tests/plugin-sdk"), "-B", str(sdk_build),
+                                    f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_BUILD_TYPE=Release"],
+                                   capture_output=True, text=True)
+        self.assertEqual(configure.returncode, 0, configure.stdout + configure.stderr)
+        build = subprocess.run(["cmake", "--build", str(sdk_build), "-j2"], capture_output=True, text=True)
+        self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
+
+        drop = self.tmp / "my-plugins"
+        drop.mkdir()
+        shutil.copy(sdk_build / "jobsub-formatter-shout.so", drop)
+        shutil.copy(sdk_build / "jobsub-formatter-future.so", drop)
+        env = clean_env(JOBSUB_PLUGIN_PATH=str(drop))
+
+        listing = subprocess.run([str(installed), "plugins"], env=env, capture_output=True, text=True)
+        self.assertEqual(listing.returncode, 0, listing.stderr)
+        self.assertRegex(listing.stdout, r"formatter\s+shout\s+2\.3\.4\s+1\s+" + str(drop / "jobsub-formatter-shout.so"))
+        self.assertIn(f"{drop}/jobsub-formatter-future.so: built for plugin ABI 2; this jobsub 0.1.0 supports ABI 1",
+                      listing.stdout)
+
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1, 0.01]}\n")
+        used = subprocess.run([str(installed), "--yes", "--formatter=shout", "--separator=@"], cwd=exp, env=env,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        self.assertEqual(used.returncode, 0, used.stdout + used.stderr)
+        results = self.only_results_dir(exp)
+        self.assertEqual(self.job_stdout_json(results, 2), ["LR@0.01"])
+
+        # The refused plugin is an error only when it is the one asked for.
+        refused = subprocess.run([str(installed), "--yes", "--formatter=future"], cwd=exp, env=env,
+                                 capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        self.assertEqual(refused.returncode, 4)
+        self.assertIn("formatter 'future' cannot be used", refused.stderr)
+        self.assertIn("built for plugin ABI 2", refused.stderr)
+        self.assertIn("upgrade jobsub", refused.stderr)
+        still = subprocess.run([str(installed), "--yes", "--formatter=sacred", "--command=python3 {script} with {args}"],
+                               cwd=exp, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        self.assertEqual(still.returncode, 0, still.stdout + still.stderr)
