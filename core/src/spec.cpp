@@ -368,7 +368,8 @@ HyperSpace build_hyperspace(const SweepSpec& spec) {
   }
   HyperSpace space;
   if (spec.grids.empty()) {
-    if (!spec.zip.empty()) throw spec_error("zip group [" + join(spec.zip.front()) + "] names keys that are not hypers");
+    if (!spec.zip.empty())
+      throw spec_error("zip group [" + join(spec.zip.front()) + "] names keys that are not hypers");
     space.grids.emplace_back();  // no hypers: one job, no parameters
     return space;
   }

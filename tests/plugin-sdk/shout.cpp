@@ -37,7 +37,8 @@ class ShoutFormatter final : public jobsub::Formatter {
 
 const jobsub_option_info kOptions[] = {{"separator", "S", ":", "between key and value"}};
 const jobsub_component_info kComponents[] = {
-    jobsub::component<ShoutFormatter, jobsub::Formatter>("formatter", SHOUT_NAME, "KEY:value arguments", kOptions),
+    jobsub::component<ShoutFormatter, jobsub::Formatter>("formatter", SHOUT_NAME, "KEY:value arguments",
+                                                         kOptions),
 };
 
 }  // namespace
@@ -46,8 +47,13 @@ const jobsub_component_info kComponents[] = {
 JOBSUB_PLUGIN("shout", "2.3.4", kComponents)
 #else
 extern "C" __attribute__((visibility("default"))) const jobsub_plugin_descriptor* jobsub_plugin_entry(void) {
-  static const jobsub_plugin_descriptor descriptor = {
-      SHOUT_CLAIM_ABI, sizeof(jobsub_plugin_descriptor), JOBSUB_TOOLCHAIN_TAG, "future", "9.0.0", kComponents, 1};
+  static const jobsub_plugin_descriptor descriptor = {SHOUT_CLAIM_ABI,
+                                                      sizeof(jobsub_plugin_descriptor),
+                                                      JOBSUB_TOOLCHAIN_TAG,
+                                                      "future",
+                                                      "9.0.0",
+                                                      kComponents,
+                                                      1};
   return &descriptor;
 }
 #endif

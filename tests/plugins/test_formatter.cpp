@@ -21,7 +21,9 @@ namespace {
 
 class UpperFormatter final : public jobsub::Formatter {
  public:
-  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override { return jobsub::Status::success(); }
+  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
+    return jobsub::Status::success();
+  }
   std::string default_command() const noexcept override { return "{args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
     for (const auto& p : params) {
@@ -46,5 +48,7 @@ extern "C" __attribute__((visibility("default"))) const jobsub_plugin_descriptor
   return &descriptor;
 }
 #else
-extern "C" __attribute__((visibility("default"))) int some_other_symbol(void) { return kComponents[0].name[0]; }
+extern "C" __attribute__((visibility("default"))) int some_other_symbol(void) {
+  return kComponents[0].name[0];
+}
 #endif

@@ -13,7 +13,8 @@ const jobsub::PluginRegistry& bundled() {
   return registry;
 }
 
-jobsub::Argv format(const std::string& name, const jobsub::Params& params, const jobsub::PluginOptions& options = {}) {
+jobsub::Argv format(const std::string& name, const jobsub::Params& params,
+                    const jobsub::PluginOptions& options = {}) {
   auto formatter = bundled().create<jobsub::Formatter>("formatter", name);
   BOOST_REQUIRE(formatter->configure(options).ok);
   jobsub::Argv argv;
@@ -22,7 +23,9 @@ jobsub::Argv format(const std::string& name, const jobsub::Params& params, const
   return argv;
 }
 
-jobsub::Param p(const std::string& key, const std::string& plain) { return {key, jobsub::plain_value(plain)}; }
+jobsub::Param p(const std::string& key, const std::string& plain) {
+  return {key, jobsub::plain_value(plain)};
+}
 jobsub::Param s(const std::string& key, const std::string& text) { return {key, jobsub::string_value(text)}; }
 
 }  // namespace

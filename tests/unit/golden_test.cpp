@@ -28,14 +28,16 @@ jobsub::BatchRequest awkward_request() {
   jobsub::BatchRequest request;
   request.sweep_name = "log_vs_random";
   request.batch_name = "batch-1";
-  request.results_dir = "/home/ann o'neil/my \"proj\"/experiments/x/results/log_vs_random/2026-01-02_03-04-05";
+  request.results_dir =
+      "/home/ann o'neil/my \"proj\"/experiments/x/results/log_vs_random/2026-01-02_03-04-05";
   request.script_path = request.results_dir / "batch-1.sh";
   request.workdir = "/home/ann o'neil/my \"proj\"";
   request.tasks = {{1, 144}};
   request.job_count = 144;
   request.resources = {{"time", "2h"}, {"mem", "12400M"}};
   request.init_lines = {"source ~/miniconda3/bin/activate ml3", "export OMP_NUM_THREADS=1"};
-  request.task_body = jobsub::task_body(request.results_dir, request.job_count, request.workdir, request.init_lines);
+  request.task_body =
+      jobsub::task_body(request.results_dir, request.job_count, request.workdir, request.init_lines);
   return request;
 }
 
@@ -55,8 +57,9 @@ BOOST_AUTO_TEST_SUITE(golden)
 BOOST_AUTO_TEST_CASE(local_default_template) {
   const auto rendered = render(awkward_request());
   check_golden("local-default.sh", rendered.script);
-  BOOST_TEST(rendered.submit_argv == (std::vector<std::string>{"bash", awkward_request().script_path.string()}),
-             boost::test_tools::per_element());
+  BOOST_TEST(
+      rendered.submit_argv == (std::vector<std::string>{"bash", awkward_request().script_path.string()}),
+      boost::test_tools::per_element());
   BOOST_REQUIRE_EQUAL(rendered.warnings.size(), 1u);
   BOOST_TEST(rendered.warnings[0].find("not enforced") != std::string::npos);
 }

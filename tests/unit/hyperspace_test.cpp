@@ -1,5 +1,5 @@
-#include <jobsub/hyperspace.h>
 #include <jobsub/errors.h>
+#include <jobsub/hyperspace.h>
 #include <jobsub/spec.h>
 
 #include <boost/test/unit_test.hpp>
@@ -46,7 +46,8 @@ BOOST_AUTO_TEST_CASE(list_of_grids_is_their_concatenation) {
 
 BOOST_AUTO_TEST_CASE(zip_groups_advance_together) {
   jobsub::SweepSpec spec;
-  spec.grids.push_back({{decl("lr", {"0.1", "0.01"}), decl("opt", {"sgd", "adam"}), decl("seed", {"1", "2"})}});
+  spec.grids.push_back(
+      {{decl("lr", {"0.1", "0.01"}), decl("opt", {"sgd", "adam"}), decl("seed", {"1", "2"})}});
   spec.zip = {{"lr", "seed"}};
   const auto space = jobsub::build_hyperspace(spec);
   BOOST_REQUIRE_EQUAL(space.size(), 4u);

@@ -23,19 +23,20 @@ BOOST_AUTO_TEST_CASE(sweeps_in_the_same_second_never_share_a_directory) {
 }
 
 BOOST_AUTO_TEST_CASE(sweep_names_must_be_directory_names) {
-  BOOST_CHECK_THROW(jobsub::planned_results_dir("/tmp", "a/b", std::chrono::system_clock::now()), jobsub::Error);
-  BOOST_CHECK_THROW(jobsub::planned_results_dir("/tmp", "..", std::chrono::system_clock::now()), jobsub::Error);
+  BOOST_CHECK_THROW(jobsub::planned_results_dir("/tmp", "a/b", std::chrono::system_clock::now()),
+                    jobsub::Error);
+  BOOST_CHECK_THROW(jobsub::planned_results_dir("/tmp", "..", std::chrono::system_clock::now()),
+                    jobsub::Error);
 }
 
 BOOST_AUTO_TEST_CASE(params_json_keeps_literal_text) {
-  const jobsub::Params params = {{"lr", jobsub::plain_value("0.0001")},
-                                 {"id", jobsub::string_value("001")},
-                                 {"odd", jobsub::plain_value("007")},
-                                 {"flag", jobsub::plain_value("True")},
-                                 {"none", jobsub::plain_value("~")},
-                                 {"s", jobsub::string_value("a \"b\"\n")}};
-  BOOST_TEST(jobsub::params_to_json(params) ==
-             "{\"lr\":0.0001,\"id\":\"001\",\"odd\":\"007\",\"flag\":true,\"none\":null,\"s\":\"a \\\"b\\\"\\n\"}");
+  const jobsub::Params params = {
+      {"lr", jobsub::plain_value("0.0001")}, {"id", jobsub::string_value("001")},
+      {"odd", jobsub::plain_value("007")},   {"flag", jobsub::plain_value("True")},
+      {"none", jobsub::plain_value("~")},    {"s", jobsub::string_value("a \"b\"\n")}};
+  BOOST_TEST(
+      jobsub::params_to_json(params) ==
+      "{\"lr\":0.0001,\"id\":\"001\",\"odd\":\"007\",\"flag\":true,\"none\":null,\"s\":\"a \\\"b\\\"\\n\"}");
 }
 
 BOOST_AUTO_TEST_CASE(atomic_write_replaces_whole_files) {

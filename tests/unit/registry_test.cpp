@@ -41,7 +41,8 @@ BOOST_AUTO_TEST_CASE(search_path_order) {
   ::setenv("HOME", "/home/someone", 1);
   const auto path = jobsub::plugin_search_path({"/cli"}, "/opt/jobsub/bin/jobsub");
   ::unsetenv("JOBSUB_PLUGIN_PATH");
-  const std::vector<fs::path> expected = {"/cli", "/env/one", "/env/two", "/home/someone/.local/lib/jobsub/plugins",
+  const std::vector<fs::path> expected = {"/cli", "/env/one", "/env/two",
+                                          "/home/someone/.local/lib/jobsub/plugins",
                                           "/opt/jobsub/lib/jobsub/plugins"};
   BOOST_TEST(path == expected, boost::test_tools::per_element());
 }
@@ -64,8 +65,10 @@ BOOST_AUTO_TEST_CASE(broken_plugins_are_reported_and_do_not_stop_the_others) {
   const std::string abi = problem_for(registry, "jobsub-formatter-wrongabi.so");
   BOOST_TEST(contains(abi, "built for plugin ABI 99; this jobsub"), abi);
   BOOST_TEST(contains(abi, "supports ABI 1"), abi);
-  BOOST_TEST(contains(problem_for(registry, "jobsub-formatter-noentry.so"), "no entry point 'jobsub_plugin_entry'"));
-  BOOST_TEST(contains(problem_for(registry, "jobsub-formatter-othertoolchain.so"), "toolchain 'other/toolchain'"));
+  BOOST_TEST(
+      contains(problem_for(registry, "jobsub-formatter-noentry.so"), "no entry point 'jobsub_plugin_entry'"));
+  BOOST_TEST(
+      contains(problem_for(registry, "jobsub-formatter-othertoolchain.so"), "toolchain 'other/toolchain'"));
   BOOST_TEST(contains(problem_for(registry, "jobsub-formatter-notelf.so"), "not a shared library"));
   // Asking for a broken plugin says why it cannot be used, naming the file.
   BOOST_CHECK_EXCEPTION(registry.require("formatter", "wrongabi"), jobsub::Error, [](const jobsub::Error& e) {
@@ -94,7 +97,8 @@ BOOST_AUTO_TEST_CASE(duplicates_name_both_files_and_the_first_wins) {
 BOOST_AUTO_TEST_CASE(unknown_names_list_installed_and_suggest) {
   jobsub::PluginRegistry registry({kBundled});
   BOOST_CHECK_EXCEPTION(registry.require("formatter", "sacrd"), jobsub::Error, [](const jobsub::Error& e) {
-    return contains(e.what(), "did you mean 'sacred'") && contains(e.what(), "installed: argparse, hydra, sacred");
+    return contains(e.what(), "did you mean 'sacred'") &&
+           contains(e.what(), "installed: argparse, hydra, sacred");
   });
 }
 

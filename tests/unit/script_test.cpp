@@ -19,9 +19,8 @@ BOOST_AUTO_TEST_CASE(task_ranges_are_compact) {
 }
 
 BOOST_AUTO_TEST_CASE(command_template_placeholders) {
-  const std::string command =
-      jobsub::expand_command_template("python {script} with {args} --out {job_dir} {{x}}", "/p/my main.py",
-                                      {"lr=0.1", "a b"});
+  const std::string command = jobsub::expand_command_template(
+      "python {script} with {args} --out {job_dir} {{x}}", "/p/my main.py", {"lr=0.1", "a b"});
   BOOST_TEST(command == "python '/p/my main.py' with 'lr=0.1' 'a b' --out \"$JOBSUB_JOB_DIR\" {x}");
 }
 

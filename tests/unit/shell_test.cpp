@@ -38,8 +38,9 @@ BOOST_AUTO_TEST_CASE(control_characters_use_ansi_c_quoting_and_stay_on_one_line)
 
 BOOST_AUTO_TEST_CASE(bash_reads_back_exactly_the_bytes) {
   const std::vector<std::string> words = {
-      "with space", "it's", "\"double\"", "$HOME", "`id`", "$(id)", "a;b", "*", "?", "~", "-rf", "--x=1",
-      "line1\nline2", "tab\there", "ünïcødé ✓", "back\\slash", "!bang", "a'b\"c$d`e\\f", "{a,b}", "#hash", ""};
+      "with space", "it's",        "\"double\"", "$HOME",         "`id`",  "$(id)",        "a;b",
+      "*",          "?",           "~",          "-rf",           "--x=1", "line1\nline2", "tab\there",
+      "ünïcødé ✓",  "back\\slash", "!bang",      "a'b\"c$d`e\\f", "{a,b}", "#hash",        ""};
   for (const std::string& word : words) {
     BOOST_TEST(bash_echo(shell_quote(word)) == word, "word: " << word);
   }

@@ -106,9 +106,8 @@ BOOST_AUTO_TEST_CASE(overrides_lists_ranges_and_quotes) {
 
 BOOST_AUTO_TEST_CASE(bad_overrides_are_usage_errors) {
   for (const char* bad : {"=1", "x='unterminated", "seed=range(a,b)", "seed=range(0,0)", "x=1,,2"}) {
-    BOOST_CHECK_EXCEPTION(jobsub::parse_override(bad), jobsub::Error, [](const jobsub::Error& e) {
-      return e.code() == jobsub::ExitCode::usage;
-    });
+    BOOST_CHECK_EXCEPTION(jobsub::parse_override(bad), jobsub::Error,
+                          [](const jobsub::Error& e) { return e.code() == jobsub::ExitCode::usage; });
   }
 }
 
