@@ -17,6 +17,9 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DJOBSUB_WERROR=ON
 cmake --build build -j2
 (cd build && ctest --output-on-failure -j2)
 
+echo "== clang-tidy"
+bash scripts/tidy.sh build
+
 echo "== ASan/UBSan build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DJOBSUB_WERROR=ON -DJOBSUB_SANITIZE=ON
 cmake --build build-asan -j2
