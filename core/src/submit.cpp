@@ -93,6 +93,22 @@ std::string read_text_file(const fs::path& path, const std::string& what) {
   return text.str();
 }
 
+/// Removes a results directory unless something was submitted from it.
+class ResultsDirGuard {
+ public:
+  explicit ResultsDirGuard(fs::path dir) : dir_(std::move(dir)) {}
+  ~ResultsDirGuard() {
+    if (!dir_.empty()) {
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+  void keep() { dir_.clear(); }
+
+ private:
+  fs::path dir_;
+};
+
 /// Everything one `jobsub submit` run keeps track of.
 class Submission final : public SubmitContext {
  public:
@@ -157,6 +173,7 @@ class Submission final : public SubmitContext {
   uint64_t running_ = 0, completed_ = 0, failed_ = 0, cancelled_ = 0;
   uint64_t batch_size_ = 0;
   bool progress_shown_ = false;
+  ResultsDirGuard* guard_ = nullptr;
 };
 
 void Submission::load_pipeline(const PluginRegistry& registry) {
@@ -439,6 +456,7 @@ void Submission::submit_batch(TaskRange range) {
   for (uint64_t job = range.first; job <= range.last; ++job) states_[job - 1] = JobState::pending;
   submitted_ += range.size();
   batch_size_ = range.size();
+  if (guard_ != nullptr) guard_->keep();  // from here on, the directory records a submission
 
   SubmitResult result;
   const Status status = pipeline_.scheduler->submit(batch, rendered, *this, result);
@@ -488,22 +506,6 @@ SubmitOutcome Submission::finish() {
   return outcome;
 }
 
-/// Removes a results directory unless something was submitted from it.
-class ResultsDirGuard {
- public:
-  explicit ResultsDirGuard(fs::path dir) : dir_(std::move(dir)) {}
-  ~ResultsDirGuard() {
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-  void keep() { dir_.clear(); }
-
- private:
-  fs::path dir_;
-};
-
 SubmitOutcome Submission::run(Prompter* prompter) {
   prepare();
   print_summary();
@@ -513,8 +515,16 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     outcome.jobs = job_count_;
     return outcome;
   }
+  // Rendering is pure: try it before anything is written, so a bad template
+  // or resource fails without leaving a results directory behind.
+  results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);
+  RenderedBatch probe;
+  check(pipeline_.scheduler->render(batch_request("batch-1", {{1, job_count_}}), probe),
+        "scheduler '" + spec_.get("scheduler") + "'");
+
   results_dir_ = create_results_dir(layout_.results_root, spec_.get("name"), started_);
   ResultsDirGuard guard(results_dir_);
+  guard_ = &guard;
   states_.assign(job_count_, JobState::not_submitted);
   exit_codes_.assign(job_count_, -1);
   native_ids_.assign(job_count_, "");
@@ -556,7 +566,6 @@ SubmitOutcome Submission::run(Prompter* prompter) {
       continue;
     }
     const TaskRange range = answer == Answer::yes ? TaskRange{job, job} : TaskRange{job, job_count_};
-    guard.keep();  // from here on, the directory is the record of a submission
     submit_batch(range);
     job = range.last + 1;
   }

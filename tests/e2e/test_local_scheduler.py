@@ -202,3 +202,25 @@ class LocalScheduler(JobsubTestCase):
         self.assertIn("not a terminal", result.stderr)
         self.assertIn("--yes", result.stderr)
         self.assertFalse((exp / "results").exists())
+
+    def test_user_template_from_the_experiment_or_the_command_line(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nresources: {time: 5m}\n"
+                              "hypers: {a: [1, 2]}\n")
+        (exp / "templates").mkdir()
+        (exp / "templates/local.sh.mustache").write_text(
+            "#!/bin/bash\n# experiment template, time={{resources.time}} & <ok>\n"
+            "JOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID\n{{{task_body}}}")
+        self.assertExit(self.jobsub("--yes", cwd=exp), 0)
+        results = self.results_dirs(exp)[-1]
+        self.assertIn("# experiment template, time=5m & <ok>", (results / "batch-1.sh").read_text())
+        self.assertEqual(self.job_stdout_json(results, 2), ["--a=2"])
+
+        (self.tmp / "mine.mustache").write_text("#!/bin/bash\n# mine\nJOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID\n{{{task_body}}}")
+        self.assertExit(self.jobsub("--yes", "--template", str(self.tmp / "mine.mustache"), cwd=exp), 0)
+        self.assertIn("# mine\n", (self.results_dirs(exp)[-1] / "batch-1.sh").read_text())
+
+        (self.tmp / "broken.mustache").write_text("{{#open}}")
+        broken = self.jobsub("--yes", "--template", str(self.tmp / "broken.mustache"), cwd=exp)
+        self.assertExit(broken, 3)
+        self.assertIn("is not valid Mustache", broken.stderr)
+        self.assertEqual(len(self.results_dirs(exp)), 2)  # the failed run left nothing behind
