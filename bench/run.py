@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""jobsub benchmarks. Usage: python3 bench/run.py [path/to/jobsub] > bench/RESULTS.md
+
+Measures, on this machine:
+  1. expanding a sweep and writing its records (`--manual`): wall time and peak RSS
+  2. the local scheduler's throughput on trivial jobs
+  3. one array task finding its line in a large sweep's files (the task body's sed)
+  4. start-up with every bundled plugin loaded (`jobsub --help`)
+Each time is the median of several runs; peak memory comes from one extra run
+in a fresh wrapper process. Nothing here is a pass/fail test.
+"""
+import os
+import pathlib
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+JOBSUB = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "build/bin/jobsub")
+
+
+# Runs a command and prints its children's peak RSS: a fresh process per run,
+# since RUSAGE_CHILDREN's maximum is cumulative within one process.
+RSS_WRAPPER = ("import resource, subprocess, sys\n"
+               "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)\n"
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+
+
+def timed(cmd, cwd, env=None, runs=3):
+    """Median wall time over `runs` direct runs, and the peak RSS in MiB of
+    one more run under the wrapper."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    done = subprocess.run([sys.executable, "-c", RSS_WRAPPER, *cmd], cwd=cwd, env=env, check=True,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return statistics.median(times), int(done.stdout.strip()) / 1024
+
+
+def experiment(tmp, name, hypers):
+    d = tmp / name
+    d.mkdir()
+    (d / "jobsub.yaml").write_text(
+        "formatter: sacred\ncommand: \"true {args}\"\nhypers:\n" +
+        "".join(f"  {k}: [{', '.join(v)}]\n" for k, v in hypers.items()))
+    return d
+
+
+def main():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBSUB_")}
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="jobsub-bench-"))
+    out = []
+    p = out.append
+    p("# jobsub benchmark results\n")
+    p(f"Command: `python3 bench/run.py` ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+      f"{os.cpu_count()} cores, jobsub at `{JOBSUB}`). Medians of 3 runs unless noted.\n")
+
+    p("## 1. Expanding a sweep and writing its records (`jobsub --manual`)\n")
+    p("| jobs | wall time | jobs/s | peak RSS | commands file |")
+    p("|---:|---:|---:|---:|---:|")
+    sizes = {10_000: (100, 100), 100_000: (100, 100, 10), 1_000_000: (100, 100, 100)}
+    big = None
+    for jobs, dims in sizes.items():
+        hypers = {f"h{i}": [str(x / 1000) for x in range(n)] for i, n in enumerate(dims)}
+        d = experiment(tmp, f"e{jobs}", hypers)
+        wall, rss = timed([JOBSUB, "--manual"], d, env, runs=3 if jobs < 1_000_000 else 1)
+        results = sorted((d / "results").glob("*/*"))[-1]
+        size = (results / "commands").stat().st_size / 2**20
+        p(f"| {jobs:,} | {wall:.2f} s | {jobs / wall:,.0f} | {rss:.0f} MiB | {size:.0f} MiB |")
+        big = results
+    p("")
+
+    p("## 2. Local scheduler throughput (jobs that run `true`, `-j 2`)\n")
+    d = experiment(tmp, "local", {"a": [str(i) for i in range(500)]})
+    wall, _ = timed([JOBSUB, "--yes", "-j", "2"], d, env, runs=3)
+    p(f"500 jobs: {wall:.2f} s, {500 / wall:.0f} jobs/s "
+      f"(each job is a bash batch script plus the job's own process).\n")
+
+    p("## 3. One array task finding its line (the last job of the 1,000,000-job sweep)\n")
+    script = big / "batch-1.sh"
+    task_env = dict(env, JOBSUB_ARRAY_TASK_ID="1000000")
+    first_env = dict(env, JOBSUB_ARRAY_TASK_ID="1")
+    last, _ = timed(["bash", str(script)], big, task_env, runs=3)
+    first, _ = timed(["bash", str(script)], big, first_env, runs=3)
+    p(f"job 1: {first * 1000:.0f} ms; job 1,000,000: {last * 1000:.0f} ms "
+      "(sed reads up to the job's line in three files).\n")
+
+    p("## 4. Start-up with every bundled plugin loaded (`jobsub --help`)\n")
+    wall, rss = timed([JOBSUB, "--help"], tmp, env, runs=10)
+    p(f"{wall * 1000:.1f} ms, peak RSS {rss:.0f} MiB.\n")
+
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
