@@ -10,7 +10,7 @@ namespace {
 class ArgparseFormatter final : public jobsub::Formatter {
  public:
   jobsub::Status configure(const jobsub::PluginOptions& options) noexcept override {
-    try {
+    return jobsub::guarded([&]() -> jobsub::Status {
       if (auto it = options.find("bool-style"); it != options.end()) bool_style_ = it->second;
       if (bool_style_ != "flag" && bool_style_ != "negate" && bool_style_ != "value") {
         return jobsub::Status::failure("--bool-style must be flag, negate or value, not '" + bool_style_ +
@@ -18,13 +18,11 @@ class ArgparseFormatter final : public jobsub::Formatter {
       }
       if (auto it = options.find("prefix"); it != options.end()) prefix_ = it->second;
       return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
   std::string default_command() const noexcept override { return "python {script} {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
-    try {
+    return jobsub::guarded([&] {
       for (const jobsub::Param& p : params) {
         if (p.value.kind == jobsub::ValueKind::Bool && bool_style_ != "value") {
           if (p.value.is_true()) {
@@ -36,10 +34,7 @@ class ArgparseFormatter final : public jobsub::Formatter {
         }
         out.push_back(prefix_ + p.key + "=" + p.value.text);
       }
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
 
  private:

@@ -60,7 +60,7 @@ class HydraFormatter final : public jobsub::Formatter {
   }
   std::string default_command() const noexcept override { return "python {script} {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
-    try {
+    return jobsub::guarded([&] {
       for (const jobsub::Param& p : params) {
         const jobsub::Value& v = p.value;
         const bool keep = v.kind != jobsub::ValueKind::String
@@ -68,10 +68,7 @@ class HydraFormatter final : public jobsub::Formatter {
                               : is_plain(v.text) && !hydra_reads_as_non_string(v.text);
         out.push_back(p.key + "=" + (keep ? v.text : quote(v.text)));
       }
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
 };
 

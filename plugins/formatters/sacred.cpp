@@ -41,7 +41,7 @@ class SacredFormatter final : public jobsub::Formatter {
   }
   std::string default_command() const noexcept override { return "python {script} with {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
-    try {
+    return jobsub::guarded([&] {
       for (const jobsub::Param& p : params) {
         const jobsub::Value& v = p.value;
         std::string text = v.text;
@@ -54,10 +54,7 @@ class SacredFormatter final : public jobsub::Formatter {
         }
         out.push_back(p.key + "=" + text);
       }
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
 };
 

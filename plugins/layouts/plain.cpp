@@ -10,7 +10,7 @@ class PlainLayout final : public jobsub::Layout {
  public:
   jobsub::Status verify(const jobsub::LayoutRequest& request,
                         jobsub::LayoutResult& result) noexcept override {
-    try {
+    return jobsub::guarded([&]() -> jobsub::Status {
       const jobsub::fs::path experiment = request.experiment_dir;
       std::error_code ec;
       if (!jobsub::fs::is_directory(experiment, ec)) {
@@ -28,9 +28,7 @@ class PlainLayout final : public jobsub::Layout {
       result.workdir = experiment;
       result.results_root = experiment / "results";
       return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
 };
 

@@ -13,7 +13,7 @@ class SkeletonLayout final : public jobsub::Layout {
  public:
   jobsub::Status verify(const jobsub::LayoutRequest& request,
                         jobsub::LayoutResult& result) noexcept override {
-    try {
+    return jobsub::guarded([&]() -> jobsub::Status {
       const jobsub::fs::path experiment = request.experiment_dir;
       const jobsub::fs::path experiments = experiment.parent_path();
       if (experiments.filename() != "experiments") {
@@ -42,9 +42,7 @@ class SkeletonLayout final : public jobsub::Layout {
       result.program = program_path.lexically_normal();
       result.results_root = experiment / "results";
       return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
 };
 

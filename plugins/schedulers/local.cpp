@@ -70,7 +70,7 @@ class LocalScheduler final : public jobsub::Scheduler {
   }
 
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
-    try {
+    return jobsub::guarded([&] {
       jobsub::TemplateValues values;
       values.scalars = {{"jobsub_version", JOBSUB_VERSION},
                         {"sweep_name", request.sweep_name},
@@ -92,20 +92,12 @@ class LocalScheduler final : public jobsub::Scheduler {
         for (const auto& [key, value] : request.resources) names += (names.empty() ? "" : ", ") + key;
         out.warnings.push_back("resources are not enforced on this machine (" + names + ")");
       }
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
 
   jobsub::Status submit(const jobsub::BatchRequest& request, const jobsub::RenderedBatch& rendered,
                         jobsub::SubmitContext& context, jobsub::SubmitResult& result) noexcept override {
-    try {
-      run_all(request, rendered, context, result);
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    return jobsub::guarded([&] { run_all(request, rendered, context, result); });
   }
 
   jobsub::Status query(const std::vector<std::string>&, std::vector<jobsub::TaskOutcome>&) noexcept override {

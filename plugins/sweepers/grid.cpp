@@ -7,22 +7,14 @@ namespace {
 class GridSweeper final : public jobsub::Sweeper {
  public:
   jobsub::Status configure(const jobsub::HyperSpace& space, const jobsub::PluginOptions&) noexcept override {
-    try {
+    return jobsub::guarded([&] {
       space_ = &space;
       size_ = space.size();
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
   uint64_t size() const noexcept override { return size_; }
   jobsub::Status at(uint64_t index, jobsub::Params& out) const noexcept override {
-    try {
-      out = space_->at(index);
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    return jobsub::guarded([&] { out = space_->at(index); });
   }
 
  private:

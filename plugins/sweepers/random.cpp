@@ -40,7 +40,7 @@ class RandomSweeper final : public jobsub::Sweeper {
  public:
   jobsub::Status configure(const jobsub::HyperSpace& space,
                            const jobsub::PluginOptions& options) noexcept override {
-    try {
+    return jobsub::guarded([&]() -> jobsub::Status {
       space_ = &space;
       auto sample = options.find("sample");
       if (sample == options.end() || sample->second.empty()) {
@@ -65,18 +65,11 @@ class RandomSweeper final : public jobsub::Sweeper {
       indices_.assign(chosen.begin(), chosen.end());
       std::sort(indices_.begin(), indices_.end());
       return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
   uint64_t size() const noexcept override { return indices_.size(); }
   jobsub::Status at(uint64_t index, jobsub::Params& out) const noexcept override {
-    try {
-      out = space_->at(indices_.at(index));
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    return jobsub::guarded([&] { out = space_->at(indices_.at(index)); });
   }
 
  private:

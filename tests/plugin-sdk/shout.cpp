@@ -19,16 +19,13 @@ class ShoutFormatter final : public jobsub::Formatter {
   }
   std::string default_command() const noexcept override { return "{script} {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
-    try {
+    return jobsub::guarded([&] {
       for (const jobsub::Param& p : params) {
         std::string key = p.key;
         for (char& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         out.push_back(key + separator_ + p.value.text);
       }
-      return jobsub::Status::success();
-    } catch (const std::exception& e) {
-      return jobsub::Status::failure(e.what());
-    }
+    });
   }
 
  private:

@@ -1,3 +1,4 @@
+#include <jobsub/plugin.h>
 #include <jobsub/registry.h>
 
 #include <boost/test/unit_test.hpp>
@@ -110,6 +111,20 @@ BOOST_AUTO_TEST_CASE(objects_keep_their_library_loaded) {
   }
   // The registry is gone; the handle still holds the library.
   BOOST_TEST(formatter->default_command() == "python {script} {args}");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(registry)
+
+BOOST_AUTO_TEST_CASE(guarded_turns_exceptions_into_failed_status) {
+  BOOST_TEST(jobsub::guarded([] {}).ok);
+  const auto thrown = jobsub::guarded([] { throw std::runtime_error("disk full"); });
+  BOOST_TEST(!thrown.ok);
+  BOOST_TEST(thrown.message == "disk full");
+  BOOST_TEST(!jobsub::guarded([] { throw 42; }).ok);
+  const auto returned = jobsub::guarded([]() -> jobsub::Status { return jobsub::Status::failure("bad"); });
+  BOOST_TEST(returned.message == "bad");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

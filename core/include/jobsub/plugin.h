@@ -9,7 +9,9 @@
 ///   };
 ///   JOBSUB_PLUGIN("mine", "1.0.0", kComponents)
 #include <cstddef>
+#include <exception>
 #include <new>
+#include <type_traits>
 
 #include "jobsub/interfaces.h"
 #include "jobsub/plugin_abi.h"
@@ -33,6 +35,28 @@ void destroy_component(void* object) noexcept {
 }  // namespace jobsub::detail
 
 namespace jobsub {
+
+/// Runs `body` (returning Status, or nothing for success) and turns anything it
+/// throws into a failed Status, so no exception crosses the plugin boundary:
+///
+///   Status format(const Params& p, Argv& out) const noexcept override {
+///     return jobsub::guarded([&] { out.push_back(...); });
+///   }
+template <class Body>
+Status guarded(Body&& body) noexcept {
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<Body>>) {
+      body();
+      return Status::success();
+    } else {
+      return body();
+    }
+  } catch (const std::exception& e) {
+    return Status::failure(e.what());
+  } catch (...) {
+    return Status::failure("unknown error");
+  }
+}
 
 template <class Impl, class Interface, std::size_t N>
 constexpr jobsub_component_info component(const char* kind, const char* name, const char* summary,
