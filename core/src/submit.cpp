@@ -109,6 +109,12 @@ class ResultsDirGuard {
   fs::path dir_;
 };
 
+void write_script(const fs::path& path, const std::string& text) {
+  write_file_atomically(path, text);
+  fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                  fs::perm_options::add);
+}
+
 /// Everything one `jobsub submit` run keeps track of.
 class Submission final : public SubmitContext {
  public:
@@ -428,9 +434,11 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
       clear_progress_line();
       out_ << "job " << outcome.job << "/" << job_count_ << " " << to_string(outcome.state);
       if (outcome.exit_code >= 0) out_ << " (exit " << outcome.exit_code << ")";
+      const fs::path job_dir = results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_);
       if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
-        out_ << ": see "
-             << (results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_) / "stderr").string();
+        out_ << ": see " << (job_dir / "stderr").string();
+      } else if (test_job && outcome.state == JobState::completed) {
+        out_ << ": output in " << job_dir.string();
       }
       out_ << '\n';
     }
@@ -444,9 +452,7 @@ void Submission::submit_batch(TaskRange range) {
   RenderedBatch rendered;
   check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
   if (batches_ == 1) print_warnings(rendered);
-  write_file_atomically(batch.script_path, rendered.script);
-  fs::permissions(batch.script_path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
-                  fs::perm_options::add);
+  write_script(batch.script_path, rendered.script);
   const std::string jobs = format_task_ranges(batch.tasks);
   append_submission({{"batch", name},
                      {"jobs", jobs},
@@ -537,9 +543,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     RenderedBatch rendered;
     check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
     print_warnings(rendered);
-    write_file_atomically(batch.script_path, rendered.script);
-    fs::permissions(batch.script_path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
-                    fs::perm_options::add);
+    write_script(batch.script_path, rendered.script);
     write_jobs_table();
     guard.keep();
     out_ << "manual mode: nothing submitted. Script: " << batch.script_path.string() << '\n'

@@ -15,7 +15,8 @@ class Prompt(JobsubTestCase):
         # The test job has run before the next question.
         term.read_until("job 1/4")
         term.read_until("Submit (2/4): 'lr=0.1' 'seed=2'? (y/n/all/exit)")
-        self.assertIn("job 1/4 completed", term.text)
+        self.assertIn("job 1/4 completed (exit 0): output in ", term.text)
+        self.assertIn("/jobs/0001", term.text)
         term.send("n")
         term.read_until("Submit (3/4)")
         term.send("maybe")
