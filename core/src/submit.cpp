@@ -3,12 +3,14 @@
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -151,6 +153,9 @@ class Submission final : public SubmitContext {
   void write_provenance();
   void submit_batch(TaskRange range);
   void write_jobs_table() const;
+  void wait_for_jobs();
+  void settle(uint64_t job, JobState scheduler_state, const std::string& native_state);
+  int read_exit_code(uint64_t job) const;
   void append_submission(const ordered_json& line);
   void clear_progress_line() noexcept;
   void draw_progress() noexcept;
@@ -178,6 +183,8 @@ class Submission final : public SubmitContext {
   std::vector<std::string> native_ids_;
   uint64_t running_ = 0, completed_ = 0, failed_ = 0, cancelled_ = 0;
   uint64_t batch_size_ = 0;
+  uint64_t lost_ = 0;
+  std::map<uint64_t, int> unexplained_polls_;  // jobs gone from the queue without an exit_code file
   bool progress_shown_ = false;
   ResultsDirGuard* guard_ = nullptr;
 };
@@ -492,6 +499,89 @@ void Submission::submit_batch(TaskRange range) {
   }
 }
 
+int Submission::read_exit_code(uint64_t job) const {
+  std::ifstream in(results_dir_ / "jobs" / job_dir_name(job, job_count_) / "exit_code");
+  int code = -1;
+  if (in >> code) return code;
+  return -1;
+}
+
+/// A job the scheduler says has ended, or no longer knows: the exit-code file
+/// the batch script writes decides; "gone from the queue" alone is never
+/// success.
+void Submission::settle(uint64_t job, JobState scheduler_state, const std::string& native_state) {
+  const int code = read_exit_code(job);
+  const std::string& id = native_ids_[job - 1];
+  const bool scheduler_knows_why = scheduler_state != JobState::completed &&
+                                   scheduler_state != JobState::failed && is_final(scheduler_state);
+  if (code >= 0) {
+    const JobState state = scheduler_knows_why ? scheduler_state
+                           : code == 0         ? JobState::completed
+                                               : JobState::failed;
+    job_event({job, state, code, id, native_state});
+    return;
+  }
+  if (scheduler_knows_why) {
+    job_event({job, scheduler_state, -1, id, native_state});
+    return;
+  }
+  // No exit code yet: a shared file system may show it a little later.
+  if (++unexplained_polls_[job] >= 3) {
+    ++lost_;
+    job_event({job, JobState::lost, -1, id, native_state.empty() ? "gone" : native_state});
+  }
+}
+
+void Submission::wait_for_jobs() {
+  const auto waiting = [&] {
+    std::vector<uint64_t> jobs;
+    for (uint64_t i = 0; i < job_count_; ++i) {
+      const JobState s = states_[i];
+      if (s == JobState::pending || s == JobState::queued || s == JobState::held || s == JobState::running) {
+        jobs.push_back(i + 1);
+      }
+    }
+    return jobs;
+  };
+  int failed_queries = 0;
+  for (std::vector<uint64_t> jobs = waiting(); !jobs.empty(); jobs = waiting()) {
+    if (interrupted()) {
+      clear_progress_line();
+      out_ << "jobsub: stopped waiting; the jobs go on (" << jobs.size() << " not finished)\n";
+      return;
+    }
+    std::vector<std::string> ids;
+    for (uint64_t job : jobs) ids.push_back(native_ids_[job - 1]);
+    std::vector<TaskOutcome> live;
+    const Status status = pipeline_.scheduler->query(ids, live);
+    if (!status.ok) {
+      if (++failed_queries >= 5) throw job_error("cannot follow the jobs: " + status.message);
+      progress("query failed (" + status.message + "); trying again");
+    } else {
+      failed_queries = 0;
+      std::map<std::string, const TaskOutcome*> by_id;
+      for (const TaskOutcome& o : live) by_id[o.native_id] = &o;
+      for (uint64_t job : jobs) {
+        auto it = by_id.find(native_ids_[job - 1]);
+        if (it == by_id.end()) {
+          settle(job, JobState::lost, "");
+        } else if (is_final(it->second->state)) {
+          settle(job, it->second->state, it->second->native_state);
+        } else {
+          job_event({job, it->second->state, -1, native_ids_[job - 1], it->second->native_state});
+        }
+      }
+      write_jobs_table();
+      if (waiting().empty()) break;
+    }
+    const double seconds = request_.poll_seconds;
+    timespec pause{static_cast<time_t>(seconds),
+                   static_cast<long>((seconds - static_cast<time_t>(seconds)) * 1e9)};
+    nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+  }
+  clear_progress_line();
+}
+
 SubmitOutcome Submission::finish() {
   SubmitOutcome outcome;
   outcome.results_dir = results_dir_;
@@ -500,6 +590,7 @@ SubmitOutcome Submission::finish() {
   outcome.completed = completed_;
   outcome.failed = failed_;
   outcome.cancelled = cancelled_;
+  outcome.lost = lost_;
   outcome.interrupted = interrupted();
   outcome.exit_code = outcome.interrupted ? static_cast<int>(ExitCode::interrupted)
                       : failed_ > 0       ? static_cast<int>(ExitCode::job_failed)
@@ -507,6 +598,7 @@ SubmitOutcome Submission::finish() {
   out_ << "jobsub: " << submitted_ << " of " << job_count_ << " jobs submitted";
   if (completed_ + failed_ + cancelled_ > 0) {
     out_ << "; " << completed_ << " completed, " << failed_ << " failed, " << cancelled_ << " cancelled";
+    if (lost_ > 0) out_ << " (" << lost_ << " lost: gone from the queue without an exit code)";
   }
   out_ << "\njobsub: results in " << results_dir_.string() << '\n';
   return outcome;
@@ -581,6 +673,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     outcome.exit_code = outcome.interrupted ? static_cast<int>(ExitCode::interrupted) : 0;
     return outcome;  // the guard removes the directory
   }
+  if (request_.wait && !interrupted()) wait_for_jobs();
   write_jobs_table();
   return finish();
 }

@@ -65,22 +65,26 @@ class SubmitCommand final : public jobsub::Command {
   static int run_or_throw(jobsub::CommandContext& context, const std::vector<std::string>& args) {
     const jobsub::PluginRegistry& registry = *context.registry;
     po::options_description general("Options");
-    general.add_options()("help,h", "show this help")(
-        "spec", po::value<std::string>(), "the sweep spec (default: ./jobsub.yaml when it exists)")(
-        "max-running,j", po::value<std::string>(), "jobs at a time (local: default the number of cores)")(
-        "resource", po::value<std::vector<std::string>>()->composing(),
-        "KEY=VALUE resource, e.g. time=2h (repeatable)")("yes,y", "submit every job without asking")(
-        "dry-run", "print what would run; write and submit nothing")(
-        "manual", "write the scripts and records; submit nothing")(
-        "no-array", "submit one job per combination instead of an array")(
-        "show-config", "print the merged settings with their origins and exit")(
-        "plugin-dir", po::value<std::vector<std::string>>()->composing(),
-        "search DIR for plugins first (repeatable)");
+    auto option = general.add_options();
+    option("help,h", "show this help");
+    option("spec", po::value<std::string>(), "the sweep spec (default: ./jobsub.yaml when it exists)");
+    option("max-running,j", po::value<std::string>(), "jobs at a time (local: default the number of cores)");
+    option("resource", po::value<std::vector<std::string>>()->composing(),
+           "KEY=VALUE resource, e.g. time=2h (repeatable)");
+    option("yes,y", "submit every job without asking");
+    option("dry-run", "print what would run; write and submit nothing");
+    option("manual", "write the scripts and records; submit nothing");
+    option("no-array", "submit one job per combination instead of an array");
+    option("wait", "after submitting, wait until every job has ended; exit 1 if any failed");
+    option("poll", po::value<double>()->default_value(5.0), "with --wait: seconds between scheduler queries");
+    option("show-config", "print the merged settings with their origins and exit");
+    option("plugin-dir", po::value<std::vector<std::string>>()->composing(),
+           "search DIR for plugins first (repeatable)");
     po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
     for (const auto& flag : kSettingFlags) settings.add_options()(flag[0], po::value<std::string>(), flag[1]);
     po::options_description plugin_options("Options of the installed plugins");
-    std::set<std::string> taken = {"help",    "spec",   "max-running", "resource",    "yes",
-                                   "dry-run", "manual", "no-array",    "show-config", "plugin-dir"};
+    std::set<std::string> taken;  // core options win over a plugin's of the same name
+    for (const auto& declared : general.options()) taken.insert(declared->long_name());
     for (const auto& flag : kSettingFlags) taken.insert(flag[0]);
     std::vector<std::string> plugin_option_names;
     for (const jobsub::ComponentEntry& entry : registry.components()) {
@@ -184,6 +188,9 @@ class SubmitCommand final : public jobsub::Command {
     request.dry_run = vm.count("dry-run") > 0;
     request.manual = vm.count("manual") > 0;
     request.no_array = vm.count("no-array") > 0;
+    request.wait = vm.count("wait") > 0;
+    request.poll_seconds = vm["poll"].as<double>();
+    if (!(request.poll_seconds > 0)) throw jobsub::usage_error("--poll takes a number of seconds > 0");
     request.command_line.push_back(context.program_name);
     request.command_line.insert(request.command_line.end(), args.begin(), args.end());
 

@@ -41,13 +41,38 @@ jobsub::BatchRequest awkward_request() {
   return request;
 }
 
-jobsub::RenderedBatch render(const jobsub::BatchRequest& request) {
+jobsub::Status try_render(const std::string& scheduler_name, const jobsub::BatchRequest& request,
+                          jobsub::RenderedBatch& rendered, const jobsub::PluginOptions& options = {}) {
   static const jobsub::PluginRegistry registry({JOBSUB_TEST_PLUGIN_DIR});
-  auto scheduler = registry.create<jobsub::Scheduler>("scheduler", "local");
+  auto scheduler = registry.create<jobsub::Scheduler>("scheduler", scheduler_name);
+  BOOST_REQUIRE(scheduler->configure(options).ok);
+  return scheduler->render(request, rendered);
+}
+
+jobsub::RenderedBatch render(const jobsub::BatchRequest& request, const std::string& scheduler_name = "local",
+                             const jobsub::PluginOptions& options = {}) {
   jobsub::RenderedBatch rendered;
-  const auto status = scheduler->render(request, rendered);
+  const auto status = try_render(scheduler_name, request, rendered, options);
   BOOST_REQUIRE_MESSAGE(status.ok, status.message);
   return rendered;
+}
+
+jobsub::BatchRequest cluster_request() {
+  auto request = awkward_request();
+  request.sweep_name = "it's \"tvo\" sweep";
+  request.max_running = 10;
+  request.resources = {{"time", "2h"},
+                       {"mem", "12400M"},
+                       {"cpus", "1"},
+                       {"gpus", "1"},
+                       {"partition", "gpu"},
+                       {"account", "my-lab"},
+                       {"qos", "normal"},
+                       {"slurm.constraint", "v100|a100"},
+                       {"slurm.exclusive", ""},
+                       {"pbs.place", "scatter"},
+                       {"directives", "--mail-type=END\n--mail-user=a@b.c"}};
+  return request;
 }
 
 }  // namespace
@@ -70,6 +95,39 @@ BOOST_AUTO_TEST_CASE(local_user_template) {
       "#!/bin/bash\n# mine: {{sweep_name}} {{tasks}} time={{resources.time}}\n"
       "{{#init}}# init: {{.}}\n{{/init}}JOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID\n{{{task_body}}}";
   check_golden("local-user-template.sh", render(request).script);
+}
+
+BOOST_AUTO_TEST_CASE(slurm_directives_arrays_and_quoting) {
+  const auto rendered = render(cluster_request(), "slurm");
+  check_golden("slurm-cluster.sh", rendered.script);
+  const std::vector<std::string> argv = {"sbatch", "--parsable", "--array=1-144%10",
+                                         "--export=ALL,JOBSUB_TASK_OFFSET=0",
+                                         cluster_request().script_path.string()};
+  BOOST_TEST(rendered.submit_argv == argv, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(slurm_gpus_directive_and_chunks) {
+  auto request = cluster_request();
+  request.max_running = 0;
+  const auto rendered = render(request, "slurm", {{"gpu-directive", "gpus"}, {"max-array-size", "50"}});
+  BOOST_TEST(rendered.script.find("#SBATCH --gpus=1\n") != std::string::npos);
+  BOOST_TEST(rendered.script.find("--gres") == std::string::npos);
+  BOOST_TEST(rendered.submit_argv[2] == "--array=1-49");
+  BOOST_REQUIRE_EQUAL(rendered.warnings.size(), 1u);
+  BOOST_TEST(rendered.warnings[0] == "jobs 1-144 go in 3 arrays (MaxArraySize)");
+}
+
+BOOST_AUTO_TEST_CASE(slurm_rejects_what_it_cannot_express) {
+  auto request = cluster_request();
+  request.resources["walltime"] = "2h";
+  jobsub::RenderedBatch rendered;
+  const auto status = try_render("slurm", request, rendered);
+  BOOST_TEST(!status.ok);
+  BOOST_TEST(status.message.find("Slurm cannot express resource 'walltime'") != std::string::npos,
+             status.message);
+  request.resources.erase("walltime");
+  request.resources["time"] = "two hours";
+  BOOST_TEST(try_render("slurm", request, rendered).message.find("resource 'time'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -20,6 +20,8 @@ struct SubmitRequest {
   bool dry_run = false;                   ///< print what would run; write nothing
   bool manual = false;                    ///< write scripts and records; submit nothing
   bool no_array = false;                  ///< one submission per job
+  bool wait = false;                      ///< after submitting, wait until every job has ended
+  double poll_seconds = 5;                ///< with wait: seconds between scheduler queries
   std::vector<std::string> command_line;  ///< for provenance
 };
 
@@ -39,6 +41,7 @@ struct SubmitOutcome {
   uint64_t completed = 0;
   uint64_t failed = 0;
   uint64_t cancelled = 0;
+  uint64_t lost = 0;
   bool interrupted = false;
   int exit_code = 0;
 };

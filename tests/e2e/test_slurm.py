@@ -1,0 +1,195 @@
+"""Issue 3: the slurm scheduler against a real Slurm (started by ctest's
+`slurm` fixture, tests/integration/start-slurm.sh)."""
+import itertools
+import json
+import os
+import pathlib
+import shutil
+import unittest
+
+from harness import JobsubTestCase, Terminal, clean_env
+from test_exact_argv import NASTY
+
+SLURM_CONF = os.environ.get("SLURM_CONF")
+
+# The reference script's sweep: 3*4*1*2*1*3*2*1 = 144 jobs.
+REFERENCE_HYPERS = {
+    "S": ["5", "10", "50"],
+    "learning_task": ["lin_reg", "log_reg", "gmm", "gmm_amortized"],
+    "loss": ["tvo"],
+    "schedule": ["log", "random_uniform"],
+    "lr": ["0.01"],
+    "K": ["3", "10", "50"],
+    "seed": ["0", "1"],
+    "valid_S": ["5000"],
+}
+
+# As the issue writes it: plain YAML scalars, so 5 is a number and 0.01 stays 0.01.
+REFERENCE_SPEC = """hypers:
+  S: [5, 10, 50]
+  learning_task: [lin_reg, log_reg, gmm, gmm_amortized]
+  loss: [tvo]
+  schedule: [log, random_uniform]
+  lr: [0.01]
+  K: [3, 10, 50]
+  seed: [0, 1]
+  valid_S: 5000
+"""
+
+APPEND_PROGRAM = """import json, os, sys
+with open(os.environ["RAN_FILE"], "a") as f:
+    f.write(os.environ["JOBSUB_TASK_ID"] + "\\n")
+print(json.dumps(sys.argv[1:]))
+"""
+
+# sbatch's transient failures cannot be produced on demand by a healthy Slurm:
+# this shim stands in front of the real sbatch and fails the calls listed in
+# FAIL_CALLS (1-based) with FAIL_MESSAGE, handing every other call to Slurm.
+SBATCH_SHIM = """#!/bin/bash
+count_file="$SHIM_DIR/calls"
+n=$(( $(cat "$count_file" 2>/dev/null || echo 0) + 1 ))
+echo $n > "$count_file"
+for f in $FAIL_CALLS; do
+  if [ "$f" = "$n" ]; then echo "sbatch: error: $FAIL_MESSAGE" >&2; exit 1; fi
+done
+exec /usr/bin/sbatch "$@"
+"""
+
+
+@unittest.skipUnless(SLURM_CONF, "needs the ctest fixture that starts Slurm (SLURM_CONF)")
+class Slurm(JobsubTestCase):
+    def env(self, **extra):
+        return clean_env(SLURM_CONF=SLURM_CONF, **extra)
+
+    def submit(self, exp, *args, env=None, timeout=600):
+        return self.jobsub("--scheduler=slurm", "--yes", "--wait", "--poll", "0.5", *args, cwd=exp,
+                           env=env or self.env(), timeout=timeout)
+
+    def shim(self, fail_calls, message):
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "sbatch").write_text(SBATCH_SHIM)
+        (d / "sbatch").chmod(0o755)
+        return d, self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), FAIL_CALLS=fail_calls,
+                           FAIL_MESSAGE=message)
+
+    def submissions(self, results):
+        return [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
+
+    def test_reference_sweep_of_144_jobs_on_the_skeleton_layout(self):
+        project = self.tmp / "my proj 'tvo'"  # a path with a space and a quote
+        (project / "data").mkdir(parents=True)
+        (project / "main.py").write_text("import json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+        exp = project / "experiments" / "log_vs_random"
+        exp.mkdir(parents=True)
+        (exp / "jobsub.yaml").write_text(
+            "layout: skeleton\nformatter: sacred\nscheduler: slurm\ncommand: python3 {script} with {args}\n"
+            "resources: {time: 10m, mem: 100M}\n" + REFERENCE_SPEC)
+        result = self.submit(exp)
+        self.assertExit(result, 0)
+        self.assertIn("144 jobs", result.stdout)
+        self.assertIn("144 completed, 0 failed", result.stdout)
+        results = self.only_results_dir(exp)
+        script = (results / "batch-1.sh").read_text()
+        self.assertIn("#SBATCH --mem=100M\n", script)
+        self.assertIn("#SBATCH --time=00:10:00\n", script)
+        subs = self.submissions(results)
+        self.assertEqual([s["state"] for s in subs], ["submitting", "submitted"])
+        self.assertNotIn(",", subs[1]["native_id"])  # one sbatch call for the whole sweep
+        rows = self.jobs_table(results)
+        self.assertEqual({r["state"] for r in rows}, {"completed"})
+        self.assertEqual({r["native_id"].split("_")[0] for r in rows}, {subs[1]["native_id"]})
+        keys = list(REFERENCE_HYPERS)
+        for i, combo in enumerate(itertools.product(*REFERENCE_HYPERS.values()), start=1):
+            expected = ["with"] + [f"{k}={v}" for k, v in zip(keys, combo)]
+            self.assertEqual(self.job_stdout_json(results, i), expected, f"job {i}")
+
+    def test_exact_argv_through_slurm(self):
+        exp = self.experiment("formatter: argparse\nprogram: prog.py\ncommand: python3 {script} {args}\n"
+                              "hypers: " + json.dumps({"v": NASTY}, ensure_ascii=False) + "\n")
+        self.assertExit(self.submit(exp), 0)
+        results = self.only_results_dir(exp)
+        self.assertEqual([self.job_stdout_json(results, i + 1) for i in range(len(NASTY))],
+                         [["--v=" + v] for v in NASTY])
+        self.assertEqual([p.name for p in self.tmp.rglob("PWNED*")], [])
+
+    def test_sweep_larger_than_max_array_size_is_split_and_every_job_runs_once(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
+                              "hypers: {i: " + json.dumps(list(range(120))) + "}\n", program=APPEND_PROGRAM)
+        ran = self.tmp / "ran.txt"
+        result = self.submit(exp, "--max-array-size", "50", env=self.env(RAN_FILE=str(ran)))
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        array_ids = self.submissions(results)[-1]["native_id"].split(",")
+        self.assertEqual(len(array_ids), 3)  # 49 + 49 + 22
+        rows = self.jobs_table(results)
+        self.assertEqual(sorted({r["native_id"].split("_")[0] for r in rows}), sorted(array_ids))
+        self.assertEqual(rows[49]["native_id"], f"{array_ids[1]}_1")  # job 50 is task 1 of the second array
+        self.assertEqual(sorted(int(x) for x in ran.read_text().split()), list(range(1, 121)))
+        self.assertEqual(self.job_stdout_json(results, 120), ["--i=119"])
+
+    def test_failed_job_is_seen_through_its_exit_code_file(self):
+        program = "import sys\nsys.exit(int(sys.argv[1][len('--code='):]))\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3]}\n",
+                              program=program)
+        result = self.submit(exp)
+        self.assertExit(result, 1)
+        results = self.only_results_dir(exp)
+        self.assertEqual([(r["state"], r["exit_code"]) for r in self.jobs_table(results)],
+                         [("completed", "0"), ("failed", "3")])
+        self.assertIn("job 2/2 failed (exit 3)", result.stdout)
+
+    def test_no_array_submits_one_job_per_combination(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3]}\n")
+        self.assertExit(self.submit(exp, "--no-array"), 0)
+        results = self.only_results_dir(exp)
+        ids = self.submissions(results)[-1]["native_id"].split(",")
+        self.assertEqual(len(ids), 3)
+        self.assertEqual([r["native_id"] for r in self.jobs_table(results)], ids)
+        self.assertEqual(self.job_stdout_json(results, 3), ["--a=3"])
+
+    def test_test_job_first_then_all_as_one_array(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3, 4]}\n")
+        term = Terminal(["--scheduler=slurm", "--wait", "--poll", "0.5"], cwd=exp, env=self.env())
+        term.read_until("Submit (1/4): '--a=1'? (y/n/all/exit)")
+        term.send("y")
+        term.read_until("Submit (2/4)")
+        term.send("all")
+        self.assertEqual(term.wait(timeout=300), 0, term.text)
+        results = self.only_results_dir(exp)
+        subs = [s for s in self.submissions(results) if s["state"] == "submitted"]
+        self.assertEqual([s["jobs"] for s in subs], ["1", "2-4"])
+        self.assertNotIn(",", subs[1]["native_id"])
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 4)
+
+    def test_permanent_failure_stops_with_slurms_message_and_a_record(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
+        result = self.submit(exp, "--resource", "partition=nope")
+        self.assertExit(result, 1)
+        self.assertIn("invalid partition", result.stderr.lower())
+        results = self.only_results_dir(exp)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["not_submitted"] * 2)
+        self.assertEqual(self.submissions(results)[-1]["state"], "failed")
+
+    def test_failure_midway_records_exactly_what_was_submitted(self):
+        shim, env = self.shim("2", "Batch job submission failed: Invalid account or account/partition combination")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3, 4, 5]}\n")
+        result = self.jobsub("--scheduler=slurm", "--yes", "--max-array-size", "3", cwd=exp, env=env)
+        self.assertExit(result, 1)
+        self.assertIn("Invalid account", result.stderr)
+        results = self.only_results_dir(exp)
+        states = [r["state"] for r in self.jobs_table(results)]
+        self.assertEqual(states[2:], ["not_submitted"] * 3)
+        self.assertTrue(all(s in ("queued", "running", "completed") for s in states[:2]), states)
+        self.assertIn("jobs.tsv", result.stderr)
+
+    def test_transient_failures_are_retried_and_nothing_is_submitted_twice(self):
+        shim, env = self.shim("1 2", "Batch job submission failed: Socket timed out on send/recv operation")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
+        result = self.submit(exp, "--retry-delay", "0.1", env=env)
+        self.assertExit(result, 0)
+        self.assertIn("retrying", result.stdout)
+        self.assertEqual((shim / "calls").read_text().strip(), "3")
+        results = self.only_results_dir(exp)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 2)
+        self.assertEqual(len(self.submissions(results)[-1]["native_id"].split(",")), 1)
