@@ -9,7 +9,7 @@ cd "$root"
 bash scripts/install-deps.sh
 
 echo "== clang-format check"
-files=$(git ls-files '*.cpp' '*.h' 2>/dev/null || find core plugins apps tests -name '*.cpp' -o -name '*.h')
+files=$(git ls-files --cached --others --exclude-standard '*.cpp' '*.h')
 clang-format --dry-run --Werror $files
 
 echo "== Release build, warnings as errors"

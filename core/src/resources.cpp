@@ -43,9 +43,9 @@ uint64_t parse_duration(const std::string& text, const std::string& what) {
 std::string format_duration_hms(uint64_t seconds) {
   const uint64_t days = seconds / 86400;
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%02llu:%02llu:%02llu",
-                static_cast<unsigned long long>(seconds % 86400 / 3600),
-                static_cast<unsigned long long>(seconds % 3600 / 60), static_cast<unsigned long long>(seconds % 60));
+  std::snprintf(
+      buffer, sizeof buffer, "%02llu:%02llu:%02llu", static_cast<unsigned long long>(seconds % 86400 / 3600),
+      static_cast<unsigned long long>(seconds % 3600 / 60), static_cast<unsigned long long>(seconds % 60));
   return days > 0 ? std::to_string(days) + "-" + buffer : std::string(buffer);
 }
 
@@ -54,8 +54,12 @@ uint64_t parse_memory_mib(const std::string& text, const std::string& what) {
   std::smatch m;
   if (!std::regex_match(text, m, kMemory)) bad(what, text, "write e.g. 12400M, 16G or 1.5G");
   const double number = std::stod(m[1]);
-  const char unit = m[2].length() ? static_cast<char>(std::toupper(static_cast<unsigned char>(m[2].str()[0]))) : 'M';
-  const double mib = unit == 'K' ? number / 1024 : unit == 'M' ? number : unit == 'G' ? number * 1024 : number * 1048576;
+  const char unit =
+      m[2].length() ? static_cast<char>(std::toupper(static_cast<unsigned char>(m[2].str()[0]))) : 'M';
+  const double mib = unit == 'K'   ? number / 1024
+                     : unit == 'M' ? number
+                     : unit == 'G' ? number * 1024
+                                   : number * 1048576;
   if (mib < 1) bad(what, text, "less than 1 MiB");
   return static_cast<uint64_t>(std::ceil(mib));
 }

@@ -8,6 +8,7 @@ import shutil
 import unittest
 
 from harness import JobsubTestCase, Terminal, clean_env
+from test_local_scheduler import BARRIER_PROGRAM
 from test_exact_argv import NASTY
 
 SLURM_CONF = os.environ.get("SLURM_CONF")
@@ -193,3 +194,28 @@ class Slurm(JobsubTestCase):
         results = self.only_results_dir(exp)
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 2)
         self.assertEqual(len(self.submissions(results)[-1]["native_id"].split(",")), 1)
+
+    def test_max_running_becomes_the_array_throttle(self):
+        barrier = self.tmp / "barrier"
+        barrier.mkdir()
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} 2\nhypers: {i: [1, 2, 3, 4, 5, 6]}\n",
+                              program=BARRIER_PROGRAM)
+        result = self.submit(exp, "-j", "2", env=self.env(BARRIER_DIR=str(barrier)))
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        self.assertIn("%2", " ".join(self.submissions(results)[0]["submit"]))
+        most = max(int((results / "jobs" / f"{i:04d}" / "stdout").read_text()) for i in range(1, 7))
+        self.assertEqual(most, 2, "Slurm ran more than -j 2 tasks at once, or never two")
+
+    def test_parsable_output_with_a_cluster_name(self):
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "sbatch").write_text('#!/bin/bash\nout=$(/usr/bin/sbatch "$@") || exit $?\necho "$out;jobsubtest"\n')
+        (d / "sbatch").chmod(0o755)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
+        result = self.submit(exp, env=self.env(PATH=f"{d}:{os.environ['PATH']}"))
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        array_id = self.submissions(results)[-1]["native_id"]
+        self.assertRegex(array_id, r"^[0-9]+$")
+        self.assertEqual([r["native_id"] for r in self.jobs_table(results)], [f"{array_id}_1", f"{array_id}_2"])
