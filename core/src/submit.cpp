@@ -442,7 +442,9 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
       out_ << "job " << outcome.job << "/" << job_count_ << " " << to_string(outcome.state);
       if (outcome.exit_code >= 0) out_ << " (exit " << outcome.exit_code << ")";
       const fs::path job_dir = results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_);
-      if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
+      if (outcome.state == JobState::lost) {
+        out_ << ": gone from the queue without an exit code";
+      } else if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
         out_ << ": see " << (job_dir / "stderr").string();
       } else if (test_job && outcome.state == JobState::completed) {
         out_ << ": output in " << job_dir.string();
@@ -507,26 +509,23 @@ int Submission::read_exit_code(uint64_t job) const {
 }
 
 /// A job the scheduler says has ended, or no longer knows: the exit-code file
-/// the batch script writes decides; "gone from the queue" alone is never
-/// success.
+/// the batch script writes decides. The scheduler's verdict wins where it says
+/// more (timeout, cancelled, out of memory), and a failure it reports stands
+/// without a file; but "completed" or "gone from the queue" without an
+/// exit-code file is never taken as success: after three polls it is `lost`.
 void Submission::settle(uint64_t job, JobState scheduler_state, const std::string& native_state) {
   const int code = read_exit_code(job);
   const std::string& id = native_ids_[job - 1];
-  const bool scheduler_knows_why = scheduler_state != JobState::completed &&
-                                   scheduler_state != JobState::failed && is_final(scheduler_state);
+  const bool scheduler_says_more = is_final(scheduler_state) && scheduler_state != JobState::completed &&
+                                   scheduler_state != JobState::failed && scheduler_state != JobState::lost;
   if (code >= 0) {
-    const JobState state = scheduler_knows_why ? scheduler_state
+    const JobState state = scheduler_says_more ? scheduler_state
                            : code == 0         ? JobState::completed
                                                : JobState::failed;
     job_event({job, state, code, id, native_state});
-    return;
-  }
-  if (scheduler_knows_why) {
+  } else if (scheduler_says_more || scheduler_state == JobState::failed) {
     job_event({job, scheduler_state, -1, id, native_state});
-    return;
-  }
-  // No exit code yet: a shared file system may show it a little later.
-  if (++unexplained_polls_[job] >= 3) {
+  } else if (++unexplained_polls_[job] >= 3) {  // a shared file system may show the file late
     ++lost_;
     job_event({job, JobState::lost, -1, id, native_state.empty() ? "gone" : native_state});
   }

@@ -3,11 +3,11 @@
 import itertools
 import json
 import os
-import pathlib
-import shutil
+import subprocess
+import time
 import unittest
 
-from harness import JobsubTestCase, Terminal, clean_env
+from harness import JOBSUB, JobsubTestCase, Terminal, clean_env
 from test_local_scheduler import BARRIER_PROGRAM
 from test_exact_argv import NASTY
 
@@ -219,3 +219,30 @@ class Slurm(JobsubTestCase):
         array_id = self.submissions(results)[-1]["native_id"]
         self.assertRegex(array_id, r"^[0-9]+$")
         self.assertEqual([r["native_id"] for r in self.jobs_table(results)], [f"{array_id}_1", f"{array_id}_2"])
+
+    def test_job_cancelled_outside_jobsub_is_recorded_cancelled(self):
+        program = ("import os, pathlib, time\n"
+                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(120)\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1, 2]}\n", program=program)
+        proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--wait", "--poll", "0.5"], cwd=exp,
+                                env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and len(list(exp.glob("results/*/*/jobs/*/started"))) < 2:
+            time.sleep(0.2)
+        results = self.only_results_dir(exp)
+        array_id = json.loads((results / "submissions.jsonl").read_text().splitlines()[-1])["native_id"]
+        subprocess.run(["scancel", array_id], env=self.env(), check=True)
+        out, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["cancelled"] * 2)
+
+    def test_job_gone_without_an_exit_code_is_lost_not_completed(self):
+        # The job removes its own directory, so its script cannot leave an
+        # exit-code file; Slurm still reports the script itself as COMPLETED.
+        program = "import os, shutil\nshutil.rmtree(os.environ['JOBSUB_JOB_DIR'])\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n", program=program)
+        result = self.submit(exp)
+        self.assertExit(result, 1)
+        self.assertIn("lost", result.stdout)
+        self.assertEqual([r["state"] for r in self.jobs_table(self.only_results_dir(exp))], ["lost"])
