@@ -6,6 +6,8 @@ Measures, on this machine:
   2. the local scheduler's throughput on trivial jobs
   3. one array task finding its line in a large sweep's files (the task body's sed)
   4. start-up with every bundled plugin loaded (`jobsub --help`)
+  5. with SLURM_CONF set (a running Slurm, e.g. tests/integration/start-slurm.sh):
+     submitting a 10,000-job sweep to Slurm (then cancelled)
 Each time is the median of several runs; peak memory comes from one extra run
 in a fresh wrapper process. Nothing here is a pass/fail test.
 """
@@ -94,6 +96,21 @@ def main():
     p("## 4. Start-up with every bundled plugin loaded (`jobsub --help`)\n")
     wall, rss = timed([JOBSUB, "--help"], tmp, env, runs=10)
     p(f"{wall * 1000:.1f} ms, peak RSS {rss:.0f} MiB.\n")
+
+    if os.environ.get("SLURM_CONF"):
+        p("## 5. Submitting a 10,000-job sweep to Slurm (`--scheduler=slurm --yes`, no wait)\n")
+        d = experiment(tmp, "slurm", {"a": [str(i) for i in range(100)], "b": [str(i) for i in range(100)]})
+        start = time.perf_counter()
+        subprocess.run([JOBSUB, "--scheduler=slurm", "--yes"], cwd=d, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stdin=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        results = sorted((d / "results").glob("*/*"))[-1]
+        last = (results / "submissions.jsonl").read_text().splitlines()[-1]
+        ids = __import__("json").loads(last)["native_id"].split(",")
+        subprocess.run(["scancel", *ids], env=env, check=False)
+        scripts = len(list(results.glob("*.sh")))
+        p(f"{wall:.2f} s for 10,000 jobs: {len(ids)} sbatch call(s), {scripts} script(s) written "
+          f"(single-node test Slurm, MaxArraySize 100001).\n")
 
     shutil.rmtree(tmp, ignore_errors=True)
     print("\n".join(out))
