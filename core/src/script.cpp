@@ -4,6 +4,7 @@
 
 #include "jobsub/errors.h"
 #include "jobsub/shell.h"
+#include "jobsub/version.h"
 
 namespace jobsub {
 namespace {
@@ -139,6 +140,33 @@ void validate_command_template(const std::string& command_template, const fs::pa
     throw spec_error("the command template must be one line; put setup commands under `init:`");
   }
   expand_command_template(command_template, program, {});
+}
+
+}  // namespace jobsub
+
+namespace jobsub {
+
+TemplateValues batch_template_values(const BatchRequest& request) {
+  TemplateValues values;
+  values.scalars = {{"jobsub_version", JOBSUB_VERSION},
+                    {"sweep_name", request.sweep_name},
+                    {"batch_name", request.batch_name},
+                    {"tasks", format_task_ranges(request.tasks)},
+                    {"script_path", request.script_path.string()},
+                    {"script_path_quoted", shell_quote(request.script_path.string())},
+                    {"results_dir", request.results_dir.string()},
+                    {"workdir", request.workdir.string()},
+                    {"task_body", request.task_body}};
+  values.objects["resources"] = request.resources;
+  values.lists["init"] = request.init_lines;
+  return values;
+}
+
+std::string render_batch_script(const BatchRequest& request, const TemplateValues& values,
+                                const std::string& default_template, const std::string& scheduler) {
+  if (!request.template_text.empty())
+    return render_template(request.template_text, values, "(user template)");
+  return render_template(default_template, values, scheduler + " default");
 }
 
 }  // namespace jobsub

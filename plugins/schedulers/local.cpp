@@ -5,8 +5,6 @@
 #include <jobsub/plugin.h>
 #include <jobsub/process.h>
 #include <jobsub/script.h>
-#include <jobsub/shell.h>
-#include <jobsub/version.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,21 +69,8 @@ class LocalScheduler final : public jobsub::Scheduler {
 
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
     return jobsub::guarded([&] {
-      jobsub::TemplateValues values;
-      values.scalars = {{"jobsub_version", JOBSUB_VERSION},
-                        {"sweep_name", request.sweep_name},
-                        {"batch_name", request.batch_name},
-                        {"tasks", jobsub::format_task_ranges(request.tasks)},
-                        {"script_path", request.script_path.string()},
-                        {"script_path_quoted", jobsub::shell_quote(request.script_path.string())},
-                        {"results_dir", request.results_dir.string()},
-                        {"workdir", request.workdir.string()},
-                        {"task_body", request.task_body}};
-      values.objects["resources"] = request.resources;
-      values.lists["init"] = request.init_lines;
-      const bool custom = !request.template_text.empty();
-      out.script = jobsub::render_template(custom ? request.template_text : kDefaultTemplate, values,
-                                           custom ? "(user template)" : "local default");
+      out.script = jobsub::render_batch_script(request, jobsub::batch_template_values(request),
+                                               kDefaultTemplate, "local");
       out.submit_argv = {"bash", request.script_path.string()};
       if (!request.resources.empty()) {
         std::string names;

@@ -7,8 +7,6 @@
 #include <jobsub/process.h>
 #include <jobsub/resources.h>
 #include <jobsub/script.h>
-#include <jobsub/shell.h>
-#include <jobsub/version.h>
 #include <time.h>
 
 #include <algorithm>
@@ -150,23 +148,11 @@ class SlurmScheduler final : public jobsub::Scheduler {
 
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
     return jobsub::guarded([&] {
-      jobsub::TemplateValues values;
+      jobsub::TemplateValues values = jobsub::batch_template_values(request);
       std::string job_name = request.sweep_name;
       values.lists["directives"] = directives(request, job_name);
-      values.scalars = {{"jobsub_version", JOBSUB_VERSION},
-                        {"sweep_name", request.sweep_name},
-                        {"job_name", directive_value(job_name)},
-                        {"batch_name", request.batch_name},
-                        {"tasks", jobsub::format_task_ranges(request.tasks)},
-                        {"script_path", request.script_path.string()},
-                        {"results_dir", request.results_dir.string()},
-                        {"workdir", request.workdir.string()},
-                        {"task_body", request.task_body}};
-      values.objects["resources"] = request.resources;
-      values.lists["init"] = request.init_lines;
-      const bool custom = !request.template_text.empty();
-      out.script = jobsub::render_template(custom ? request.template_text : kDefaultTemplate, values,
-                                           custom ? "(user template)" : "slurm default");
+      values.scalars["job_name"] = directive_value(job_name);
+      out.script = jobsub::render_batch_script(request, values, kDefaultTemplate, "slurm");
       const std::vector<Chunk> chunks = make_chunks(request.tasks, max_array_size_ ? max_array_size_ : 1001);
       out.submit_argv = request.array ? array_argv(request, chunks.front())
                                       : single_argv(request, request.tasks.front().first);

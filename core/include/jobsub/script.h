@@ -41,6 +41,17 @@ struct TemplateValues {
 JOBSUB_API std::string render_template(const std::string& template_text, const TemplateValues& values,
                                        const std::string& template_name);
 
+/// The values every scheduler's batch template gets (documented for users in
+/// docs/user-guide.md): jobsub_version, sweep_name, batch_name, tasks,
+/// script_path, script_path_quoted, results_dir, workdir, task_body, the list
+/// init and the object resources. A scheduler adds its own before rendering.
+JOBSUB_API TemplateValues batch_template_values(const BatchRequest& request);
+
+/// Renders the user's template when the request carries one, else the
+/// scheduler's `default_template`.
+JOBSUB_API std::string render_batch_script(const BatchRequest& request, const TemplateValues& values,
+                                           const std::string& default_template, const std::string& scheduler);
+
 }  // namespace jobsub
 
 namespace jobsub {
