@@ -5,7 +5,10 @@
 #include <jobsub/spec.h>
 #include <jobsub/submit.h>
 #include <jobsub/text.h>
+#include <poll.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -15,6 +18,28 @@ namespace po = boost::program_options;
 
 namespace {
 
+/// Reads one line from standard input, giving up when the user presses
+/// Ctrl-C. A blocking read would race with the signal (it could arrive after
+/// the flag was checked and before read() began, and then block forever), so
+/// the wait is a poll() in short slices with the flag checked between them.
+/// Bytes are read directly, so no library buffer gets out of step with poll().
+bool read_answer(std::string& line) {
+  line.clear();
+  while (!jobsub::interrupt_requested()) {
+    pollfd input{STDIN_FILENO, POLLIN, 0};
+    const int ready = ::poll(&input, 1, 100);
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready <= 0) continue;
+    char c = 0;
+    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return !line.empty();  // end of input
+    if (c == '\n') return true;
+    line += c;
+  }
+  return false;
+}
+
 class TerminalPrompter final : public jobsub::Prompter {
  public:
   jobsub::Answer ask(uint64_t job, uint64_t job_count, const std::string& args) override {
@@ -22,12 +47,12 @@ class TerminalPrompter final : public jobsub::Prompter {
       std::cout << "Submit (" << job << "/" << job_count << "): " << args << "? (y/n/all/exit) "
                 << std::flush;
       std::string line;
-      if (!std::getline(std::cin, line)) {
+      if (!read_answer(line)) {
         std::cout << '\n';
         return jobsub::Answer::exit;  // end of input, or Ctrl-C
       }
-      const auto begin = line.find_first_not_of(" \t");
-      line = begin == std::string::npos ? "" : line.substr(begin, line.find_last_not_of(" \t") - begin + 1);
+      const auto begin = line.find_first_not_of(" \t\r");
+      line = begin == std::string::npos ? "" : line.substr(begin, line.find_last_not_of(" \t\r") - begin + 1);
       if (line == "y" || line == "yes") return jobsub::Answer::yes;
       if (line == "n" || line == "no") return jobsub::Answer::no;
       if (line == "all" || line == "a") return jobsub::Answer::all;
