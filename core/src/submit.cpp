@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -487,6 +488,18 @@ void Submission::submit_batch(TaskRange range) {
         --submitted_;
       }
     }
+  }
+  // Jobs still in the scheduler's hands: say where to find them.
+  const bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
+                                  [](const TaskOutcome& o) { return !is_final(o.state); });
+  if (status.ok && queued && !result.native_id.empty()) {
+    out_ << "jobsub: " << (range.size() == 1 ? "job " : "jobs ") << jobs << " submitted as "
+         << result.native_id;
+    if (range.size() == 1) {
+      out_ << "; output will be in "
+           << (results_dir_ / "jobs" / job_dir_name(range.first, job_count_)).string();
+    }
+    out_ << '\n';
   }
   append_submission({{"batch", name},
                      {"jobs", jobs},

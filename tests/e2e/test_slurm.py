@@ -160,6 +160,9 @@ class Slurm(JobsubTestCase):
         results = self.only_results_dir(exp)
         subs = [s for s in self.submissions(results) if s["state"] == "submitted"]
         self.assertEqual([s["jobs"] for s in subs], ["1", "2-4"])
+        # The user is told the Slurm ids, and where the test job's output goes.
+        self.assertIn(f"job 1 submitted as {subs[0]['native_id']}; output will be in {results}/jobs/0001", term.text)
+        self.assertIn(f"jobs 2-4 submitted as {subs[1]['native_id']}", term.text)
         self.assertNotIn(",", subs[1]["native_id"])
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 4)
 
