@@ -2,6 +2,7 @@
 `slurm` fixture, tests/integration/start-slurm.sh)."""
 import itertools
 import json
+import signal
 import os
 import subprocess
 import time
@@ -249,3 +250,24 @@ class Slurm(JobsubTestCase):
         self.assertExit(result, 1)
         self.assertIn("lost", result.stdout)
         self.assertEqual([r["state"] for r in self.jobs_table(self.only_results_dir(exp))], ["lost"])
+
+    def test_ctrl_c_while_waiting_stops_the_waiting_not_the_jobs(self):
+        program = ("import os, pathlib, time\n"
+                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(120)\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n", program=program)
+        proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--wait", "--poll", "0.5"], cwd=exp,
+                                env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not list(exp.glob("results/*/*/jobs/*/started")):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertIn("stopped waiting; the jobs go on", out)
+        results = self.only_results_dir(exp)
+        native_id = self.jobs_table(results)[0]["native_id"]
+        queue = subprocess.run(["squeue", "--noheader", "--array", "--format=%i|%T", f"--jobs={native_id.split('_')[0]}"],
+                               env=self.env(), capture_output=True, text=True)
+        self.assertIn(f"{native_id}|RUNNING", queue.stdout)
+        subprocess.run(["scancel", native_id.split("_")[0]], env=self.env())
