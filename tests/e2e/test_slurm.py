@@ -224,16 +224,24 @@ class Slurm(JobsubTestCase):
         self.assertRegex(array_id, r"^[0-9]+$")
         self.assertEqual([r["native_id"] for r in self.jobs_table(results)], [f"{array_id}_1", f"{array_id}_2"])
 
-    def test_job_cancelled_outside_jobsub_is_recorded_cancelled(self):
+    def wait_with_sleeping_jobs(self, jobs):
+        """Starts `jobsub --wait` on `jobs` jobs that sleep, and returns once
+        every one of them is running on Slurm: (experiment, process)."""
         program = ("import os, pathlib, time\n"
                    "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(120)\n")
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1, 2]}\n", program=program)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: %s}\n"
+                              % json.dumps(list(range(jobs))), program=program)
         proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--wait", "--poll", "0.5"], cwd=exp,
                                 env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
-        while time.time() < deadline and len(list(exp.glob("results/*/*/jobs/*/started"))) < 2:
+        while time.time() < deadline and len(list(exp.glob("results/*/*/jobs/*/started"))) < jobs:
             time.sleep(0.2)
+        self.assertEqual(len(list(exp.glob("results/*/*/jobs/*/started"))), jobs, "the jobs did not start")
+        return exp, proc
+
+    def test_job_cancelled_outside_jobsub_is_recorded_cancelled(self):
+        exp, proc = self.wait_with_sleeping_jobs(2)
         results = self.only_results_dir(exp)
         array_id = json.loads((results / "submissions.jsonl").read_text().splitlines()[-1])["native_id"]
         subprocess.run(["scancel", array_id], env=self.env(), check=True)
@@ -252,15 +260,7 @@ class Slurm(JobsubTestCase):
         self.assertEqual([r["state"] for r in self.jobs_table(self.only_results_dir(exp))], ["lost"])
 
     def test_ctrl_c_while_waiting_stops_the_waiting_not_the_jobs(self):
-        program = ("import os, pathlib, time\n"
-                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(120)\n")
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n", program=program)
-        proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--wait", "--poll", "0.5"], cwd=exp,
-                                env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while time.time() < deadline and not list(exp.glob("results/*/*/jobs/*/started")):
-            time.sleep(0.2)
+        exp, proc = self.wait_with_sleeping_jobs(1)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         self.assertEqual(proc.returncode, 130, out + err)
