@@ -197,12 +197,6 @@ class SpecReader {
   std::string name_;
 };
 
-std::string trim(const std::string& s) {
-  const auto begin = s.find_first_not_of(" \t");
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
 long long parse_int(const std::string& text, const std::string& arg) {
   try {
     std::size_t used = 0;

@@ -51,8 +51,7 @@ class TerminalPrompter final : public jobsub::Prompter {
         std::cout << '\n';
         return jobsub::Answer::exit;  // end of input, or Ctrl-C
       }
-      const auto begin = line.find_first_not_of(" \t\r");
-      line = begin == std::string::npos ? "" : line.substr(begin, line.find_last_not_of(" \t\r") - begin + 1);
+      line = jobsub::trim(line);
       if (line == "y" || line == "yes") return jobsub::Answer::yes;
       if (line == "n" || line == "no") return jobsub::Answer::no;
       if (line == "all" || line == "a") return jobsub::Answer::all;

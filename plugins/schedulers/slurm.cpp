@@ -7,6 +7,7 @@
 #include <jobsub/process.h>
 #include <jobsub/resources.h>
 #include <jobsub/script.h>
+#include <jobsub/text.h>
 #include <time.h>
 
 #include <algorithm>
@@ -97,11 +98,7 @@ bool is_transient(const std::string& message) {
                      [&](const char* pattern) { return message.find(pattern) != std::string::npos; });
 }
 
-std::string trim(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  const auto begin = s.find_first_not_of(" \t\r\n");
-  return begin == std::string::npos ? "" : s.substr(begin);
-}
+using jobsub::trim;
 
 jobsub::JobState state_of(const std::string& slurm_state) {
   static const std::map<std::string, jobsub::JobState> kStates = {

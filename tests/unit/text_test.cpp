@@ -18,3 +18,12 @@ BOOST_AUTO_TEST_CASE(suggests_only_plausible_typos) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(text)
+
+BOOST_AUTO_TEST_CASE(trim_removes_surrounding_whitespace_only) {
+  BOOST_TEST(jobsub::trim(" \t a b \r\n") == "a b");
+  BOOST_TEST(jobsub::trim(" \n ").empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -18,6 +18,9 @@ JOBSUB_API std::string nearest(std::string_view word, const std::vector<std::str
 /// `did you mean 'x'?` or "" (with a leading space when non-empty).
 JOBSUB_API std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+/// `text` without leading and trailing spaces, tabs, carriage returns and newlines.
+JOBSUB_API std::string trim(std::string_view text);
+
 /// `a, b, c`
 JOBSUB_API std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
 
