@@ -1,8 +1,11 @@
 #include "jobsub/script.h"
 
+#include <fmt/core.h>
+
 #include <kainjow/mustache.hpp>
 
 #include "jobsub/errors.h"
+#include "jobsub/records.h"
 #include "jobsub/shell.h"
 #include "jobsub/version.h"
 
@@ -25,31 +28,66 @@ std::string job_dir_name(uint64_t job, uint64_t job_count) {
 std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
                       const std::vector<std::string>& init_lines) {
   std::string init;
-  for (const std::string& line : init_lines) init += "  " + line + "\n";
-  const std::string width = std::to_string(padding_width(job_count));
-  return "JOBSUB_RESULTS_DIR=" + shell_quote(results_dir.string()) + "\n" +
-         "printf -v JOBSUB_JOB_DIR '%s/jobs/%0" + width +
-         "d' \"$JOBSUB_RESULTS_DIR\" \"$JOBSUB_TASK_ID\"\n"
-         "export JOBSUB_TASK_ID JOBSUB_RESULTS_DIR JOBSUB_JOB_DIR\n"
-         "mkdir -p \"$JOBSUB_JOB_DIR\" || exit 1\n"
-         "jobsub_line() { sed -n \"${JOBSUB_TASK_ID}{p;q}\" \"$JOBSUB_RESULTS_DIR/$1\"; }\n"
-         "jobsub_line params.jsonl > \"$JOBSUB_JOB_DIR/params.json\"\n"
-         "jobsub_line argv.jsonl > \"$JOBSUB_JOB_DIR/argv.json\"\n"
-         "JOBSUB_COMMAND=$(jobsub_line commands)\n"
-         "if [ -z \"$JOBSUB_COMMAND\" ]; then\n"
-         "  echo \"jobsub: no command for job $JOBSUB_TASK_ID in $JOBSUB_RESULTS_DIR/commands\" >&2\n"
-         "  echo 127 > \"$JOBSUB_JOB_DIR/exit_code\"\n"
-         "  exit 127\n"
-         "fi\n"
-         "(\n"
-         "  cd " +
-         shell_quote(workdir.string()) + " || exit 1\n" + init +
-         "  eval \"$JOBSUB_COMMAND\"\n"
-         ") < /dev/null > \"$JOBSUB_JOB_DIR/stdout\" 2> \"$JOBSUB_JOB_DIR/stderr\"\n"
-         "JOBSUB_EXIT=$?\n"
-         "echo \"$JOBSUB_EXIT\" > \"$JOBSUB_JOB_DIR/exit_code.tmp\" && "
-         "mv -f \"$JOBSUB_JOB_DIR/exit_code.tmp\" \"$JOBSUB_JOB_DIR/exit_code\"\n"
-         "exit \"$JOBSUB_EXIT\"\n";
+  for (const std::string& line : init_lines) init += fmt::format("    {}\n", line);
+  return fmt::format(
+      R"(JOBSUB_RESULTS_DIR={results_dir}
+export JOBSUB_RESULTS_DIR
+# Bytes [$2, $3) of job file $1, read in constant time.
+jobsub_slice() {{
+  dd if="$JOBSUB_RESULTS_DIR/$1" iflag=skip_bytes,count_bytes skip=$((10#$2)) count=$((10#$3 - 10#$2)) bs=1M status=none
+}}
+# Job $JOBSUB_TASK_ID's params and argv into its directory, its command line
+# into JOBSUB_COMMAND. tasks.idx has fixed-width records of byte offsets.
+jobsub_lookup() {{
+  local offsets
+  offsets=($(dd if="$JOBSUB_RESULTS_DIR/tasks.idx" bs={record} skip=$((JOBSUB_TASK_ID - 1)) count=2 status=none))
+  [ "${{#offsets[@]}}" -eq 6 ] &&
+    jobsub_slice params.jsonl "${{offsets[1]}}" "${{offsets[4]}}" > "$JOBSUB_JOB_DIR/params.json" &&
+    jobsub_slice argv.jsonl "${{offsets[2]}}" "${{offsets[5]}}" > "$JOBSUB_JOB_DIR/argv.json" &&
+    JOBSUB_COMMAND=$(jobsub_slice commands "${{offsets[0]}}" "${{offsets[3]}}")
+}}
+# Runs job $JOBSUB_TASK_ID and returns its exit code. $1 is its command line
+# when the caller already has it (and has made its directory).
+jobsub_task() {{
+  printf -v JOBSUB_JOB_DIR '%s/jobs/%0{width}d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
+  export JOBSUB_TASK_ID JOBSUB_JOB_DIR
+  JOBSUB_COMMAND=$1
+  if [ -z "$JOBSUB_COMMAND" ]; then
+    mkdir -p "$JOBSUB_JOB_DIR" || return 1
+    if ! jobsub_lookup || [ -z "$JOBSUB_COMMAND" ]; then
+      echo "jobsub: no command for job $JOBSUB_TASK_ID in $JOBSUB_RESULTS_DIR" >&2
+      return 127
+    fi
+  fi
+  (
+    cd {workdir} || exit 1
+{init}    eval "$JOBSUB_COMMAND"
+  ) < /dev/null > "$JOBSUB_JOB_DIR/stdout" 2> "$JOBSUB_JOB_DIR/stderr"
+}}
+if [ -n "${{JOBSUB_WORKER:-}}" ]; then
+  # A worker of the local scheduler: "<job><TAB><command>" lines on stdin,
+  # "<job> <exit code>" on stdout as each job ends.
+  while IFS= read -r JOBSUB_LINE; do
+    JOBSUB_TASK_ID=${{JOBSUB_LINE%%$'\t'*}}
+    export JOBSUB_ARRAY_TASK_ID=$JOBSUB_TASK_ID
+    jobsub_task "${{JOBSUB_LINE#*$'\t'}}"
+    echo "$JOBSUB_TASK_ID $?"
+  done
+  exit 0
+fi
+case ${{JOBSUB_TASK_ID:-}} in
+  '' | *[!0-9]*)
+    echo "jobsub: no job number (JOBSUB_TASK_ID='${{JOBSUB_TASK_ID:-}}'): the script's preamble sets it" >&2
+    exit 2 ;;
+esac
+jobsub_task ""
+JOBSUB_EXIT=$?
+echo "$JOBSUB_EXIT" > "$JOBSUB_JOB_DIR/exit_code.tmp" && mv -f "$JOBSUB_JOB_DIR/exit_code.tmp" "$JOBSUB_JOB_DIR/exit_code"
+exit "$JOBSUB_EXIT"
+)",
+      fmt::arg("results_dir", shell_quote(results_dir.string())), fmt::arg("record", kTaskIndexRecordSize),
+      fmt::arg("width", padding_width(job_count)), fmt::arg("workdir", shell_quote(workdir.string())),
+      fmt::arg("init", init));
 }
 
 std::string format_task_ranges(const std::vector<TaskRange>& ranges) {
@@ -164,8 +202,16 @@ TemplateValues batch_template_values(const BatchRequest& request) {
 
 std::string render_batch_script(const BatchRequest& request, const TemplateValues& values,
                                 const std::string& default_template, const std::string& scheduler) {
-  if (!request.template_text.empty())
-    return render_template(request.template_text, values, "(user template)");
+  if (!request.template_text.empty()) {
+    std::string script = render_template(request.template_text, values, "(user template)");
+    if (script.find(request.task_body) == std::string::npos) {
+      throw spec_error(fmt::format(
+          "the {} batch template does not run the jobs: it must contain {{{{{{task_body}}}}}} (after setting "
+          "JOBSUB_TASK_ID; see the user guide, 'Batch script templates')",
+          scheduler));
+    }
+    return script;
+  }
   return render_template(default_template, values, scheduler + " default");
 }
 

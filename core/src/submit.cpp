@@ -368,20 +368,26 @@ void Submission::write_job_files() {
   std::ofstream commands(results_dir_ / "commands", std::ios::binary);
   std::ofstream params_out(results_dir_ / "params.jsonl", std::ios::binary);
   std::ofstream argv_out(results_dir_ / "argv.jsonl", std::ios::binary);
+  std::ofstream index(results_dir_ / "tasks.idx", std::ios::binary);
+  uint64_t offsets[3] = {0, 0, 0};
+  auto write_line = [&](std::ofstream& file, uint64_t& offset, const std::string& line) {
+    file << line << '\n';
+    offset += line.size() + 1;
+  };
   Params params;
   Argv args;
   for (uint64_t job = 1; job <= job_count_; ++job) {
     if ((job & 0xfff) == 0 && interrupted())
       throw Error(ExitCode::interrupted, "interrupted before anything was submitted");
     job_at(job, params, args);
-    commands << expand_command_template(command_template_, layout_.program, args) << '\n';
-    params_out << params_to_json(params) << '\n';
-    argv_out << argv_to_json(args) << '\n';
+    index << task_index_record(offsets[0], offsets[1], offsets[2]);
+    write_line(commands, offsets[0], expand_command_template(command_template_, layout_.program, args));
+    write_line(params_out, offsets[1], params_to_json(params));
+    write_line(argv_out, offsets[2], argv_to_json(args));
   }
-  commands.flush();
-  params_out.flush();
-  argv_out.flush();
-  if (!commands || !params_out || !argv_out)
+  index << task_index_record(offsets[0], offsets[1], offsets[2]);
+  for (std::ofstream* file : {&commands, &params_out, &argv_out, &index}) file->flush();
+  if (!commands || !params_out || !argv_out || !index)
     throw job_error("cannot write the job files in " + results_dir_.string());
   fs::create_directory(results_dir_ / "jobs");
 }
@@ -702,6 +708,8 @@ void install_interrupt_handler() {
 }
 
 bool interrupt_requested() { return g_interrupted.load(); }
+
+void request_interrupt() noexcept { g_interrupted.store(true); }
 
 SubmitOutcome run_submit(const PluginRegistry& registry, const SubmitRequest& request, Prompter* prompter,
                          std::ostream& out) {

@@ -115,6 +115,18 @@ class Slurm(JobsubTestCase):
                          [["--v=" + v] for v in NASTY])
         self.assertEqual([p.name for p in self.tmp.rglob("PWNED*")], [])
 
+    def test_tasks_get_the_submitting_environment_without_a_login_shell(self):
+        # A variable list in --export makes slurmd run `su - user` before
+        # every task (SLURM_GET_USER_ENV): seconds per task, and an
+        # environment from login files instead of the submitting shell.
+        program = "import json, os\nprint(json.dumps({k: os.environ.get(k) for k in ('SLURM_GET_USER_ENV', 'FROM_SHELL')}))\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1, 2]}\n", program=program)
+        self.assertExit(self.submit(exp, env=self.env(FROM_SHELL="yes")), 0)
+        results = self.only_results_dir(exp)
+        for job in (1, 2):
+            self.assertEqual(self.job_stdout_json(results, job), {"SLURM_GET_USER_ENV": None, "FROM_SHELL": "yes"})
+        self.assertFalse(any(a.startswith("--export") for a in self.submissions(results)[0]["submit"]))
+
     def test_sweep_larger_than_max_array_size_is_split_and_every_job_runs_once(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
                               "hypers: {i: " + json.dumps(list(range(120))) + "}\n", program=APPEND_PROGRAM)

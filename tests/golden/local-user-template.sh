@@ -4,24 +4,58 @@
 # init: export OMP_NUM_THREADS=1
 JOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID
 JOBSUB_RESULTS_DIR='/home/ann o'\''neil/my "proj"/experiments/x/results/log_vs_random/2026-01-02_03-04-05'
-printf -v JOBSUB_JOB_DIR '%s/jobs/%04d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
-export JOBSUB_TASK_ID JOBSUB_RESULTS_DIR JOBSUB_JOB_DIR
-mkdir -p "$JOBSUB_JOB_DIR" || exit 1
-jobsub_line() { sed -n "${JOBSUB_TASK_ID}{p;q}" "$JOBSUB_RESULTS_DIR/$1"; }
-jobsub_line params.jsonl > "$JOBSUB_JOB_DIR/params.json"
-jobsub_line argv.jsonl > "$JOBSUB_JOB_DIR/argv.json"
-JOBSUB_COMMAND=$(jobsub_line commands)
-if [ -z "$JOBSUB_COMMAND" ]; then
-  echo "jobsub: no command for job $JOBSUB_TASK_ID in $JOBSUB_RESULTS_DIR/commands" >&2
-  echo 127 > "$JOBSUB_JOB_DIR/exit_code"
-  exit 127
+export JOBSUB_RESULTS_DIR
+# Bytes [$2, $3) of job file $1, read in constant time.
+jobsub_slice() {
+  dd if="$JOBSUB_RESULTS_DIR/$1" iflag=skip_bytes,count_bytes skip=$((10#$2)) count=$((10#$3 - 10#$2)) bs=1M status=none
+}
+# Job $JOBSUB_TASK_ID's params and argv into its directory, its command line
+# into JOBSUB_COMMAND. tasks.idx has fixed-width records of byte offsets.
+jobsub_lookup() {
+  local offsets
+  offsets=($(dd if="$JOBSUB_RESULTS_DIR/tasks.idx" bs=39 skip=$((JOBSUB_TASK_ID - 1)) count=2 status=none))
+  [ "${#offsets[@]}" -eq 6 ] &&
+    jobsub_slice params.jsonl "${offsets[1]}" "${offsets[4]}" > "$JOBSUB_JOB_DIR/params.json" &&
+    jobsub_slice argv.jsonl "${offsets[2]}" "${offsets[5]}" > "$JOBSUB_JOB_DIR/argv.json" &&
+    JOBSUB_COMMAND=$(jobsub_slice commands "${offsets[0]}" "${offsets[3]}")
+}
+# Runs job $JOBSUB_TASK_ID and returns its exit code. $1 is its command line
+# when the caller already has it (and has made its directory).
+jobsub_task() {
+  printf -v JOBSUB_JOB_DIR '%s/jobs/%04d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
+  export JOBSUB_TASK_ID JOBSUB_JOB_DIR
+  JOBSUB_COMMAND=$1
+  if [ -z "$JOBSUB_COMMAND" ]; then
+    mkdir -p "$JOBSUB_JOB_DIR" || return 1
+    if ! jobsub_lookup || [ -z "$JOBSUB_COMMAND" ]; then
+      echo "jobsub: no command for job $JOBSUB_TASK_ID in $JOBSUB_RESULTS_DIR" >&2
+      return 127
+    fi
+  fi
+  (
+    cd '/home/ann o'\''neil/my "proj"' || exit 1
+    source ~/miniconda3/bin/activate ml3
+    export OMP_NUM_THREADS=1
+    eval "$JOBSUB_COMMAND"
+  ) < /dev/null > "$JOBSUB_JOB_DIR/stdout" 2> "$JOBSUB_JOB_DIR/stderr"
+}
+if [ -n "${JOBSUB_WORKER:-}" ]; then
+  # A worker of the local scheduler: "<job><TAB><command>" lines on stdin,
+  # "<job> <exit code>" on stdout as each job ends.
+  while IFS= read -r JOBSUB_LINE; do
+    JOBSUB_TASK_ID=${JOBSUB_LINE%%$'\t'*}
+    export JOBSUB_ARRAY_TASK_ID=$JOBSUB_TASK_ID
+    jobsub_task "${JOBSUB_LINE#*$'\t'}"
+    echo "$JOBSUB_TASK_ID $?"
+  done
+  exit 0
 fi
-(
-  cd '/home/ann o'\''neil/my "proj"' || exit 1
-  source ~/miniconda3/bin/activate ml3
-  export OMP_NUM_THREADS=1
-  eval "$JOBSUB_COMMAND"
-) < /dev/null > "$JOBSUB_JOB_DIR/stdout" 2> "$JOBSUB_JOB_DIR/stderr"
+case ${JOBSUB_TASK_ID:-} in
+  '' | *[!0-9]*)
+    echo "jobsub: no job number (JOBSUB_TASK_ID='${JOBSUB_TASK_ID:-}'): the script's preamble sets it" >&2
+    exit 2 ;;
+esac
+jobsub_task ""
 JOBSUB_EXIT=$?
 echo "$JOBSUB_EXIT" > "$JOBSUB_JOB_DIR/exit_code.tmp" && mv -f "$JOBSUB_JOB_DIR/exit_code.tmp" "$JOBSUB_JOB_DIR/exit_code"
 exit "$JOBSUB_EXIT"

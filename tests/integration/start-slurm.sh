@@ -18,10 +18,11 @@ if ! command -v slurmctld >/dev/null || ! command -v sbatch >/dev/null || ! comm
   apt-get install -y -q --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
 fi
 
-if [ -f "$dir/slurmctld.pid" ] && kill -0 "$(cat "$dir/slurmctld.pid")" 2>/dev/null; then
-  echo "start-slurm: already running (SLURM_CONF=$dir/slurm.conf)"
-  exit 0
-fi
+# Every run starts a cluster with no jobs: daemons that an earlier, killed run
+# left in this scratch directory are stopped by their pid files (they are
+# ours), and Slurm's saved queue and spool are removed.
+bash "$(dirname "${BASH_SOURCE[0]}")/stop-slurm.sh" >/dev/null
+rm -rf "$dir/spool" "$dir/state" "$dir"/*.log
 mkdir -p "$dir/spool" "$dir/state"
 host="$(hostname -s)"
 cpus="$(nproc)"

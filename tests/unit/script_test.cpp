@@ -1,5 +1,6 @@
 #include <jobsub/errors.h>
 #include <jobsub/process.h>
+#include <jobsub/records.h>
 #include <jobsub/script.h>
 
 #include <boost/test/unit_test.hpp>
@@ -48,26 +49,76 @@ BOOST_AUTO_TEST_CASE(invalid_template_names_itself) {
                         });
 }
 
+namespace {
+
+/// Writes commands, params.jsonl, argv.jsonl and tasks.idx as the core does.
+void write_job_files(const fs::path& results, const std::vector<jobsub::TaskLines>& jobs) {
+  std::ofstream commands(results / "commands"), params(results / "params.jsonl"), argv(results / "argv.jsonl"),
+      index(results / "tasks.idx");
+  uint64_t c = 0, p = 0, a = 0;
+  for (const jobsub::TaskLines& job : jobs) {
+    index << jobsub::task_index_record(c, p, a);
+    commands << job.command << '\n';
+    params << job.params << '\n';
+    argv << job.argv << '\n';
+    c += job.command.size() + 1;
+    p += job.params.size() + 1;
+    a += job.argv.size() + 1;
+  }
+  index << jobsub::task_index_record(c, p, a);
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(task_body_runs_the_job_line_and_records_it) {
   const fs::path root = fs::temp_directory_path() / ("jobsub script test " + std::to_string(::getpid()));
   const fs::path results = root / "it's results";
   fs::create_directories(results);
-  std::ofstream(results / "commands") << "echo one\nprintf '%s|' \"$PWD\" \"$JOBSUB_TASK_ID\"; exit 3\n";
-  std::ofstream(results / "params.jsonl") << "{\"a\":1}\n{\"a\":2}\n";
-  std::ofstream(results / "argv.jsonl") << "[\"x\"]\n[\"y\"]\n";
-  const std::string script = "JOBSUB_TASK_ID=2\n" + jobsub::task_body(results, 2, root, {"export FOO=bar"});
+  write_job_files(results, {{"echo one", "{\"a\":1}", "[\"x\"]"},
+                            {"printf '%s|' \"$PWD\" \"$JOBSUB_TASK_ID\" \"$FOO\"; exit 3", "{\"a\":2}", "[\"y\"]"},
+                            {"echo three", "{\"a\":3}", "[\"z\"]"}});
+  const std::string script = "JOBSUB_TASK_ID=2\n" + jobsub::task_body(results, 3, root, {"export FOO=bar"});
   std::ofstream(root / "s.sh") << script;
   const auto result = jobsub::run_process({"bash", (root / "s.sh").string()});
   BOOST_TEST(result.exit_code == 3);
-  auto read = [](const fs::path& p) {
-    std::ifstream in(p);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
   const fs::path job = results / "jobs" / "0002";
-  BOOST_TEST(read(job / "stdout") == root.string() + "|2|");
+  BOOST_TEST(read(job / "stdout") == root.string() + "|2|bar|");
   BOOST_TEST(read(job / "exit_code") == "3\n");
   BOOST_TEST(read(job / "params.json") == "{\"a\":2}\n");
   BOOST_TEST(read(job / "argv.json") == "[\"y\"]\n");
+  BOOST_TEST(!fs::exists(results / "jobs" / "0001"));
+  BOOST_TEST(!fs::exists(results / "jobs" / "0003"));
+  fs::remove_all(root);
+}
+
+BOOST_AUTO_TEST_CASE(task_body_without_its_job_says_so_and_exits_127) {
+  const fs::path root = fs::temp_directory_path() / ("jobsub script test 127 " + std::to_string(::getpid()));
+  fs::create_directories(root);
+  write_job_files(root, {{"echo one", "{}", "[]"}});
+  std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=5\n" + jobsub::task_body(root, 1, root, {});
+  const auto result = jobsub::run_process({"bash", (root / "s.sh").string()});
+  BOOST_TEST(result.exit_code == 127);
+  BOOST_TEST(result.err.find("no command for job 5") != std::string::npos, result.err);
+  BOOST_TEST(read(root / "jobs" / "0005" / "exit_code") == "127\n");
+  fs::remove_all(root);
+}
+
+BOOST_AUTO_TEST_CASE(task_body_as_a_worker_runs_the_jobs_it_is_given) {
+  const fs::path root = fs::temp_directory_path() / ("jobsub script worker " + std::to_string(::getpid()));
+  fs::create_directories(root / "jobs" / "0001");
+  fs::create_directories(root / "jobs" / "0002");
+  std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=\n" + jobsub::task_body(root, 2, root, {});
+  std::ofstream(root / "in") << "1\techo \"$JOBSUB_TASK_ID $JOBSUB_ARRAY_TASK_ID\"\n2\texit 4\n";
+  const auto result = jobsub::run_process({"bash", "-c", "JOBSUB_WORKER=1 bash s.sh < in"}, root);
+  BOOST_TEST(result.exit_code == 0);
+  BOOST_TEST(result.out == "1 0\n2 4\n");
+  BOOST_TEST(read(root / "jobs" / "0001" / "stdout") == "1 1\n");
+  BOOST_TEST(!fs::exists(root / "jobs" / "0001" / "exit_code"));  // jobsub writes it from the report
   fs::remove_all(root);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-/// The one process runner: no shell in between, argv passed as is.
+/// The one process runner, on Boost.Process: no shell in between, argv passed
+/// as is, children start with default signal handling and nothing blocked.
 #include <sys/types.h>
 
 #include <filesystem>
@@ -21,7 +22,9 @@ struct SpawnOptions {
   bool new_process_group = false;                        ///< so the whole job tree can be signalled
 };
 
-/// Starts `argv` (PATH is searched). Throws Error when it cannot start.
+/// Starts `argv` (PATH is searched) with stdin from /dev/null and returns its
+/// pid without waiting: the caller owns the child and must reap it
+/// (waitpid). Throws Error when it cannot start.
 JOBSUB_API pid_t spawn_process(const Argv& argv, const SpawnOptions& options);
 
 struct ProcessResult {
@@ -32,11 +35,21 @@ struct ProcessResult {
   bool ok() const { return exit_code == 0; }
 };
 
-/// Runs `argv` to completion with stdin from /dev/null, capturing its output.
-/// Throws Error when it cannot start (e.g. not on PATH).
+/// Runs `argv` to completion with stdin from /dev/null, capturing both
+/// streams (no deadlock however much either carries). Throws Error when it
+/// cannot start (e.g. not on PATH).
 JOBSUB_API ProcessResult run_process(const Argv& argv, const fs::path& cwd = {});
 
 /// Exit code of a waitpid() status: the code, or 128+signal as a shell reports it.
 JOBSUB_API int exit_code_of(int wait_status);
+
+/// For a child between fork and exec (Boost.Process's on_exec_setup): unblocks
+/// every signal and restores the default action of those jobsub handles or
+/// ignores, so a job is not born deaf to Ctrl-C. Async-signal-safe.
+JOBSUB_API void reset_signals_in_child() noexcept;
+
+/// The path of `program`: as given when it holds a `/`, else found on PATH.
+/// Throws Error when there is no such executable.
+JOBSUB_API fs::path find_program(const std::string& program);
 
 }  // namespace jobsub

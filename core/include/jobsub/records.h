@@ -1,7 +1,9 @@
 #pragma once
 /// A sweep's results directory and what is written into it.
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "jobsub/export.h"
@@ -31,6 +33,34 @@ JOBSUB_API void write_file_atomically(const fs::path& path, const std::string& t
 JOBSUB_API std::string params_to_json(const Params& params);
 /// A JSON array of strings, one line.
 JOBSUB_API std::string argv_to_json(const Argv& argv);
+
+/// `tasks.idx` beside `commands`, `params.jsonl` and `argv.jsonl`: record i
+/// (0-based) holds the byte offsets where job i+1's line starts in each of the
+/// three files, and one last record where they end. Records have a fixed width,
+/// so a batch script (`dd skip=`) and jobsub find any job's lines in constant
+/// time, however large the sweep.
+inline constexpr std::size_t kTaskIndexRecordSize = 39;
+/// One record: three 12-digit offsets, space-separated, newline-terminated.
+JOBSUB_API std::string task_index_record(uint64_t commands, uint64_t params, uint64_t argv);
+
+/// One job's lines, without their newlines.
+struct TaskLines {
+  std::string command;
+  std::string params;
+  std::string argv;
+};
+
+/// Reads jobs' lines from a results directory through `tasks.idx`.
+class JOBSUB_API TaskReader {
+ public:
+  explicit TaskReader(const fs::path& results_dir);
+  /// Job `job` (1-based). Throws Error when the files do not hold it.
+  TaskLines at(uint64_t job);
+
+ private:
+  fs::path dir_;
+  std::ifstream index_, commands_, params_, argv_;
+};
 
 /// The project's git commit and whether its tree has uncommitted changes.
 struct GitState {

@@ -19,9 +19,13 @@ JOBSUB_API std::string job_dir_name(uint64_t job, uint64_t job_count);
 /// Shell code that runs one job of a sweep, given `$JOBSUB_TASK_ID` (the
 /// 1-based job number) set by the script's scheduler-specific preamble.
 /// It creates the job's directory, copies its params and argv there, runs
-/// line JOBSUB_TASK_ID of `commands` from `workdir` after the init lines,
-/// with stdout/stderr/exit_code in the job directory, and exits with the
-/// command's exit code.
+/// its line of `commands` (found in constant time through `tasks.idx`) from
+/// `workdir` after the init lines, with stdout/stderr/exit_code in the job
+/// directory, and exits with the command's exit code.
+/// With `JOBSUB_WORKER` set it is instead a worker of the local scheduler:
+/// it reads `<job><TAB><command>` lines on stdin (the job directory, params
+/// and argv already written), runs each job in turn and prints
+/// `<job> <exit code>` on stdout; jobsub writes the exit_code files.
 JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
                                  const std::vector<std::string>& init_lines);
 

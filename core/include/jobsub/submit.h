@@ -53,8 +53,11 @@ JOBSUB_API SubmitOutcome run_submit(const PluginRegistry& registry, const Submit
                                     Prompter* prompter, std::ostream& out);
 
 /// Installs SIGINT/SIGTERM handlers that only set a flag (no SA_RESTART, so
-/// blocking calls return EINTR). Idempotent.
+/// blocking calls return EINTR). Idempotent; call it again to take the
+/// signals back from code that handled them itself (asio::signal_set).
 JOBSUB_API void install_interrupt_handler();
 JOBSUB_API bool interrupt_requested();
+/// Sets the flag, as the handler does: for code that caught the signal itself.
+JOBSUB_API void request_interrupt() noexcept;
 
 }  // namespace jobsub
