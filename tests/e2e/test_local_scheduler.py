@@ -163,6 +163,76 @@ class LocalScheduler(JobsubTestCase):
                              "python3" in pathlib.Path(f"/proc/{pid}/cmdline").read_text(errors="replace"))
         self.assertIn("interrupted", out)
 
+    # A job that ignores SIGTERM (a training script that checkpoints on it,
+    # or `trap '' TERM`), and a job whose child ignores it while the job
+    # itself dies. Each writes the pids to watch into its directory.
+    IGNORES_TERM = ("import os, signal, time, pathlib\n"
+                    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                    "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'pids').write_text(str(os.getpid()))\n"
+                    "time.sleep(120)\n")
+    CHILD_IGNORES_TERM = ("import os, subprocess, time, pathlib\n"
+                          "child = subprocess.Popen(['bash', '-c', \"trap '' TERM; sleep 120 & wait; sleep 120\"])\n"
+                          "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'pids').write_text(f'{os.getpid()} {child.pid}')\n"
+                          "time.sleep(120)\n")
+
+    def start_stubborn_sweep(self, program, *args):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2, 3]}\n", program=program)
+        proc = subprocess.Popen([JOBSUB, "--yes", "-j", "2", *args], cwd=exp, env=clean_env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        while time.time() < deadline and len(list(exp.glob("results/*/*/jobs/*/pids"))) < 2:
+            time.sleep(0.05)
+        pid_files = list(exp.glob("results/*/*/jobs/*/pids"))
+        self.assertEqual(len(pid_files), 2, "two jobs should be running")
+        time.sleep(0.3)
+        return exp, proc, [int(p) for f in pid_files for p in f.read_text().split()]
+
+    @staticmethod
+    def alive(pid):
+        try:
+            state = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return state not in ("Z", "X")
+
+    def assert_stopped_after_grace(self, program):
+        exp, proc, pids = self.start_stubborn_sweep(program, "--grace", "1.5")
+        start = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        took = time.time() - start
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertEqual([p for p in pids if self.alive(p)], [], "jobsub exited while job processes lived")
+        self.assertGreaterEqual(took, 1.4, "the jobs were not given the grace period")
+        self.assertIn("SIGKILL in 1.5 s", out)
+        self.assertIn("still running after 1.5 s: SIGKILL", out)
+        self.assertEqual([r["state"] for r in self.jobs_table(self.only_results_dir(exp))], ["cancelled"] * 3)
+
+    def test_ctrl_c_kills_a_job_that_ignores_sigterm_after_the_grace_period(self):
+        self.assert_stopped_after_grace(self.IGNORES_TERM)
+
+    def test_ctrl_c_kills_the_child_of_a_job_that_ignores_sigterm(self):
+        self.assert_stopped_after_grace(self.CHILD_IGNORES_TERM)
+
+    def test_second_ctrl_c_kills_at_once(self):
+        exp, proc, pids = self.start_stubborn_sweep(self.IGNORES_TERM, "--grace", "60")
+        start = time.time()
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertLess(time.time() - start, 30, "the second Ctrl-C did not skip the 60 s grace period")
+        self.assertIn("second interrupt: killing the jobs now", out)
+        self.assertEqual([p for p in pids if self.alive(p)], [])
+
+    def test_sigterm_to_jobsub_stops_the_jobs_like_ctrl_c(self):
+        exp, proc, pids = self.start_stubborn_sweep(self.IGNORES_TERM, "--grace", "0.5")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 130, out + err)
+        self.assertEqual([p for p in pids if self.alive(p)], [])
+
     def test_progress_on_a_terminal_plain_lines_otherwise(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2]}\n")
         term = Terminal(["--yes"], cwd=exp)
