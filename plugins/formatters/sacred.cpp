@@ -1,37 +1,78 @@
 // Sacred's command line: `python main.py with 'lr=0.001' 'seed=1'`. The argv
 // after `with` is one `key=value` word per hyperparameter. Sacred reads each
-// value as a Python literal, so values are written to mean what the spec says:
-// booleans as True/False, null as None, and a quoted string that Python would
-// read as something else (`'1.0'`, `'True'`, `'[1]'`) as a Python string literal.
+// word by its own rule (arg_parser.get_config_updates): partition on `=`,
+// strip() the value, then ast.literal_eval, falling back to the text. So
+// values are written to mean what the spec says: booleans as True/False, null
+// as None, and any string that rule would not give back verbatim (one that
+// Python could read as a literal, or with whitespace at either end) as a
+// Python string literal.
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 
-#include <regex>
+#include <array>
+#include <string_view>
 
 namespace {
 
-bool python_reads_as_non_string(const std::string& text) {
-  static const std::regex kPythonNumber(
-      "[-+]?([0-9](_?[0-9])*|0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+)|"
-      "[-+]?(([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)[jJ]?");
-  if (text == "True" || text == "False" || text == "None") return true;
-  if (!text.empty() && (text.front() == '[' || text.front() == '{' || text.front() == '(' ||
-                        text.front() == '\'' || text.front() == '"')) {
-    return true;
-  }
-  return std::regex_match(text, kPythonNumber);
+/// The code point at the start (or end) of UTF-8 `s`; 0xFFFD when malformed.
+char32_t first_code_point(std::string_view s) {
+  const auto b = static_cast<unsigned char>(s.front());
+  if (b < 0x80) return b;
+  const int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+  if (length == 1 || s.size() < static_cast<std::size_t>(length)) return 0xFFFD;
+  char32_t c = b & (0x7F >> length);
+  for (int i = 1; i < length; ++i) c = (c << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
+  return c;
 }
 
-std::string python_string_literal(const std::string& text) {
+char32_t last_code_point(std::string_view s) {
+  std::size_t start = s.size() - 1;
+  while (start > 0 && s.size() - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+  return first_code_point(s.substr(start));
+}
+
+/// Python's str.isspace(), which str.strip() removes.
+bool python_space(char32_t c) {
+  static constexpr std::array<char32_t, 12> kOthers = {0x85,   0xA0,   0x1680, 0x2028, 0x2029, 0x202F,
+                                                       0x205F, 0x3000, 0x1C,   0x1D,   0x1E,   0x1F};
+  if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x2000 && c <= 0x200A)) return true;
+  for (char32_t other : kOthers)
+    if (c == other) return true;
+  return false;
+}
+
+/// True when ast.literal_eval might read `text` as something other than the
+/// string itself: a number, a container, a string literal, True/False/None,
+/// `...`. Errs towards yes, which costs only a pair of quotes.
+bool python_might_read_as_literal(std::string_view text) {
+  if (text == "True" || text == "False" || text == "None") return true;
+  if (text.find_first_of("0123456789+-.([{'\"") == 0) return true;
+  // String prefixes: r'..', b"..", rb'..', u'..', f'..' and their mixes.
+  const std::size_t quote = text.find_first_of("'\"");
+  return quote != std::string_view::npos && quote <= 2 &&
+         text.substr(0, quote).find_first_not_of("rRbBuUfF") == std::string_view::npos;
+}
+
+std::string python_string_literal(std::string_view text) {
   std::string out = "'";
-  for (char c : text) {
-    if (c == '\\' || c == '\'') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\' || c == '\'') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\x{:02x}", u);  // a raw CR or LF would end the literal's line
+    } else {
+      out += c;
     }
-    out += c;
   }
   return out + "'";
+}
+
+bool sacred_reads_back_verbatim(std::string_view text) {
+  if (text.empty()) return true;
+  if (python_space(first_code_point(text)) || python_space(last_code_point(text))) return false;
+  return !python_might_read_as_literal(text);
 }
 
 class SacredFormatter final : public jobsub::Formatter {
@@ -49,10 +90,10 @@ class SacredFormatter final : public jobsub::Formatter {
           text = v.is_true() ? "True" : "False";
         } else if (v.kind == jobsub::ValueKind::Null) {
           text = "None";
-        } else if (v.kind == jobsub::ValueKind::String && python_reads_as_non_string(text)) {
+        } else if (v.kind == jobsub::ValueKind::String && !sacred_reads_back_verbatim(text)) {
           text = python_string_literal(text);
         }
-        out.push_back(p.key + "=" + text);
+        out.push_back(fmt::format("{}={}", p.key, text));
       }
     });
   }

@@ -45,6 +45,14 @@ BOOST_AUTO_TEST_CASE(sacred_writes_values_as_python_reads_them) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(sacred_quotes_strings_its_strip_would_change) {
+  BOOST_TEST(format("sacred", {s("a", " x"), s("b", "x\t"), s("c", "\xc2\xa0x"), s("d", "x\n"), s("e", "-x"),
+                               s("f", "b'x'"), s("g", "plain text"), s("h", "")}) ==
+                 (jobsub::Argv{"a=' x'", "b='x\\x09'", "c='\xc2\xa0x'", "d='x\\x0a'", "e='-x'", "f='b\\'x\\''",
+                               "g=plain text", "h="}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(argparse_options_and_boolean_styles) {
   const jobsub::Params params = {p("lr", "0.1"), p("debug", "true"), p("quiet", "false"), s("x", "-5")};
   BOOST_TEST(format("argparse", params) == (jobsub::Argv{"--lr=0.1", "--debug", "--x=-5"}),
