@@ -38,6 +38,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <istream>
 #include <memory>
@@ -124,7 +125,7 @@ class LocalRun {
     bp::child child;
     pid_t pgid = 0;
     std::FILE* log = nullptr;
-    std::optional<uint64_t> job;
+    std::deque<uint64_t> jobs;  ///< the first is running; the next waits in the pipe
     bool exited = false;
     ~Worker() {
       if (log != nullptr) std::fclose(log);
@@ -180,24 +181,27 @@ class LocalRun {
     dispatch(w);
   }
 
-  /// Gives `w` its next job, or closes its stdin when there is none.
+  /// Keeps `w` two jobs deep, so that it starts its next job while jobsub
+  /// records the last one; closes its stdin when no job is left.
   void dispatch(Worker& w) {
-    const std::optional<uint64_t> job = stopping_ ? std::nullopt : next_job();
-    if (!job) {
-      boost::system::error_code ignored;
-      w.to.close(ignored);
-      return;
+    while (w.jobs.size() < 2) {
+      const std::optional<uint64_t> job = stopping_ ? std::nullopt : next_job();
+      if (!job) {
+        boost::system::error_code ignored;
+        w.to.close(ignored);
+        return;
+      }
+      const jobsub::TaskLines lines = reader_.at(*job);
+      const jobsub::fs::path dir = job_dir(*job);
+      jobsub::fs::create_directories(dir);
+      write_file(dir / "params.json", lines.params + "\n");
+      write_file(dir / "argv.json", lines.argv + "\n");
+      w.jobs.push_back(*job);
+      if (w.jobs.size() == 1) report(*job, jobsub::JobState::running, -1);
+      const std::string line = fmt::format("{}\t{}\n", *job, lines.command);
+      boost::system::error_code error;
+      asio::write(w.to, asio::buffer(line), error);  // a worker dying now is seen by on_exit
     }
-    const jobsub::TaskLines lines = reader_.at(*job);
-    const jobsub::fs::path dir = job_dir(*job);
-    jobsub::fs::create_directories(dir);
-    write_file(dir / "params.json", lines.params + "\n");
-    write_file(dir / "argv.json", lines.argv + "\n");
-    w.job = job;
-    report(*job, jobsub::JobState::running, -1);
-    const std::string line = fmt::format("{}\t{}\n", *job, lines.command);
-    boost::system::error_code error;
-    asio::write(w.to, asio::buffer(line), error);  // a worker dying now is seen by on_exit
   }
 
   void read_reports(Worker& w) {
@@ -208,7 +212,7 @@ class LocalRun {
       std::getline(in, line);
       uint64_t job = 0;
       int code = 0;
-      if (std::sscanf(line.c_str(), "%lu %d", &job, &code) == 2 && w.job == job) {
+      if (std::sscanf(line.c_str(), "%lu %d", &job, &code) == 2 && !w.jobs.empty() && w.jobs.front() == job) {
         finish(w, code);
       } else {
         std::fputs(fmt::format("{}\n", line).c_str(), w.log);  // the template's own output
@@ -219,29 +223,29 @@ class LocalRun {
   }
 
   void finish(Worker& w, int code) {
-    const uint64_t job = *w.job;
-    w.job.reset();
+    const uint64_t job = w.jobs.front();
+    w.jobs.pop_front();
     jobsub::write_file_atomically(job_dir(job) / "exit_code", fmt::format("{}\n", code));
     const jobsub::JobState state = code == 0  ? jobsub::JobState::completed
                                    : stopping_ ? jobsub::JobState::cancelled
                                                : jobsub::JobState::failed;
     report(job, state, code);
+    if (!w.jobs.empty()) report(w.jobs.front(), jobsub::JobState::running, -1);
     dispatch(w);
   }
 
   void on_exit(Worker& w) {
     w.exited = true;
     const int code = jobsub::exit_code_of(w.child.native_exit_code());
-    if (w.job) {
-      const uint64_t job = *w.job;
-      w.job.reset();
-      if (!stopping_) {
-        context_.progress(fmt::format(
-            "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}", w.number,
-            code, job, (request_.results_dir / "logs" / fmt::format("local-worker-{}.log", w.number)).string()));
-      }
-      report(job, stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed, code);
+    if (!w.jobs.empty() && !stopping_) {
+      context_.progress(fmt::format(
+          "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}", w.number,
+          code, w.jobs.front(),
+          (request_.results_dir / "logs" / fmt::format("local-worker-{}.log", w.number)).string()));
     }
+    const jobsub::JobState state = stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed;
+    for (std::size_t i = 0; i < w.jobs.size(); ++i) report(w.jobs[i], state, i == 0 ? code : -1);
+    w.jobs.clear();
     if (std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->exited; })) {
       // No worker left to take them: jobs not yet started failed to start.
       while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::failed, -1);
@@ -290,7 +294,7 @@ class LocalRun {
     stopping_ = true;
     give_up_ = std::chrono::steady_clock::now() + grace_ + 5s;
     std::size_t running = 0;
-    for (const auto& w : workers_) running += w->job ? 1 : 0;
+    for (const auto& w : workers_) running += w->jobs.empty() ? 0 : 1;
     context_.progress(fmt::format(
         "interrupted: stopping {} running job(s): SIGTERM now, SIGKILL in {:.3g} s or at a second Ctrl-C", running,
         std::chrono::duration<double>(grace_).count()));
