@@ -37,7 +37,8 @@ void reset_signals_in_child() noexcept {
 fs::path find_program(const std::string& program) {
   if (program.empty()) throw job_error("cannot run an empty command");
   if (program.find('/') != std::string::npos) {
-    if (::access(program.c_str(), X_OK) != 0) throw job_error(fmt::format("cannot run '{}': not executable", program));
+    if (::access(program.c_str(), X_OK) != 0)
+      throw job_error(fmt::format("cannot run '{}': not executable", program));
     return program;
   }
   const boost::filesystem::path found = bp::search_path(program);
@@ -69,7 +70,9 @@ pid_t spawn_process(const Argv& argv, const SpawnOptions& options) {
   std::unique_ptr<FILE, int (*)(FILE*)> output(nullptr, &std::fclose);
   if (!options.output_file.empty()) {
     output.reset(std::fopen(options.output_file.c_str(), "a"));
-    if (!output) throw job_error(fmt::format("cannot open {} for the output of '{}'", options.output_file.string(), argv[0]));
+    if (!output)
+      throw job_error(
+          fmt::format("cannot open {} for the output of '{}'", options.output_file.string(), argv[0]));
   }
   std::error_code error;
   bp::child child;
@@ -77,8 +80,8 @@ pid_t spawn_process(const Argv& argv, const SpawnOptions& options) {
     if (options.new_process_group) {
       bp::group group;
       child = bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv), env,
-                        bp::start_dir = start_dir_of(options.cwd), bp::std_in < bp::null, redirections..., group,
-                        kChildSetup, error);
+                        bp::start_dir = start_dir_of(options.cwd), bp::std_in < bp::null, redirections...,
+                        group, kChildSetup, error);
       group.detach();
     } else {
       child = bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv), env,
@@ -103,7 +106,7 @@ ProcessResult run_process(const Argv& argv, const fs::path& cwd) {
   std::future<std::string> out, err;
   std::error_code error;
   bp::child child(bp::exe = exe.string(), bp::args = arguments_of(argv), bp::start_dir = start_dir_of(cwd),
-                  bp::std_in < bp::null, bp::std_out > out, bp::std_err > err, io, kChildSetup, error);
+                  bp::std_in<bp::null, bp::std_out> out, bp::std_err > err, io, kChildSetup, error);
   if (error) throw job_error(fmt::format("cannot run '{}': {}", argv[0], error.message()));
   io.run();  // until both streams reach end of file
   child.wait(error);

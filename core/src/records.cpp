@@ -3,12 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/core.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <fmt/core.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -138,8 +138,8 @@ TaskReader::TaskReader(const fs::path& results_dir)
       params_(results_dir / "params.jsonl", std::ios::binary),
       argv_(results_dir / "argv.jsonl", std::ios::binary) {
   if (!index_ || !commands_ || !params_ || !argv_) {
-    throw job_error(fmt::format("cannot read the job files (tasks.idx, commands, params.jsonl, argv.jsonl) in {}",
-                                dir_.string()));
+    throw job_error(fmt::format(
+        "cannot read the job files (tasks.idx, commands, params.jsonl, argv.jsonl) in {}", dir_.string()));
   }
 }
 
@@ -155,7 +155,8 @@ TaskLines TaskReader::at(uint64_t job) {
     throw job_error(fmt::format("{}/tasks.idx has no record for job {}", dir_.string(), job));
   }
   auto slice = [&](std::ifstream& file, int which) {
-    if (end[which] <= begin[which]) throw job_error(fmt::format("{}/tasks.idx is damaged at job {}", dir_.string(), job));
+    if (end[which] <= begin[which])
+      throw job_error(fmt::format("{}/tasks.idx is damaged at job {}", dir_.string(), job));
     std::string text(end[which] - begin[which] - 1, '\0');  // without the newline
     file.clear();
     file.seekg(static_cast<std::streamoff>(begin[which]));

@@ -1,5 +1,7 @@
 #include "jobsub/submit.h"
 
+#include <fmt/format.h>
+#include <fmt/ostream.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include "jobsub/records.h"
 #include "jobsub/script.h"
 #include "jobsub/shell.h"
+#include "jobsub/terminal.h"
 #include "jobsub/text.h"
 #include "jobsub/version.h"
 
@@ -125,7 +128,8 @@ class Submission final : public SubmitContext {
       : request_(request),
         spec_(request.spec),
         out_(out),
-        terminal_(&out == &std::cout && ::isatty(STDOUT_FILENO)) {
+        terminal_(&out == &std::cout && ::isatty(STDOUT_FILENO)),
+        color_(terminal_ && use_color(STDOUT_FILENO)) {
     load_pipeline(registry);
   }
 
@@ -136,7 +140,7 @@ class Submission final : public SubmitContext {
   void job_event(const TaskOutcome& outcome) noexcept override;
   void progress(const std::string& line) noexcept override {
     clear_progress_line();
-    out_ << line << '\n';
+    fmt::print(out_, "{}\n", line);
   }
 
  private:
@@ -148,7 +152,8 @@ class Submission final : public SubmitContext {
   void dry_run();
   void print_warnings(const RenderedBatch& rendered) const {
     for (const std::string& w : rendered.warnings)
-      out_ << "jobsub: note: " << spec_.get("scheduler") << ": " << w << '\n';
+      fmt::print(out_, "jobsub: {} {}: {}\n", styled(color_, styles::note, "note:"), spec_.get("scheduler"),
+                 w);
   }
   void write_job_files();
   void write_provenance();
@@ -166,6 +171,7 @@ class Submission final : public SubmitContext {
   const SweepSpec& spec_;
   std::ostream& out_;
   bool terminal_;
+  bool color_;  ///< terminal_ and not NO_COLOR
   Pipeline pipeline_;
 
   LayoutResult layout_;
@@ -247,20 +253,19 @@ void Submission::prepare() {
 void Submission::print_summary() const {
   auto origin = [&](const std::string& key) {
     auto it = spec_.settings.find(key);
-    return it == spec_.settings.end() ? std::string() : "  (" + it->second.origin + ")";
+    return it == spec_.settings.end() ? std::string() : fmt::format("  ({})", it->second.origin);
   };
-  out_ << "jobsub: sweep '" << spec_.get("name") << "': " << job_count_
-       << (job_count_ == 1 ? " job" : " jobs") << '\n';
+  fmt::print(out_, "jobsub: sweep '{}': {} {}\n", spec_.get("name"), job_count_,
+             job_count_ == 1 ? "job" : "jobs");
   for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"}) {
-    const ComponentEntry& entry = *pipeline_.entries.at(kind);
-    out_ << "  " << kind << std::string(11 - kind.size(), ' ') << entry.info->name << origin(kind) << '\n';
+    fmt::print(out_, "  {:<11}{}{}\n", kind, pipeline_.entries.at(kind)->info->name, origin(kind));
   }
-  out_ << "  command    " << command_template_ << origin("command") << '\n';
-  if (!layout_.program.empty()) out_ << "  program    " << layout_.program.string() << '\n';
-  out_ << "  workdir    " << layout_.workdir.string() << '\n';
+  fmt::print(out_, "  {:<11}{}{}\n", "command", command_template_, origin("command"));
+  if (!layout_.program.empty()) fmt::print(out_, "  {:<11}{}\n", "program", layout_.program.string());
+  fmt::print(out_, "  {:<11}{}\n", "workdir", layout_.workdir.string());
   for (const auto& [key, setting] : spec_.settings) {
     if (key.rfind("resources.", 0) == 0 || key.rfind("options.", 0) == 0) {
-      out_ << "  " << key << " = " << setting.value << "  (" << setting.origin << ")\n";
+      fmt::print(out_, "  {} = {}  ({})\n", key, setting.value, setting.origin);
     }
   }
 }
@@ -296,18 +301,18 @@ void Submission::dry_run() {
   results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);
   Params params;
   Argv args;
-  out_ << "dry run: nothing is written or submitted; results would go to " << results_dir_.string() << "\n\n";
+  fmt::print(out_, "dry run: nothing is written or submitted; results would go to {}\n\n",
+             results_dir_.string());
   for (uint64_t job = 1; job <= job_count_; ++job) {
     job_at(job, params, args);
-    out_ << "job " << job << ": " << expand_command_template(command_template_, layout_.program, args)
-         << '\n';
+    fmt::print(out_, "job {}: {}\n", job, expand_command_template(command_template_, layout_.program, args));
   }
   const BatchRequest batch = batch_request("batch-1", {{1, job_count_}});
   RenderedBatch rendered;
   check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
   print_warnings(rendered);
-  out_ << "\n--- " << batch.script_path.string() << " ---\n" << rendered.script;
-  out_ << "--- submitted with: " << shell_join(rendered.submit_argv) << '\n';
+  fmt::print(out_, "\n--- {} ---\n{}--- submitted with: {}\n", batch.script_path.string(), rendered.script,
+             shell_join(rendered.submit_argv));
 }
 
 void Submission::write_provenance() {
@@ -399,27 +404,32 @@ void Submission::append_submission(const ordered_json& line) {
 }
 
 void Submission::write_jobs_table() const {
-  std::string table = "job\tstate\texit_code\tnative_id\n";
+  fmt::memory_buffer table;
+  fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
   for (uint64_t i = 0; i < job_count_; ++i) {
-    table += std::to_string(i + 1) + '\t' + to_string(states_[i]) + '\t' +
-             (exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string()) + '\t' + native_ids_[i] +
-             '\n';
+    fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", i + 1, to_string(states_[i]),
+                   exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string(), native_ids_[i]);
   }
-  write_file_atomically(results_dir_ / "jobs.tsv", table);
+  write_file_atomically(results_dir_ / "jobs.tsv", fmt::to_string(table));
 }
 
 void Submission::clear_progress_line() noexcept {
   if (terminal_ && progress_shown_) {
-    out_ << "\r\033[K" << std::flush;
+    fmt::print(out_, "\r\033[K");
+    out_.flush();
     progress_shown_ = false;
   }
 }
 
 void Submission::draw_progress() noexcept {
   if (!terminal_) return;
-  out_ << "\r\033[K[" << spec_.get("scheduler") << "] " << (completed_ + failed_ + cancelled_) << "/"
-       << submitted_ << " done: " << completed_ << " completed, " << failed_ << " failed, " << running_
-       << " running" << std::flush;
+  const std::string failed = fmt::format("{} failed", failed_);
+  fmt::print(out_, "\r\033[K{} {} completed, {}, {} running",
+             styled(color_, styles::progress,
+                    fmt::format("[{}] {}/{} done:", spec_.get("scheduler"), completed_ + failed_ + cancelled_,
+                                submitted_)),
+             completed_, styled(color_ && failed_ > 0, styles::failure, failed), running_);
+  out_.flush();
   progress_shown_ = true;
 }
 
@@ -446,17 +456,20 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
     const bool worth_a_line = !terminal_ || outcome.state != JobState::completed || test_job;
     if (worth_a_line) {
       clear_progress_line();
-      out_ << "job " << outcome.job << "/" << job_count_ << " " << to_string(outcome.state);
-      if (outcome.exit_code >= 0) out_ << " (exit " << outcome.exit_code << ")";
       const fs::path job_dir = results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_);
+      std::string detail;
       if (outcome.state == JobState::lost) {
-        out_ << ": gone from the queue without an exit code";
+        detail = ": gone from the queue without an exit code";
       } else if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
-        out_ << ": see " << (job_dir / "stderr").string();
+        detail = fmt::format(": see {}", (job_dir / "stderr").string());
       } else if (test_job && outcome.state == JobState::completed) {
-        out_ << ": output in " << job_dir.string();
+        detail = fmt::format(": output in {}", job_dir.string());
       }
-      out_ << '\n';
+      const fmt::text_style style = outcome.state == JobState::completed ? styles::success : styles::failure;
+      fmt::print(out_, "job {}/{} {}{}{}\n", outcome.job, job_count_,
+                 styled(color_, style, to_string(outcome.state)),
+                 outcome.exit_code >= 0 ? fmt::format(" (exit {})", outcome.exit_code) : std::string(),
+                 detail);
     }
   }
   draw_progress();
@@ -499,13 +512,12 @@ void Submission::submit_batch(TaskRange range) {
   const bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
                                   [](const TaskOutcome& o) { return !is_final(o.state); });
   if (status.ok && queued && !result.native_id.empty()) {
-    out_ << "jobsub: " << (range.size() == 1 ? "job " : "jobs ") << jobs << " submitted as "
-         << result.native_id;
-    if (range.size() == 1) {
-      out_ << "; output will be in "
-           << (results_dir_ / "jobs" / job_dir_name(range.first, job_count_)).string();
-    }
-    out_ << '\n';
+    fmt::print(out_, "jobsub: {} {} submitted as {}{}\n", range.size() == 1 ? "job" : "jobs", jobs,
+               result.native_id,
+               range.size() == 1
+                   ? fmt::format("; output will be in {}",
+                                 (results_dir_ / "jobs" / job_dir_name(range.first, job_count_)).string())
+                   : std::string());
   }
   append_submission({{"batch", name},
                      {"jobs", jobs},
@@ -514,9 +526,10 @@ void Submission::submit_batch(TaskRange range) {
                      {"message", status.message}});
   write_jobs_table();
   if (!status.ok) {
-    throw job_error("scheduler '" + spec_.get("scheduler") + "' could not submit " + name + " (jobs " + jobs +
-                    "): " + status.message +
-                    "\nrecord of what was and was not submitted: " + (results_dir_ / "jobs.tsv").string());
+    throw job_error(fmt::format(
+        "scheduler '{}' could not submit {} (jobs {}): {}\nrecord of what was and was not "
+        "submitted: {}",
+        spec_.get("scheduler"), name, jobs, status.message, (results_dir_ / "jobs.tsv").string()));
   }
 }
 
@@ -565,7 +578,7 @@ void Submission::wait_for_jobs() {
   for (std::vector<uint64_t> jobs = waiting(); !jobs.empty(); jobs = waiting()) {
     if (interrupted()) {
       clear_progress_line();
-      out_ << "jobsub: stopped waiting; the jobs go on (" << jobs.size() << " not finished)\n";
+      fmt::print(out_, "jobsub: stopped waiting; the jobs go on ({} not finished)\n", jobs.size());
       return;
     }
     std::vector<std::string> ids;
@@ -573,8 +586,8 @@ void Submission::wait_for_jobs() {
     std::vector<TaskOutcome> live;
     const Status status = pipeline_.scheduler->query(ids, live);
     if (!status.ok) {
-      if (++failed_queries >= 5) throw job_error("cannot follow the jobs: " + status.message);
-      progress("query failed (" + status.message + "); trying again");
+      if (++failed_queries >= 5) throw job_error(fmt::format("cannot follow the jobs: {}", status.message));
+      progress(fmt::format("query failed ({}); trying again", status.message));
     } else {
       failed_queries = 0;
       std::map<std::string, const TaskOutcome*> by_id;
@@ -610,15 +623,19 @@ SubmitOutcome Submission::finish() {
   outcome.cancelled = cancelled_;
   outcome.lost = lost_;
   outcome.interrupted = interrupted();
-  outcome.exit_code = outcome.interrupted ? static_cast<int>(ExitCode::interrupted)
-                      : failed_ > 0       ? static_cast<int>(ExitCode::job_failed)
-                                          : 0;
-  out_ << "jobsub: " << submitted_ << " of " << job_count_ << " jobs submitted";
+  outcome.exit_code = outcome.interrupted        ? static_cast<int>(ExitCode::interrupted)
+                      : failed_ + cancelled_ > 0 ? static_cast<int>(ExitCode::job_failed)
+                                                 : 0;
+  std::string counts;
   if (completed_ + failed_ + cancelled_ > 0) {
-    out_ << "; " << completed_ << " completed, " << failed_ << " failed, " << cancelled_ << " cancelled";
-    if (lost_ > 0) out_ << " (" << lost_ << " lost: gone from the queue without an exit code)";
+    counts = fmt::format(
+        "; {} completed, {}, {} cancelled{}", completed_,
+        styled(color_ && failed_ > 0, styles::failure, fmt::format("{} failed", failed_)), cancelled_,
+        lost_ > 0 ? fmt::format(" ({} lost: gone from the queue without an exit code)", lost_)
+                  : std::string());
   }
-  out_ << "\njobsub: results in " << results_dir_.string() << '\n';
+  fmt::print(out_, "jobsub: {} of {} jobs submitted{}\njobsub: results in {}\n", submitted_, job_count_,
+             counts, results_dir_.string());
   return outcome;
 }
 
@@ -656,9 +673,10 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     write_script(batch.script_path, rendered.script);
     write_jobs_table();
     guard.keep();
-    out_ << "manual mode: nothing submitted. Script: " << batch.script_path.string() << '\n'
-         << "submit it yourself with: " << shell_join(rendered.submit_argv) << '\n'
-         << "jobsub: results in " << results_dir_.string() << '\n';
+    fmt::print(
+        out_,
+        "manual mode: nothing submitted. Script: {}\nsubmit it yourself with: {}\njobsub: results in {}\n",
+        batch.script_path.string(), shell_join(rendered.submit_argv), results_dir_.string());
     SubmitOutcome outcome;
     outcome.results_dir = results_dir_;
     outcome.jobs = job_count_;
@@ -684,7 +702,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     job = range.last + 1;
   }
   if (submitted_ == 0) {
-    out_ << "jobsub: nothing submitted; removed " << results_dir_.string() << '\n';
+    fmt::print(out_, "jobsub: nothing submitted; removed {}\n", results_dir_.string());
     SubmitOutcome outcome;
     outcome.jobs = job_count_;
     outcome.interrupted = interrupted();

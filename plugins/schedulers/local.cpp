@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -35,7 +36,6 @@
 #include <boost/process/group.hpp>
 #include <boost/process/io.hpp>
 #include <boost/process/start_dir.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -157,7 +157,8 @@ class LocalRun {
     w.number = number;
     for (int fd : {w.to.native_source(), w.to.native_sink(), w.from.native_source(), w.from.native_sink()})
       set_cloexec(fd);  // or every other worker would hold this one's stdin open
-    const jobsub::fs::path log_path = request_.results_dir / "logs" / fmt::format("local-worker-{}.log", number);
+    const jobsub::fs::path log_path =
+        request_.results_dir / "logs" / fmt::format("local-worker-{}.log", number);
     w.log = std::fopen(log_path.c_str(), "ae");
     if (w.log == nullptr) throw std::runtime_error(fmt::format("cannot write {}", log_path.string()));
     bp::environment env = boost::this_process::environment();
@@ -169,10 +170,11 @@ class LocalRun {
     const jobsub::fs::path exe = jobsub::find_program(rendered_.submit_argv.at(0));
     std::error_code error;
     w.child = bp::child(
-        bp::exe = exe.string(), bp::args = std::vector<std::string>(rendered_.submit_argv.begin() + 1,
-                                                                     rendered_.submit_argv.end()),
-        env, bp::start_dir = request_.workdir.string(), bp::std_in < w.to, bp::std_out > w.from,
-        bp::std_err > w.log, w.group, io_, bp::on_exit([this, &w](int, const std::error_code&) { on_exit(w); }),
+        bp::exe = exe.string(),
+        bp::args = std::vector<std::string>(rendered_.submit_argv.begin() + 1, rendered_.submit_argv.end()),
+        env, bp::start_dir = request_.workdir.string(), bp::std_in<w.to, bp::std_out> w.from,
+        bp::std_err > w.log, w.group, io_,
+        bp::on_exit([this, &w](int, const std::error_code&) { on_exit(w); }),
         bp::extend::on_exec_setup([](auto&) { jobsub::reset_signals_in_child(); }), error);
     if (error) throw std::runtime_error(fmt::format("cannot start {}: {}", exe.string(), error.message()));
     w.pgid = w.child.id();  // the group's leader
@@ -205,28 +207,30 @@ class LocalRun {
   }
 
   void read_reports(Worker& w) {
-    asio::async_read_until(w.from, w.input, '\n', [this, &w](const boost::system::error_code& error, std::size_t) {
-      if (error) return;  // end of file: on_exit settles the worker
-      std::istream in(&w.input);
-      std::string line;
-      std::getline(in, line);
-      uint64_t job = 0;
-      int code = 0;
-      if (std::sscanf(line.c_str(), "%lu %d", &job, &code) == 2 && !w.jobs.empty() && w.jobs.front() == job) {
-        finish(w, code);
-      } else {
-        std::fputs(fmt::format("{}\n", line).c_str(), w.log);  // the template's own output
-        std::fflush(w.log);
-      }
-      read_reports(w);
-    });
+    asio::async_read_until(
+        w.from, w.input, '\n', [this, &w](const boost::system::error_code& error, std::size_t) {
+          if (error) return;  // end of file: on_exit settles the worker
+          std::istream in(&w.input);
+          std::string line;
+          std::getline(in, line);
+          uint64_t job = 0;
+          int code = 0;
+          if (std::sscanf(line.c_str(), "%lu %d", &job, &code) == 2 && !w.jobs.empty() &&
+              w.jobs.front() == job) {
+            finish(w, code);
+          } else {
+            std::fputs(fmt::format("{}\n", line).c_str(), w.log);  // the template's own output
+            std::fflush(w.log);
+          }
+          read_reports(w);
+        });
   }
 
   void finish(Worker& w, int code) {
     const uint64_t job = w.jobs.front();
     w.jobs.pop_front();
     jobsub::write_file_atomically(job_dir(job) / "exit_code", fmt::format("{}\n", code));
-    const jobsub::JobState state = code == 0  ? jobsub::JobState::completed
+    const jobsub::JobState state = code == 0   ? jobsub::JobState::completed
                                    : stopping_ ? jobsub::JobState::cancelled
                                                : jobsub::JobState::failed;
     report(job, state, code);
@@ -239,8 +243,8 @@ class LocalRun {
     const int code = jobsub::exit_code_of(w.child.native_exit_code());
     if (!w.jobs.empty() && !stopping_) {
       context_.progress(fmt::format(
-          "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}", w.number,
-          code, w.jobs.front(),
+          "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}",
+          w.number, code, w.jobs.front(),
           (request_.results_dir / "logs" / fmt::format("local-worker-{}.log", w.number)).string()));
     }
     const jobsub::JobState state = stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed;
@@ -296,8 +300,8 @@ class LocalRun {
     std::size_t running = 0;
     for (const auto& w : workers_) running += w->jobs.empty() ? 0 : 1;
     context_.progress(fmt::format(
-        "interrupted: stopping {} running job(s): SIGTERM now, SIGKILL in {:.3g} s or at a second Ctrl-C", running,
-        std::chrono::duration<double>(grace_).count()));
+        "interrupted: stopping {} running job(s): SIGTERM now, SIGKILL in {:.3g} s or at a second Ctrl-C",
+        running, std::chrono::duration<double>(grace_).count()));
     while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::cancelled, -1);
     for (const auto& w : workers_) {
       boost::system::error_code ignored;
@@ -357,7 +361,7 @@ class SignalScope {
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
     ::sigprocmask(SIG_BLOCK, &block, &old);
-    run_.reset();  // asio restores the default actions here...
+    run_.reset();                         // asio restores the default actions here...
     jobsub::install_interrupt_handler();  // ...so ours goes back before anything is delivered
     ::sigaction(SIGPIPE, &old_pipe_, nullptr);
     ::sigprocmask(SIG_SETMASK, &old, nullptr);
@@ -385,7 +389,8 @@ class LocalScheduler final : public jobsub::Scheduler {
         char* end = nullptr;
         const double seconds = std::strtod(it->second.c_str(), &end);
         if (it->second.empty() || *end != '\0' || !(seconds >= 0) || seconds > 86400)
-          return jobsub::Status::failure(fmt::format("--grace takes seconds (0 to 86400), not '{}'", it->second));
+          return jobsub::Status::failure(
+              fmt::format("--grace takes seconds (0 to 86400), not '{}'", it->second));
         grace_ = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
       }
       return jobsub::Status::success();

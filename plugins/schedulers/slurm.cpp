@@ -300,7 +300,8 @@ class SlurmScheduler final : public jobsub::Scheduler {
   jobsub::Argv array_argv(const jobsub::BatchRequest& request, const Chunk& chunk) const {
     std::string array = jobsub::format_task_ranges(chunk.ids);
     if (request.max_running > 0) array += "%" + std::to_string(request.max_running);
-    return {"sbatch", "--parsable", "--array=" + array, request.script_path.string(), std::to_string(chunk.offset)};
+    return {"sbatch", "--parsable", "--array=" + array, request.script_path.string(),
+            std::to_string(chunk.offset)};
   }
 
   static jobsub::Argv single_argv(const jobsub::BatchRequest& request, uint64_t job) {

@@ -81,11 +81,15 @@ class JobsubTestCase(unittest.TestCase):
 class Terminal:
     """jobsub on a pseudo-terminal, as a person at a keyboard runs it."""
 
-    def __init__(self, args, cwd, env=None):
+    def __init__(self, args, cwd, env=None, color=False):
+        """Plain text unless `color`: NO_COLOR is set, as many users do."""
+        env = dict(env or clean_env())
+        if not color:
+            env["NO_COLOR"] = "1"
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.chdir(cwd)
-            os.execve(JOBSUB, [JOBSUB, *args], env or clean_env())
+            os.execve(JOBSUB, [JOBSUB, *args], env)
         self.output = b""
 
     def read_until(self, text, timeout=60):

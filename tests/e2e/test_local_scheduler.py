@@ -242,6 +242,22 @@ class LocalScheduler(JobsubTestCase):
         self.assertNotIn("\r", plain.stdout)
         self.assertIn("job 1/2 completed (exit 0)", plain.stdout)
 
+    def test_colour_on_a_terminal_unless_no_color(self):
+        program = "import sys\nsys.exit(int(sys.argv[1][len('--code='):]))\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3]}\n",
+                              program=program)
+        term = Terminal(["--yes"], cwd=exp, color=True)
+        self.assertEqual(term.wait(), 1)
+        self.assertIn("job 2/2 \x1b[31mfailed\x1b[0m (exit 3)", term.text)  # red
+        self.assertIn("\x1b[1m[local] 2/2 done:\x1b[0m", term.text)  # the progress line in bold
+        plain = Terminal(["--yes"], cwd=exp)  # NO_COLOR=1
+        self.assertEqual(plain.wait(), 1)
+        self.assertNotIn("\x1b[31m", plain.text)
+        self.assertIn("job 2/2 failed (exit 3)", plain.text)
+        piped = self.jobsub("--yes", "--spec", "nope.yaml", cwd=exp)  # not a terminal: no colour on errors
+        self.assertExit(piped, 3)
+        self.assertTrue(piped.stderr.startswith("jobsub: error: "), piped.stderr)
+
     def test_dry_run_prints_and_writes_nothing(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1, 0.01]}\n")
         result = self.jobsub("--dry-run", cwd=exp)

@@ -258,7 +258,7 @@ class Slurm(JobsubTestCase):
         array_id = json.loads((results / "submissions.jsonl").read_text().splitlines()[-1])["native_id"]
         subprocess.run(["scancel", array_id], env=self.env(), check=True)
         out, err = proc.communicate(timeout=120)
-        self.assertEqual(proc.returncode, 0, out + err)
+        self.assertEqual(proc.returncode, 1, out + err)  # `jobsub --wait && next_step` must not go on
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["cancelled"] * 2)
 
     def test_job_gone_without_an_exit_code_is_lost_not_completed(self):

@@ -53,8 +53,8 @@ namespace {
 
 /// Writes commands, params.jsonl, argv.jsonl and tasks.idx as the core does.
 void write_job_files(const fs::path& results, const std::vector<jobsub::TaskLines>& jobs) {
-  std::ofstream commands(results / "commands"), params(results / "params.jsonl"), argv(results / "argv.jsonl"),
-      index(results / "tasks.idx");
+  std::ofstream commands(results / "commands"), params(results / "params.jsonl"),
+      argv(results / "argv.jsonl"), index(results / "tasks.idx");
   uint64_t c = 0, p = 0, a = 0;
   for (const jobsub::TaskLines& job : jobs) {
     index << jobsub::task_index_record(c, p, a);
@@ -79,9 +79,10 @@ BOOST_AUTO_TEST_CASE(task_body_runs_the_job_line_and_records_it) {
   const fs::path root = fs::temp_directory_path() / ("jobsub script test " + std::to_string(::getpid()));
   const fs::path results = root / "it's results";
   fs::create_directories(results);
-  write_job_files(results, {{"echo one", "{\"a\":1}", "[\"x\"]"},
-                            {"printf '%s|' \"$PWD\" \"$JOBSUB_TASK_ID\" \"$FOO\"; exit 3", "{\"a\":2}", "[\"y\"]"},
-                            {"echo three", "{\"a\":3}", "[\"z\"]"}});
+  write_job_files(results,
+                  {{"echo one", "{\"a\":1}", "[\"x\"]"},
+                   {"printf '%s|' \"$PWD\" \"$JOBSUB_TASK_ID\" \"$FOO\"; exit 3", "{\"a\":2}", "[\"y\"]"},
+                   {"echo three", "{\"a\":3}", "[\"z\"]"}});
   const std::string script = "JOBSUB_TASK_ID=2\n" + jobsub::task_body(results, 3, root, {"export FOO=bar"});
   std::ofstream(root / "s.sh") << script;
   const auto result = jobsub::run_process({"bash", (root / "s.sh").string()});
