@@ -1,5 +1,7 @@
 // An out-of-tree formatter plugin, as a third party writes one: only the SDK
-// headers, jobsub::component and JOBSUB_PLUGIN.
+// headers, jobsub::component and JOBSUB_PLUGIN, and fmt, which the SDK's
+// find_package(jobsub) brings along.
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 #include <cctype>
@@ -23,7 +25,7 @@ class ShoutFormatter final : public jobsub::Formatter {
       for (const jobsub::Param& p : params) {
         std::string key = p.key;
         for (char& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        out.push_back(key + separator_ + p.value.text);
+        out.push_back(fmt::format("{}{}{}", key, separator_, p.value.text));
       }
     });
   }
