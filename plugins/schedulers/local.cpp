@@ -125,7 +125,10 @@ class LocalRun {
     bp::child child;
     pid_t pgid = 0;
     std::FILE* log = nullptr;
-    std::deque<uint64_t> jobs;  ///< the first is running; the next waits in the pipe
+    std::deque<uint64_t> jobs;       ///< the first is running; the next waits in the pipe
+    std::deque<std::string> outbox;  ///< lines not yet written to its stdin
+    bool writing = false;
+    bool no_more_jobs = false;  ///< close stdin once the outbox is written
     bool exited = false;
     ~Worker() {
       if (log != nullptr) std::fclose(log);
@@ -189,9 +192,8 @@ class LocalRun {
     while (w.jobs.size() < 2) {
       const std::optional<uint64_t> job = stopping_ ? std::nullopt : next_job();
       if (!job) {
-        boost::system::error_code ignored;
-        w.to.close(ignored);
-        return;
+        w.no_more_jobs = true;
+        break;
       }
       const jobsub::TaskLines lines = reader_.at(*job);
       const jobsub::fs::path dir = job_dir(*job);
@@ -200,10 +202,36 @@ class LocalRun {
       write_file(dir / "argv.json", lines.argv + "\n");
       w.jobs.push_back(*job);
       if (w.jobs.size() == 1) report(*job, jobsub::JobState::running, -1);
-      const std::string line = fmt::format("{}\t{}\n", *job, lines.command);
-      boost::system::error_code error;
-      asio::write(w.to, asio::buffer(line), error);  // a worker dying now is seen by on_exit
+      w.outbox.push_back(fmt::format("{}\t{}\n", *job, lines.command));
     }
+    write_next(w);
+  }
+
+  /// Writes the worker's lines in turn, never blocking the loop (a command
+  /// line can be larger than the pipe); closes its stdin after the last.
+  void write_next(Worker& w) {
+    if (w.writing) return;
+    if (w.outbox.empty()) {
+      if (w.no_more_jobs) close_stdin(w);
+      return;
+    }
+    w.writing = true;
+    asio::async_write(
+        w.to, asio::buffer(w.outbox.front()),
+        [this, &w](const boost::system::error_code& error, std::size_t) {
+          w.writing = false;
+          if (error) {  // the worker is gone, or stopping closed its stdin: on_exit settles its jobs
+            w.outbox.clear();
+            return;
+          }
+          w.outbox.pop_front();
+          write_next(w);
+        });
+  }
+
+  static void close_stdin(Worker& w) {
+    boost::system::error_code ignored;
+    w.to.close(ignored);
   }
 
   void read_reports(Worker& w) {
@@ -267,7 +295,10 @@ class LocalRun {
       io_.stop();
       return;
     }
-    if (!stopping_) begin_stop();  // processes a job left behind: stop them as on Ctrl-C
+    if (!stopping_) {
+      context_.progress("the jobs have ended, but processes they started are still running: stopping them");
+      begin_stop(false);
+    }
     if (std::chrono::steady_clock::now() > give_up_) {
       context_.progress("some processes of the jobs did not end after SIGKILL; leaving them");
       io_.stop();
@@ -293,19 +324,20 @@ class LocalRun {
     });
   }
 
-  void begin_stop() {
+  void begin_stop(bool interrupted = true) {
     if (stopping_) return;
     stopping_ = true;
     give_up_ = std::chrono::steady_clock::now() + grace_ + 5s;
     std::size_t running = 0;
     for (const auto& w : workers_) running += w->jobs.empty() ? 0 : 1;
-    context_.progress(fmt::format(
-        "interrupted: stopping {} running job(s): SIGTERM now, SIGKILL in {:.3g} s or at a second Ctrl-C",
-        running, std::chrono::duration<double>(grace_).count()));
+    if (interrupted) {
+      context_.progress(fmt::format(
+          "interrupted: stopping {} running job(s): SIGTERM now, SIGKILL in {:.3g} s or at a second Ctrl-C",
+          running, std::chrono::duration<double>(grace_).count()));
+    }
     while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::cancelled, -1);
     for (const auto& w : workers_) {
-      boost::system::error_code ignored;
-      w->to.close(ignored);
+      close_stdin(*w);
       ::kill(-w->pgid, SIGTERM);
     }
     stop_timer_.expires_after(grace_);

@@ -233,6 +233,32 @@ class LocalScheduler(JobsubTestCase):
         self.assertEqual(proc.returncode, 130, out + err)
         self.assertEqual([p for p in pids if self.alive(p)], [])
 
+    def test_command_lines_larger_than_a_pipe_arrive_whole_and_ctrl_c_still_works(self):
+        # Each worker is handed its next job's command line while it runs the
+        # current one: a 100 KB line must neither stall jobsub nor arrive cut.
+        program = ("import json, os, pathlib, sys, time\n"
+                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\n"
+                   "print(json.dumps([len(sys.argv[1]), sys.argv[1][:4], sys.argv[1][-3:]]))\n"
+                   "time.sleep({'2': 1, '4': 60}.get(os.environ['JOBSUB_TASK_ID'], 0))\n")
+        big = "x" * 100_000  # more than a pipe holds (64 KB); less than one argument may be (128 KB)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
+                              f"hypers: {{v: [a{big}z, b, c{big}w, d, e{big}v]}}\n", program=program)
+        proc = subprocess.Popen([JOBSUB, "--yes", "-j", "1", "--grace", "1"], cwd=exp, env=clean_env(),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 30
+        while time.time() < deadline and not list(exp.glob("results/*/*/jobs/0004/started")):
+            time.sleep(0.05)
+        time.sleep(0.3)
+        start = time.time()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        self.assertLess(time.time() - start, 15, "Ctrl-C waited for the running job")
+        self.assertEqual(proc.returncode, 130, out + err)
+        results = self.only_results_dir(exp)
+        self.assertEqual(self.job_stdout_json(results, 1), [100_006, "--v=", "xxz"])
+        self.assertEqual(self.job_stdout_json(results, 3), [100_006, "--v=", "xxw"])
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 3 + ["cancelled"] * 2)
+
     def test_progress_on_a_terminal_plain_lines_otherwise(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2]}\n")
         term = Terminal(["--yes"], cwd=exp)
