@@ -18,6 +18,7 @@
 #include <boost/process/search_path.hpp>
 #include <boost/process/start_dir.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <memory>
 
@@ -32,6 +33,24 @@ void reset_signals_in_child() noexcept {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int signal : {SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE, SIGCHLD}) ::signal(signal, SIG_DFL);
+}
+
+ScopedEnvironment::ScopedEnvironment(const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [key, value] : values) {
+    const char* old = std::getenv(key.c_str());
+    old_.emplace_back(key, old ? std::optional<std::string>(old) : std::nullopt);
+    ::setenv(key.c_str(), value.c_str(), 1);
+  }
+}
+
+ScopedEnvironment::~ScopedEnvironment() {
+  for (auto it = old_.rbegin(); it != old_.rend(); ++it) {
+    if (it->second) {
+      ::setenv(it->first.c_str(), it->second->c_str(), 1);
+    } else {
+      ::unsetenv(it->first.c_str());
+    }
+  }
 }
 
 fs::path find_program(const std::string& program) {
@@ -65,8 +84,7 @@ std::string start_dir_of(const fs::path& cwd) { return cwd.empty() ? std::string
 pid_t spawn_process(const Argv& argv, const SpawnOptions& options) {
   if (argv.empty()) throw job_error("cannot run an empty command");
   const fs::path exe = find_program(argv[0]);
-  bp::environment env = boost::this_process::environment();
-  for (const auto& [key, value] : options.env) env[key] = value;
+  const ScopedEnvironment env(options.env);
   std::unique_ptr<FILE, int (*)(FILE*)> output(nullptr, &std::fclose);
   if (!options.output_file.empty()) {
     output.reset(std::fopen(options.output_file.c_str(), "a"));
@@ -79,12 +97,12 @@ pid_t spawn_process(const Argv& argv, const SpawnOptions& options) {
   auto start = [&](auto&&... redirections) {
     if (options.new_process_group) {
       bp::group group;
-      child = bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv), env,
+      child = bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv),
                         bp::start_dir = start_dir_of(options.cwd), bp::std_in < bp::null, redirections...,
                         group, kChildSetup, error);
       group.detach();
     } else {
-      child = bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv), env,
+      child = bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv),
                         bp::start_dir = start_dir_of(options.cwd), bp::std_in < bp::null, redirections...,
                         kChildSetup, error);
     }

@@ -164,20 +164,18 @@ class LocalRun {
         request_.results_dir / "logs" / fmt::format("local-worker-{}.log", number);
     w.log = std::fopen(log_path.c_str(), "ae");
     if (w.log == nullptr) throw std::runtime_error(fmt::format("cannot write {}", log_path.string()));
-    bp::environment env = boost::this_process::environment();
-    env["JOBSUB_WORKER"] = std::to_string(number);
-    env["JOBSUB_ARRAY_JOB_ID"] = array_id_;
-    env["JOBSUB_ARRAY_TASK_MIN"] = std::to_string(first_);
-    env["JOBSUB_ARRAY_TASK_MAX"] = std::to_string(last_);
-    env["JOBSUB_ARRAY_TASK_COUNT"] = std::to_string(last_ - first_ + 1);
+    const jobsub::ScopedEnvironment env({{"JOBSUB_WORKER", std::to_string(number)},
+                                         {"JOBSUB_ARRAY_JOB_ID", array_id_},
+                                         {"JOBSUB_ARRAY_TASK_MIN", std::to_string(first_)},
+                                         {"JOBSUB_ARRAY_TASK_MAX", std::to_string(last_)},
+                                         {"JOBSUB_ARRAY_TASK_COUNT", std::to_string(last_ - first_ + 1)}});
     const jobsub::fs::path exe = jobsub::find_program(rendered_.submit_argv.at(0));
     std::error_code error;
     w.child = bp::child(
         bp::exe = exe.string(),
         bp::args = std::vector<std::string>(rendered_.submit_argv.begin() + 1, rendered_.submit_argv.end()),
-        env, bp::start_dir = request_.workdir.string(), bp::std_in<w.to, bp::std_out> w.from,
-        bp::std_err > w.log, w.group, io_,
-        bp::on_exit([this, &w](int, const std::error_code&) { on_exit(w); }),
+        bp::start_dir = request_.workdir.string(), bp::std_in<w.to, bp::std_out> w.from, bp::std_err > w.log,
+        w.group, io_, bp::on_exit([this, &w](int, const std::error_code&) { on_exit(w); }),
         bp::extend::on_exec_setup([](auto&) { jobsub::reset_signals_in_child(); }), error);
     if (error) throw std::runtime_error(fmt::format("cannot start {}: {}", exe.string(), error.message()));
     w.pgid = w.child.id();  // the group's leader

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,6 +48,21 @@ JOBSUB_API int exit_code_of(int wait_status);
 /// every signal and restores the default action of those jobsub handles or
 /// ignores, so a job is not born deaf to Ctrl-C. Async-signal-safe.
 JOBSUB_API void reset_signals_in_child() noexcept;
+
+/// Sets environment variables in this process for its lifetime, restoring
+/// the old values after, so that a child started meanwhile inherits them.
+/// (Boost.Process 1.74's environment::operator[] reads past the end of
+/// shorter entries: AddressSanitizer reports it. This avoids it.)
+class JOBSUB_API ScopedEnvironment {
+ public:
+  explicit ScopedEnvironment(const std::vector<std::pair<std::string, std::string>>& values);
+  ~ScopedEnvironment();
+  ScopedEnvironment(const ScopedEnvironment&) = delete;
+  ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> old_;
+};
 
 /// The path of `program`: as given when it holds a `/`, else found on PATH.
 /// Throws Error when there is no such executable.
