@@ -31,8 +31,8 @@ std::string timestamp(std::chrono::system_clock::time_point when) {
 
 void check_sweep_name(const std::string& name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-    throw spec_error("sweep name '" + name +
-                     "' cannot be a directory name: set `name:` to a word without '/'");
+    throw spec_error(
+        fmt::format("sweep name '{}' cannot be a directory name: set `name:` to a word without '/'", name));
   }
 }
 
@@ -49,32 +49,33 @@ fs::path create_results_dir(const fs::path& root, const std::string& sweep_name,
   const fs::path base = planned_results_dir(root, sweep_name, when);
   std::error_code ec;
   fs::create_directories(base.parent_path(), ec);
-  if (ec) throw job_error("cannot create " + base.parent_path().string() + ": " + ec.message());
+  if (ec) throw job_error(fmt::format("cannot create {}: {}", base.parent_path().string(), ec.message()));
   for (int attempt = 1; attempt < 10000; ++attempt) {
     fs::path candidate = base;
-    if (attempt > 1) candidate += "_" + std::to_string(attempt);
+    if (attempt > 1) candidate += fmt::format("_{}", attempt);
     if (::mkdir(candidate.c_str(), 0755) == 0) return candidate;
     if (errno != EEXIST) {
-      throw job_error("cannot create results directory " + candidate.string() + ": " + std::strerror(errno));
+      throw job_error(
+          fmt::format("cannot create results directory {}: {}", candidate.string(), std::strerror(errno)));
     }
   }
-  throw job_error("cannot find a free results directory name next to " + base.string());
+  throw job_error(fmt::format("cannot find a free results directory name next to {}", base.string()));
 }
 
 void write_file_atomically(const fs::path& path, const std::string& text) {
   fs::path temporary = path;
-  temporary += ".tmp." + std::to_string(::getpid());
+  temporary += fmt::format(".tmp.{}", ::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text;
     out.flush();
-    if (!out) throw job_error("cannot write " + temporary.string());
+    if (!out) throw job_error(fmt::format("cannot write {}", temporary.string()));
   }
   std::error_code ec;
   fs::rename(temporary, path, ec);
   if (ec) {
     fs::remove(temporary);
-    throw job_error("cannot write " + path.string() + ": " + ec.message());
+    throw job_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
   }
 }
 

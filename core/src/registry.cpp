@@ -1,5 +1,7 @@
 #include "jobsub/registry.h"
 
+#include <fmt/core.h>
+
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
@@ -60,14 +62,11 @@ bool parse_plugin_file_name(const std::string& file_name, std::string& kind, std
 namespace {
 
 std::string abi_advice(uint32_t found) {
-  const std::string ours = std::to_string(JOBSUB_PLUGIN_ABI_VERSION);
-  const std::string theirs = std::to_string(found);
-  if (found < JOBSUB_PLUGIN_ABI_VERSION) {
-    return "built for plugin ABI " + theirs + "; this jobsub " JOBSUB_VERSION " supports ABI " + ours +
-           ": rebuild the plugin against jobsub >= " JOBSUB_VERSION;
-  }
-  return "built for plugin ABI " + theirs + "; this jobsub " JOBSUB_VERSION " supports ABI " + ours +
-         ": upgrade jobsub, or rebuild the plugin against this version";
+  return fmt::format("built for plugin ABI {}; this jobsub {} supports ABI {}: {}", found, JOBSUB_VERSION,
+                     JOBSUB_PLUGIN_ABI_VERSION,
+                     found < JOBSUB_PLUGIN_ABI_VERSION
+                         ? fmt::format("rebuild the plugin against jobsub >= {}", JOBSUB_VERSION)
+                         : std::string("upgrade jobsub, or rebuild the plugin against this version"));
 }
 
 bool is_known_kind(const char* kind) {
@@ -113,7 +112,7 @@ PluginCheck check_plugin_file(const fs::path& file) {
       why = why.substr(at + marker.size());
       if (const auto end = why.rfind("): "); end != std::string::npos) why = why.substr(0, end);
     }
-    check.message = "cannot be loaded: " + why;
+    check.message = fmt::format("cannot be loaded: {}", why);
     return check;
   }
 
@@ -122,7 +121,7 @@ PluginCheck check_plugin_file(const fs::path& file) {
     auto& entry = library->get().get<const jobsub_plugin_descriptor*()>(JOBSUB_PLUGIN_ENTRY_NAME);
     descriptor = entry();
   } catch (const std::exception& e) {
-    check.message = std::string("entry point '" JOBSUB_PLUGIN_ENTRY_NAME "' unusable: ") + e.what();
+    check.message = fmt::format("entry point '{}' unusable: {}", JOBSUB_PLUGIN_ENTRY_NAME, e.what());
     return check;
   }
   if (descriptor == nullptr) {
@@ -134,15 +133,18 @@ PluginCheck check_plugin_file(const fs::path& file) {
     return check;
   }
   if (descriptor->struct_size < sizeof(jobsub_plugin_descriptor)) {
-    check.message = "descriptor is " + std::to_string(descriptor->struct_size) + " bytes, expected " +
-                    std::to_string(sizeof(jobsub_plugin_descriptor)) +
-                    ": rebuild the plugin against this jobsub's headers";
+    check.message =
+        fmt::format("descriptor is {} bytes, expected {}: rebuild the plugin against this jobsub's headers",
+                    descriptor->struct_size, sizeof(jobsub_plugin_descriptor));
     return check;
   }
   const char* toolchain = descriptor->toolchain != nullptr ? descriptor->toolchain : "(none)";
   if (std::strcmp(toolchain, JOBSUB_TOOLCHAIN_TAG) != 0) {
-    check.message = std::string("built with toolchain '") + toolchain + "'; this jobsub was built with '" +
-                    JOBSUB_TOOLCHAIN_TAG "': rebuild the plugin with the same compiler and standard library";
+    check.message = fmt::format(
+        "built with toolchain '{}'; this jobsub was built with '{}': rebuild the plugin with the same "
+        "compiler and "
+        "standard library",
+        toolchain, JOBSUB_TOOLCHAIN_TAG);
     return check;
   }
   if (descriptor->component_count == 0 || descriptor->components == nullptr) {
@@ -154,17 +156,17 @@ PluginCheck check_plugin_file(const fs::path& file) {
     if (!is_known_kind(info.kind) || info.name == nullptr || *info.name == '\0' || info.create == nullptr ||
         info.destroy == nullptr) {
       check.components.clear();
-      check.message = "component " + std::to_string(i) + " is malformed (kind '" +
-                      (info.kind ? info.kind : "(null)") + "'; kinds are " + join(plugin_kinds()) +
-                      "; name, create and destroy are required)";
+      check.message = fmt::format(
+          "component {} is malformed (kind '{}'; kinds are {}; name, create and destroy are required)", i,
+          info.kind ? info.kind : "(null)", join(plugin_kinds()));
       return check;
     }
     check.components.push_back({&info, descriptor, file, library});
   }
   check.ok = true;
-  check.message = std::string("plugin '") + (descriptor->plugin_name ? descriptor->plugin_name : "") +
-                  "' version " + (descriptor->plugin_version ? descriptor->plugin_version : "?") + ", ABI " +
-                  std::to_string(descriptor->abi_version);
+  check.message =
+      fmt::format("plugin '{}' version {}, ABI {}", descriptor->plugin_name ? descriptor->plugin_name : "",
+                  descriptor->plugin_version ? descriptor->plugin_version : "?", descriptor->abi_version);
   return check;
 }
 
@@ -187,10 +189,11 @@ PluginRegistry::PluginRegistry(std::vector<fs::path> search_path) : search_path_
       }
       for (ComponentEntry& entry : check.components) {
         if (const ComponentEntry* earlier = find(entry.info->kind, entry.info->name)) {
-          problems_.push_back({file, entry.info->kind, entry.info->name,
-                               std::string("duplicate ") + entry.info->kind + " '" + entry.info->name +
-                                   "': ignored, because " + earlier->file.string() +
-                                   " (earlier on the search path) provides it"});
+          problems_.push_back(
+              {file, entry.info->kind, entry.info->name,
+               fmt::format("duplicate {} '{}': ignored, because {} (earlier on the search path) "
+                           "provides it",
+                           entry.info->kind, entry.info->name, earlier->file.string())});
           continue;
         }
         components_.push_back(std::move(entry));
@@ -219,15 +222,15 @@ const ComponentEntry& PluginRegistry::require(const std::string& kind, const std
   if (const ComponentEntry* entry = find(kind, name)) return *entry;
   for (const PluginProblem& problem : problems_) {
     if (problem.kind == kind && problem.name == name) {
-      throw plugin_error(kind + " '" + name + "' cannot be used: " + problem.file.string() + ": " +
-                         problem.message);
+      throw plugin_error(
+          fmt::format("{} '{}' cannot be used: {}: {}", kind, name, problem.file.string(), problem.message));
     }
   }
   const std::vector<std::string> installed = names(kind);
-  std::string message = "unknown " + kind + " '" + name + "'" + did_you_mean(name, installed) + "; ";
-  message += installed.empty() ? "no " + kind + " plugins are installed" : "installed: " + join(installed);
-  message += " (see `jobsub plugins` for the search path)";
-  throw plugin_error(message);
+  throw plugin_error(fmt::format("unknown {} '{}'{}; {} (see `jobsub plugins` for the search path)", kind,
+                                 name, did_you_mean(name, installed),
+                                 installed.empty() ? fmt::format("no {} plugins are installed", kind)
+                                                   : fmt::format("installed: {}", join(installed))));
 }
 
 }  // namespace jobsub

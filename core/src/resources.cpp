@@ -1,5 +1,7 @@
 #include "jobsub/resources.h"
 
+#include <fmt/core.h>
+
 #include <cmath>
 #include <regex>
 
@@ -9,7 +11,7 @@ namespace jobsub {
 namespace {
 
 [[noreturn]] void bad(const std::string& what, const std::string& text, const std::string& expected) {
-  throw spec_error("resource '" + what + "': cannot read '" + text + "' (" + expected + ")");
+  throw spec_error(fmt::format("resource '{}': cannot read '{}' ({})", what, text, expected));
 }
 
 uint64_t to_u64(const std::string& s) { return s.empty() ? 0 : std::stoull(s); }
@@ -46,7 +48,7 @@ std::string format_duration_hms(uint64_t seconds) {
   std::snprintf(
       buffer, sizeof buffer, "%02llu:%02llu:%02llu", static_cast<unsigned long long>(seconds % 86400 / 3600),
       static_cast<unsigned long long>(seconds % 3600 / 60), static_cast<unsigned long long>(seconds % 60));
-  return days > 0 ? std::to_string(days) + "-" + buffer : std::string(buffer);
+  return days > 0 ? fmt::format("{}-{}", days, buffer) : std::string(buffer);
 }
 
 uint64_t parse_memory_mib(const std::string& text, const std::string& what) {

@@ -95,7 +95,7 @@ std::string format_task_ranges(const std::vector<TaskRange>& ranges) {
   for (const TaskRange& r : ranges) {
     if (!out.empty()) out += ',';
     out += std::to_string(r.first);
-    if (r.last != r.first) out += "-" + std::to_string(r.last);
+    if (r.last != r.first) out += fmt::format("-{}", r.last);
   }
   return out;
 }
@@ -105,7 +105,8 @@ std::string render_template(const std::string& template_text, const TemplateValu
   using kainjow::mustache::data;
   kainjow::mustache::mustache tmpl{template_text};
   if (!tmpl.is_valid()) {
-    throw spec_error("template " + template_name + " is not valid Mustache: " + tmpl.error_message());
+    throw spec_error(
+        fmt::format("template {} is not valid Mustache: {}", template_name, tmpl.error_message()));
   }
   tmpl.set_custom_escape([](const std::string& s) { return s; });
   data context;
@@ -143,8 +144,8 @@ std::string expand_command_template(const std::string& command_template, const f
     }
     const std::size_t close = command_template.find('}', i);
     if (close == std::string::npos) {
-      throw spec_error("command template '" + command_template +
-                       "': unclosed '{' (write {{ for a literal brace)");
+      throw spec_error(fmt::format("command template '{}': unclosed '{{' (write {{{{ for a literal brace)",
+                                   command_template));
     }
     const std::string name = command_template.substr(i + 1, close - i - 1);
     if (name == "script") {
@@ -162,8 +163,11 @@ std::string expand_command_template(const std::string& command_template, const f
     } else if (name == "job") {
       out += "\"$JOBSUB_TASK_ID\"";
     } else {
-      throw spec_error("command template '" + command_template + "': unknown placeholder {" + name +
-                       "}; known: {script} {args} {job_dir} {results_dir} {job}");
+      throw spec_error(
+          fmt::format("command template '{}': unknown placeholder {{{}}}; known: {{script}} {{args}} "
+                      "{{job_dir}} {{results_dir}} "
+                      "{{job}}",
+                      command_template, name));
     }
     i = close;
   }
@@ -212,7 +216,7 @@ std::string render_batch_script(const BatchRequest& request, const TemplateValue
     }
     return script;
   }
-  return render_template(default_template, values, scheduler + " default");
+  return render_template(default_template, values, fmt::format("{} default", scheduler));
 }
 
 }  // namespace jobsub

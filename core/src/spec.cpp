@@ -1,5 +1,7 @@
 #include "jobsub/spec.h"
 
+#include <fmt/core.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -26,7 +28,7 @@ bool SweepSpec::has(const std::string& key) const { return settings.count(key) !
 
 std::map<std::string, std::string> SweepSpec::section(const std::string& prefix) const {
   std::map<std::string, std::string> out;
-  const std::string start = prefix + ".";
+  const std::string start = fmt::format("{}.", prefix);
   for (const auto& [key, setting] : settings) {
     if (key.rfind(start, 0) == 0) out[key.substr(start.size())] = setting.value;
   }
@@ -49,9 +51,9 @@ class SpecReader {
     try {
       root = YAML::LoadFile(file_.string());
     } catch (const YAML::BadFile&) {
-      throw spec_error("cannot read spec file " + name_);
+      throw spec_error(fmt::format("cannot read spec file {}", name_));
     } catch (const YAML::ParserException& e) {
-      throw spec_error(name_ + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+      throw spec_error(fmt::format("{}:{}: {}", name_, e.mark.line + 1, e.msg));
     }
     SweepSpec spec;
     spec.file = fs::absolute(file_).lexically_normal();
@@ -68,7 +70,8 @@ class SpecReader {
       const std::string key = item.first.as<std::string>();
       const YAML::Node& value = item.second;
       if (std::find(known.begin(), known.end(), key) == known.end()) {
-        fail(item.first, key, "unknown key" + did_you_mean(key, known) + "; known keys: " + join(known));
+        fail(item.first, key,
+             fmt::format("unknown key{}; known keys: {}", did_you_mean(key, known), join(known)));
       }
       if (key == "resources" || key == "options") {
         read_section(spec, key, value);
@@ -87,20 +90,18 @@ class SpecReader {
 
  private:
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what) const {
-    std::string message = name_;
-    if (node.Mark().line >= 0) message += ":" + std::to_string(node.Mark().line + 1);
-    message += ": ";
-    if (!key.empty()) message += "key '" + key + "': ";
-    throw spec_error(message + what);
+    throw spec_error(fmt::format(
+        "{}{}: {}{}", name_, node.Mark().line >= 0 ? fmt::format(":{}", node.Mark().line + 1) : std::string(),
+        key.empty() ? std::string() : fmt::format("key '{}': ", key), what));
   }
 
   std::string where(const YAML::Node& node) const {
-    return file_.filename().string() + ":" + std::to_string(node.Mark().line + 1);
+    return fmt::format("{}:{}", file_.filename().string(), node.Mark().line + 1);
   }
 
   std::string scalar(const YAML::Node& node, const std::string& key) const {
     if (node.IsNull()) return "";
-    if (!node.IsScalar()) fail(node, key, "expected a single value, not a " + shape(node));
+    if (!node.IsScalar()) fail(node, key, fmt::format("expected a single value, not a {}", shape(node)));
     return node.Scalar();
   }
 
@@ -116,9 +117,10 @@ class SpecReader {
 
   void read_section(SweepSpec& spec, const std::string& section, const YAML::Node& node) const {
     if (node.IsNull()) return;
-    if (!node.IsMap()) fail(node, section, "expected a mapping (name: value), not a " + shape(node));
+    if (!node.IsMap())
+      fail(node, section, fmt::format("expected a mapping (name: value), not a {}", shape(node)));
     for (const auto& item : node) {
-      const std::string key = section + "." + item.first.as<std::string>();
+      const std::string key = fmt::format("{}.{}", section, item.first.as<std::string>());
       set_setting(spec, key, scalar(item.second, key), where(item.second));
     }
   }
@@ -142,16 +144,17 @@ class SpecReader {
   }
 
   GridDecl read_grid(const YAML::Node& node, const std::string& path) const {
-    if (!node.IsMap()) fail(node, path, "expected a mapping of name: values, not a " + shape(node));
+    if (!node.IsMap())
+      fail(node, path, fmt::format("expected a mapping of name: values, not a {}", shape(node)));
     GridDecl grid;
     for (const auto& item : node) {
       const std::string key = item.first.as<std::string>();
-      const std::string full = path + "." + key;
+      const std::string full = fmt::format("{}.{}", path, key);
       HyperDecl decl{key, {}, where(item.first)};
       if (item.second.IsSequence()) {
         for (const auto& element : item.second) {
           if (!element.IsScalar() && !element.IsNull()) {
-            fail(element, full, "a value must be a single value, not a " + shape(element));
+            fail(element, full, fmt::format("a value must be a single value, not a {}", shape(element)));
           }
           decl.values.push_back(to_value(element));
         }
@@ -173,8 +176,7 @@ class SpecReader {
       spec.grids.push_back(read_grid(node, "hypers"));
     } else if (node.IsSequence()) {
       std::size_t i = 0;
-      for (const auto& grid : node)
-        spec.grids.push_back(read_grid(grid, "hypers[" + std::to_string(i++) + "]"));
+      for (const auto& grid : node) spec.grids.push_back(read_grid(grid, fmt::format("hypers[{}]", i++)));
     } else {
       fail(node, "hypers", "expected a mapping of name: values, or a list of such mappings");
     }
@@ -204,7 +206,7 @@ long long parse_int(const std::string& text, const std::string& arg) {
     if (used == trim(text).size()) return v;
   } catch (const std::exception&) {
   }
-  throw usage_error("override '" + arg + "': range() takes whole numbers, got '" + trim(text) + "'");
+  throw usage_error(fmt::format("override '{}': range() takes whole numbers, got '{}'", arg, trim(text)));
 }
 
 void expand_range(const std::string& inner, const std::string& arg, std::vector<Value>& out) {
@@ -217,7 +219,8 @@ void expand_range(const std::string& inner, const std::string& arg, std::vector<
     start = comma + 1;
   }
   if (parts.empty() || parts.size() > 3) {
-    throw usage_error("override '" + arg + "': use range(stop), range(start,stop) or range(start,stop,step)");
+    throw usage_error(
+        fmt::format("override '{}': use range(stop), range(start,stop) or range(start,stop,step)", arg));
   }
   long long begin = 0, end = 0, step = 1;
   if (parts.size() == 1) {
@@ -227,12 +230,12 @@ void expand_range(const std::string& inner, const std::string& arg, std::vector<
     end = parse_int(parts[1], arg);
     if (parts.size() == 3) step = parse_int(parts[2], arg);
   }
-  if (step == 0) throw usage_error("override '" + arg + "': range() step must not be 0");
+  if (step == 0) throw usage_error(fmt::format("override '{}': range() step must not be 0", arg));
   for (long long v = begin; step > 0 ? v < end : v > end; v += step) {
     out.push_back({std::to_string(v), ValueKind::Number});
   }
   if (out.empty())
-    throw usage_error("override '" + arg + "': range() is empty, so the sweep would have no jobs");
+    throw usage_error(fmt::format("override '{}': range() is empty, so the sweep would have no jobs", arg));
 }
 
 }  // namespace
@@ -255,10 +258,10 @@ void apply_defaults_and_environment(SweepSpec& spec) {
     if (!spec.has(key)) set_setting(spec, key, value, "default");
   }
   for (const std::string& key : scalar_setting_keys()) {
-    std::string env = "JOBSUB_" + key;
+    std::string env = fmt::format("JOBSUB_{}", key);
     std::transform(env.begin(), env.end(), env.begin(), [](unsigned char c) { return std::toupper(c); });
     if (const char* value = std::getenv(env.c_str()); value != nullptr && *value != '\0') {
-      set_setting(spec, key, value, "env " + env);
+      set_setting(spec, key, value, fmt::format("env {}", env));
     }
   }
 }
@@ -270,11 +273,11 @@ bool is_override(const std::string& arg) {
 
 Override parse_override(const std::string& arg) {
   const auto eq = arg.find('=');
-  if (!is_override(arg)) throw usage_error("'" + arg + "' is not an override: write key=value");
+  if (!is_override(arg)) throw usage_error(fmt::format("'{}' is not an override: write key=value", arg));
   Override result;
   result.key = arg.substr(0, eq);
   if (result.key.find_first_of(" \t'\"") != std::string::npos) {
-    throw usage_error("override '" + arg + "': the key must not contain spaces or quotes");
+    throw usage_error(fmt::format("override '{}': the key must not contain spaces or quotes", arg));
   }
   const std::string text = arg.substr(eq + 1);
   if (text.empty()) {
@@ -287,7 +290,7 @@ Override parse_override(const std::string& arg) {
   char quote = 0;
   int depth = 0;
   auto finish = [&](std::size_t at) {
-    if (quote != 0) throw usage_error("override '" + arg + "': unterminated quote");
+    if (quote != 0) throw usage_error(fmt::format("override '{}': unterminated quote", arg));
     const std::string raw = trim(element);
     if (quoted) {
       result.values.push_back(string_value(element));
@@ -295,8 +298,8 @@ Override parse_override(const std::string& arg) {
       expand_range(raw.substr(6, raw.size() - 7), arg, result.values);
     } else {
       if (raw.empty() && at != std::string::npos) {
-        throw usage_error("override '" + arg +
-                          "': empty element in the list (quote it: '' for an empty string)");
+        throw usage_error(
+            fmt::format("override '{}': empty element in the list (quote it: '' for an empty string)", arg));
       }
       result.values.push_back(plain_value(raw));
     }
@@ -318,7 +321,7 @@ Override parse_override(const std::string& arg) {
       quote = c;
       quoted = true;
     } else if (quoted && c != ',' && c != ' ') {
-      throw usage_error("override '" + arg + "': text after a closing quote; quote the whole value");
+      throw usage_error(fmt::format("override '{}': text after a closing quote; quote the whole value", arg));
     } else if (c == '(') {
       ++depth;
       element += c;
@@ -353,17 +356,18 @@ HyperSpace build_hyperspace(const SweepSpec& spec) {
   std::set<std::string> zipped_anywhere;
   for (const auto& group : spec.zip) {
     std::set<std::string> unique(group.begin(), group.end());
-    if (unique.size() != group.size()) throw spec_error("zip group [" + join(group) + "] names a key twice");
+    if (unique.size() != group.size())
+      throw spec_error(fmt::format("zip group [{}] names a key twice", join(group)));
     for (const std::string& key : group) {
       if (!zipped_anywhere.insert(key).second) {
-        throw spec_error("zip: key '" + key + "' is in more than one group; merge the groups");
+        throw spec_error(fmt::format("zip: key '{}' is in more than one group; merge the groups", key));
       }
     }
   }
   HyperSpace space;
   if (spec.grids.empty()) {
     if (!spec.zip.empty())
-      throw spec_error("zip group [" + join(spec.zip.front()) + "] names keys that are not hypers");
+      throw spec_error(fmt::format("zip group [{}] names keys that are not hypers", join(spec.zip.front())));
     space.grids.emplace_back();  // no hypers: one job, no parameters
     return space;
   }
@@ -393,15 +397,16 @@ HyperSpace build_hyperspace(const SweepSpec& spec) {
         for (const std::string& key : *group) {
           const HyperDecl* member = lookup(key);
           if (member == nullptr) {
-            throw spec_error("zip group [" + join(*group) + "]: key '" + key + "' is not a hyper" +
-                             (spec.grids.size() > 1 ? " of hypers[" + std::to_string(g) + "]" : "") +
-                             did_you_mean(key, keys));
+            throw spec_error(
+                fmt::format("zip group [{}]: key '{}' is not a hyper{}{}", join(*group), key,
+                            spec.grids.size() > 1 ? fmt::format(" of hypers[{}]", g) : std::string(),
+                            did_you_mean(key, keys)));
           }
           if (member->values.size() != h.values.size()) {
-            throw spec_error("zip group [" + join(*group) + "]: '" + h.key + "' has " +
-                             std::to_string(h.values.size()) + " values but '" + key + "' has " +
-                             std::to_string(member->values.size()) + " (" + member->origin +
-                             "); zipped lists must have equal length");
+            throw spec_error(fmt::format(
+                "zip group [{}]: '{}' has {} values but '{}' has {} ({}); zipped lists must have equal "
+                "length",
+                join(*group), h.key, h.values.size(), key, member->values.size(), member->origin));
           }
           axis.keys.push_back(key);
           axis.values.push_back(member->values);
@@ -418,7 +423,7 @@ HyperSpace build_hyperspace(const SweepSpec& spec) {
       if (std::find(grid.key_order.begin(), grid.key_order.end(), group.front()) != grid.key_order.end())
         used = true;
     }
-    if (!used) throw spec_error("zip group [" + join(group) + "] names keys that are not hypers");
+    if (!used) throw spec_error(fmt::format("zip group [{}] names keys that are not hypers", join(group)));
   }
   return space;
 }

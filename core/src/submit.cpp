@@ -16,7 +16,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "jobsub/errors.h"
 #include "jobsub/process.h"
@@ -79,24 +78,22 @@ void check_options_known(const Pipeline& pipeline, const SweepSpec& spec) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
     if (std::find(declared.begin(), declared.end(), name) == declared.end()) {
-      throw spec_error(
-          setting.origin + ": option '" + name + "' is not an option of the chosen plugins" +
-          did_you_mean(name, declared) +
-          (declared.empty() ? std::string("; they take none") : "; they take: " + join(declared)));
+      throw spec_error(fmt::format(
+          "{}: option '{}' is not an option of the chosen plugins{}; {}", setting.origin, name,
+          did_you_mean(name, declared),
+          declared.empty() ? std::string("they take none") : fmt::format("they take: {}", join(declared))));
     }
   }
 }
 
 void check(const Status& status, const std::string& what, ExitCode code = ExitCode::bad_spec) {
-  if (!status.ok) throw Error(code, what + ": " + status.message);
+  if (!status.ok) throw Error(code, fmt::format("{}: {}", what, status.message));
 }
 
 std::string read_text_file(const fs::path& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw spec_error("cannot read " + what + " " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  if (!in) throw spec_error(fmt::format("cannot read {} {}", what, path.string()));
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 /// Removes a results directory unless something was submitted from it.
@@ -155,6 +152,8 @@ class Submission final : public SubmitContext {
       fmt::print(out_, "jobsub: {} {}: {}\n", styled(color_, styles::note, "note:"), spec_.get("scheduler"),
                  w);
   }
+  /// `formatter 'sacred'`: a stage and the plugin chosen for it, for messages.
+  std::string stage(const std::string& kind) const { return fmt::format("{} '{}'", kind, spec_.get(kind)); }
   void write_job_files();
   void write_provenance();
   void submit_batch(TaskRange range);
@@ -210,18 +209,17 @@ void Submission::load_pipeline(const PluginRegistry& registry) {
   load("scheduler", pipeline_.scheduler);
   check_options_known(pipeline_, spec_);
   check(pipeline_.formatter->configure(options_for(*pipeline_.entries["formatter"], options)),
-        "formatter '" + spec_.get("formatter") + "'");
+        stage("formatter"));
   check(pipeline_.scheduler->configure(options_for(*pipeline_.entries["scheduler"], options)),
-        "scheduler '" + spec_.get("scheduler") + "'");
+        stage("scheduler"));
 }
 
 void Submission::prepare() {
-  check(pipeline_.layout->verify({spec_.experiment_dir, spec_.get("program")}, layout_),
-        "layout '" + spec_.get("layout") + "'");
+  check(pipeline_.layout->verify({spec_.experiment_dir, spec_.get("program")}, layout_), stage("layout"));
   space_ = build_hyperspace(spec_);
   const std::map<std::string, std::string> options = spec_.section("options");
   check(pipeline_.sweeper->configure(space_, options_for(*pipeline_.entries["sweeper"], options)),
-        "sweeper '" + spec_.get("sweeper") + "'");
+        stage("sweeper"));
   job_count_ = pipeline_.sweeper->size();
   if (job_count_ == 0) throw spec_error("the sweep has no jobs");
 
@@ -235,8 +233,8 @@ void Submission::prepare() {
     if (used != max_running.size() || v < 0) throw std::invalid_argument("negative");
     max_running_ = static_cast<uint64_t>(v);
   } catch (const std::exception&) {
-    throw spec_error("max_running must be a whole number >= 0, got '" + max_running + "' (" +
-                     spec_.settings.at("max_running").origin + ")");
+    throw spec_error(fmt::format("max_running must be a whole number >= 0, got '{}' ({})", max_running,
+                                 spec_.settings.at("max_running").origin));
   }
 
   const std::string scheduler = spec_.get("scheduler");
@@ -244,7 +242,8 @@ void Submission::prepare() {
     fs::path path = spec_.get("template");
     if (path.is_relative()) path = spec_.experiment_dir / path;
     template_text_ = read_text_file(path, "template");
-  } else if (const fs::path path = spec_.experiment_dir / "templates" / (scheduler + ".sh.mustache");
+  } else if (const fs::path path =
+                 spec_.experiment_dir / "templates" / fmt::format("{}.sh.mustache", scheduler);
              fs::exists(path)) {
     template_text_ = read_text_file(path, "template");
   }
@@ -273,10 +272,8 @@ void Submission::print_summary() const {
 void Submission::job_at(uint64_t job, Params& params, Argv& args) const {
   params.clear();
   args.clear();
-  check(pipeline_.sweeper->at(job - 1, params),
-        "sweeper '" + spec_.get("sweeper") + "', job " + std::to_string(job));
-  check(pipeline_.formatter->format(params, args),
-        "formatter '" + spec_.get("formatter") + "', job " + std::to_string(job));
+  check(pipeline_.sweeper->at(job - 1, params), fmt::format("{}, job {}", stage("sweeper"), job));
+  check(pipeline_.formatter->format(params, args), fmt::format("{}, job {}", stage("formatter"), job));
 }
 
 BatchRequest Submission::batch_request(const std::string& name, const std::vector<TaskRange>& tasks) const {
@@ -284,7 +281,7 @@ BatchRequest Submission::batch_request(const std::string& name, const std::vecto
   batch.sweep_name = spec_.get("name");
   batch.batch_name = name;
   batch.results_dir = results_dir_;
-  batch.script_path = results_dir_ / (name + ".sh");
+  batch.script_path = results_dir_ / fmt::format("{}.sh", name);
   batch.workdir = layout_.workdir;
   batch.tasks = tasks;
   batch.job_count = job_count_;
@@ -309,7 +306,7 @@ void Submission::dry_run() {
   }
   const BatchRequest batch = batch_request("batch-1", {{1, job_count_}});
   RenderedBatch rendered;
-  check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
+  check(pipeline_.scheduler->render(batch, rendered), stage("scheduler"));
   print_warnings(rendered);
   fmt::print(out_, "\n--- {} ---\n{}--- submitted with: {}\n", batch.script_path.string(), rendered.script,
              shell_join(rendered.submit_argv));
@@ -393,7 +390,7 @@ void Submission::write_job_files() {
   index << task_index_record(offsets[0], offsets[1], offsets[2]);
   for (std::ofstream* file : {&commands, &params_out, &argv_out, &index}) file->flush();
   if (!commands || !params_out || !argv_out || !index)
-    throw job_error("cannot write the job files in " + results_dir_.string());
+    throw job_error(fmt::format("cannot write the job files in {}", results_dir_.string()));
   fs::create_directory(results_dir_ / "jobs");
 }
 
@@ -476,10 +473,10 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
 }
 
 void Submission::submit_batch(TaskRange range) {
-  const std::string name = "batch-" + std::to_string(++batches_);
+  const std::string name = fmt::format("batch-{}", ++batches_);
   const BatchRequest batch = batch_request(name, {range});
   RenderedBatch rendered;
-  check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
+  check(pipeline_.scheduler->render(batch, rendered), stage("scheduler"));
   if (batches_ == 1) print_warnings(rendered);
   write_script(batch.script_path, rendered.script);
   const std::string jobs = format_task_ranges(batch.tasks);
@@ -652,8 +649,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
   // or resource fails without leaving a results directory behind.
   results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);
   RenderedBatch probe;
-  check(pipeline_.scheduler->render(batch_request("batch-1", {{1, job_count_}}), probe),
-        "scheduler '" + spec_.get("scheduler") + "'");
+  check(pipeline_.scheduler->render(batch_request("batch-1", {{1, job_count_}}), probe), stage("scheduler"));
 
   results_dir_ = create_results_dir(layout_.results_root, spec_.get("name"), started_);
   ResultsDirGuard guard(results_dir_);
@@ -668,7 +664,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
   if (request_.manual) {
     const BatchRequest batch = batch_request("batch-1", {{1, job_count_}});
     RenderedBatch rendered;
-    check(pipeline_.scheduler->render(batch, rendered), "scheduler '" + spec_.get("scheduler") + "'");
+    check(pipeline_.scheduler->render(batch, rendered), stage("scheduler"));
     print_warnings(rendered);
     write_script(batch.script_path, rendered.script);
     write_jobs_table();

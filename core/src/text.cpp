@@ -1,5 +1,7 @@
 #include "jobsub/text.h"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 
 namespace jobsub {
@@ -36,7 +38,7 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
   const std::string best = nearest(word, candidates);
-  return best.empty() ? std::string() : " (did you mean '" + best + "'?)";
+  return best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best);
 }
 
 std::string trim(std::string_view text) {
