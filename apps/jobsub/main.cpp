@@ -1,4 +1,5 @@
 // jobsub's entry point: finds the plugins, picks the command, hands it argv.
+#include <fmt/core.h>
 #include <jobsub/errors.h>
 #include <jobsub/registry.h>
 #include <jobsub/spec.h>
@@ -11,7 +12,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
     if (!args.empty() && args[0] == "--version") {
-      std::cout << "jobsub " JOBSUB_VERSION "\n";
+      fmt::print("jobsub {}\n", JOBSUB_VERSION);
       return 0;
     }
     std::vector<jobsub::fs::path> plugin_dirs;

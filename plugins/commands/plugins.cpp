@@ -1,12 +1,12 @@
 // `jobsub plugins`: every plugin found, the search path in order, and the
 // files that could not be used. `jobsub plugins check FILE`: why a file does
 // or does not load.
+#include <fmt/core.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
 #include <jobsub/registry.h>
 #include <jobsub/version.h>
 
-#include <iomanip>
 #include <iostream>
 
 namespace {
@@ -24,8 +24,9 @@ class PluginsCommand final : public jobsub::Command {
         }
       }
       if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
-        std::cout << "Usage: jobsub plugins [--plugin-dir DIR]   list plugins and the search path\n"
-                     "       jobsub plugins check FILE           say why FILE does or does not load\n";
+        fmt::print(
+            "Usage: jobsub plugins [--plugin-dir DIR]   list plugins and the search path\n"
+            "       jobsub plugins check FILE           say why FILE does or does not load\n");
         return 0;
       }
       if (!rest.empty() && rest[0] == "check") {
@@ -33,7 +34,8 @@ class PluginsCommand final : public jobsub::Command {
         return check(rest[1]);
       }
       if (!rest.empty())
-        throw jobsub::usage_error("unexpected argument '" + rest[0] + "' (see jobsub plugins --help)");
+        throw jobsub::usage_error(
+            fmt::format("unexpected argument '{}' (see jobsub plugins --help)", rest[0]));
       list(*context.registry);
       return 0;
     } catch (...) {
@@ -42,32 +44,29 @@ class PluginsCommand final : public jobsub::Command {
   }
 
  private:
+  static const char* or_empty(const char* text) { return text != nullptr ? text : ""; }
+
   static void list(const jobsub::PluginRegistry& registry) {
-    std::cout << "jobsub " JOBSUB_VERSION ", plugin ABI " << JOBSUB_PLUGIN_ABI_VERSION
-              << "\n\nSearch path (first match wins):\n";
+    fmt::print("jobsub {}, plugin ABI {}\n\nSearch path (first match wins):\n", JOBSUB_VERSION,
+               JOBSUB_PLUGIN_ABI_VERSION);
     int n = 0;
     for (const jobsub::fs::path& dir : registry.search_path()) {
       std::error_code ec;
-      std::cout << "  " << ++n << ". " << dir.string()
-                << (jobsub::fs::is_directory(dir, ec) ? "" : "  (absent)") << '\n';
+      fmt::print("  {}. {}{}\n", ++n, dir.string(), jobsub::fs::is_directory(dir, ec) ? "" : "  (absent)");
     }
-    std::cout << '\n'
-              << std::left << std::setw(10) << "KIND" << std::setw(12) << "NAME" << std::setw(9) << "VERSION"
-              << std::setw(5) << "ABI"
-              << "FILE\n";
+    fmt::print("\n{:<10}{:<12}{:<9}{:<5}FILE\n", "KIND", "NAME", "VERSION", "ABI");
     for (const std::string& kind : jobsub::plugin_kinds()) {
       for (const jobsub::ComponentEntry& entry : registry.components()) {
         if (kind != entry.info->kind) continue;
-        std::cout << std::setw(10) << kind << std::setw(12) << entry.info->name << std::setw(9)
-                  << (entry.plugin->plugin_version ? entry.plugin->plugin_version : "?") << std::setw(5)
-                  << entry.plugin->abi_version << entry.file.string() << '\n'
-                  << std::setw(22) << "" << (entry.info->summary ? entry.info->summary : "") << '\n';
+        fmt::print("{:<10}{:<12}{:<9}{:<5}{}\n{:22}{}\n", kind, entry.info->name,
+                   entry.plugin->plugin_version ? entry.plugin->plugin_version : "?",
+                   entry.plugin->abi_version, entry.file.string(), "", or_empty(entry.info->summary));
       }
     }
     if (!registry.problems().empty()) {
-      std::cout << "\nNot loaded:\n";
+      fmt::print("\nNot loaded:\n");
       for (const jobsub::PluginProblem& problem : registry.problems()) {
-        std::cout << "  " << problem.file.string() << ": " << problem.message << '\n';
+        fmt::print("  {}: {}\n", problem.file.string(), problem.message);
       }
     }
   }
@@ -76,23 +75,22 @@ class PluginsCommand final : public jobsub::Command {
     std::string kind, name;
     const jobsub::fs::path path = jobsub::fs::absolute(file);
     if (!jobsub::parse_plugin_file_name(path.filename().string(), kind, name)) {
-      std::cout << path.string() << ": will be skipped: plugin files are named jobsub-<kind>-<name>.so\n";
+      fmt::print("{}: will be skipped: plugin files are named jobsub-<kind>-<name>.so\n", path.string());
       return static_cast<int>(jobsub::ExitCode::plugin);
     }
     const jobsub::PluginCheck result = jobsub::check_plugin_file(path);
     if (!result.ok) {
-      std::cout << path.string() << ": does not load: " << result.message << '\n';
+      fmt::print("{}: does not load: {}\n", path.string(), result.message);
       return static_cast<int>(jobsub::ExitCode::plugin);
     }
-    std::cout << path.string() << ": loads: " << result.message << '\n';
+    fmt::print("{}: loads: {}\n", path.string(), result.message);
     for (const jobsub::ComponentEntry& entry : result.components) {
-      std::cout << "  " << entry.info->kind << " '" << entry.info->name
-                << "': " << (entry.info->summary ? entry.info->summary : "") << '\n';
+      fmt::print("  {} '{}': {}\n", entry.info->kind, entry.info->name, or_empty(entry.info->summary));
       for (std::size_t i = 0; i < entry.info->option_count; ++i) {
         const jobsub_option_info& o = entry.info->options[i];
-        std::cout << "    --" << o.name << (o.value_name ? std::string(" ") + o.value_name : "") << "  "
-                  << (o.help ? o.help : "")
-                  << (o.default_value ? std::string(" (default: ") + o.default_value + ")" : "") << '\n';
+        fmt::print("    --{}{}  {}{}\n", o.name,
+                   o.value_name ? fmt::format(" {}", o.value_name) : std::string(), or_empty(o.help),
+                   o.default_value ? fmt::format(" (default: {})", o.default_value) : std::string());
       }
     }
     return 0;

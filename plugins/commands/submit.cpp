@@ -1,9 +1,11 @@
 // `jobsub [submit] [options] [key=value ...]`: the default command.
+#include <fmt/ostream.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
 #include <jobsub/registry.h>
 #include <jobsub/spec.h>
 #include <jobsub/submit.h>
+#include <jobsub/terminal.h>
 #include <jobsub/text.h>
 #include <poll.h>
 #include <unistd.h>
@@ -44,11 +46,11 @@ class TerminalPrompter final : public jobsub::Prompter {
  public:
   jobsub::Answer ask(uint64_t job, uint64_t job_count, const std::string& args) override {
     while (true) {
-      std::cout << "Submit (" << job << "/" << job_count << "): " << args << "? (y/n/all/exit) "
-                << std::flush;
+      fmt::print("Submit ({}/{}): {}? (y/n/all/exit) ", job, job_count, args);
+      std::fflush(stdout);
       std::string line;
       if (!read_answer(line)) {
-        std::cout << '\n';
+        fmt::print("\n");
         return jobsub::Answer::exit;  // end of input, or Ctrl-C
       }
       line = jobsub::trim(line);
@@ -56,7 +58,7 @@ class TerminalPrompter final : public jobsub::Prompter {
       if (line == "n" || line == "no") return jobsub::Answer::no;
       if (line == "all" || line == "a") return jobsub::Answer::all;
       if (line == "exit" || line == "e" || line == "q") return jobsub::Answer::exit;
-      std::cout << "please answer y (this job), n (skip it), all (this and every later job) or exit\n";
+      fmt::print("please answer y (this job), n (skip it), all (this and every later job) or exit\n");
     }
   }
 };
@@ -78,7 +80,9 @@ class SubmitCommand final : public jobsub::Command {
     try {
       return run_or_throw(context, args);
     } catch (const po::error& e) {
-      std::cerr << "jobsub: error: " << e.what() << "\n(see `jobsub --help`)\n";
+      const bool color = jobsub::use_color(STDERR_FILENO);
+      fmt::print(stderr, "jobsub: {} {}\n(see `jobsub --help`)\n",
+                 jobsub::styled(color, jobsub::styles::error, "error:"), e.what());
       return static_cast<int>(jobsub::ExitCode::usage);
     } catch (...) {
       return jobsub::report_current_exception(std::cerr);
@@ -116,8 +120,8 @@ class SubmitCommand final : public jobsub::Command {
         const jobsub_option_info& option = entry.info->options[i];
         if (!taken.insert(option.name).second) continue;
         plugin_option_names.emplace_back(option.name);
-        const std::string help = std::string(option.help ? option.help : "") + " [" + entry.info->kind + " " +
-                                 entry.info->name + "]";
+        const std::string help =
+            fmt::format("{} [{} {}]", option.help ? option.help : "", entry.info->kind, entry.info->name);
         plugin_options.add_options()(option.name, po::value<std::string>(), help.c_str());
       }
     }
@@ -133,19 +137,17 @@ class SubmitCommand final : public jobsub::Command {
     po::notify(vm);
 
     if (vm.count("help")) {
-      std::cout
-          << "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
-             "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
-             "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
-             "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
-             "Overrides, Hydra style: lr=0.1,0.01  seed=range(0,5)  name='a,b' (quoted commas stay)\n\n"
-             "Commands: "
-          << jobsub::join(registry.names("command")) << "\n\n"
-          << general << '\n'
-          << settings << '\n'
-          << plugin_options << '\n'
-          << "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n"
-             "130 interrupted. See docs/user-guide.md.\n";
+      fmt::print(
+          "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
+          "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
+          "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
+          "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
+          "Overrides, Hydra style: lr=0.1,0.01  'seed=range(0,5)'  name='a,b' (quoted commas stay)\n\n"
+          "Commands: {}\n\n{}\n{}\n{}\n"
+          "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n"
+          "130 interrupted. See docs/user-guide.md.\n",
+          jobsub::join(registry.names("command")), fmt::streamed(general), fmt::streamed(settings),
+          fmt::streamed(plugin_options));
       return 0;
     }
 
@@ -169,22 +171,25 @@ class SubmitCommand final : public jobsub::Command {
       for (const std::string& item : vm["resource"].as<std::vector<std::string>>()) {
         const auto eq = item.find('=');
         if (eq == std::string::npos || eq == 0) {
-          throw jobsub::usage_error("--resource takes KEY=VALUE, e.g. --resource time=2h; got '" + item +
-                                    "'");
+          throw jobsub::usage_error(
+              fmt::format("--resource takes KEY=VALUE, e.g. --resource time=2h; got '{}'", item));
         }
-        jobsub::set_setting(spec, "resources." + item.substr(0, eq), item.substr(eq + 1), "command line");
+        jobsub::set_setting(spec, fmt::format("resources.{}", item.substr(0, eq)), item.substr(eq + 1),
+                            "command line");
       }
     }
     for (const std::string& name : plugin_option_names) {
       if (vm.count(name))
-        jobsub::set_setting(spec, "options." + name, vm[name].as<std::string>(), "command line");
+        jobsub::set_setting(spec, fmt::format("options.{}", name), vm[name].as<std::string>(),
+                            "command line");
     }
     if (vm.count("override")) {
       for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {
         if (!jobsub::is_override(item)) {
           throw jobsub::usage_error(
-              "unexpected argument '" + item +
-              "': overrides are key=value, and commands come first (jobsub COMMAND ...)");
+              fmt::format("unexpected argument '{}': overrides are key=value, and commands come first "
+                          "(jobsub COMMAND ...)",
+                          item));
         }
         jobsub::apply_override(spec, jobsub::parse_override(item));
       }
@@ -192,16 +197,17 @@ class SubmitCommand final : public jobsub::Command {
 
     if (vm.count("show-config")) {
       for (const auto& [key, setting] : spec.settings) {
-        std::cout << key << " = " << setting.value << "    (" << setting.origin << ")\n";
+        fmt::print("{} = {}    ({})\n", key, setting.value, setting.origin);
       }
       for (const std::string& line : spec.init_lines)
-        std::cout << "init: " << line << "    (" << spec.init_origin << ")\n";
+        fmt::print("init: {}    ({})\n", line, spec.init_origin);
       for (std::size_t g = 0; g < spec.grids.size(); ++g) {
         for (const jobsub::HyperDecl& h : spec.grids[g].hypers) {
           std::vector<std::string> values;
           for (const jobsub::Value& v : h.values) values.push_back(v.text);
-          std::cout << "hypers" << (spec.grids.size() > 1 ? "[" + std::to_string(g) + "]" : "") << "."
-                    << h.key << " = [" << jobsub::join(values) << "]    (" << h.origin << ")\n";
+          fmt::print("hypers{}.{} = [{}]    ({})\n",
+                     spec.grids.size() > 1 ? fmt::format("[{}]", g) : std::string(), h.key,
+                     jobsub::join(values), h.origin);
         }
       }
       return 0;

@@ -3,6 +3,7 @@
 //   flag    (default) true -> `--k`, false -> omitted   (action='store_true')
 //   negate  true -> `--k`, false -> `--no-k`            (BooleanOptionalAction)
 //   value   `--k=true` / `--k=false`, as written
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 namespace {
@@ -13,8 +14,8 @@ class ArgparseFormatter final : public jobsub::Formatter {
     return jobsub::guarded([&]() -> jobsub::Status {
       if (auto it = options.find("bool-style"); it != options.end()) bool_style_ = it->second;
       if (bool_style_ != "flag" && bool_style_ != "negate" && bool_style_ != "value") {
-        return jobsub::Status::failure("--bool-style must be flag, negate or value, not '" + bool_style_ +
-                                       "'");
+        return jobsub::Status::failure(
+            fmt::format("--bool-style must be flag, negate or value, not '{}'", bool_style_));
       }
       if (auto it = options.find("prefix"); it != options.end()) prefix_ = it->second;
       return jobsub::Status::success();
@@ -28,11 +29,11 @@ class ArgparseFormatter final : public jobsub::Formatter {
           if (p.value.is_true()) {
             out.push_back(prefix_ + p.key);
           } else if (bool_style_ == "negate") {
-            out.push_back(prefix_ + "no-" + p.key);
+            out.push_back(fmt::format("{}no-{}", prefix_, p.key));
           }
           continue;
         }
-        out.push_back(prefix_ + p.key + "=" + p.value.text);
+        out.push_back(fmt::format("{}{}={}", prefix_, p.key, p.value.text));
       }
     });
   }

@@ -4,6 +4,7 @@
 // trimmed, `${` interpolates), and a string that would otherwise be read as a
 // number, boolean or null. Inside the quotes, `'` and a backslash run before a
 // quote or the end are escaped with `\`, and `${` becomes `\${`.
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 #include <regex>
@@ -66,7 +67,7 @@ class HydraFormatter final : public jobsub::Formatter {
         const bool keep = v.kind != jobsub::ValueKind::String
                               ? is_plain(v.text)
                               : is_plain(v.text) && !hydra_reads_as_non_string(v.text);
-        out.push_back(p.key + "=" + (keep ? v.text : quote(v.text)));
+        out.push_back(fmt::format("{}={}", p.key, keep ? v.text : quote(v.text)));
       }
     });
   }

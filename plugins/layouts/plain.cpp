@@ -1,5 +1,6 @@
 // Any directory: jobs start in the experiment directory, results go to
 // <experiment>/results, and the program (if any) must exist.
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 #include <system_error>
@@ -14,13 +15,14 @@ class PlainLayout final : public jobsub::Layout {
       const jobsub::fs::path experiment = request.experiment_dir;
       std::error_code ec;
       if (!jobsub::fs::is_directory(experiment, ec)) {
-        return jobsub::Status::failure("experiment directory " + experiment.string() + " does not exist");
+        return jobsub::Status::failure(
+            fmt::format("experiment directory {} does not exist", experiment.string()));
       }
       if (!request.program.empty()) {
         jobsub::fs::path program = request.program;
         if (program.is_relative()) program = experiment / program;
         if (!jobsub::fs::is_regular_file(program, ec)) {
-          return jobsub::Status::failure("missing program: " + program.string());
+          return jobsub::Status::failure(fmt::format("missing program: {}", program.string()));
         }
         result.program = program.lexically_normal();
       }

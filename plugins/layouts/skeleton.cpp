@@ -3,6 +3,7 @@
 //   <project>/<program>             the program, main.py unless the spec says otherwise
 //   <project>/data/                 the data directory
 // Jobs start in <project>; results go to <project>/experiments/<name>/results.
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 #include <system_error>
@@ -17,10 +18,10 @@ class SkeletonLayout final : public jobsub::Layout {
       const jobsub::fs::path experiment = request.experiment_dir;
       const jobsub::fs::path experiments = experiment.parent_path();
       if (experiments.filename() != "experiments") {
-        return jobsub::Status::failure(
-            "the experiment directory " + experiment.string() +
-            " is not inside an experiments/ directory; the skeleton layout expects "
-            "<project>/experiments/<name>/ (use `layout: plain` for any other directory)");
+        return jobsub::Status::failure(fmt::format(
+            "the experiment directory {} is not inside an experiments/ directory; the skeleton layout "
+            "expects <project>/experiments/<name>/ (use `layout: plain` for any other directory)",
+            experiment.string()));
       }
       const jobsub::fs::path project = experiments.parent_path();
       const std::string program = request.program.empty() ? "main.py" : request.program;
@@ -29,13 +30,13 @@ class SkeletonLayout final : public jobsub::Layout {
       std::string missing;
       std::error_code ec;
       if (!jobsub::fs::is_regular_file(program_path, ec))
-        missing += "\n  missing program: " + program_path.string();
+        missing += fmt::format("\n  missing program: {}", program_path.string());
       if (!jobsub::fs::is_directory(project / "data", ec)) {
-        missing += "\n  missing directory: " + (project / "data").string();
+        missing += fmt::format("\n  missing directory: {}", (project / "data").string());
       }
       if (!missing.empty()) {
-        return jobsub::Status::failure("project " + project.string() +
-                                       " does not have the skeleton layout:" + missing);
+        return jobsub::Status::failure(
+            fmt::format("project {} does not have the skeleton layout:{}", project.string(), missing));
       }
       result.project_dir = project;
       result.workdir = project;

@@ -196,8 +196,8 @@ class LocalRun {
       const jobsub::TaskLines lines = reader_.at(*job);
       const jobsub::fs::path dir = job_dir(*job);
       jobsub::fs::create_directories(dir);
-      write_file(dir / "params.json", lines.params + "\n");
-      write_file(dir / "argv.json", lines.argv + "\n");
+      write_file(dir / "params.json", fmt::format("{}\n", lines.params));
+      write_file(dir / "argv.json", fmt::format("{}\n", lines.argv));
       w.jobs.push_back(*job);
       if (w.jobs.size() == 1) report(*job, jobsub::JobState::running, -1);
       w.outbox.push_back(fmt::format("{}\t{}\n", *job, lines.command));

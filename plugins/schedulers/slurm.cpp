@@ -5,6 +5,7 @@
 // with the job number as that argument. Nothing goes through --export: a
 // variable list there makes slurmd load the user's login environment (su -)
 // before every task, seconds per task.
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 #include <jobsub/process.h>
 #include <jobsub/resources.h>
@@ -38,14 +39,14 @@ JOBSUB_TASK_ID=$(( ${SLURM_ARRAY_TASK_ID:-0} + ${1:?jobsub: pass the array offse
 /// plain, in single quotes when it has none, else in double quotes with `\"`.
 std::string directive_value(const std::string& value) {
   if (value.find_first_of("\n\r") != std::string::npos) {
-    throw std::invalid_argument("a Slurm directive cannot hold a newline: '" + value + "'");
+    throw std::invalid_argument(fmt::format("a Slurm directive cannot hold a newline: '{}'", value));
   }
   const bool plain =
       !value.empty() &&
       value.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,:/%@+=[]") ==
           std::string::npos;
   if (plain) return value;
-  if (value.find('\'') == std::string::npos) return "'" + value + "'";
+  if (value.find('\'') == std::string::npos) return fmt::format("'{}'", value);
   std::string out = "\"";
   for (char c : value) {
     if (c == '"' || c == '\\') out += '\\';
@@ -55,7 +56,7 @@ std::string directive_value(const std::string& value) {
 }
 
 std::string directive(const std::string& option, const std::string& value) {
-  return "--" + option + "=" + directive_value(value);
+  return fmt::format("--{}={}", option, directive_value(value));
 }
 
 /// Splits the batch's jobs into chunks that each fit one array: task ids
@@ -126,8 +127,8 @@ class SlurmScheduler final : public jobsub::Scheduler {
       };
       gpu_directive_ = get("gpu-directive", "gres");
       if (gpu_directive_ != "gres" && gpu_directive_ != "gpus") {
-        return jobsub::Status::failure(
-            "--gpu-directive must be gres (--gres=gpu:N) or gpus (--gpus=N), not '" + gpu_directive_ + "'");
+        return jobsub::Status::failure(fmt::format(
+            "--gpu-directive must be gres (--gres=gpu:N) or gpus (--gpus=N), not '{}'", gpu_directive_));
       }
       try {
         max_array_size_ = std::stoull(get("max-array-size", "0"));
@@ -152,8 +153,8 @@ class SlurmScheduler final : public jobsub::Scheduler {
       out.submit_argv = request.array ? array_argv(request, chunks.front())
                                       : single_argv(request, request.tasks.front().first);
       if (request.array && chunks.size() > 1) {
-        out.warnings.push_back("jobs " + jobsub::format_task_ranges(request.tasks) + " go in " +
-                               std::to_string(chunks.size()) + " arrays (MaxArraySize)");
+        out.warnings.push_back(fmt::format("jobs {} go in {} arrays (MaxArraySize)",
+                                           jobsub::format_task_ranges(request.tasks), chunks.size()));
       }
     });
   }
@@ -184,8 +185,8 @@ class SlurmScheduler final : public jobsub::Scheduler {
           ids.push_back(id);
           result.native_id += (result.native_id.empty() ? "" : ",") + id;
           for (uint64_t job : chunk.jobs()) {
-            result.outcomes.push_back({job, jobsub::JobState::queued, -1,
-                                       id + "_" + std::to_string(job - chunk.offset), "PENDING"});
+            result.outcomes.push_back(
+                {job, jobsub::JobState::queued, -1, fmt::format("{}_{}", id, job - chunk.offset), "PENDING"});
           }
         }
       }
@@ -202,12 +203,12 @@ class SlurmScheduler final : public jobsub::Scheduler {
       if (jobs.empty()) return jobsub::Status::success();
       std::string list;
       for (const std::string& j : jobs) list += (list.empty() ? "" : ",") + j;
-      const jobsub::ProcessResult r = jobsub::run_process(
-          {"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T", "--jobs=" + list});
+      const jobsub::ProcessResult r = jobsub::run_process({"squeue", "--noheader", "--array", "--states=all",
+                                                           "--format=%i|%T", fmt::format("--jobs={}", list)});
       // squeue fails with "Invalid job id" once every listed job has left the
       // queue; that is an empty answer, not an error.
       if (!r.ok() && r.err.find("Invalid job id") == std::string::npos) {
-        return jobsub::Status::failure("squeue failed: " + trim(r.err));
+        return jobsub::Status::failure(fmt::format("squeue failed: {}", trim(r.err)));
       }
       const std::set<std::string> wanted(native_ids.begin(), native_ids.end());
       std::size_t start = 0;
@@ -232,7 +233,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
       jobsub::Argv argv = {"scancel"};
       argv.insert(argv.end(), native_ids.begin(), native_ids.end());
       const jobsub::ProcessResult r = jobsub::run_process(argv);
-      if (!r.ok()) return jobsub::Status::failure("scancel failed: " + trim(r.err));
+      if (!r.ok()) return jobsub::Status::failure(fmt::format("scancel failed: {}", trim(r.err)));
       return jobsub::Status::success();
     });
   }
@@ -245,15 +246,16 @@ class SlurmScheduler final : public jobsub::Scheduler {
     bool has_output = false;
     for (const auto& [key, value] : request.resources) {
       if (key == "time") {
-        out.push_back("--time=" + jobsub::format_duration_hms(jobsub::parse_duration(value, key)));
+        out.push_back(
+            fmt::format("--time={}", jobsub::format_duration_hms(jobsub::parse_duration(value, key))));
       } else if (key == "mem") {
-        out.push_back("--mem=" + std::to_string(jobsub::parse_memory_mib(value, key)) + "M");
+        out.push_back(fmt::format("--mem={}M", jobsub::parse_memory_mib(value, key)));
       } else if (key == "mem_per_cpu") {
-        out.push_back("--mem-per-cpu=" + std::to_string(jobsub::parse_memory_mib(value, key)) + "M");
+        out.push_back(fmt::format("--mem-per-cpu={}M", jobsub::parse_memory_mib(value, key)));
       } else if (key == "cpus") {
         out.push_back(directive("cpus-per-task", value));
       } else if (key == "gpus") {
-        out.push_back(gpu_directive_ == "gres" ? directive("gres", "gpu:" + value)
+        out.push_back(gpu_directive_ == "gres" ? directive("gres", fmt::format("gpu:{}", value))
                                                : directive("gpus", value));
       } else if (key == "nodes") {
         out.push_back(directive("nodes", value));
@@ -283,12 +285,15 @@ class SlurmScheduler final : public jobsub::Scheduler {
         }
       } else if (key.rfind("slurm.", 0) == 0) {
         const std::string option = key.substr(6);
-        extras.push_back(value.empty() ? "--" + option : directive(option, value));
+        extras.push_back(value.empty() ? fmt::format("--{}", option) : directive(option, value));
       } else if (key.find('.') == std::string::npos) {
         throw std::invalid_argument(
-            "Slurm cannot express resource '" + key +
-            "': known are time, mem, mem_per_cpu, cpus, gpus, nodes, partition, account, qos, dependency, "
-            "job_name, output, error, directives; for any other sbatch option write slurm.<option>");
+            fmt::format("Slurm cannot express resource '{}': known are time, mem, mem_per_cpu, cpus, gpus, "
+                        "nodes, partition, "
+                        "account, qos, dependency, job_name, output, error, directives; for any other sbatch "
+                        "option write "
+                        "slurm.<option>",
+                        key));
       }
       // `pbs.x`, `sge.x`, ...: another scheduler's extras, not Slurm's.
     }
@@ -299,8 +304,8 @@ class SlurmScheduler final : public jobsub::Scheduler {
 
   jobsub::Argv array_argv(const jobsub::BatchRequest& request, const Chunk& chunk) const {
     std::string array = jobsub::format_task_ranges(chunk.ids);
-    if (request.max_running > 0) array += "%" + std::to_string(request.max_running);
-    return {"sbatch", "--parsable", "--array=" + array, request.script_path.string(),
+    if (request.max_running > 0) array += fmt::format("%{}", request.max_running);
+    return {"sbatch", "--parsable", fmt::format("--array={}", array), request.script_path.string(),
             std::to_string(chunk.offset)};
   }
 
@@ -308,7 +313,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
     bool custom_output = request.resources.count("output") > 0;
     jobsub::Argv argv = {"sbatch", "--parsable"};
     if (!custom_output)
-      argv.push_back("--output=" + (request.results_dir / "logs" / "slurm-%j.out").string());
+      argv.push_back(fmt::format("--output={}", (request.results_dir / "logs" / "slurm-%j.out").string()));
     argv.push_back(request.script_path.string());
     argv.push_back(std::to_string(job));
     return argv;
@@ -327,13 +332,13 @@ class SlurmScheduler final : public jobsub::Scheduler {
         return jobsub::Status::success();
       }
       const std::string message = err.empty() ? out : err;
-      if (r.ok()) return jobsub::Status::failure("sbatch printed no job id: '" + out + "'");
+      if (r.ok()) return jobsub::Status::failure(fmt::format("sbatch printed no job id: '{}'", out));
       if (!is_transient(message) || attempt >= retries_ || context.interrupted()) {
-        return jobsub::Status::failure(
-            (attempt > 0 ? "after " + std::to_string(attempt + 1) + " attempts, " : std::string()) + message);
+        return jobsub::Status::failure(fmt::format(
+            "{}{}", attempt > 0 ? fmt::format("after {} attempts, ", attempt + 1) : std::string(), message));
       }
-      context.progress("sbatch failed (" + message + "); retrying in " + std::to_string(delay).substr(0, 4) +
-                       " s (" + std::to_string(attempt + 1) + "/" + std::to_string(retries_) + ")");
+      context.progress(fmt::format("sbatch failed ({}); retrying in {:.3g} s ({}/{})", message, delay,
+                                   attempt + 1, retries_));
       timespec pause{static_cast<time_t>(delay), static_cast<long>((delay - std::floor(delay)) * 1e9)};
       nanosleep(&pause, nullptr);
       delay *= 2;

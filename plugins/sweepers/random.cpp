@@ -1,6 +1,7 @@
 // N distinct combinations of the grid, drawn with a seeded generator whose
 // output is fixed by the C++ standard (mt19937_64), so the same seed gives
 // the same jobs on every machine. Jobs keep the grid's order.
+#include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 #include <algorithm>
@@ -20,7 +21,7 @@ uint64_t parse_count(const std::string& text, const std::string& option) {
     used = 0;
   }
   if (used == 0 || used != text.size() || text[0] == '-') {
-    throw std::invalid_argument("--" + option + " takes a whole number >= 0, got '" + text + "'");
+    throw std::invalid_argument(fmt::format("--{} takes a whole number >= 0, got '{}'", option, text));
   }
   return value;
 }
@@ -51,9 +52,8 @@ class RandomSweeper final : public jobsub::Sweeper {
       const uint64_t seed = parse_count(options.count("seed") ? options.at("seed") : "0", "seed");
       const uint64_t total = space.size();
       if (count > total) {
-        return jobsub::Status::failure("--sample " + std::to_string(count) +
-                                       " asks for more jobs than the grid's " + std::to_string(total) +
-                                       " combinations");
+        return jobsub::Status::failure(
+            fmt::format("--sample {} asks for more jobs than the grid's {} combinations", count, total));
       }
       // Floyd's algorithm: `count` distinct indices in O(count) memory.
       std::mt19937_64 rng(seed);

@@ -18,10 +18,22 @@ if ! command -v slurmctld >/dev/null || ! command -v sbatch >/dev/null || ! comm
   apt-get install -y -q --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null
 fi
 
+# One test run at a time owns the test Slurm (its daemons use fixed ports and
+# this scratch directory): the lock is held by a process that lives as long
+# as the ctest that ran this script, so a killed run releases it too.
+exec 9>"$dir.lock"
+if ! flock -n 9; then
+  echo "start-slurm: another test run is using the test Slurm; waiting (at most ${JOBSUB_SLURM_LOCK_WAIT:-1800} s)"
+  flock -w "${JOBSUB_SLURM_LOCK_WAIT:-1800}" 9 || { echo "start-slurm: the test Slurm stayed busy" >&2; exit 1; }
+fi
+tail --pid="$PPID" -f /dev/null 9>&9 >/dev/null 2>&1 &
+echo $! > "$dir.lock-holder"
+exec 9>&-
+
 # Every run starts a cluster with no jobs: daemons that an earlier, killed run
 # left in this scratch directory are stopped by their pid files (they are
 # ours), and Slurm's saved queue and spool are removed.
-bash "$(dirname "${BASH_SOURCE[0]}")/stop-slurm.sh" >/dev/null
+JOBSUB_SLURM_KEEP_LOCK=1 bash "$(dirname "${BASH_SOURCE[0]}")/stop-slurm.sh" >/dev/null
 rm -rf "$dir/spool" "$dir/state" "$dir"/*.log
 mkdir -p "$dir/spool" "$dir/state"
 host="$(hostname -s)"

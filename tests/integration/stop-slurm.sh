@@ -15,4 +15,9 @@ for daemon in slurmd slurmctld; do
   fi
   rm -f "$pidfile"
 done
+# Let the next test run have the cluster.
+if [ -z "${JOBSUB_SLURM_KEEP_LOCK:-}" ] && [ -f "$dir.lock-holder" ]; then
+  kill "$(cat "$dir.lock-holder")" 2>/dev/null || true
+  rm -f "$dir.lock-holder"
+fi
 echo "stop-slurm: stopped"
