@@ -3,10 +3,28 @@
 //   flag    (default) true -> `--k`, false -> omitted   (action='store_true')
 //   negate  true -> `--k`, false -> `--no-k`            (BooleanOptionalAction)
 //   value   `--k=true` / `--k=false`, as written
+// Numbers are spelled as Python's int()/float() read them (`0x10` -> 16,
+// `.inf` -> inf, `.nan` -> nan). A null leaves the option out, so the
+// program's own default applies.
 #include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 namespace {
+
+/// What Python's int() or float() reads as the value the spec means: integers
+/// in decimal, infinities and NaN by name; anything else as written.
+std::string python_spelling(const jobsub::Value& value) {
+  if (value.kind != jobsub::ValueKind::Number) return value.text;
+  const jobsub::Number n = jobsub::number_of(value);
+  switch (n.kind) {
+    case jobsub::Number::Kind::infinity:
+      return n.negative ? "-inf" : "inf";
+    case jobsub::Number::Kind::nan:
+      return "nan";
+    default:
+      return n.text;
+  }
+}
 
 class ArgparseFormatter final : public jobsub::Formatter {
  public:
@@ -33,7 +51,8 @@ class ArgparseFormatter final : public jobsub::Formatter {
           }
           continue;
         }
-        out.push_back(fmt::format("{}{}={}", prefix_, p.key, p.value.text));
+        if (p.value.kind == jobsub::ValueKind::Null) continue;  // the program's default applies
+        out.push_back(fmt::format("{}{}={}", prefix_, p.key, python_spelling(p.value)));
       }
     });
   }

@@ -3,7 +3,9 @@
 // of characters (a `,` would make a sweep, `[`/`{` a list or dict, spaces are
 // trimmed, `${` interpolates), and a string that would otherwise be read as a
 // number, boolean or null. Inside the quotes, `'` and a backslash run before a
-// quote or the end are escaped with `\`, and `${` becomes `\${`.
+// quote or the end are escaped with `\`, and `${` becomes `\${`. Numbers,
+// booleans and null are spelled in Hydra's grammar (`0x10` -> 16, `.inf` ->
+// inf, `~` -> null).
 #include <fmt/core.h>
 #include <jobsub/plugin.h>
 
@@ -54,6 +56,23 @@ std::string quote(const std::string& text) {
   return out + "'";
 }
 
+/// A number, boolean or null as Hydra's grammar spells it: integers in
+/// decimal, floats as written (YAML's float forms are Hydra's too), inf, nan,
+/// true, false, null.
+std::string hydra_spelling(const jobsub::Value& value) {
+  if (value.kind == jobsub::ValueKind::Bool) return value.is_true() ? "true" : "false";
+  if (value.kind == jobsub::ValueKind::Null) return "null";
+  const jobsub::Number n = jobsub::number_of(value);
+  switch (n.kind) {
+    case jobsub::Number::Kind::infinity:
+      return n.negative ? "-inf" : "inf";
+    case jobsub::Number::Kind::nan:
+      return "nan";
+    default:
+      return n.text;
+  }
+}
+
 class HydraFormatter final : public jobsub::Formatter {
  public:
   jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
@@ -64,9 +83,11 @@ class HydraFormatter final : public jobsub::Formatter {
     return jobsub::guarded([&] {
       for (const jobsub::Param& p : params) {
         const jobsub::Value& v = p.value;
-        const bool keep = v.kind != jobsub::ValueKind::String
-                              ? is_plain(v.text)
-                              : is_plain(v.text) && !hydra_reads_as_non_string(v.text);
+        if (v.kind != jobsub::ValueKind::String) {
+          out.push_back(fmt::format("{}={}", p.key, hydra_spelling(v)));
+          continue;
+        }
+        const bool keep = is_plain(v.text) && !hydra_reads_as_non_string(v.text);
         out.push_back(fmt::format("{}={}", p.key, keep ? v.text : quote(v.text)));
       }
     });

@@ -3,9 +3,10 @@
 // word by its own rule (arg_parser.get_config_updates): partition on `=`,
 // strip() the value, then ast.literal_eval, falling back to the text. So
 // values are written to mean what the spec says: booleans as True/False, null
-// as None, and any string that rule would not give back verbatim (one that
-// Python could read as a literal, or with whitespace at either end) as a
-// Python string literal.
+// as None, integers in decimal (0x10 -> 16), infinities as 1e999, and any
+// string that rule would not give back verbatim (one that Python could read
+// as a literal, or with whitespace at either end) as a Python string literal.
+// NaN has no literal: it is refused, with what to do instead.
 #include <fmt/core.h>
 #include <jobsub/plugin.h>
 
@@ -82,7 +83,7 @@ class SacredFormatter final : public jobsub::Formatter {
   }
   std::string default_command() const noexcept override { return "python {script} with {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
-    return jobsub::guarded([&] {
+    return jobsub::guarded([&]() -> jobsub::Status {
       for (const jobsub::Param& p : params) {
         const jobsub::Value& v = p.value;
         std::string text = v.text;
@@ -90,11 +91,24 @@ class SacredFormatter final : public jobsub::Formatter {
           text = v.is_true() ? "True" : "False";
         } else if (v.kind == jobsub::ValueKind::Null) {
           text = "None";
-        } else if (v.kind == jobsub::ValueKind::String && !sacred_reads_back_verbatim(text)) {
+        } else if (v.kind == jobsub::ValueKind::Number) {
+          const jobsub::Number n = jobsub::number_of(v);
+          if (n.kind == jobsub::Number::Kind::nan) {
+            return jobsub::Status::failure(fmt::format(
+                "key '{}': sacred cannot receive NaN ({}) as a number: literal_eval, which sacred reads "
+                "values "
+                "with, has no NaN. Write it as a string in the spec ('nan') and convert it in the program "
+                "(float(value))",
+                p.key, v.text));
+          }
+          // literal_eval reads 1e999 as infinity; it has no name for it.
+          text = n.kind == jobsub::Number::Kind::infinity ? (n.negative ? "-1e999" : "1e999") : n.text;
+        } else if (!sacred_reads_back_verbatim(text)) {
           text = python_string_literal(text);
         }
         out.push_back(fmt::format("{}={}", p.key, text));
       }
+      return jobsub::Status::success();
     });
   }
 };

@@ -11,6 +11,7 @@ import unittest
 from harness import JOBSUB, JobsubTestCase, Terminal, clean_env
 from test_local_scheduler import BARRIER_PROGRAM
 from test_exact_argv import NASTY
+from test_typed_values import TypedValuesCase
 
 SLURM_CONF = os.environ.get("SLURM_CONF")
 
@@ -283,3 +284,19 @@ class Slurm(JobsubTestCase):
                                env=self.env(), capture_output=True, text=True)
         self.assertIn(f"{native_id}|RUNNING", queue.stdout)
         subprocess.run(["scancel", native_id.split("_")[0]], env=self.env())
+
+
+@unittest.skipUnless(SLURM_CONF, "needs the ctest fixture that starts Slurm (SLURM_CONF)")
+class TypedValuesThroughSlurm(TypedValuesCase):
+    """Issue 11's table, read back by each framework's rule in a Slurm job."""
+    scheduler_args = ("--scheduler=slurm", "--wait", "--poll", "0.5")
+    env = clean_env(SLURM_CONF=SLURM_CONF) if SLURM_CONF else None
+
+    def test_sacred(self):
+        self.run_probe("sacred", False)
+
+    def test_argparse(self):
+        self.run_probe("argparse", True)
+
+    def test_hydra(self):
+        self.run_probe("hydra", False)

@@ -23,8 +23,8 @@ fi
 # as the ctest that ran this script, so a killed run releases it too.
 exec 9>"$dir.lock"
 if ! flock -n 9; then
-  echo "start-slurm: another test run is using the test Slurm; waiting (at most ${JOBSUB_SLURM_LOCK_WAIT:-1800} s)"
-  flock -w "${JOBSUB_SLURM_LOCK_WAIT:-1800}" 9 || { echo "start-slurm: the test Slurm stayed busy" >&2; exit 1; }
+  echo "start-slurm: another test run is using the test Slurm; waiting (at most ${JOBSUB_SLURM_LOCK_WAIT:-240} s)"
+  flock -w "${JOBSUB_SLURM_LOCK_WAIT:-240}" 9 || { echo "start-slurm: the test Slurm stayed busy" >&2; exit 1; }
 fi
 tail --pid="$PPID" -f /dev/null 9>&9 >/dev/null 2>&1 &
 echo $! > "$dir.lock-holder"

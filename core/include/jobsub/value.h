@@ -22,6 +22,22 @@ struct Value {
   JOBSUB_API bool is_true() const;
 };
 
+/// What a Number's text means under YAML 1.2's core schema, in the terms a
+/// formatter needs to spell it for a Python framework.
+struct Number {
+  enum class Kind { integer, real, infinity, nan };
+  Kind kind = Kind::integer;
+  bool negative = false;
+  /// integer: canonical decimal of any size (`0x10` -> `16`, `+007` -> `7`,
+  /// `-0` -> `0`); real: the text as written (every YAML 1.2 float is also a
+  /// Python float literal: `.5`, `1.`, `1e3`); infinity and nan: empty.
+  std::string text;
+};
+
+/// The meaning of `value`, which must be a Number (plain_value's verdict).
+/// Throws std::invalid_argument otherwise.
+JOBSUB_API Number number_of(const Value& value);
+
 /// Classifies an unquoted scalar the way YAML 1.2's core schema does.
 JOBSUB_API Value plain_value(std::string text);
 /// A value that was quoted where it was written: always a string.
