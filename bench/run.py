@@ -95,7 +95,10 @@ def local_vs_peers(tmp, env, p, jobs=2000, rounds=3):
     ours = statistics.median(times["jobsub `--scheduler=local -j 2`"])
     p(f"## 2. The local scheduler against xargs and GNU parallel ({jobs:,} jobs of a tiny bash program, 2 at a time)\n")
     p(f"Each job has its own directory with its stdout, stderr and exit code (jobsub also writes its params and "
-      f"argv). Median of {rounds} interleaved rounds; the ratio is the runner's time over jobsub's.\n")
+      f"argv). Median of {rounds} interleaved rounds; the ratio is the runner's time over jobsub's. Each round "
+      f"writes into fresh directories and nothing is deleted in between: on ext4 a file created within minutes "
+      f"of a large delete is several times slower to create, which would charge one runner for another's "
+      f"clean-up.\n")
     p("| runner | median | ratio to jobsub |")
     p("|---|---:|---:|")
     for name, values in times.items():
