@@ -5,13 +5,14 @@
 #include <jobsub/spec.h>
 #include <jobsub/version.h>
 
+#include <algorithm>
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <iostream>
 
 int main(int argc, char** argv) {
   try {
     std::vector<std::string> args(argv + 1, argv + argc);
-    if (!args.empty() && args[0] == "--version") {
+    if (std::find(args.begin(), args.end(), "--version") != args.end()) {
       fmt::print("jobsub {}\n", JOBSUB_VERSION);
       return 0;
     }

@@ -97,19 +97,24 @@ std::string read_text_file(const fs::path& path, const std::string& what) {
 }
 
 /// Removes a results directory unless something was submitted from it.
+/// Removes a results directory that nothing was submitted from, and the
+/// parents that were made for it (`results/`, `results/<name>/`) when they
+/// were not there before and are empty now.
 class ResultsDirGuard {
  public:
-  explicit ResultsDirGuard(fs::path dir) : dir_(std::move(dir)) {}
+  ResultsDirGuard(fs::path dir, std::vector<fs::path> new_parents)
+      : dir_(std::move(dir)), new_parents_(std::move(new_parents)) {}
   ~ResultsDirGuard() {
-    if (!dir_.empty()) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
+    if (dir_.empty()) return;
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    for (const fs::path& parent : new_parents_) fs::remove(parent, ec);  // only if empty
   }
   void keep() { dir_.clear(); }
 
  private:
   fs::path dir_;
+  std::vector<fs::path> new_parents_;  ///< innermost first
 };
 
 void write_script(const fs::path& path, const std::string& text) {
@@ -458,7 +463,11 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
       if (outcome.state == JobState::lost) {
         detail = ": gone from the queue without an exit code";
       } else if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
-        detail = fmt::format(": see {}", (job_dir / "stderr").string());
+        std::error_code ec;
+        detail = fs::exists(job_dir / "stderr", ec)
+                     ? fmt::format(": see {}", (job_dir / "stderr").string())
+                     : fmt::format(": it left no output of its own; see the scheduler's log in {}",
+                                   (results_dir_ / "logs").string());
       } else if (test_job && outcome.state == JobState::completed) {
         detail = fmt::format(": output in {}", job_dir.string());
       }
@@ -651,8 +660,12 @@ SubmitOutcome Submission::run(Prompter* prompter) {
   RenderedBatch probe;
   check(pipeline_.scheduler->render(batch_request("batch-1", {{1, job_count_}}), probe), stage("scheduler"));
 
+  std::vector<fs::path> new_parents;
+  for (const fs::path& parent : {layout_.results_root / spec_.get("name"), layout_.results_root}) {
+    if (!fs::exists(parent)) new_parents.push_back(parent);
+  }
   results_dir_ = create_results_dir(layout_.results_root, spec_.get("name"), started_);
-  ResultsDirGuard guard(results_dir_);
+  ResultsDirGuard guard(results_dir_, new_parents);
   guard_ = &guard;
   states_.assign(job_count_, JobState::not_submitted);
   exit_codes_.assign(job_count_, -1);

@@ -284,6 +284,23 @@ class LocalScheduler(JobsubTestCase):
         self.assertExit(piped, 3)
         self.assertTrue(piped.stderr.startswith("jobsub: error: "), piped.stderr)
 
+    def test_a_job_without_output_of_its_own_points_at_the_log_that_has_it(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n")
+        (self.tmp / "broken.mustache").write_text(
+            "#!/bin/bash\necho 'the template gave up' >&2\nexit 3\n{{{task_body}}}")
+        result = self.jobsub("--yes", "--template", str(self.tmp / "broken.mustache"), cwd=exp)
+        self.assertExit(result, 1)
+        results = self.only_results_dir(exp)
+        self.assertIn(f"job 1/1 failed (exit 3): it left no output of its own; see the scheduler's log in "
+                      f"{results / 'logs'}", result.stdout)
+        self.assertIn("the template gave up", (results / "logs" / "local-worker-1.log").read_text())
+
+    def test_version_anywhere_on_the_command_line(self):
+        for args in (["--version"], ["--yes", "--version"], ["--scheduler=local", "--version", "a=1"]):
+            result = self.jobsub(*args)
+            self.assertExit(result, 0)
+            self.assertRegex(result.stdout, r"^jobsub \d+\.\d+\.\d+\n$")
+
     def test_dry_run_prints_and_writes_nothing(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1, 0.01]}\n")
         result = self.jobsub("--dry-run", cwd=exp)

@@ -41,6 +41,17 @@ class Prompt(JobsubTestCase):
         self.assertEqual(term.wait(), 0, term.text)
         self.assertIn("nothing submitted", term.text)
         self.assertEqual(self.results_dirs(exp), [])
+        self.assertFalse((exp / "results").exists(), "an empty results/<name>/ was left behind")
+
+    def test_answering_no_to_every_job_keeps_a_results_directory_that_was_there(self):
+        exp = self.experiment(SPEC)
+        (exp / "results" / "older").mkdir(parents=True)
+        term = Terminal([], cwd=exp)
+        for i in range(1, 5):
+            term.read_until(f"Submit ({i}/4)")
+            term.send("n")
+        self.assertEqual(term.wait(), 0, term.text)
+        self.assertEqual(sorted(p.name for p in (exp / "results").iterdir()), ["older"])
 
     def test_exit_after_a_test_job_keeps_its_record(self):
         exp = self.experiment(SPEC)
@@ -61,3 +72,4 @@ class Prompt(JobsubTestCase):
         term.interrupt()
         self.assertEqual(term.wait(), 130, term.text)
         self.assertEqual(self.results_dirs(exp), [])
+        self.assertFalse((exp / "results").exists())
