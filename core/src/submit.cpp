@@ -117,6 +117,15 @@ class ResultsDirGuard {
   std::vector<fs::path> new_parents_;  ///< innermost first
 };
 
+/// Each command that submits `rendered`, one indented line each.
+std::string submit_commands(const RenderedBatch& rendered) {
+  std::string out;
+  if (rendered.all_submit_argvs.empty()) return fmt::format("  {}\n", shell_join(rendered.submit_argv));
+  for (const std::vector<std::string>& argv : rendered.all_submit_argvs)
+    out += fmt::format("  {}\n", shell_join(argv));
+  return out;
+}
+
 void write_script(const fs::path& path, const std::string& text) {
   write_file_atomically(path, text);
   fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
@@ -313,8 +322,8 @@ void Submission::dry_run() {
   RenderedBatch rendered;
   check(pipeline_.scheduler->render(batch, rendered), stage("scheduler"));
   print_warnings(rendered);
-  fmt::print(out_, "\n--- {} ---\n{}--- submitted with: {}\n", batch.script_path.string(), rendered.script,
-             shell_join(rendered.submit_argv));
+  fmt::print(out_, "\n--- {} ---\n{}--- submitted with:\n{}", batch.script_path.string(), rendered.script,
+             submit_commands(rendered));
 }
 
 void Submission::write_provenance() {
@@ -684,8 +693,8 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     guard.keep();
     fmt::print(
         out_,
-        "manual mode: nothing submitted. Script: {}\nsubmit it yourself with: {}\njobsub: results in {}\n",
-        batch.script_path.string(), shell_join(rendered.submit_argv), results_dir_.string());
+        "manual mode: nothing submitted. Script: {}\nsubmit it yourself with:\n{}jobsub: results in {}\n",
+        batch.script_path.string(), submit_commands(rendered), results_dir_.string());
     SubmitOutcome outcome;
     outcome.results_dir = results_dir_;
     outcome.jobs = job_count_;

@@ -138,6 +138,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
         return jobsub::Status::failure("--max-array-size, --submit-retries and --retry-delay take numbers");
       }
       if (max_array_size_ == 1) return jobsub::Status::failure("--max-array-size must be at least 2");
+      if (max_array_size_ == 0) max_array_size_ = site_max_array_size();
       return jobsub::Status::success();
     });
   }
@@ -149,13 +150,24 @@ class SlurmScheduler final : public jobsub::Scheduler {
       values.lists["directives"] = directives(request, job_name);
       values.scalars["job_name"] = directive_value(job_name);
       out.script = jobsub::render_batch_script(request, values, kDefaultTemplate, "slurm");
-      const std::vector<Chunk> chunks = make_chunks(request.tasks, max_array_size_ ? max_array_size_ : 1001);
-      out.submit_argv = request.array ? array_argv(request, chunks.front())
-                                      : single_argv(request, request.tasks.front().first);
-      if (request.array && chunks.size() > 1) {
-        out.warnings.push_back(fmt::format("jobs {} go in {} arrays (MaxArraySize)",
-                                           jobsub::format_task_ranges(request.tasks), chunks.size()));
+      // The plan --dry-run and --manual show is the one submit() follows.
+      if (request.array) {
+        const std::vector<Chunk> chunks = make_chunks(request.tasks, max_array_size_);
+        for (const Chunk& chunk : chunks) out.all_submit_argvs.push_back(array_argv(request, chunk));
+        if (chunks.size() > 1) {
+          out.warnings.push_back(fmt::format("jobs {} go in {} arrays of at most {} (MaxArraySize {}{})",
+                                             jobsub::format_task_ranges(request.tasks), chunks.size(),
+                                             max_array_size_ - 1, max_array_size_, max_array_size_note_));
+        }
+      } else {
+        for (const jobsub::TaskRange& range : request.tasks) {
+          for (uint64_t job = range.first; job <= range.last; ++job)
+            out.all_submit_argvs.push_back(single_argv(request, job));
+        }
       }
+      out.submit_argv = out.all_submit_argvs.front();
+      if (out.all_submit_argvs.size() == 1) out.all_submit_argvs.clear();
+      if (!max_array_size_warning_.empty()) out.warnings.push_back(max_array_size_warning_);
     });
   }
 
@@ -177,8 +189,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
           }
         }
       } else {
-        const uint64_t max_size = max_array_size_ ? max_array_size_ : site_max_array_size(context);
-        for (const Chunk& chunk : make_chunks(request.tasks, max_size)) {
+        for (const Chunk& chunk : make_chunks(request.tasks, max_array_size_)) {
           std::string id;
           const jobsub::Status status = sbatch(array_argv(request, chunk), context, id);
           if (!status.ok) return status;
@@ -345,18 +356,35 @@ class SlurmScheduler final : public jobsub::Scheduler {
     }
   }
 
-  uint64_t site_max_array_size(jobsub::SubmitContext& context) const {
-    const jobsub::ProcessResult r = jobsub::run_process({"scontrol", "show", "config"});
+  /// MaxArraySize from `scontrol show config`, read once, so that a dry run,
+  /// --manual and the submit make the same plan; Slurm's default when it
+  /// cannot be read, with a warning that says so.
+  uint64_t site_max_array_size() {
     static const std::regex kLine("MaxArraySize\\s*=\\s*([0-9]+)");
-    std::smatch m;
-    if (r.ok() && std::regex_search(r.out, m, kLine)) return std::stoull(m[1]);
-    context.progress(
-        "could not read MaxArraySize from `scontrol show config`; assuming Slurm's default 1001");
+    std::string why;
+    try {
+      const jobsub::ProcessResult r = jobsub::run_process({"scontrol", "show", "config"});
+      std::smatch m;
+      if (r.ok() && std::regex_search(r.out, m, kLine) && std::stoull(m[1]) >= 2) {
+        max_array_size_note_ = ", from scontrol";
+        return std::stoull(m[1]);
+      }
+      why = r.ok() ? "it shows no MaxArraySize" : trim(r.err);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    max_array_size_note_ = ", assumed";
+    max_array_size_warning_ = fmt::format(
+        "could not read MaxArraySize from `scontrol show config` ({}); planning with Slurm's default 1001 "
+        "(set --max-array-size to your site's)",
+        why);
     return 1001;
   }
 
   std::string gpu_directive_ = "gres";
   uint64_t max_array_size_ = 0;
+  std::string max_array_size_note_;     ///< where the figure came from, for messages
+  std::string max_array_size_warning_;  ///< when it could not be read
   unsigned retries_ = 5;
   double retry_delay_ = 2;
 };

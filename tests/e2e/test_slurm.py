@@ -2,6 +2,7 @@
 `slurm` fixture, tests/integration/start-slurm.sh)."""
 import itertools
 import json
+import shlex
 import signal
 import os
 import subprocess
@@ -142,6 +143,46 @@ class Slurm(JobsubTestCase):
         self.assertEqual(rows[49]["native_id"], f"{array_ids[1]}_1")  # job 50 is task 1 of the second array
         self.assertEqual(sorted(int(x) for x in ran.read_text().split()), list(range(1, 121)))
         self.assertEqual(self.job_stdout_json(results, 120), ["--i=119"])
+
+    @staticmethod
+    def sbatch_commands(output):
+        """The sbatch commands a --dry-run or --manual printed, as argvs."""
+        return [shlex.split(line) for line in output.splitlines() if line.startswith("  sbatch ")]
+
+    def test_dry_run_manual_and_submit_make_the_same_plan(self):
+        # The test Slurm's MaxArraySize is 100001: read from scontrol by all three.
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
+                              "hypers: {i: %s}\n" % json.dumps(list(range(1500))))
+        dry = self.jobsub("--scheduler=slurm", "--dry-run", cwd=exp, env=self.env())
+        self.assertExit(dry, 0)
+        self.assertEqual([c[2:] for c in self.sbatch_commands(dry.stdout)],
+                         [["--array=1-1500", str(self.planned_script(dry.stdout)), "0"]])
+        self.assertNotIn("could not read MaxArraySize", dry.stdout + dry.stderr)
+        manual = self.jobsub("--scheduler=slurm", "--manual", cwd=exp, env=self.env())
+        self.assertExit(manual, 0)
+        self.assertEqual([c[2] for c in self.sbatch_commands(manual.stdout)], ["--array=1-1500"])
+        # With a smaller limit, every chunk's command is printed; each runs its own jobs.
+        manual = self.jobsub("--scheduler=slurm", "--manual", "--max-array-size", "1001", cwd=exp, env=self.env())
+        commands = self.sbatch_commands(manual.stdout)
+        self.assertEqual([(c[2], c[-1]) for c in commands], [("--array=1-1000", "0"), ("--array=1-500", "1000")])
+        self.assertIn("jobs 1-1500 go in 2 arrays of at most 1000 (MaxArraySize 1001)", manual.stdout)
+
+    @staticmethod
+    def planned_script(output):
+        return next(line.split("--- ")[1].split(" ---")[0] for line in output.splitlines()
+                    if line.startswith("--- ") and line.endswith(".sh ---"))
+
+    def test_a_plan_without_a_readable_max_array_size_says_what_it_assumed(self):
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "scontrol").write_text("#!/bin/bash\necho 'scontrol: error: not today' >&2\nexit 1\n")
+        (d / "scontrol").chmod(0o755)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
+        dry = self.jobsub("--scheduler=slurm", "--dry-run", cwd=exp,
+                          env=self.env(PATH=f"{d}:{os.environ['PATH']}"))
+        self.assertExit(dry, 0)
+        self.assertIn("could not read MaxArraySize from `scontrol show config` (scontrol: error: not today); "
+                      "planning with Slurm's default 1001", dry.stdout)
 
     def test_failed_job_is_seen_through_its_exit_code_file(self):
         program = "import sys\nsys.exit(int(sys.argv[1][len('--code='):]))\n"

@@ -113,7 +113,13 @@ BOOST_AUTO_TEST_CASE(slurm_gpus_directive_and_chunks) {
   BOOST_TEST(rendered.script.find("--gres") == std::string::npos);
   BOOST_TEST(rendered.submit_argv[2] == "--array=1-49");
   BOOST_REQUIRE_EQUAL(rendered.warnings.size(), 1u);
-  BOOST_TEST(rendered.warnings[0] == "jobs 1-144 go in 3 arrays (MaxArraySize)");
+  BOOST_TEST(rendered.warnings[0] == "jobs 1-144 go in 3 arrays of at most 49 (MaxArraySize 50)");
+  // Every command the plan needs, as --manual and --dry-run print them.
+  BOOST_REQUIRE_EQUAL(rendered.all_submit_argvs.size(), 3u);
+  BOOST_TEST(rendered.all_submit_argvs[1][2] == "--array=1-49");
+  BOOST_TEST(rendered.all_submit_argvs[1].back() == "49");  // job = task id + 49
+  BOOST_TEST(rendered.all_submit_argvs[2][2] == "--array=1-46");
+  BOOST_TEST(rendered.all_submit_argvs[2].back() == "98");
 }
 
 BOOST_AUTO_TEST_CASE(slurm_rejects_what_it_cannot_express) {

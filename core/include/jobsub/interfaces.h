@@ -122,6 +122,10 @@ struct RenderedBatch {
   std::string script;                    ///< the batch script's text
   std::vector<std::string> submit_argv;  ///< e.g. {"sbatch", "--parsable", path}
   std::vector<std::string> warnings;     ///< shown to the user, e.g. resources not enforced
+  /// Every command that submits the batch, when it takes more than one (Slurm's
+  /// chunks of a sweep larger than an array); empty means submit_argv alone.
+  /// `--manual` prints them all, `--dry-run` too.
+  std::vector<std::vector<std::string>> all_submit_argvs;
 };
 
 struct TaskOutcome {
