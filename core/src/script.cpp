@@ -208,11 +208,21 @@ std::string render_batch_script(const BatchRequest& request, const TemplateValue
                                 const std::string& default_template, const std::string& scheduler) {
   if (!request.template_text.empty()) {
     std::string script = render_template(request.template_text, values, "(user template)");
-    if (script.find(request.task_body) == std::string::npos) {
+    const std::size_t body = script.find(request.task_body);
+    if (body == std::string::npos) {
       throw spec_error(fmt::format(
           "the {} batch template does not run the jobs: it must contain {{{{{{task_body}}}}}} (after setting "
           "JOBSUB_TASK_ID; see the user guide, 'Batch script templates')",
           scheduler));
+    }
+    if (script.rfind("JOBSUB_TASK_ID=", body) == std::string::npos) {
+      throw spec_error(
+          fmt::format("the {} batch template does not set JOBSUB_TASK_ID before {{{{{{task_body}}}}}}, so no "
+                      "job would know "
+                      "its number: copy the line that sets it from the default template (`jobsub --dry-run` "
+                      "shows it; the "
+                      "user guide's 'Batch script templates' says what each scheduler passes)",
+                      scheduler));
     }
     return script;
   }

@@ -42,6 +42,9 @@ void set_setting(SweepSpec& spec, const std::string& key, const std::string& val
 
 namespace {
 
+/// Appends the values of `range(<inner>)`; `what` names it in errors.
+void expand_range(const std::string& inner, const std::string& what, std::vector<Value>& out);
+
 class SpecReader {
  public:
   explicit SpecReader(fs::path file) : file_(std::move(file)), name_(file_.string()) {}
@@ -115,6 +118,23 @@ class SpecReader {
     return plain_value(node.Scalar());
   }
 
+  /// A value, or the values of an unquoted `range(start,stop[,step])`, as an
+  /// override writes it (quoted, `'range(0,5)'` stays a string).
+  void append_values(const YAML::Node& node, const std::string& key, std::vector<Value>& out) const {
+    const Value value = to_value(node);
+    const std::string& text = value.text;
+    if (value.kind != ValueKind::String || node.Tag() == "!" || text.rfind("range(", 0) != 0 ||
+        text.back() != ')') {
+      out.push_back(value);
+      return;
+    }
+    try {
+      expand_range(text.substr(6, text.size() - 7), text, out);
+    } catch (const Error& e) {
+      fail(node, key, e.what());
+    }
+  }
+
   void read_section(SweepSpec& spec, const std::string& section, const YAML::Node& node) const {
     if (node.IsNull()) return;
     if (!node.IsMap())
@@ -156,14 +176,14 @@ class SpecReader {
           if (!element.IsScalar() && !element.IsNull()) {
             fail(element, full, fmt::format("a value must be a single value, not a {}", shape(element)));
           }
-          decl.values.push_back(to_value(element));
+          append_values(element, full, decl.values);
         }
         if (decl.values.empty())
           fail(item.second, full, "an empty list gives no jobs: give at least one value");
       } else if (item.second.IsMap()) {
         fail(item.second, full, "expected a value or a list of values, not a mapping");
       } else {
-        decl.values.push_back(to_value(item.second));
+        append_values(item.second, full, decl.values);
       }
       grid.hypers.push_back(std::move(decl));
     }
@@ -199,17 +219,17 @@ class SpecReader {
   std::string name_;
 };
 
-long long parse_int(const std::string& text, const std::string& arg) {
+long long parse_int(const std::string& text, const std::string& what) {
   try {
     std::size_t used = 0;
     const long long v = std::stoll(trim(text), &used);
     if (used == trim(text).size()) return v;
   } catch (const std::exception&) {
   }
-  throw usage_error(fmt::format("override '{}': range() takes whole numbers, got '{}'", arg, trim(text)));
+  throw usage_error(fmt::format("{}: range() takes whole numbers, got '{}'", what, trim(text)));
 }
 
-void expand_range(const std::string& inner, const std::string& arg, std::vector<Value>& out) {
+void expand_range(const std::string& inner, const std::string& what, std::vector<Value>& out) {
   std::vector<std::string> parts;
   std::size_t start = 0;
   while (true) {
@@ -219,23 +239,22 @@ void expand_range(const std::string& inner, const std::string& arg, std::vector<
     start = comma + 1;
   }
   if (parts.empty() || parts.size() > 3) {
-    throw usage_error(
-        fmt::format("override '{}': use range(stop), range(start,stop) or range(start,stop,step)", arg));
+    throw usage_error(fmt::format("{}: use range(stop), range(start,stop) or range(start,stop,step)", what));
   }
   long long begin = 0, end = 0, step = 1;
   if (parts.size() == 1) {
-    end = parse_int(parts[0], arg);
+    end = parse_int(parts[0], what);
   } else {
-    begin = parse_int(parts[0], arg);
-    end = parse_int(parts[1], arg);
-    if (parts.size() == 3) step = parse_int(parts[2], arg);
+    begin = parse_int(parts[0], what);
+    end = parse_int(parts[1], what);
+    if (parts.size() == 3) step = parse_int(parts[2], what);
   }
-  if (step == 0) throw usage_error(fmt::format("override '{}': range() step must not be 0", arg));
+  if (step == 0) throw usage_error(fmt::format("{}: range() step must not be 0", what));
   for (long long v = begin; step > 0 ? v < end : v > end; v += step) {
     out.push_back({std::to_string(v), ValueKind::Number});
   }
   if (out.empty())
-    throw usage_error(fmt::format("override '{}': range() is empty, so the sweep would have no jobs", arg));
+    throw usage_error(fmt::format("{}: range() is empty, so the sweep would have no jobs", what));
 }
 
 }  // namespace
@@ -295,7 +314,7 @@ Override parse_override(const std::string& arg) {
     if (quoted) {
       result.values.push_back(string_value(element));
     } else if (raw.rfind("range(", 0) == 0 && raw.back() == ')') {
-      expand_range(raw.substr(6, raw.size() - 7), arg, result.values);
+      expand_range(raw.substr(6, raw.size() - 7), fmt::format("override '{}'", arg), result.values);
     } else {
       if (raw.empty() && at != std::string::npos) {
         throw usage_error(

@@ -10,6 +10,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 #include <boost/program_options.hpp>
@@ -54,6 +56,7 @@ class TerminalPrompter final : public jobsub::Prompter {
         return jobsub::Answer::exit;  // end of input, or Ctrl-C
       }
       line = jobsub::trim(line);
+      std::transform(line.begin(), line.end(), line.begin(), [](unsigned char c) { return std::tolower(c); });
       if (line == "y" || line == "yes") return jobsub::Answer::yes;
       if (line == "n" || line == "no") return jobsub::Answer::no;
       if (line == "all" || line == "a") return jobsub::Answer::all;

@@ -287,13 +287,29 @@ class LocalScheduler(JobsubTestCase):
     def test_a_job_without_output_of_its_own_points_at_the_log_that_has_it(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n")
         (self.tmp / "broken.mustache").write_text(
-            "#!/bin/bash\necho 'the template gave up' >&2\nexit 3\n{{{task_body}}}")
+            "#!/bin/bash\nJOBSUB_TASK_ID=${JOBSUB_ARRAY_TASK_ID:-}\necho 'the template gave up' >&2\nexit 3\n"
+            "{{{task_body}}}")
         result = self.jobsub("--yes", "--template", str(self.tmp / "broken.mustache"), cwd=exp)
         self.assertExit(result, 1)
         results = self.only_results_dir(exp)
         self.assertIn(f"job 1/1 failed (exit 3): it left no output of its own; see the scheduler's log in "
                       f"{results / 'logs'}", result.stdout)
         self.assertIn("the template gave up", (results / "logs" / "local-worker-1.log").read_text())
+
+    def test_a_template_that_cannot_run_the_jobs_is_refused_before_anything_is_written(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n")
+        cases = {
+            "no-body": ("#!/bin/bash\nJOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID\necho hi\n",
+                        "the local batch template does not run the jobs: it must contain {{{task_body}}}"),
+            "no-id": ("#!/bin/bash\n{{{task_body}}}",
+                      "the local batch template does not set JOBSUB_TASK_ID before {{{task_body}}}"),
+        }
+        for name, (text, message) in cases.items():
+            (self.tmp / f"{name}.mustache").write_text(text)
+            result = self.jobsub("--yes", "--template", str(self.tmp / f"{name}.mustache"), cwd=exp)
+            self.assertExit(result, 3)
+            self.assertIn(message, result.stderr)
+            self.assertFalse((exp / "results").exists(), name)
 
     def test_version_anywhere_on_the_command_line(self):
         for args in (["--version"], ["--yes", "--version"], ["--scheduler=local", "--version", "a=1"]):

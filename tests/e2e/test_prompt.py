@@ -53,6 +53,22 @@ class Prompt(JobsubTestCase):
         self.assertEqual(term.wait(), 0, term.text)
         self.assertEqual(sorted(p.name for p in (exp / "results").iterdir()), ["older"])
 
+    def test_answers_in_any_case_and_their_long_forms(self):
+        exp = self.experiment(SPEC)
+        term = Terminal([], cwd=exp)
+        term.read_until("Submit (1/4)")
+        term.send("Y")
+        term.read_until("Submit (2/4)")
+        term.send("No")
+        term.read_until("Submit (3/4)")
+        term.send("maybe")
+        term.read_until("please answer y (this job), n (skip it), all (this and every later job) or exit")
+        term.send("ALL")
+        self.assertEqual(term.wait(), 0, term.text)
+        results = self.only_results_dir(exp)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)],
+                         ["completed", "not_submitted", "completed", "completed"])
+
     def test_exit_after_a_test_job_keeps_its_record(self):
         exp = self.experiment(SPEC)
         term = Terminal([], cwd=exp)

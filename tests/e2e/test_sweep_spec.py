@@ -32,6 +32,22 @@ class SweepSpec(JobsubTestCase):
         self.assertEqual(argvs[0], ["lr=0.1", "opt=adam", "seed=0", "name='a,b'"])
         self.assertEqual(argvs[5], ["lr=0.0001", "opt=adam", "seed=2", "name='a,b'"])
 
+    def test_range_in_the_spec_as_on_the_command_line(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nformatter: hydra\n"
+                              "hypers:\n  seed: range(0,3)\n  step:\n    - range(10,30,10)\n    - 99\n"
+                              "  label: 'range(0,3)'\n")
+        result, argvs = self.argvs(exp)
+        self.assertIn("9 jobs", result.stdout)
+        self.assertEqual(argvs[0], ["seed=0", "step=10", "label='range(0,3)'"])
+        self.assertEqual(argvs[-1], ["seed=2", "step=99", "label='range(0,3)'"])
+
+    def test_a_bad_range_in_the_spec_names_its_line(self):
+        exp = self.experiment("program: prog.py\nhypers:\n  lr: [1]\n  seed: range(0,x)\n")
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 3)
+        self.assertIn("jobsub.yaml:4: key 'hypers.seed': range(0,x): range() takes whole numbers, got 'x'",
+                      result.stderr)
+
     def test_literal_text_is_kept(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
                               "hypers: {lr: [0.0001, 1e-04, 1.50], id: '007'}\n")

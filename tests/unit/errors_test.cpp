@@ -1,0 +1,73 @@
+#include <jobsub/errors.h>
+#include <jobsub/interfaces.h>
+#include <jobsub/terminal.h>
+
+#include <boost/test/unit_test.hpp>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+BOOST_AUTO_TEST_SUITE(errors)
+
+namespace {
+
+std::pair<int, std::string> report(const std::function<void()>& thrower) {
+  std::ostringstream err;
+  try {
+    thrower();
+  } catch (...) {
+    const int code = jobsub::report_current_exception(err);
+    return {code, err.str()};
+  }
+  return {-1, ""};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(each_error_ends_with_its_documented_code) {
+  BOOST_TEST(report([] { throw jobsub::usage_error("bad flag"); }).first == 2);
+  BOOST_TEST(report([] { throw jobsub::spec_error("bad spec"); }).first == 3);
+  BOOST_TEST(report([] { throw jobsub::plugin_error("no plugin"); }).first == 4);
+  BOOST_TEST(report([] { throw jobsub::job_error("job failed"); }).first == 1);
+  BOOST_TEST(report([] { throw jobsub::Error(jobsub::ExitCode::interrupted, "stop"); }).first == 130);
+}
+
+BOOST_AUTO_TEST_CASE(messages_say_what_went_wrong_without_colour_off_a_terminal) {
+  BOOST_TEST(report([] { throw jobsub::spec_error("jobsub.yaml:3: key 'x': unknown key"); }).second ==
+             "jobsub: error: jobsub.yaml:3: key 'x': unknown key\n");
+  const auto internal = report([] { throw std::runtime_error("boom"); });
+  BOOST_TEST(internal.first == 1);
+  BOOST_TEST(internal.second == "jobsub: internal error: boom\n");
+  BOOST_TEST(report([] { throw 42; }).second == "jobsub: internal error: unknown exception\n");
+}
+
+BOOST_AUTO_TEST_CASE(styled_text_is_plain_unless_asked) {
+  BOOST_TEST(jobsub::styled(false, jobsub::styles::error, "error:") == "error:");
+  const std::string red = jobsub::styled(true, jobsub::styles::failure, "failed");
+  BOOST_TEST(red == "\x1b[31mfailed\x1b[0m");
+  BOOST_TEST(!jobsub::use_color(-1));  // not a terminal
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(interfaces)
+
+BOOST_AUTO_TEST_CASE(every_job_state_has_its_documented_name) {
+  using S = jobsub::JobState;
+  const std::vector<std::pair<S, std::string>> names = {{S::pending, "pending"},
+                                                        {S::queued, "queued"},
+                                                        {S::held, "held"},
+                                                        {S::running, "running"},
+                                                        {S::completed, "completed"},
+                                                        {S::failed, "failed"},
+                                                        {S::cancelled, "cancelled"},
+                                                        {S::timeout, "timeout"},
+                                                        {S::out_of_memory, "out_of_memory"},
+                                                        {S::node_fail, "node_fail"},
+                                                        {S::preempted, "preempted"},
+                                                        {S::lost, "lost"},
+                                                        {S::not_submitted, "not_submitted"}};
+  for (const auto& [state, name] : names) BOOST_TEST(jobsub::to_string(state) == name);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
