@@ -52,7 +52,8 @@ JOBSUB_API void reset_signals_in_child() noexcept;
 /// Sets environment variables in this process for its lifetime, restoring
 /// the old values after, so that a child started meanwhile inherits them.
 /// (Boost.Process 1.74's environment::operator[] reads past the end of
-/// shorter entries: AddressSanitizer reports it. This avoids it.)
+/// shorter entries: AddressSanitizer reports it. This avoids it.) Like
+/// setenv itself, not for use while another thread starts processes.
 class JOBSUB_API ScopedEnvironment {
  public:
   explicit ScopedEnvironment(const std::vector<std::pair<std::string, std::string>>& values);
