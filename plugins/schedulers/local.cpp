@@ -117,7 +117,7 @@ class LocalRun {
 
  private:
   struct Worker {
-    explicit Worker(asio::io_context& io) : to(io), from(io) {}
+    explicit Worker(asio::io_context& io) : to(io), from(io), drain_timer(io) {}
     uint64_t number = 0;
     bp::async_pipe to, from;
     asio::streambuf input;
@@ -128,8 +128,12 @@ class LocalRun {
     std::deque<uint64_t> jobs;       ///< the first is running; the next waits in the pipe
     std::deque<std::string> outbox;  ///< lines not yet written to its stdin
     bool writing = false;
-    bool no_more_jobs = false;  ///< close stdin once the outbox is written
-    bool exited = false;
+    bool no_more_jobs = false;   ///< close stdin once the outbox is written
+    bool exited = false;         ///< bp::on_exit has run
+    bool reports_ended = false;  ///< its stdout reached end of file: every report is read
+    bool settled = false;
+    int exit_code = -1;
+    asio::steady_timer drain_timer;  ///< bounds the wait for end of file after the exit
     ~Worker() {
       if (log != nullptr) std::fclose(log);
     }
@@ -235,7 +239,11 @@ class LocalRun {
   void read_reports(Worker& w) {
     asio::async_read_until(
         w.from, w.input, '\n', [this, &w](const boost::system::error_code& error, std::size_t) {
-          if (error) return;  // end of file: on_exit settles the worker
+          if (error) {  // end of file: every report the worker wrote has been read
+            w.reports_ended = true;
+            if (w.exited) settle_worker(w);
+            return;
+          }
           std::istream in(&w.input);
           std::string line;
           std::getline(in, line);
@@ -264,9 +272,28 @@ class LocalRun {
     dispatch(w);
   }
 
+  /// The worker has exited, but its last reports may still be in the pipe:
+  /// it is settled once they are read (or after a second, should something
+  /// the worker started hold its stdout open).
   void on_exit(Worker& w) {
     w.exited = true;
-    const int code = jobsub::exit_code_of(w.child.native_exit_code());
+    w.exit_code = jobsub::exit_code_of(w.child.native_exit_code());
+    if (w.reports_ended) {
+      settle_worker(w);
+      return;
+    }
+    w.drain_timer.expires_after(1s);
+    w.drain_timer.async_wait([this, &w](const boost::system::error_code& error) {
+      if (!error) settle_worker(w);
+    });
+  }
+
+  /// Jobs a worker took and never reported ended with it.
+  void settle_worker(Worker& w) {
+    if (w.settled) return;
+    w.settled = true;
+    w.drain_timer.cancel();
+    const int code = w.exit_code;
     if (!w.jobs.empty() && !stopping_) {
       context_.progress(fmt::format(
           "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}",
@@ -276,7 +303,7 @@ class LocalRun {
     const jobsub::JobState state = stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed;
     for (std::size_t i = 0; i < w.jobs.size(); ++i) report(w.jobs[i], state, i == 0 ? code : -1);
     w.jobs.clear();
-    if (std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->exited; })) {
+    if (std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->settled; })) {
       // No worker left to take them: jobs not yet started failed to start.
       while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::failed, -1);
       settle();
