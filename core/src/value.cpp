@@ -93,4 +93,15 @@ Number number_of(const Value& value) {
   return n;
 }
 
+std::string python_number_text(const Number& number) {
+  switch (number.kind) {
+    case Number::Kind::infinity:
+      return number.negative ? "-inf" : "inf";
+    case Number::Kind::nan:
+      return "nan";
+    default:
+      return number.text;
+  }
+}
+
 }  // namespace jobsub

@@ -11,19 +11,10 @@
 
 namespace {
 
-/// What Python's int() or float() reads as the value the spec means: integers
-/// in decimal, infinities and NaN by name; anything else as written.
+/// What Python's int() or float() reads as the value the spec means.
 std::string python_spelling(const jobsub::Value& value) {
-  if (value.kind != jobsub::ValueKind::Number) return value.text;
-  const jobsub::Number n = jobsub::number_of(value);
-  switch (n.kind) {
-    case jobsub::Number::Kind::infinity:
-      return n.negative ? "-inf" : "inf";
-    case jobsub::Number::Kind::nan:
-      return "nan";
-    default:
-      return n.text;
-  }
+  return value.kind == jobsub::ValueKind::Number ? jobsub::python_number_text(jobsub::number_of(value))
+                                                 : value.text;
 }
 
 class ArgparseFormatter final : public jobsub::Formatter {

@@ -62,15 +62,7 @@ std::string quote(const std::string& text) {
 std::string hydra_spelling(const jobsub::Value& value) {
   if (value.kind == jobsub::ValueKind::Bool) return value.is_true() ? "true" : "false";
   if (value.kind == jobsub::ValueKind::Null) return "null";
-  const jobsub::Number n = jobsub::number_of(value);
-  switch (n.kind) {
-    case jobsub::Number::Kind::infinity:
-      return n.negative ? "-inf" : "inf";
-    case jobsub::Number::Kind::nan:
-      return "nan";
-    default:
-      return n.text;
-  }
+  return jobsub::python_number_text(jobsub::number_of(value));
 }
 
 class HydraFormatter final : public jobsub::Formatter {

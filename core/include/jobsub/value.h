@@ -38,6 +38,10 @@ struct Number {
 /// Throws std::invalid_argument otherwise.
 JOBSUB_API Number number_of(const Value& value);
 
+/// `number` as Python's int() and float() read it back, which is also Hydra's
+/// grammar: decimal integers, floats as written, `inf`, `-inf`, `nan`.
+JOBSUB_API std::string python_number_text(const Number& number);
+
 /// Classifies an unquoted scalar the way YAML 1.2's core schema does.
 JOBSUB_API Value plain_value(std::string text);
 /// A value that was quoted where it was written: always a string.
