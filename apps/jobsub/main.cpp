@@ -27,7 +27,12 @@ int main(int argc, char** argv) {
     // `jobsub [COMMAND] ...`: a first word that is neither an option nor an
     // override names the command; otherwise the command is `submit`.
     std::string command = "submit";
-    if (!args.empty() && args[0].rfind("-", 0) != 0 && !jobsub::is_override(args[0])) {
+    if (!args.empty() && args[0] == "help") {
+      // `jobsub help [COMMAND]`, as in git and cargo: the command's --help.
+      if (args.size() > 2) throw jobsub::usage_error("`jobsub help` takes at most one COMMAND");
+      if (args.size() == 2) command = args[1];
+      args = {"--help"};
+    } else if (!args.empty() && args[0].rfind("-", 0) != 0 && !jobsub::is_override(args[0])) {
       command = args[0];
       args.erase(args.begin());
     }

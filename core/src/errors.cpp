@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "jobsub/terminal.h"
 
@@ -25,10 +27,18 @@ int report_current_exception(std::ostream& err) noexcept {
     throw;
   } catch (const Error& e) {
     return report("error:", e.what(), e.code());
+  } catch (const std::bad_alloc&) {
+    return report("error:", "out of memory", ExitCode::internal);
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A file jobsub writes or reads failed (disk full, permissions): the
+    // environment, not jobsub, so an error rather than an internal one.
+    return report("error:", e.what(), ExitCode::job_failed);
   } catch (const std::exception& e) {
-    return report("internal error:", e.what(), ExitCode::job_failed);
+    return report("internal error:", fmt::format("{} (a bug in jobsub: please report it)", e.what()),
+                  ExitCode::internal);
   } catch (...) {
-    return report("internal error:", "unknown exception", ExitCode::job_failed);
+    return report("internal error:", "unknown exception (a bug in jobsub: please report it)",
+                  ExitCode::internal);
   }
 }
 

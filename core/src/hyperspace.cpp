@@ -1,6 +1,10 @@
 #include "jobsub/hyperspace.h"
 
+#include <fmt/core.h>
+
 #include <stdexcept>
+
+#include "jobsub/errors.h"
 
 namespace jobsub {
 
@@ -9,7 +13,8 @@ uint64_t HyperGrid::size() const {
   for (const HyperAxis& axis : axes) {
     const uint64_t n = axis.size();
     if (n == 0) return 0;
-    if (total > UINT64_MAX / n) throw std::overflow_error("grid has more than 2^64 combinations");
+    if (total > UINT64_MAX / n)
+      throw spec_error("the grid has more than 2^64 combinations: it cannot be a sweep");
     total *= n;
   }
   return total;
@@ -40,7 +45,8 @@ uint64_t HyperSpace::size() const {
   uint64_t total = 0;
   for (const HyperGrid& grid : grids) {
     const uint64_t n = grid.size();
-    if (total > UINT64_MAX - n) throw std::overflow_error("sweep has more than 2^64 combinations");
+    if (total > UINT64_MAX - n)
+      throw spec_error("the sweep has more than 2^64 combinations: it cannot be a sweep");
     total += n;
   }
   return total;

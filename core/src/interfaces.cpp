@@ -1,5 +1,7 @@
 #include "jobsub/interfaces.h"
 
+#include <fmt/core.h>
+
 namespace jobsub {
 
 const char* to_string(JobState state) {
@@ -32,6 +34,21 @@ const char* to_string(JobState state) {
       return "not_submitted";
   }
   return "unknown";
+}
+
+}  // namespace jobsub
+
+namespace jobsub {
+
+std::string program_problem(const fs::path& program) {
+  std::error_code ec;
+  if (fs::is_regular_file(program, ec)) return "";
+  if (fs::is_directory(program, ec)) {
+    return fmt::format(
+        "program {} is a directory, not a program: name the file to run (e.g. program: main.py)",
+        program.string());
+  }
+  return fmt::format("missing program: {}", program.string());
 }
 
 }  // namespace jobsub

@@ -16,6 +16,7 @@
 
 #include "jobsub/errors.h"
 #include "jobsub/process.h"
+#include "jobsub/value.h"
 
 namespace jobsub {
 namespace {
@@ -34,6 +35,15 @@ void check_sweep_name(const std::string& name) {
     throw spec_error(
         fmt::format("sweep name '{}' cannot be a directory name: set `name:` to a word without '/'", name));
   }
+  // A name goes into directory names, batch-script comments and scheduler job
+  // names: a newline there would be a line of shell.
+  if (std::any_of(name.begin(), name.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    throw spec_error(
+        fmt::format("sweep name {} holds a control character (newline, tab, ...): set `name:` or "
+                    "--name to printable text",
+                    display_value(string_value(name))));
+  }
 }
 
 }  // namespace
@@ -49,17 +59,24 @@ fs::path create_results_dir(const fs::path& root, const std::string& sweep_name,
   const fs::path base = planned_results_dir(root, sweep_name, when);
   std::error_code ec;
   fs::create_directories(base.parent_path(), ec);
-  if (ec) throw job_error(fmt::format("cannot create {}: {}", base.parent_path().string(), ec.message()));
+  if (ec) {
+    throw spec_error(
+        fmt::format("cannot create the results directory {}: {}; results go under {}, which "
+                    "must be a directory you can write",
+                    base.parent_path().string(), ec.message(), root.string()));
+  }
   for (int attempt = 1; attempt < 10000; ++attempt) {
     fs::path candidate = base;
     if (attempt > 1) candidate += fmt::format("_{}", attempt);
     if (::mkdir(candidate.c_str(), 0755) == 0) return candidate;
     if (errno != EEXIST) {
-      throw job_error(
-          fmt::format("cannot create results directory {}: {}", candidate.string(), std::strerror(errno)));
+      throw spec_error(
+          fmt::format("cannot create the results directory {}: {}; results go under {}, which "
+                      "must be a directory you can write",
+                      candidate.string(), std::strerror(errno), root.string()));
     }
   }
-  throw job_error(fmt::format("cannot find a free results directory name next to {}", base.string()));
+  throw spec_error(fmt::format("cannot find a free results directory name next to {}", base.string()));
 }
 
 void write_file_atomically(const fs::path& path, const std::string& text) {

@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include <kainjow/mustache.hpp>
 
 #include "jobsub/errors.h"
@@ -105,8 +107,21 @@ std::string render_template(const std::string& template_text, const TemplateValu
   using kainjow::mustache::data;
   kainjow::mustache::mustache tmpl{template_text};
   if (!tmpl.is_valid()) {
-    throw spec_error(
-        fmt::format("template {} is not valid Mustache: {}", template_name, tmpl.error_message()));
+    // kainjow says where as a byte offset ("Unclosed tag at 57"): a reader wants a line.
+    std::string message = tmpl.error_message();
+    std::string where = template_name;
+    const std::size_t at = message.rfind(" at ");
+    if (at != std::string::npos && message.find_first_not_of("0123456789", at + 4) == std::string::npos &&
+        at + 4 < message.size()) {
+      const std::size_t offset =
+          std::min<std::size_t>(std::stoul(message.substr(at + 4)), template_text.size());
+      const auto line = std::count(template_text.begin(),
+                                   template_text.begin() + static_cast<std::ptrdiff_t>(offset), '\n') +
+                        1;
+      where = fmt::format("{}:{}", template_name, line);
+      message.resize(at);
+    }
+    throw spec_error(fmt::format("template {}: not valid Mustache: {}", where, message));
   }
   tmpl.set_custom_escape([](const std::string& s) { return s; });
   data context;
@@ -204,10 +219,43 @@ TemplateValues batch_template_values(const BatchRequest& request) {
   return values;
 }
 
+namespace {
+
+/// Every value a template pastes raw (names, paths, resources) must stay on
+/// its line: a newline in a comment or a directive would be a line of shell.
+void refuse_control_characters(const TemplateValues& values) {
+  auto check = [](const std::string& field, const std::string& value) {
+    const bool bad = std::any_of(value.begin(), value.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return (u < 0x20 && c != '\t') || u == 0x7f;
+    });
+    if (bad) {
+      throw spec_error(
+          fmt::format("{} {} holds a control character, which cannot go into a batch script: "
+                      "rename it",
+                      field, display_value(string_value(value))));
+    }
+  };
+  for (const auto& [key, value] : values.scalars) {
+    if (key != "task_body") check(key, value);
+  }
+  for (const auto& [key, fields] : values.objects) {
+    for (const auto& [name, value] : fields) {
+      // `directives`, like `init`, is the user's own script text, one line each.
+      if (name != "directives") check(fmt::format("{}.{}", key, name), value);
+    }
+  }
+}
+
+}  // namespace
+
 std::string render_batch_script(const BatchRequest& request, const TemplateValues& values,
                                 const std::string& default_template, const std::string& scheduler) {
+  refuse_control_characters(values);
   if (!request.template_text.empty()) {
-    std::string script = render_template(request.template_text, values, "(user template)");
+    std::string script = render_template(
+        request.template_text, values,
+        request.template_file.empty() ? std::string("(user template)") : request.template_file.string());
     const std::size_t body = script.find(request.task_body);
     if (body == std::string::npos) {
       throw spec_error(fmt::format(

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <set>
 
 #include "jobsub/errors.h"
@@ -43,21 +46,37 @@ void set_setting(SweepSpec& spec, const std::string& key, const std::string& val
 namespace {
 
 /// Appends the values of `range(<inner>)`; `what` names it in errors.
-void expand_range(const std::string& inner, const std::string& what, std::vector<Value>& out);
+void expand_range(const std::string& inner, const std::string& what, ValueList& out);
 
 class SpecReader {
  public:
   explicit SpecReader(fs::path file) : file_(std::move(file)), name_(file_.string()) {}
 
   SweepSpec read() {
+    std::error_code ec;
+    if (fs::is_directory(file_, ec)) {
+      const bool inside = fs::exists(file_ / "jobsub.yaml", ec);
+      throw spec_error(fmt::format("{} is a directory, not a spec file{}", name_,
+                                   inside
+                                       ? fmt::format(": did you mean {}?", (file_ / "jobsub.yaml").string())
+                                       : std::string(": name the YAML file, e.g. --spec jobsub.yaml")));
+    }
+    std::ifstream in(file_, std::ios::binary);
+    if (!in) throw spec_error(fmt::format("cannot read spec file {}", name_));
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
+      throw spec_error(fmt::format(
+          "{}:{}: a NUL byte: a spec is text, and no program argument can hold NUL; remove it", name_,
+          std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1));
+    }
+    split_lines(text);
     YAML::Node root;
     try {
-      root = YAML::LoadFile(file_.string());
-    } catch (const YAML::BadFile&) {
-      throw spec_error(fmt::format("cannot read spec file {}", name_));
+      root = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
-      throw spec_error(fmt::format("{}:{}: {}", name_, e.mark.line + 1, e.msg));
+      throw spec_error(fmt::format("{}:{}: {}{}", name_, e.mark.line + 1, e.msg, tab_hint(e.mark.line)));
     }
+    check_unique_keys(root);
     SweepSpec spec;
     spec.file = fs::absolute(file_).lexically_normal();
     spec.experiment_dir = spec.file.parent_path();
@@ -98,6 +117,62 @@ class SpecReader {
         key.empty() ? std::string() : fmt::format("key '{}': ", key), what));
   }
 
+  void split_lines(const std::string& text) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      lines_.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+
+  /// yaml-cpp's message for a tab in the indentation is "illegal map value"
+  /// or the like: say what it means.
+  std::string tab_hint(int line) const {
+    for (int l : {line, line - 1, line + 1}) {
+      if (l < 0 || l >= static_cast<int>(lines_.size())) continue;
+      const std::string& text = lines_[static_cast<std::size_t>(l)];
+      const std::size_t first = text.find_first_not_of(" \t");
+      if (text.find('\t') < first) {
+        return fmt::format(" (line {} is indented with a tab; YAML indents with spaces only)", l + 1);
+      }
+    }
+    return "";
+  }
+
+  /// A key written twice in one mapping is an error naming both lines (yaml-cpp
+  /// keeps both, and the reader would take one silently).
+  void check_unique_keys(const YAML::Node& node) const {
+    if (node.IsSequence()) {
+      for (const auto& element : node) check_unique_keys(element);
+    } else if (node.IsMap()) {
+      std::map<std::string, int> seen;
+      for (const auto& item : node) {
+        const std::string key = item.first.Scalar();
+        const auto [at, fresh] = seen.emplace(key, item.first.Mark().line + 1);
+        if (!fresh) {
+          throw spec_error(fmt::format("{}:{}: key '{}' is written twice (lines {} and {}); keep one", name_,
+                                       item.first.Mark().line + 1, key, at->second,
+                                       item.first.Mark().line + 1));
+        }
+        check_unique_keys(item.second);
+      }
+    }
+  }
+
+  /// True when `node` is a null written as nothing (`lr:`), not as `null` or `~`.
+  bool is_empty_value(const YAML::Node& key_node) const {
+    const int line = key_node.Mark().line;
+    if (line < 0 || line >= static_cast<int>(lines_.size())) return false;
+    const std::string& text = lines_[static_cast<std::size_t>(line)];
+    std::size_t colon = text.find(':', static_cast<std::size_t>(std::max(0, key_node.Mark().column)));
+    if (colon == std::string::npos) return false;
+    std::string rest = text.substr(colon + 1);
+    if (const std::size_t hash = rest.find('#'); hash != std::string::npos) rest.resize(hash);
+    return trim(rest).empty();
+  }
+
   std::string where(const YAML::Node& node) const {
     return fmt::format("{}:{}", file_.filename().string(), node.Mark().line + 1);
   }
@@ -105,7 +180,15 @@ class SpecReader {
   std::string scalar(const YAML::Node& node, const std::string& key) const {
     if (node.IsNull()) return "";
     if (!node.IsScalar()) fail(node, key, fmt::format("expected a single value, not a {}", shape(node)));
+    refuse_nul(node, key, node.Scalar());
     return node.Scalar();
+  }
+
+  void refuse_nul(const YAML::Node& node, const std::string& key, const std::string& text) const {
+    if (text.find('\0') != std::string::npos) {
+      fail(node, key,
+           "holds a NUL character (\\0), which no program argument or script can carry; remove it");
+    }
   }
 
   static std::string shape(const YAML::Node& node) {
@@ -120,9 +203,17 @@ class SpecReader {
 
   /// A value, or the values of an unquoted `range(start,stop[,step])`, as an
   /// override writes it (quoted, `'range(0,5)'` stays a string).
-  void append_values(const YAML::Node& node, const std::string& key, std::vector<Value>& out) const {
+  void append_values(const YAML::Node& node, const std::string& key, ValueList& out) const {
     const Value value = to_value(node);
+    refuse_nul(node, key, value.text);
     const std::string& text = value.text;
+    if (value.kind == ValueKind::String && node.Tag() != "!" && text.rfind("range(", 0) == 0 &&
+        text.back() != ')') {
+      fail(node, key,
+           fmt::format("'{}' is a range() cut at a comma: inside {{ }} or [ ], YAML splits at commas; write "
+                       "the hyper on its own line (seed: range(0,5))",
+                       text));
+    }
     if (value.kind != ValueKind::String || node.Tag() == "!" || text.rfind("range(", 0) != 0 ||
         text.back() != ')') {
       out.push_back(value);
@@ -183,6 +274,10 @@ class SpecReader {
       } else if (item.second.IsMap()) {
         fail(item.second, full, "expected a value or a list of values, not a mapping");
       } else {
+        if (item.second.IsNull() && is_empty_value(item.first)) {
+          fail(item.first, full,
+               "has no value: give values (lr: [0.1, 0.01]), or write `null` if the program should get null");
+        }
         append_values(item.second, full, decl.values);
       }
       grid.hypers.push_back(std::move(decl));
@@ -217,6 +312,7 @@ class SpecReader {
 
   fs::path file_;
   std::string name_;
+  std::vector<std::string> lines_;  ///< the file's text, for messages
 };
 
 long long parse_int(const std::string& text, const std::string& what) {
@@ -229,7 +325,7 @@ long long parse_int(const std::string& text, const std::string& what) {
   throw usage_error(fmt::format("{}: range() takes whole numbers, got '{}'", what, trim(text)));
 }
 
-void expand_range(const std::string& inner, const std::string& what, std::vector<Value>& out) {
+void expand_range(const std::string& inner, const std::string& what, ValueList& out) {
   std::vector<std::string> parts;
   std::size_t start = 0;
   while (true) {
@@ -250,11 +346,10 @@ void expand_range(const std::string& inner, const std::string& what, std::vector
     if (parts.size() == 3) step = parse_int(parts[2], what);
   }
   if (step == 0) throw usage_error(fmt::format("{}: range() step must not be 0", what));
-  for (long long v = begin; step > 0 ? v < end : v > end; v += step) {
-    out.push_back({std::to_string(v), ValueKind::Number});
-  }
-  if (out.empty())
+  const IntRange range = make_range(begin, end, step);  // never expanded
+  if (range.count == 0)
     throw usage_error(fmt::format("{}: range() is empty, so the sweep would have no jobs", what));
+  out.append(range);
 }
 
 }  // namespace
@@ -316,7 +411,7 @@ Override parse_override(const std::string& arg) {
     } else if (raw.rfind("range(", 0) == 0 && raw.back() == ')') {
       expand_range(raw.substr(6, raw.size() - 7), fmt::format("override '{}'", arg), result.values);
     } else {
-      if (raw.empty() && at != std::string::npos) {
+      if (raw.empty() && (at != std::string::npos || !result.values.empty())) {
         throw usage_error(
             fmt::format("override '{}': empty element in the list (quote it: '' for an empty string)", arg));
       }

@@ -68,7 +68,7 @@ PluginOptions options_for(const ComponentEntry& entry, const std::map<std::strin
   return options;
 }
 
-void check_options_known(const Pipeline& pipeline, const SweepSpec& spec) {
+void check_options_known(const Pipeline& pipeline, const SweepSpec& spec, const PluginRegistry& registry) {
   std::vector<std::string> declared;
   for (const auto& [kind, entry] : pipeline.entries) {
     for (std::size_t i = 0; i < entry->info->option_count; ++i)
@@ -78,6 +78,16 @@ void check_options_known(const Pipeline& pipeline, const SweepSpec& spec) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
     if (std::find(declared.begin(), declared.end(), name) == declared.end()) {
+      for (const ComponentEntry& other : registry.components()) {
+        for (std::size_t i = 0; i < other.info->option_count; ++i) {
+          if (name != other.info->options[i].name || std::string(other.info->kind) == "command") continue;
+          throw spec_error(
+              fmt::format("{}: option '{}' belongs to {} '{}', which this sweep does not use: add "
+                          "--{}={} (now: {})",
+                          setting.origin, name, other.info->kind, other.info->name, other.info->kind,
+                          other.info->name, spec.get(other.info->kind)));
+        }
+      }
       throw spec_error(fmt::format(
           "{}: option '{}' is not an option of the chosen plugins{}; {}", setting.origin, name,
           did_you_mean(name, declared),
@@ -90,10 +100,26 @@ void check(const Status& status, const std::string& what, ExitCode code = ExitCo
   if (!status.ok) throw Error(code, fmt::format("{}: {}", what, status.message));
 }
 
-std::string read_text_file(const fs::path& path, const std::string& what) {
+/// A batch-script template: a file that exists and says something.
+/// `origin` says where it was named (`command line`, `jobsub.yaml:7`).
+std::string read_template_file(const fs::path& path, const std::string& origin) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw spec_error(
+        fmt::format("template {} ({}) is a directory: name a Mustache file, e.g. "
+                    "templates/slurm.sh.mustache",
+                    path.string(), origin));
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw spec_error(fmt::format("cannot read {} {}", what, path.string()));
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  if (!in) throw spec_error(fmt::format("cannot read template {} ({})", path.string(), origin));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw spec_error(
+        fmt::format("template {} ({}) is empty: start from the default one (`jobsub --dry-run` "
+                    "prints it), or drop the setting to use it",
+                    path.string(), origin));
+  }
+  return text;
 }
 
 /// Removes a results directory unless something was submitted from it.
@@ -123,6 +149,31 @@ std::string submit_commands(const RenderedBatch& rendered) {
   if (rendered.all_submit_argvs.empty()) return fmt::format("  {}\n", shell_join(rendered.submit_argv));
   for (const std::vector<std::string>& argv : rendered.all_submit_argvs)
     out += fmt::format("  {}\n", shell_join(argv));
+  return out;
+}
+
+/// The last `count` lines of a file, each indented, after a newline; empty
+/// when there is no such file or it is empty. Reads at most the last 4 KiB.
+std::string last_lines(const fs::path& path, std::size_t count) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  const std::streamoff start = std::max<std::streamoff>(0, size - 4096);
+  in.seekg(start);
+  std::string text(static_cast<std::size_t>(size - start), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  std::vector<std::string> lines;
+  for (std::size_t begin = 0; begin < text.size();) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(begin, end - begin));
+    begin = end + 1;
+  }
+  if (start > 0 && !lines.empty()) lines.erase(lines.begin());  // a partial first line
+  std::string out;
+  for (std::size_t i = lines.size() > count ? lines.size() - count : 0; i < lines.size(); ++i)
+    out += fmt::format("\n    | {}", lines[i]);
   return out;
 }
 
@@ -192,6 +243,7 @@ class Submission final : public SubmitContext {
   uint64_t job_count_ = 0;
   std::string command_template_;
   std::string template_text_;
+  fs::path template_file_;
   uint64_t max_running_ = 0;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
 
@@ -221,7 +273,7 @@ void Submission::load_pipeline(const PluginRegistry& registry) {
   load("sweeper", pipeline_.sweeper);
   load("formatter", pipeline_.formatter);
   load("scheduler", pipeline_.scheduler);
-  check_options_known(pipeline_, spec_);
+  check_options_known(pipeline_, spec_, registry);
   check(pipeline_.formatter->configure(options_for(*pipeline_.entries["formatter"], options)),
         stage("formatter"));
   check(pipeline_.scheduler->configure(options_for(*pipeline_.entries["scheduler"], options)),
@@ -230,15 +282,42 @@ void Submission::load_pipeline(const PluginRegistry& registry) {
 
 void Submission::prepare() {
   check(pipeline_.layout->verify({spec_.experiment_dir, spec_.get("program")}, layout_), stage("layout"));
+  results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);  // checks the name
   space_ = build_hyperspace(spec_);
   const std::map<std::string, std::string> options = spec_.section("options");
   check(pipeline_.sweeper->configure(space_, options_for(*pipeline_.entries["sweeper"], options)),
         stage("sweeper"));
   job_count_ = pipeline_.sweeper->size();
   if (job_count_ == 0) throw spec_error("the sweep has no jobs");
+  if (job_count_ > request_.max_jobs) {
+    throw spec_error(
+        fmt::format("the sweep has {} jobs, more than --max-jobs {}: nothing was written. Check the grid "
+                    "(`jobsub --show-config` lists every hyper; a range() may be larger than meant), or pass "
+                    "--max-jobs {} if you mean it",
+                    job_count_, request_.max_jobs, job_count_));
+  }
 
   command_template_ = spec_.get("command", pipeline_.formatter->default_command());
+  if (spec_.file.empty() && layout_.program.empty() &&
+      command_template_.find("{script}") != std::string::npos) {
+    throw spec_error(fmt::format(
+        "there is no jobsub.yaml in {} (and no --spec), so jobsub does not know what to run: write a "
+        "jobsub.yaml there (at least `program: main.py`; see docs/user-guide.md), pass --spec FILE, or "
+        "--program main.py",
+        spec_.experiment_dir.string()));
+  }
   validate_command_template(command_template_, layout_.program);
+  // Without {args}, {job} or {job_dir}, every job would run the same command.
+  const bool per_job = command_template_.find("{args}") != std::string::npos ||
+                       command_template_.find("{job}") != std::string::npos ||
+                       command_template_.find("{job_dir}") != std::string::npos;
+  if (job_count_ > 1 && !per_job && !request_.allow_no_args) {
+    throw spec_error(fmt::format(
+        "the command `{}` has no {{args}}, so all {} jobs would run the same command: put {{args}} where the "
+        "arguments go, or pass --allow-no-args if the program reads its parameters itself (from "
+        "$JOBSUB_JOB_DIR/params.json)",
+        command_template_, job_count_));
+  }
 
   const std::string max_running = spec_.get("max_running", "0");
   try {
@@ -255,11 +334,13 @@ void Submission::prepare() {
   if (spec_.has("template")) {
     fs::path path = spec_.get("template");
     if (path.is_relative()) path = spec_.experiment_dir / path;
-    template_text_ = read_text_file(path, "template");
+    template_text_ = read_template_file(path, spec_.settings.at("template").origin);
+    template_file_ = path;
   } else if (const fs::path path =
                  spec_.experiment_dir / "templates" / fmt::format("{}.sh.mustache", scheduler);
              fs::exists(path)) {
-    template_text_ = read_text_file(path, "template");
+    template_text_ = read_template_file(path, "found in the experiment's templates/");
+    template_file_ = path;
   }
 }
 
@@ -304,6 +385,7 @@ BatchRequest Submission::batch_request(const std::string& name, const std::vecto
   batch.resources = spec_.section("resources");
   batch.init_lines = spec_.init_lines;
   batch.template_text = template_text_;
+  batch.template_file = template_file_;
   batch.task_body = task_body(results_dir_, job_count_, layout_.workdir, spec_.init_lines);
   return batch;
 }
@@ -315,6 +397,7 @@ void Submission::dry_run() {
   fmt::print(out_, "dry run: nothing is written or submitted; results would go to {}\n\n",
              results_dir_.string());
   for (uint64_t job = 1; job <= job_count_; ++job) {
+    if (interrupted()) throw Error(ExitCode::interrupted, fmt::format("dry run interrupted at job {}", job));
     job_at(job, params, args);
     fmt::print(out_, "job {}: {}\n", job, expand_command_template(command_template_, layout_.program, args));
   }
@@ -357,7 +440,13 @@ void Submission::write_provenance() {
     ordered_json g = ordered_json::object();
     for (const HyperDecl& h : grid.hypers) {
       ordered_json values = ordered_json::array();
-      for (const Value& v : h.values) values.push_back(v.text);
+      for (const ValueList::Segment& segment : h.values.segments()) {
+        if (segment.is_range()) {
+          const IntRange& r = segment.range;
+          values.push_back({{"range", {{"start", r.start}, {"stop", r.stop}, {"step", r.step}}}});
+        }
+        for (const Value& v : segment.values) values.push_back(v.text);
+      }
       g[h.key] = values;
     }
     grids.push_back(g);
@@ -477,6 +566,7 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
                      ? fmt::format(": see {}", (job_dir / "stderr").string())
                      : fmt::format(": it left no output of its own; see the scheduler's log in {}",
                                    (results_dir_ / "logs").string());
+        if (test_job) detail += last_lines(job_dir / "stderr", 5);
       } else if (test_job && outcome.state == JobState::completed) {
         detail = fmt::format(": output in {}", job_dir.string());
       }

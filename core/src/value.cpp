@@ -105,3 +105,113 @@ std::string python_number_text(const Number& number) {
 }
 
 }  // namespace jobsub
+
+namespace jobsub {
+
+std::string IntRange::text() const {
+  return step == 1 ? fmt::format("range({},{})", start, stop)
+                   : fmt::format("range({},{},{})", start, stop, step);
+}
+
+// Two's complement arithmetic on uint64_t: every value lies between start and
+// stop, so the wrapped sums are exact once cast back.
+int64_t IntRange::at(uint64_t index) const {
+  return static_cast<int64_t>(static_cast<uint64_t>(start) + index * static_cast<uint64_t>(step));
+}
+
+IntRange make_range(int64_t start, int64_t stop, int64_t step) {
+  if (step == 0) throw std::invalid_argument("range() step must not be 0");
+  IntRange range{start, stop, step, 0};
+  if (step > 0 && stop > start) {
+    const uint64_t span = static_cast<uint64_t>(stop) - static_cast<uint64_t>(start);
+    range.count = (span - 1) / static_cast<uint64_t>(step) + 1;
+  } else if (step < 0 && stop < start) {
+    const uint64_t span = static_cast<uint64_t>(start) - static_cast<uint64_t>(stop);
+    const uint64_t magnitude = static_cast<uint64_t>(-(step + 1)) + 1;
+    range.count = (span - 1) / magnitude + 1;
+  }
+  return range;
+}
+
+void ValueList::push_back(Value value) {
+  if (segments_.empty() || segments_.back().is_range()) {
+    segments_.emplace_back();
+    ends_.push_back(size_);
+  }
+  segments_.back().values.push_back(std::move(value));
+  ends_.back() = ++size_;
+}
+
+void ValueList::append(const IntRange& range) {
+  if (range.count == 0) throw std::invalid_argument("an empty range adds no values");
+  if (size_ > UINT64_MAX - range.count) throw std::overflow_error("a list of more than 2^64 values");
+  Segment segment;
+  segment.range = range;
+  segments_.push_back(std::move(segment));
+  size_ += range.count;
+  ends_.push_back(size_);
+}
+
+Value ValueList::operator[](uint64_t index) const {
+  if (index >= size_) throw std::out_of_range("value index past the end of the list");
+  const auto at = std::upper_bound(ends_.begin(), ends_.end(), index);
+  const std::size_t s = static_cast<std::size_t>(at - ends_.begin());
+  const uint64_t offset = index - (s == 0 ? 0 : ends_[s - 1]);
+  const Segment& segment = segments_[s];
+  if (!segment.is_range()) return segment.values[offset];
+  return {std::to_string(segment.range.at(offset)), ValueKind::Number};
+}
+
+}  // namespace jobsub
+
+namespace jobsub {
+
+std::string display_value(const Value& value) {
+  const std::string& t = value.text;
+  if (value.kind != ValueKind::String) return t;
+  const bool control = std::any_of(t.begin(), t.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+  if (control) {
+    std::string out = "\"";
+    for (const char c : t) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (u < 0x20 || u == 0x7f) {
+        out += fmt::format("\\x{:02x}", u);
+      } else {
+        out += c;
+      }
+    }
+    return out + "\"";
+  }
+  const bool plain = !t.empty() && plain_value(t).kind == ValueKind::String &&
+                     t.find_first_of(",[]{}:#'\"&*!|>%@`") == std::string::npos && t.front() != ' ' &&
+                     t.back() != ' ' && t.front() != '-' && t.front() != '?';
+  if (plain) return t;
+  std::string out = "'";
+  for (const char c : t) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string display_list(const ValueList& list) {
+  std::string out = "[";
+  for (const ValueList::Segment& segment : list.segments()) {
+    if (segment.is_range()) {
+      out += fmt::format("{}{}", out.size() > 1 ? ", " : "", segment.range.text());
+      continue;
+    }
+    for (const Value& v : segment.values)
+      out += fmt::format("{}{}", out.size() > 1 ? ", " : "", display_value(v));
+  }
+  return out + "]";
+}
+
+}  // namespace jobsub

@@ -66,15 +66,48 @@ class TerminalPrompter final : public jobsub::Prompter {
   }
 };
 
-const char* const kSettingFlags[][2] = {
-    {"name", "sweep name (results/<name>/...)"},
-    {"layout", "layout plugin (plain, skeleton, ...)"},
-    {"sweeper", "sweeper plugin (grid, random, ...)"},
-    {"formatter", "formatter plugin (argparse, sacred, hydra, ...)"},
-    {"scheduler", "scheduler plugin (local, ...)"},
-    {"program", "the program, {script} in the command"},
-    {"command", "command template, e.g. \"python {script} with {args}\""},
-    {"template", "Mustache template for the batch script"},
+/// A whole number >= `least` given to `option`, or a usage error saying so.
+uint64_t parse_whole(const std::string& text, const char* option, uint64_t least) {
+  try {
+    std::size_t used = 0;
+    if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
+      const unsigned long long v = std::stoull(text, &used);
+      if (used == text.size() && v >= least) return v;
+    }
+  } catch (const std::exception&) {
+  }
+  throw jobsub::usage_error(fmt::format("{} takes a whole number >= {}, got '{}'", option, least, text));
+}
+
+/// `layout=skeleton` on the command line is almost surely meant as
+/// `--layout=skeleton`; sweeping a hyper of that name is still possible by
+/// declaring it in the spec.
+void refuse_setting_as_hyper(const jobsub::SweepSpec& spec, const std::string& key, const std::string& item) {
+  // `name` is left out: a hyperparameter called name is common, and its
+  // values reach the program, so nothing is silently lost.
+  const auto& settings = jobsub::scalar_setting_keys();
+  if (key == "name" || std::find(settings.begin(), settings.end(), key) == settings.end()) return;
+  for (const jobsub::GridDecl& grid : spec.grids) {
+    for (const jobsub::HyperDecl& hyper : grid.hypers)
+      if (hyper.key == key) return;  // declared in the spec: a real hyperparameter
+  }
+  std::string flag = key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  throw jobsub::usage_error(fmt::format(
+      "'{}' names the setting '{}', not a hyperparameter: write --{}={} (to sweep a hyperparameter called "
+      "'{}', declare it under `hypers:` in jobsub.yaml)",
+      item, key, flag, item.substr(item.find('=') + 1), key));
+}
+
+const char* const kSettingFlags[][3] = {
+    {"name", "sweep name (results/<name>/...)", "NAME"},
+    {"layout", "layout plugin (plain, skeleton, ...)", "PLUGIN"},
+    {"sweeper", "sweeper plugin (grid, random, ...)", "PLUGIN"},
+    {"formatter", "formatter plugin (argparse, sacred, hydra, ...)", "PLUGIN"},
+    {"scheduler", "scheduler plugin (local, slurm, ...)", "PLUGIN"},
+    {"program", "the program, {script} in the command", "FILE"},
+    {"command", "command template, e.g. \"python {script} with {args}\"", "TEMPLATE"},
+    {"template", "Mustache template for the batch script", "FILE"},
 };
 
 class SubmitCommand final : public jobsub::Command {
@@ -98,21 +131,28 @@ class SubmitCommand final : public jobsub::Command {
     po::options_description general("Options");
     auto option = general.add_options();
     option("help,h", "show this help");
-    option("spec", po::value<std::string>(), "the sweep spec (default: ./jobsub.yaml when it exists)");
-    option("max-running,j", po::value<std::string>(), "jobs at a time (local: default the number of cores)");
-    option("resource", po::value<std::vector<std::string>>()->composing(),
-           "KEY=VALUE resource, e.g. time=2h (repeatable)");
+    option("spec", po::value<std::string>()->value_name("FILE"),
+           "the sweep spec (default: ./jobsub.yaml when it exists)");
+    option("max-running,j", po::value<std::string>()->value_name("N"),
+           "jobs at a time (local: default the number of cores)");
+    option("resource", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
+           "a resource, e.g. time=2h (repeatable)");
     option("yes,y", "submit every job without asking");
     option("dry-run", "print what would run; write and submit nothing");
     option("manual", "write the scripts and records; submit nothing");
     option("no-array", "submit one job per combination instead of an array");
-    option("wait", "after submitting, wait until every job has ended; exit 1 if any failed");
-    option("poll", po::value<double>()->default_value(5.0), "with --wait: seconds between scheduler queries");
+    option("wait", "after submitting, wait until every job has ended; exit 1 unless all completed");
+    option("poll", po::value<double>()->default_value(5.0)->value_name("SECONDS"),
+           "with --wait: seconds between scheduler queries");
+    option("allow-no-args", "let a command without {args} run more than one job");
+    option("max-jobs", po::value<std::string>()->value_name("N"),
+           "refuse a sweep of more than N jobs (default 10000000)");
     option("show-config", "print the merged settings with their origins and exit");
-    option("plugin-dir", po::value<std::vector<std::string>>()->composing(),
+    option("plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
            "search DIR for plugins first (repeatable)");
     po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
-    for (const auto& flag : kSettingFlags) settings.add_options()(flag[0], po::value<std::string>(), flag[1]);
+    for (const auto& flag : kSettingFlags)
+      settings.add_options()(flag[0], po::value<std::string>()->value_name(flag[2]), flag[1]);
     po::options_description plugin_options("Options of the installed plugins");
     std::set<std::string> taken;  // core options win over a plugin's of the same name
     for (const auto& declared : general.options()) taken.insert(declared->long_name());
@@ -125,7 +165,10 @@ class SubmitCommand final : public jobsub::Command {
         plugin_option_names.emplace_back(option.name);
         const std::string help =
             fmt::format("{} [{} {}]", option.help ? option.help : "", entry.info->kind, entry.info->name);
-        plugin_options.add_options()(option.name, po::value<std::string>(), help.c_str());
+        plugin_options.add_options()(
+            option.name,
+            po::value<std::string>()->value_name(option.value_name ? option.value_name : "VALUE"),
+            help.c_str());
       }
     }
     po::options_description hidden;
@@ -136,21 +179,49 @@ class SubmitCommand final : public jobsub::Command {
     all.add(general).add(settings).add(plugin_options).add(hidden);
 
     po::variables_map vm;
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
+    try {
+      po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+      po::notify(vm);
+    } catch (const po::unknown_option& e) {
+      std::vector<std::string> known;
+      for (const auto& declared : all.options()) {
+        if (!declared->long_name().empty() && declared->long_name() != "override")
+          known.push_back(fmt::format("--{}", declared->long_name()));
+      }
+      std::string given = e.get_option_name();
+      given = given.substr(0, given.find('='));
+      throw jobsub::usage_error(fmt::format("unknown option '{}'{} (see `jobsub help`)", given,
+                                            jobsub::did_you_mean(given, known)));
+    }
+    if (vm.count("dry-run") && vm.count("manual")) {
+      throw jobsub::usage_error(
+          "--dry-run and --manual together: --dry-run writes nothing, --manual writes the scripts and "
+          "records without submitting; choose one");
+    }
 
     if (vm.count("help")) {
+      std::string commands;
+      for (const jobsub::ComponentEntry& entry : registry.components()) {
+        if (std::string(entry.info->kind) == "command")
+          commands += fmt::format("  {:<10}{}\n", entry.info->name, entry.info->summary);
+      }
       fmt::print(
           "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
           "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
           "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
           "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
+          "Commands (`jobsub help COMMAND` for one):\n{}\n"
           "Overrides, Hydra style: lr=0.1,0.01  'seed=range(0,5)'  name='a,b' (quoted commas stay)\n\n"
-          "Commands: {}\n\n{}\n{}\n{}\n"
-          "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n"
-          "130 interrupted. See docs/user-guide.md.\n",
-          jobsub::join(registry.names("command")), fmt::streamed(general), fmt::streamed(settings),
-          fmt::streamed(plugin_options));
+          "{}\n{}\n{}\n"
+          "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n70 "
+          "internal error, "
+          "130 interrupted. See docs/user-guide.md.\n\n"
+          "Examples:\n"
+          "  jobsub --dry-run                                  # show every job and the script; write "
+          "nothing\n"
+          "  jobsub --scheduler=local -j 4 lr=0.1,0.01 'seed=range(0,3)'\n"
+          "  jobsub --scheduler=slurm --yes --wait             # submit all, follow them to the end\n",
+          commands, fmt::streamed(general), fmt::streamed(settings), fmt::streamed(plugin_options));
       return 0;
     }
 
@@ -168,6 +239,7 @@ class SubmitCommand final : public jobsub::Command {
         jobsub::set_setting(spec, flag[0], vm[flag[0]].as<std::string>(), "command line");
     }
     if (vm.count("max-running")) {
+      parse_whole(vm["max-running"].as<std::string>(), "-j/--max-running", 0);
       jobsub::set_setting(spec, "max_running", vm["max-running"].as<std::string>(), "command line");
     }
     if (vm.count("resource")) {
@@ -194,7 +266,9 @@ class SubmitCommand final : public jobsub::Command {
                           "(jobsub COMMAND ...)",
                           item));
         }
-        jobsub::apply_override(spec, jobsub::parse_override(item));
+        const jobsub::Override override_ = jobsub::parse_override(item);
+        refuse_setting_as_hyper(spec, override_.key, item);
+        jobsub::apply_override(spec, override_);
       }
     }
 
@@ -206,11 +280,9 @@ class SubmitCommand final : public jobsub::Command {
         fmt::print("init: {}    ({})\n", line, spec.init_origin);
       for (std::size_t g = 0; g < spec.grids.size(); ++g) {
         for (const jobsub::HyperDecl& h : spec.grids[g].hypers) {
-          std::vector<std::string> values;
-          for (const jobsub::Value& v : h.values) values.push_back(v.text);
-          fmt::print("hypers{}.{} = [{}]    ({})\n",
+          fmt::print("hypers{}.{} = {}    ({})\n",
                      spec.grids.size() > 1 ? fmt::format("[{}]", g) : std::string(), h.key,
-                     jobsub::join(values), h.origin);
+                     jobsub::display_list(h.values), h.origin);
         }
       }
       return 0;
@@ -223,6 +295,9 @@ class SubmitCommand final : public jobsub::Command {
     request.no_array = vm.count("no-array") > 0;
     request.wait = vm.count("wait") > 0;
     request.poll_seconds = vm["poll"].as<double>();
+    request.allow_no_args = vm.count("allow-no-args") > 0;
+    if (vm.count("max-jobs"))
+      request.max_jobs = parse_whole(vm["max-jobs"].as<std::string>(), "--max-jobs", 1);
     if (!(request.poll_seconds > 0)) throw jobsub::usage_error("--poll takes a number of seconds > 0");
     request.command_line.push_back(context.program_name);
     request.command_line.insert(request.command_line.end(), args.begin(), args.end());

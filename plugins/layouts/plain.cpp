@@ -21,8 +21,8 @@ class PlainLayout final : public jobsub::Layout {
       if (!request.program.empty()) {
         jobsub::fs::path program = request.program;
         if (program.is_relative()) program = experiment / program;
-        if (!jobsub::fs::is_regular_file(program, ec)) {
-          return jobsub::Status::failure(fmt::format("missing program: {}", program.string()));
+        if (const std::string problem = jobsub::program_problem(program); !problem.empty()) {
+          return jobsub::Status::failure(problem);
         }
         result.program = program.lexically_normal();
       }

@@ -29,8 +29,8 @@ class SkeletonLayout final : public jobsub::Layout {
       if (program_path.is_relative()) program_path = project / program_path;
       std::string missing;
       std::error_code ec;
-      if (!jobsub::fs::is_regular_file(program_path, ec))
-        missing += fmt::format("\n  missing program: {}", program_path.string());
+      if (const std::string problem = jobsub::program_problem(program_path); !problem.empty())
+        missing += fmt::format("\n  {}", problem);
       if (!jobsub::fs::is_directory(project / "data", ec)) {
         missing += fmt::format("\n  missing directory: {}", (project / "data").string());
       }

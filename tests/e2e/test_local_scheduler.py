@@ -97,7 +97,7 @@ class LocalScheduler(JobsubTestCase):
         for j in (1, 3):
             barrier = self.tmp / f"barrier{j}"
             barrier.mkdir()
-            exp = self.experiment("program: prog.py\ncommand: python3 {script} %d\nhypers: {i: [1, 2, 3, 4, 5, 6]}\n" % j,
+            exp = self.experiment("program: prog.py\ncommand: python3 {script} %d {args}\nhypers: {i: [1, 2, 3, 4, 5, 6]}\n" % j,
                                   program=BARRIER_PROGRAM, name=f"exp{j}")
             result = self.jobsub("--yes", "-j", str(j), cwd=exp, env=clean_env(BARRIER_DIR=str(barrier)))
             self.assertExit(result, 0)
@@ -107,7 +107,7 @@ class LocalScheduler(JobsubTestCase):
 
     def test_array_task_environment(self):
         program = "import os\nfor k in sorted(os.environ):\n    k.startswith(('JOBSUB_',)) and print(k + '=' + os.environ[k])\n"
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [a, b, c]}\n", program=program)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {i: [a, b, c]}\n", program=program)
         self.assertExit(self.jobsub("--yes", cwd=exp), 0)
         results = self.only_results_dir(exp)
         env = dict(line.split("=", 1) for line in (results / "jobs/0002/stdout").read_text().splitlines())
@@ -142,7 +142,7 @@ class LocalScheduler(JobsubTestCase):
 
     def test_ctrl_c_stops_running_jobs_and_records_them_cancelled(self):
         program = "import os, time, pathlib\npathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'pid').write_text(str(os.getpid()))\ntime.sleep(60)\n"
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2, 3, 4]}\n", program=program)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {i: [1, 2, 3, 4]}\n", program=program)
         proc = subprocess.Popen([JOBSUB, "--yes", "-j", "2"], cwd=exp, env=clean_env(), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 30
@@ -176,7 +176,7 @@ class LocalScheduler(JobsubTestCase):
                           "time.sleep(120)\n")
 
     def start_stubborn_sweep(self, program, *args):
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2, 3]}\n", program=program)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {i: [1, 2, 3]}\n", program=program)
         proc = subprocess.Popen([JOBSUB, "--yes", "-j", "2", *args], cwd=exp, env=clean_env(),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 30
@@ -260,7 +260,7 @@ class LocalScheduler(JobsubTestCase):
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 3 + ["cancelled"] * 2)
 
     def test_progress_on_a_terminal_plain_lines_otherwise(self):
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {i: [1, 2]}\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {i: [1, 2]}\n")
         term = Terminal(["--yes"], cwd=exp)
         self.assertEqual(term.wait(), 0)
         self.assertIn("[local] 2/2 done: 2 completed, 0 failed, 0 running", term.text)
@@ -285,7 +285,7 @@ class LocalScheduler(JobsubTestCase):
         self.assertTrue(piped.stderr.startswith("jobsub: error: "), piped.stderr)
 
     def test_a_job_without_output_of_its_own_points_at_the_log_that_has_it(self):
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1]}\n")
         (self.tmp / "broken.mustache").write_text(
             "#!/bin/bash\nJOBSUB_TASK_ID=${JOBSUB_ARRAY_TASK_ID:-}\necho 'the template gave up' >&2\nexit 3\n"
             "{{{task_body}}}")
@@ -297,7 +297,7 @@ class LocalScheduler(JobsubTestCase):
         self.assertIn("the template gave up", (results / "logs" / "local-worker-1.log").read_text())
 
     def test_a_template_that_cannot_run_the_jobs_is_refused_before_anything_is_written(self):
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1]}\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1]}\n")
         cases = {
             "no-body": ("#!/bin/bash\nJOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID\necho hi\n",
                         "the local batch template does not run the jobs: it must contain {{{task_body}}}"),
@@ -377,5 +377,5 @@ class LocalScheduler(JobsubTestCase):
         (self.tmp / "broken.mustache").write_text("{{#open}}")
         broken = self.jobsub("--yes", "--template", str(self.tmp / "broken.mustache"), cwd=exp)
         self.assertExit(broken, 3)
-        self.assertIn("is not valid Mustache", broken.stderr)
+        self.assertIn("broken.mustache:1: not valid Mustache: Unclosed section \"open\"", broken.stderr)
         self.assertEqual(len(self.results_dirs(exp)), 2)  # the failed run left nothing behind

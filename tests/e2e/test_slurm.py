@@ -122,7 +122,7 @@ class Slurm(JobsubTestCase):
         # every task (SLURM_GET_USER_ENV): seconds per task, and an
         # environment from login files instead of the submitting shell.
         program = "import json, os\nprint(json.dumps({k: os.environ.get(k) for k in ('SLURM_GET_USER_ENV', 'FROM_SHELL')}))\n"
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: [1, 2]}\n", program=program)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n", program=program)
         self.assertExit(self.submit(exp, env=self.env(FROM_SHELL="yes")), 0)
         results = self.only_results_dir(exp)
         for job in (1, 2):
@@ -256,7 +256,7 @@ class Slurm(JobsubTestCase):
     def test_max_running_becomes_the_array_throttle(self):
         barrier = self.tmp / "barrier"
         barrier.mkdir()
-        exp = self.experiment("program: prog.py\ncommand: python3 {script} 2\nhypers: {i: [1, 2, 3, 4, 5, 6]}\n",
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} 2 {args}\nhypers: {i: [1, 2, 3, 4, 5, 6]}\n",
                               program=BARRIER_PROGRAM)
         result = self.submit(exp, "-j", "2", env=self.env(BARRIER_DIR=str(barrier)))
         self.assertExit(result, 0)
@@ -283,7 +283,7 @@ class Slurm(JobsubTestCase):
         every one of them is running on Slurm: (experiment, process)."""
         program = ("import os, pathlib, time\n"
                    "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(120)\n")
-        exp = self.experiment("program: prog.py\ncommand: python3 {script}\nhypers: {a: %s}\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: %s}\n"
                               % json.dumps(list(range(jobs))), program=program)
         proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--wait", "--poll", "0.5"], cwd=exp,
                                 env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

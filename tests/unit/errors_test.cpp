@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <functional>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 
@@ -36,9 +37,12 @@ BOOST_AUTO_TEST_CASE(messages_say_what_went_wrong_without_colour_off_a_terminal)
   BOOST_TEST(report([] { throw jobsub::spec_error("jobsub.yaml:3: key 'x': unknown key"); }).second ==
              "jobsub: error: jobsub.yaml:3: key 'x': unknown key\n");
   const auto internal = report([] { throw std::runtime_error("boom"); });
-  BOOST_TEST(internal.first == 1);
-  BOOST_TEST(internal.second == "jobsub: internal error: boom\n");
-  BOOST_TEST(report([] { throw 42; }).second == "jobsub: internal error: unknown exception\n");
+  BOOST_TEST(internal.first == 70);  // a bug is not "a job failed"
+  BOOST_TEST(internal.second == "jobsub: internal error: boom (a bug in jobsub: please report it)\n");
+  BOOST_TEST(report([] { throw 42; }).first == 70);
+  const auto memory = report([] { throw std::bad_alloc(); });
+  BOOST_TEST(memory.first == 70);
+  BOOST_TEST(memory.second == "jobsub: error: out of memory\n");
 }
 
 BOOST_AUTO_TEST_CASE(styled_text_is_plain_unless_asked) {

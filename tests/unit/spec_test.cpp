@@ -30,9 +30,9 @@ std::string error_of(const std::string& text) {
   return "(no error)";
 }
 
-std::vector<std::string> texts(const std::vector<jobsub::Value>& values) {
+std::vector<std::string> texts(const jobsub::ValueList& values) {
   std::vector<std::string> out;
-  for (const auto& v : values) out.push_back(v.text);
+  for (uint64_t i = 0; i < values.size(); ++i) out.push_back(values[i].text);
   return out;
 }
 

@@ -1,4 +1,6 @@
 #include <jobsub/value.h>
+#include <cstdint>
+#include <stdexcept>
 
 #include <boost/test/unit_test.hpp>
 
@@ -43,6 +45,45 @@ BOOST_AUTO_TEST_CASE(numbers_mean_what_yaml_1_2_says) {
   BOOST_TEST((n(".INF").kind == Kind::infinity && !n(".INF").negative));
   BOOST_TEST((n(".NaN").kind == Kind::nan));
   BOOST_CHECK_THROW(jobsub::number_of(jobsub::plain_value("1_000")), std::invalid_argument);  // a string
+}
+
+BOOST_AUTO_TEST_CASE(ranges_are_python_ranges_and_never_expanded) {
+  // len(range(...)) and its last value, as Python computes them.
+  BOOST_TEST(jobsub::make_range(0, 10, 3).count == 4u);   // 0 3 6 9
+  BOOST_TEST(jobsub::make_range(5, -5, -4).count == 3u);  // 5 1 -3
+  BOOST_TEST(jobsub::make_range(0, 0, 1).count == 0u);
+  BOOST_TEST(jobsub::make_range(3, 0, 1).count == 0u);
+  const jobsub::IntRange whole = jobsub::make_range(INT64_MIN, INT64_MAX, 1);
+  BOOST_TEST(whole.count == UINT64_MAX);
+  BOOST_TEST(whole.at(whole.count - 1) == INT64_MAX - 1);
+  const jobsub::IntRange down = jobsub::make_range(INT64_MAX, INT64_MIN, INT64_MIN);
+  BOOST_TEST(down.count == 2u);  // INT64_MAX, -1
+  BOOST_TEST(down.at(1) == -1);
+
+  jobsub::ValueList list;
+  list.push_back(jobsub::string_value("a,b"));
+  list.append(jobsub::make_range(0, 1'000'000'000'000, 1));
+  list.push_back(jobsub::plain_value("7"));
+  BOOST_TEST(list.size() == 1'000'000'000'002u);
+  BOOST_TEST(list.segments().size() == 3u);  // three segments, not 10^12 values
+  BOOST_TEST(list[0].text == "a,b");
+  BOOST_TEST(list[1].text == "0");
+  BOOST_TEST(list[999'999'999'999].text == "999999999998");
+  BOOST_TEST((list[1'000'000'000'000].kind == ValueKind::Number));
+  BOOST_TEST(list[1'000'000'000'001].text == "7");
+  BOOST_CHECK_THROW(list[1'000'000'000'002], std::out_of_range);
+  BOOST_TEST(jobsub::display_list(list) == "['a,b', range(0,1000000000000), 7]");
+}
+
+BOOST_AUTO_TEST_CASE(display_value_reads_back_as_the_same_kind) {
+  BOOST_TEST(jobsub::display_value(jobsub::plain_value("0.01")) == "0.01");
+  BOOST_TEST(jobsub::display_value(jobsub::plain_value("true")) == "true");
+  BOOST_TEST(jobsub::display_value(jobsub::string_value("tvo")) == "tvo");
+  BOOST_TEST(jobsub::display_value(jobsub::string_value("1")) == "'1'");  // a string, not a number
+  BOOST_TEST(jobsub::display_value(jobsub::string_value("null")) == "'null'");
+  BOOST_TEST(jobsub::display_value(jobsub::string_value("it's")) == "'it''s'");
+  BOOST_TEST(jobsub::display_value(jobsub::string_value("")) == "''");
+  BOOST_TEST(jobsub::display_value(jobsub::string_value("a\tb\n")) == "\"a\\tb\\n\"");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,6 +17,7 @@ enum class ExitCode : int {
   usage = 2,          ///< bad command line
   bad_spec = 3,       ///< bad spec, bad value, or a layout check failed
   plugin = 4,         ///< a plugin is missing, broken or failed
+  internal = 70,      ///< a bug in jobsub or out of memory (EX_SOFTWARE)
   interrupted = 130,  ///< Ctrl-C / SIGTERM
 };
 

@@ -13,7 +13,7 @@ namespace jobsub {
 /// lists advance together (all of equal length).
 struct HyperAxis {
   std::vector<std::string> keys;
-  std::vector<std::vector<Value>> values;  ///< values[k] is the list for keys[k]
+  std::vector<ValueList> values;  ///< values[k] is the list for keys[k]
   uint64_t size() const { return values.empty() ? 0 : values.front().size(); }
 };
 

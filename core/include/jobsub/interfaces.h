@@ -48,6 +48,10 @@ class Layout {
   virtual Status verify(const LayoutRequest& request, LayoutResult& result) noexcept = 0;
 };
 
+/// Why `program` cannot be run as the sweep's program ("missing program: X",
+/// "X is a directory, not a program"), or empty when it is a file. For layouts.
+JOBSUB_API std::string program_problem(const fs::path& program);
+
 // ---------------------------------------------------------------- sweeper
 
 class Sweeper {
@@ -116,6 +120,7 @@ struct BatchRequest {
   std::vector<std::string> init_lines;
   std::string template_text;  ///< a user's Mustache template; empty = the plugin's own
   std::string task_body;      ///< the core's shell code that runs one job (see script.h)
+  fs::path template_file;     ///< where template_text came from, for messages
 };
 
 struct RenderedBatch {

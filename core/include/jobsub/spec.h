@@ -23,7 +23,7 @@ struct Setting {
 
 struct HyperDecl {
   std::string key;
-  std::vector<Value> values;
+  ValueList values;
   std::string origin;
 };
 
@@ -68,7 +68,7 @@ JOBSUB_API void set_setting(SweepSpec& spec, const std::string& key, const std::
 /// `key=v1,v2`, `seed=range(0,5)`, `name='a,b'`: Hydra-style override.
 struct Override {
   std::string key;
-  std::vector<Value> values;
+  ValueList values;
 };
 /// True when `arg` looks like an override (`key=...`).
 JOBSUB_API bool is_override(const std::string& arg);

@@ -22,6 +22,8 @@ struct SubmitRequest {
   bool no_array = false;                  ///< one submission per job
   bool wait = false;                      ///< after submitting, wait until every job has ended
   double poll_seconds = 5;                ///< with wait: seconds between scheduler queries
+  uint64_t max_jobs = 10'000'000;         ///< a larger sweep is refused before anything is written
+  bool allow_no_args = false;             ///< let a command without {args} run more than one job
   std::vector<std::string> command_line;  ///< for provenance
 };
 

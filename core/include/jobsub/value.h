@@ -1,6 +1,7 @@
 #pragma once
 /// Hyperparameter values: the literal text the user wrote, plus its kind.
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,64 @@ JOBSUB_API std::string python_number_text(const Number& number);
 JOBSUB_API Value plain_value(std::string text);
 /// A value that was quoted where it was written: always a string.
 inline Value string_value(std::string text) { return {std::move(text), ValueKind::String}; }
+
+/// An arithmetic progression of integers, `range(start, stop, step)` as
+/// Python means it, held as three numbers however many values it has.
+struct IntRange {
+  int64_t start = 0;
+  int64_t stop = 0;
+  int64_t step = 1;
+  uint64_t count = 0;  ///< Python's len(range(start, stop, step))
+  bool operator==(const IntRange&) const = default;
+  /// `range(start,stop[,step])`.
+  JOBSUB_API std::string text() const;
+  /// Value `index` (< count).
+  JOBSUB_API int64_t at(uint64_t index) const;
+};
+/// range(start, stop, step) as Python means it; step != 0.
+JOBSUB_API IntRange make_range(int64_t start, int64_t stop, int64_t step);
+
+/// The values of one hyperparameter: listed values and ranges, in order.
+/// A range is never expanded: `range(0,10**12)` costs three numbers, and
+/// value i is computed when asked for. Random access is logarithmic in the
+/// number of segments, constant in the number of values.
+class ValueList {
+ public:
+  /// One run of listed values, or one range.
+  struct Segment {
+    std::vector<Value> values;  ///< listed values; empty for a range
+    IntRange range;             ///< count == 0 for listed values
+    bool is_range() const { return values.empty(); }
+    uint64_t size() const { return is_range() ? range.count : values.size(); }
+    bool operator==(const Segment&) const = default;
+  };
+
+  ValueList() = default;
+  ValueList(std::initializer_list<Value> values) {
+    for (const Value& v : values) push_back(v);
+  }
+  JOBSUB_API void push_back(Value value);
+  /// Appends a non-empty range.
+  JOBSUB_API void append(const IntRange& range);
+  uint64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  /// Value `index` (< size()).
+  JOBSUB_API Value operator[](uint64_t index) const;
+  const std::vector<Segment>& segments() const { return segments_; }
+  bool operator==(const ValueList&) const = default;
+
+ private:
+  std::vector<Segment> segments_;
+  std::vector<uint64_t> ends_;  ///< ends_[i]: values in segments 0..i
+  uint64_t size_ = 0;
+};
+
+/// `value` as YAML would read it back with its kind: numbers, booleans and
+/// null bare; a string bare only when it would read as the same string, else
+/// quoted ('a,b', '1', "tab\there"). For --show-config and messages.
+JOBSUB_API std::string display_value(const Value& value);
+/// `[0.01, 'a,b', range(0,5)]`: every value of a list, ranges unexpanded.
+JOBSUB_API std::string display_list(const ValueList& list);
 
 struct Param {
   std::string key;
