@@ -285,8 +285,9 @@ void Submission::prepare() {
   results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);  // checks the name
   space_ = build_hyperspace(spec_);
   const std::map<std::string, std::string> options = spec_.section("options");
-  check(pipeline_.sweeper->configure(space_, options_for(*pipeline_.entries["sweeper"], options)),
-        stage("sweeper"));
+  PluginOptions sweeper_options = options_for(*pipeline_.entries["sweeper"], options);
+  sweeper_options[kMaxJobsOption] = std::to_string(request_.max_jobs);  // so a sweeper can refuse early
+  check(pipeline_.sweeper->configure(space_, sweeper_options), stage("sweeper"));
   job_count_ = pipeline_.sweeper->size();
   if (job_count_ == 0) throw spec_error("the sweep has no jobs");
   if (job_count_ > request_.max_jobs) {
@@ -630,6 +631,12 @@ void Submission::submit_batch(TaskRange range) {
                      {"native_id", result.native_id},
                      {"message", status.message}});
   write_jobs_table();
+  if (!status.ok && interrupted()) {
+    throw Error(
+        ExitCode::interrupted,
+        fmt::format("interrupted while submitting {}: {} of its {} jobs were submitted; record of which: {}",
+                    name, result.outcomes.size(), range.size(), (results_dir_ / "jobs.tsv").string()));
+  }
   if (!status.ok) {
     throw job_error(fmt::format(
         "scheduler '{}' could not submit {} (jobs {}): {}\nrecord of what was and was not "

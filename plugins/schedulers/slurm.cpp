@@ -180,6 +180,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
       if (!request.array) {
         for (const jobsub::TaskRange& range : request.tasks) {
           for (uint64_t job = range.first; job <= range.last; ++job) {
+            if (context.interrupted()) return jobsub::Status::failure("interrupted");
             std::string id;
             const jobsub::Status status = sbatch(single_argv(request, job), context, id);
             if (!status.ok) return status;
@@ -190,6 +191,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
         }
       } else {
         for (const Chunk& chunk : make_chunks(request.tasks, max_array_size_)) {
+          if (context.interrupted()) return jobsub::Status::failure("interrupted");
           std::string id;
           const jobsub::Status status = sbatch(array_argv(request, chunk), context, id);
           if (!status.ok) return status;

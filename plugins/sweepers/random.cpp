@@ -51,6 +51,12 @@ class RandomSweeper final : public jobsub::Sweeper {
       const uint64_t count = parse_count(sample->second, "sample");
       const uint64_t seed = parse_count(options.count("seed") ? options.at("seed") : "0", "seed");
       const uint64_t total = space.size();
+      if (auto limit = options.find(jobsub::kMaxJobsOption);
+          limit != options.end() && count > parse_count(limit->second, "max-jobs")) {
+        return jobsub::Status::failure(fmt::format(
+            "--sample {} is more than --max-jobs {}: draw fewer, or raise --max-jobs if you mean it", count,
+            limit->second));
+      }
       if (count > total) {
         return jobsub::Status::failure(
             fmt::format("--sample {} asks for more jobs than the grid's {} combinations", count, total));

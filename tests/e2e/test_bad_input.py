@@ -89,6 +89,10 @@ class BadInput(JobsubTestCase):
         self.assertExit(allowed, 0)
         self.assertIn("job 4: python3", allowed.stdout)
         self.assertExit(self.jobsub("--dry-run", "--max-jobs", "0", cwd=exp), 2)
+        # The random sweeper refuses before it draws (it holds one index per job).
+        sample = self.jobsub("--dry-run", "--sweeper=random", "--sample", "100000000000", HUGE, cwd=exp)
+        self.assertExit(sample, 3)
+        self.assertIn("--sample 100000000000 is more than --max-jobs 10000000", sample.stderr)
 
     def test_ranges_in_the_spec_and_overrides_are_pythons(self):
         flow = self.experiment("program: prog.py\nhypers: {a: range(5,-5,-4)}\n", name="flow")

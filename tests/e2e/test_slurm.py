@@ -253,6 +253,41 @@ class Slurm(JobsubTestCase):
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 2)
         self.assertEqual(len(self.submissions(results)[-1]["native_id"].split(",")), 1)
 
+    def test_ctrl_c_while_submitting_stops_and_records_exactly_what_was_submitted(self):
+        # A slow sbatch (a shim in front of the real one) keeps jobsub in its
+        # submit loop long enough to be interrupted there.
+        d = self.tmp / "slow"
+        d.mkdir()
+        (d / "sbatch").write_text('#!/bin/bash\necho x >> "$SHIM_DIR/calls"\nsleep 0.3\nexec /usr/bin/sbatch "$@"\n')
+        (d / "sbatch").chmod(0o755)
+        env = self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d))
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: %s}\n"
+                              % json.dumps(list(range(40))), program="import time\ntime.sleep(120)\n")
+        name = f"interrupted-{os.getpid()}-{int(time.time())}"
+        proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--no-array", "--name", name], cwd=exp,
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        try:
+            deadline = time.time() + 60
+            calls = d / "calls"
+            while time.time() < deadline and (not calls.exists() or len(calls.read_text().split()) < 3):
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 130, out + err)
+            self.assertIn("interrupted while submitting batch-1", err)
+            table = self.jobs_table(self.only_results_dir(exp))
+            submitted = [r for r in table if r["native_id"]]
+            self.assertTrue(3 <= len(submitted) < 40, f"{len(submitted)} submitted")
+            self.assertEqual({r["state"] for r in table if not r["native_id"]}, {"not_submitted"})
+            queue = subprocess.run(["squeue", "--noheader", "--states=all", "--format=%i", f"--name={name}"],
+                                   env=self.env(), capture_output=True, text=True, check=True)
+            self.assertEqual(sorted(queue.stdout.split()), sorted(r["native_id"] for r in submitted),
+                             "the record and Slurm's queue must agree")
+        finally:
+            proc.kill()
+            subprocess.run(["scancel", f"--name={name}"], env=self.env())
+
     def test_max_running_becomes_the_array_throttle(self):
         barrier = self.tmp / "barrier"
         barrier.mkdir()

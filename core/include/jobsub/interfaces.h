@@ -54,6 +54,11 @@ JOBSUB_API std::string program_problem(const fs::path& program);
 
 // ---------------------------------------------------------------- sweeper
 
+/// The option every sweeper gets besides its own: the largest sweep the user
+/// accepts (`--max-jobs`). A sweeper that holds anything per job refuses a
+/// larger count in configure(), before it allocates.
+inline constexpr const char* kMaxJobsOption = "jobsub.max_jobs";
+
 class Sweeper {
  public:
   virtual ~Sweeper() = default;
