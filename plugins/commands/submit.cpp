@@ -163,8 +163,10 @@ class SubmitCommand final : public jobsub::Command {
         const jobsub_option_info& option = entry.info->options[i];
         if (!taken.insert(option.name).second) continue;
         plugin_option_names.emplace_back(option.name);
-        const std::string help =
-            fmt::format("{} [{} {}]", option.help ? option.help : "", entry.info->kind, entry.info->name);
+        const std::string help = fmt::format(
+            "{}{} [{} {}]", option.help ? option.help : "",
+            option.default_value ? fmt::format(" (default: {})", option.default_value) : std::string(),
+            entry.info->kind, entry.info->name);
         plugin_options.add_options()(
             option.name,
             po::value<std::string>()->value_name(option.value_name ? option.value_name : "VALUE"),
