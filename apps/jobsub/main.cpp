@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
                             e.what());
       }
     }
-    auto handle = registry.create<jobsub::Command>("command", command);
+    auto handle = registry.create<jobsub::Command>(command);
     jobsub::CommandContext context{&registry, "jobsub", executable};
     return handle->run(context, args);
   } catch (...) {

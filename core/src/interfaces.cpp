@@ -52,3 +52,16 @@ std::string program_problem(const fs::path& program) {
 }
 
 }  // namespace jobsub
+
+namespace jobsub {
+
+std::string interface_id_of_kind(const std::string& kind) {
+  if (kind == interface_traits<Layout>::kind) return interface_traits<Layout>::id;
+  if (kind == interface_traits<Sweeper>::kind) return interface_traits<Sweeper>::id;
+  if (kind == interface_traits<Formatter>::kind) return interface_traits<Formatter>::id;
+  if (kind == interface_traits<Scheduler>::kind) return interface_traits<Scheduler>::id;
+  if (kind == interface_traits<Command>::kind) return interface_traits<Command>::id;
+  return "";
+}
+
+}  // namespace jobsub

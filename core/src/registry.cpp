@@ -5,9 +5,13 @@
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include <dlfcn.h>
+#include <elf.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <regex>
 #include <set>
 
@@ -75,6 +79,70 @@ bool is_known_kind(const char* kind) {
   return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
+/// The DT_NEEDED entries of a 64-bit ELF shared library, read from its
+/// dynamic section without loading it. Boost.DLL's library_info lists only
+/// defined symbols and sections, not the libraries a file needs; empty when
+/// the file cannot be read this way (the loader then says why).
+std::vector<std::string> needed_libraries(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  Elf64_Ehdr header{};
+  if (!in.read(reinterpret_cast<char*>(&header), sizeof header) ||
+      std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_shentsize != sizeof(Elf64_Shdr)) {
+    return {};
+  }
+  std::vector<Elf64_Shdr> sections(header.e_shnum);
+  in.seekg(static_cast<std::streamoff>(header.e_shoff));
+  if (!in.read(reinterpret_cast<char*>(sections.data()),
+               static_cast<std::streamsize>(sections.size() * sizeof(Elf64_Shdr)))) {
+    return {};
+  }
+  std::vector<std::string> needed;
+  for (const Elf64_Shdr& dynamic : sections) {
+    if (dynamic.sh_type != SHT_DYNAMIC || dynamic.sh_link >= sections.size()) continue;
+    const Elf64_Shdr& strings = sections[dynamic.sh_link];
+    std::string text(strings.sh_size, '\0');
+    in.seekg(static_cast<std::streamoff>(strings.sh_offset));
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    std::vector<Elf64_Dyn> entries(dynamic.sh_size / sizeof(Elf64_Dyn));
+    in.seekg(static_cast<std::streamoff>(dynamic.sh_offset));
+    in.read(reinterpret_cast<char*>(entries.data()),
+            static_cast<std::streamsize>(entries.size() * sizeof(Elf64_Dyn)));
+    if (!in) return {};
+    for (const Elf64_Dyn& entry : entries) {
+      if (entry.d_tag == DT_NULL) break;
+      if (entry.d_tag == DT_NEEDED && entry.d_un.d_val < text.size())
+        needed.emplace_back(text.c_str() + entry.d_un.d_val);
+    }
+  }
+  return needed;
+}
+
+/// Why a plugin built with a sanitizer cannot be loaded into this process,
+/// or empty. ASan's and TSan's runtimes must be the first library loaded: a
+/// dlopen of an instrumented plugin into a plain jobsub aborts the process
+/// ("ASan runtime does not come first"), taking every other plugin with it.
+std::string sanitizer_problem(const fs::path& file) {
+  static const struct {
+    const char* library;
+    const char* sanitizer;
+    const char* probe;  // a symbol the runtime defines when it is loaded
+  } kRuntimes[] = {{"libasan.so", "AddressSanitizer", "__asan_init"},
+                   {"libtsan.so", "ThreadSanitizer", "__tsan_init"}};
+  for (const std::string& needed : needed_libraries(file)) {
+    for (const auto& runtime : kRuntimes) {
+      if (needed.rfind(runtime.library, 0) != 0) continue;
+      if (::dlsym(RTLD_DEFAULT, runtime.probe) != nullptr) return "";  // this jobsub has it too
+      return fmt::format(
+          "built with {} (needs {}), whose runtime must be loaded before anything else: skipped. To use it, "
+          "run jobsub with the runtime preloaded: LD_PRELOAD=$(g++ -print-file-name={}) jobsub ... "
+          "(see the plugin guide, 'Debugging a plugin')",
+          runtime.sanitizer, needed, needed);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 PluginCheck check_plugin_file(const fs::path& file) {
@@ -96,6 +164,11 @@ PluginCheck check_plugin_file(const fs::path& file) {
   } catch (const std::exception&) {
     // Boost.DLL says only "iostream error" for a file that is not ELF.
     check.message = "not a shared library (not an ELF file, or truncated)";
+    return check;
+  }
+
+  if (std::string why = sanitizer_problem(file); !why.empty()) {
+    check.message = std::move(why);
     return check;
   }
 
@@ -151,18 +224,41 @@ PluginCheck check_plugin_file(const fs::path& file) {
     check.message = "declares no components";
     return check;
   }
-  for (std::size_t i = 0; i < descriptor->component_count; ++i) {
-    const jobsub_component_info& info = descriptor->components[i];
-    if (!is_known_kind(info.kind) || info.name == nullptr || *info.name == '\0' || info.create == nullptr ||
-        info.destroy == nullptr) {
-      check.components.clear();
-      check.message = fmt::format(
-          "component {} is malformed (kind '{}'; kinds are {}; name, create and destroy are required)", i,
-          info.kind ? info.kind : "(null)", join(plugin_kinds()));
-      return check;
-    }
-    check.components.push_back({&info, descriptor, file, library});
+  if (descriptor->component_count > 1) {
+    check.message = fmt::format(
+        "declares {} components; a plugin file provides one, the one its name says: build one "
+        "jobsub-<kind>-<name>.so per component",
+        descriptor->component_count);
+    return check;
   }
+  const jobsub_component_info& info = descriptor->components[0];
+  if (!is_known_kind(info.kind) || info.name == nullptr || *info.name == '\0' || info.create == nullptr ||
+      info.destroy == nullptr) {
+    check.message = fmt::format(
+        "its component is malformed (kind '{}'; kinds are {}; name, create and destroy are required)",
+        info.kind ? info.kind : "(null)", join(plugin_kinds()));
+    return check;
+  }
+  // The kind is only a label; the interface the object really implements is
+  // what the core will call. A mismatch would be a crash at the first call.
+  const std::string expected = interface_id_of_kind(info.kind);
+  const std::string reported = info.interface_id != nullptr ? info.interface_id : "(none)";
+  if (reported != expected) {
+    check.message = fmt::format(
+        "{} '{}' reports interface {}, but a {} must implement {}: declare it with "
+        "jobsub::component<Class>(), "
+        "which takes the kind from the class",
+        info.kind, info.name, reported, info.kind, expected);
+    return check;
+  }
+  const std::string expected_file = fmt::format("jobsub-{}-{}.so", info.kind, info.name);
+  if (std::string kind, name; parse_plugin_file_name(file.filename().string(), kind, name) &&
+                              (kind != info.kind || name != info.name)) {
+    check.message = fmt::format("provides {} '{}', not {} '{}' as its file name says: name the file {}",
+                                info.kind, info.name, kind, name, expected_file);
+    return check;
+  }
+  check.components.push_back({&info, descriptor, file, library});
   check.ok = true;
   check.message =
       fmt::format("plugin '{}' version {}, ABI {}", descriptor->plugin_name ? descriptor->plugin_name : "",
@@ -188,18 +284,23 @@ PluginRegistry::PluginRegistry(std::vector<fs::path> search_path) : search_path_
         continue;
       }
       for (ComponentEntry& entry : check.components) {
+        // One directory cannot hold two files of one name, so an earlier
+        // provider is always in an earlier directory of the search path.
         if (const ComponentEntry* earlier = find(entry.info->kind, entry.info->name)) {
-          problems_.push_back(
-              {file, entry.info->kind, entry.info->name,
-               fmt::format("duplicate {} '{}': ignored, because {} (earlier on the search path) "
-                           "provides it",
-                           entry.info->kind, entry.info->name, earlier->file.string())});
+          shadowed_.emplace_back(earlier->file, file);
           continue;
         }
         components_.push_back(std::move(entry));
       }
     }
   }
+}
+
+fs::path PluginRegistry::shadowed_by(const ComponentEntry& entry) const {
+  for (const auto& [used, hidden] : shadowed_) {
+    if (used == entry.file) return hidden;
+  }
+  return {};
 }
 
 const ComponentEntry* PluginRegistry::find(const std::string& kind, const std::string& name) const {

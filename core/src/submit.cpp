@@ -52,6 +52,7 @@ struct Pipeline {
   PluginHandle<Formatter> formatter;
   PluginHandle<Scheduler> scheduler;
   std::map<std::string, const ComponentEntry*> entries;  // by kind
+  std::vector<std::string> notes;                        // e.g. a plugin that shadows another
 };
 
 PluginOptions options_for(const ComponentEntry& entry, const std::map<std::string, std::string>& given) {
@@ -267,8 +268,16 @@ void Submission::load_pipeline(const PluginRegistry& registry) {
     using Interface = std::remove_reference_t<decltype(*handle)>;
     const std::string name = spec_.get(kind);
     pipeline_.entries[kind] = &registry.require(kind, name);
-    handle = registry.create<Interface>(kind, name);
+    handle = registry.create<Interface>(name);
   };
+  for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"}) {
+    const fs::path hidden = registry.shadowed_by(registry.require(kind, spec_.get(kind)));
+    if (!hidden.empty()) {
+      pipeline_.notes.push_back(fmt::format("{} '{}' is {}, which shadows {}", kind, spec_.get(kind),
+                                            registry.require(kind, spec_.get(kind)).file.string(),
+                                            hidden.string()));
+    }
+  }
   load("layout", pipeline_.layout);
   load("sweeper", pipeline_.sweeper);
   load("formatter", pipeline_.formatter);
@@ -355,6 +364,8 @@ void Submission::print_summary() const {
   for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"}) {
     fmt::print(out_, "  {:<11}{}{}\n", kind, pipeline_.entries.at(kind)->info->name, origin(kind));
   }
+  for (const std::string& note : pipeline_.notes)
+    fmt::print(out_, "jobsub: {} {}\n", styled(color_, styles::note, "note:"), note);
   fmt::print(out_, "  {:<11}{}{}\n", "command", command_template_, origin("command"));
   if (!layout_.program.empty()) fmt::print(out_, "  {:<11}{}\n", "program", layout_.program.string());
   fmt::print(out_, "  {:<11}{}\n", "workdir", layout_.workdir.string());

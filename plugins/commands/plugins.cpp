@@ -63,6 +63,11 @@ class PluginsCommand final : public jobsub::Command {
                    entry.plugin->abi_version, entry.file.string(), "", or_empty(entry.info->summary));
       }
     }
+    if (!registry.shadowed().empty()) {
+      fmt::print("\nShadowed (an earlier directory of the search path provides the same kind and name):\n");
+      for (const auto& [used, hidden] : registry.shadowed())
+        fmt::print("  {}: not used; {} is\n", hidden.string(), used.string());
+    }
     if (!registry.problems().empty()) {
       fmt::print("\nNot loaded:\n");
       for (const jobsub::PluginProblem& problem : registry.problems()) {
@@ -98,8 +103,7 @@ class PluginsCommand final : public jobsub::Command {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<PluginsCommand, jobsub::Command>("command", "plugins",
-                                                       "list plugins and the search path; check one file"),
+    jobsub::component<PluginsCommand>("plugins", "list plugins and the search path; check one file"),
 };
 
 }  // namespace

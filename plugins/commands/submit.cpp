@@ -319,8 +319,7 @@ class SubmitCommand final : public jobsub::Command {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<SubmitCommand, jobsub::Command>("command", "submit",
-                                                      "expand the sweep and submit its jobs (the default)"),
+    jobsub::component<SubmitCommand>("submit", "expand the sweep and submit its jobs (the default)"),
 };
 
 }  // namespace

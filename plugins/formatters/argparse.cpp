@@ -60,8 +60,7 @@ const jobsub_option_info kOptions[] = {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<ArgparseFormatter, jobsub::Formatter>("formatter", "argparse",
-                                                            "argparse: python {script} --k=v ...", kOptions),
+    jobsub::component<ArgparseFormatter>("argparse", "argparse: python {script} --k=v ...", kOptions),
 };
 
 }  // namespace

@@ -87,8 +87,7 @@ class HydraFormatter final : public jobsub::Formatter {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<HydraFormatter, jobsub::Formatter>("formatter", "hydra",
-                                                         "Hydra overrides: python {script} k=v ..."),
+    jobsub::component<HydraFormatter>("hydra", "Hydra overrides: python {script} k=v ..."),
 };
 
 }  // namespace

@@ -114,8 +114,7 @@ class SacredFormatter final : public jobsub::Formatter {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<SacredFormatter, jobsub::Formatter>("formatter", "sacred",
-                                                          "sacred: python {script} with 'k=v' ..."),
+    jobsub::component<SacredFormatter>("sacred", "sacred: python {script} with 'k=v' ..."),
 };
 
 }  // namespace

@@ -35,8 +35,7 @@ class PlainLayout final : public jobsub::Layout {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<PlainLayout, jobsub::Layout>("layout", "plain",
-                                                   "any directory; jobs start in the experiment directory"),
+    jobsub::component<PlainLayout>("plain", "any directory; jobs start in the experiment directory"),
 };
 
 }  // namespace

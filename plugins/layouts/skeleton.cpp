@@ -48,8 +48,8 @@ class SkeletonLayout final : public jobsub::Layout {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<SkeletonLayout, jobsub::Layout>(
-        "layout", "skeleton",
+    jobsub::component<SkeletonLayout>(
+        "skeleton",
         "strict project layout: <project>/experiments/<name>/, <project>/main.py, <project>/data/"),
 };
 

@@ -510,8 +510,8 @@ const jobsub_option_info kOptions[] = {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<LocalScheduler, jobsub::Scheduler>(
-        "scheduler", "local", "this machine: -j N jobs at a time, each through the batch script", kOptions),
+    jobsub::component<LocalScheduler>(
+        "local", "this machine: -j N jobs at a time, each through the batch script", kOptions),
 };
 
 }  // namespace

@@ -399,8 +399,7 @@ const jobsub_option_info kOptions[] = {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<SlurmScheduler, jobsub::Scheduler>(
-        "scheduler", "slurm", "Slurm: sbatch arrays, chunked to MaxArraySize", kOptions),
+    jobsub::component<SlurmScheduler>("slurm", "Slurm: sbatch arrays, chunked to MaxArraySize", kOptions),
 };
 
 }  // namespace

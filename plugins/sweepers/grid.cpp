@@ -23,8 +23,7 @@ class GridSweeper final : public jobsub::Sweeper {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<GridSweeper, jobsub::Sweeper>("sweeper", "grid",
-                                                    "every combination (product; list of grids; zip groups)"),
+    jobsub::component<GridSweeper>("grid", "every combination (product; list of grids; zip groups)"),
 };
 
 }  // namespace

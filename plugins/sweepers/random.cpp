@@ -89,8 +89,8 @@ const jobsub_option_info kOptions[] = {
 };
 
 const jobsub_component_info kComponents[] = {
-    jobsub::component<RandomSweeper, jobsub::Sweeper>(
-        "sweeper", "random", "N distinct combinations of the grid (--sample N --seed S)", kOptions),
+    jobsub::component<RandomSweeper>("random", "N distinct combinations of the grid (--sample N --seed S)",
+                                     kOptions),
 };
 
 }  // namespace

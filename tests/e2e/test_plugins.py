@@ -32,8 +32,31 @@ class Plugins(JobsubTestCase):
         self.assertExit(result, 0)
         self.assertIn(f"formatter upper", " ".join(result.stdout.split()))
         self.assertIn(str(TEST_PLUGINS / "dup2/jobsub-formatter-upper.so") + "\n", result.stdout)
-        self.assertIn(f"{TEST_PLUGINS}/dup1/jobsub-formatter-upper.so: duplicate formatter 'upper': ignored, because "
-                      f"{TEST_PLUGINS}/dup2/jobsub-formatter-upper.so", result.stdout)
+        self.assertIn(f"Shadowed (an earlier directory of the search path provides the same kind and name):\n"
+                      f"  {TEST_PLUGINS}/dup1/jobsub-formatter-upper.so: not used; "
+                      f"{TEST_PLUGINS}/dup2/jobsub-formatter-upper.so is\n", result.stdout)
+        # A sweep that uses the shadowing plugin says so in one line.
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [1]}\n")
+        sweep = self.jobsub("--dry-run", "--formatter=upper", "--plugin-dir", str(TEST_PLUGINS / "dup2"), cwd=exp,
+                            env=clean_env(JOBSUB_PLUGIN_PATH=str(TEST_PLUGINS / "dup1")))
+        self.assertExit(sweep, 0)
+        self.assertIn(f"jobsub: note: formatter 'upper' is {TEST_PLUGINS}/dup2/jobsub-formatter-upper.so, which "
+                      f"shadows {TEST_PLUGINS}/dup1/jobsub-formatter-upper.so\n", sweep.stdout)
+
+    def test_misused_plugins_give_their_reason_not_a_crash(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [1]}\n")
+        bad = ["--plugin-dir", str(TEST_PLUGINS / "bad")]
+        kind = self.jobsub("--dry-run", "--sweeper=wrongkind", *bad, cwd=exp)  # was SIGSEGV
+        self.assertExit(kind, 4)
+        self.assertIn("sweeper 'wrongkind' cannot be used: ", kind.stderr)
+        self.assertIn("reports interface jobsub::Formatter/1, but a sweeper must implement jobsub::Sweeper/1",
+                      kind.stderr)
+        throws = self.jobsub("--dry-run", "--formatter=throws", *bad, cwd=exp)
+        self.assertExit(throws, 4)
+        self.assertIn("could not create its formatter 'throws': cannot read the licence file /opt/upper/licence",
+                      throws.stderr)
+        # The broken files do not stop the others: the sweep with a good plugin runs.
+        self.assertExit(self.jobsub("--dry-run", "--formatter=upper", *bad, cwd=exp), 0)
 
     def test_check_says_why_a_file_does_or_does_not_load(self):
         good = self.jobsub("plugins", "check", str(BUILD_DIR / "lib/jobsub/plugins/jobsub-sweeper-random.so"))

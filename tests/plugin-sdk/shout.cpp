@@ -36,8 +36,7 @@ class ShoutFormatter final : public jobsub::Formatter {
 
 const jobsub_option_info kOptions[] = {{"separator", "S", ":", "between key and value"}};
 const jobsub_component_info kComponents[] = {
-    jobsub::component<ShoutFormatter, jobsub::Formatter>("formatter", SHOUT_NAME, "KEY:value arguments",
-                                                         kOptions),
+    jobsub::component<ShoutFormatter>(SHOUT_NAME, "KEY:value arguments", kOptions),
 };
 
 }  // namespace

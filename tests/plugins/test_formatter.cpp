@@ -3,9 +3,13 @@
 //   TEST_ABI         the ABI version it claims (default: the real one)
 //   TEST_TOOLCHAIN   the toolchain tag it claims (default: the real one)
 //   TEST_NO_ENTRY    export no entry point at all
+//   TEST_WRONG_KIND  declare kind "sweeper" for the formatter class (by hand:
+//                    jobsub::component<>() cannot be made to do it)
+//   TEST_THROWS      a constructor that throws
 #include <jobsub/plugin.h>
 
 #include <cctype>
+#include <stdexcept>
 
 #ifndef TEST_NAME
 #define TEST_NAME "upper"
@@ -21,6 +25,9 @@ namespace {
 
 class UpperFormatter final : public jobsub::Formatter {
  public:
+#ifdef TEST_THROWS
+  UpperFormatter() { throw std::runtime_error("cannot read the licence file /opt/upper/licence"); }
+#endif
   jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
     return jobsub::Status::success();
   }
@@ -35,9 +42,16 @@ class UpperFormatter final : public jobsub::Formatter {
   }
 };
 
+#ifndef TEST_WRONG_KIND
 const jobsub_component_info kComponents[] = {
-    jobsub::component<UpperFormatter, jobsub::Formatter>("formatter", TEST_NAME, "test formatter"),
+    jobsub::component<UpperFormatter>(TEST_NAME, "test formatter"),
 };
+#else
+const jobsub_component_info kComponents[] = {
+    {"sweeper", TEST_NAME, "a formatter that says it is a sweeper", nullptr, 0,
+     &jobsub::detail::create_component<UpperFormatter, jobsub::Formatter>,
+     &jobsub::detail::destroy_component<jobsub::Formatter>, jobsub::interface_traits<jobsub::Formatter>::id}};
+#endif
 
 }  // namespace
 

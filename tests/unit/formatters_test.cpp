@@ -15,7 +15,7 @@ const jobsub::PluginRegistry& bundled() {
 
 jobsub::Argv format(const std::string& name, const jobsub::Params& params,
                     const jobsub::PluginOptions& options = {}) {
-  auto formatter = bundled().create<jobsub::Formatter>("formatter", name);
+  auto formatter = bundled().create<jobsub::Formatter>(name);
   BOOST_REQUIRE(formatter->configure(options).ok);
   jobsub::Argv argv;
   const auto status = formatter->format(params, argv);
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(argparse_options_and_boolean_styles) {
   BOOST_TEST(format("argparse", params, {{"bool-style", "value"}}) ==
                  (jobsub::Argv{"--lr=0.1", "--debug=true", "--quiet=false", "--x=-5"}),
              boost::test_tools::per_element());
-  auto formatter = bundled().create<jobsub::Formatter>("formatter", "argparse");
+  auto formatter = bundled().create<jobsub::Formatter>("argparse");
   BOOST_TEST(!formatter->configure({{"bool-style", "maybe"}}).ok);
 }
 
@@ -86,7 +86,7 @@ BOOST_AUTO_TEST_CASE(random_sweeper_draws_distinct_reproducible_jobs) {
   spec.grids.push_back({{a, b}});
   const auto space = jobsub::build_hyperspace(spec);
   auto draw = [&](const std::string& seed) {
-    auto sweeper = bundled().create<jobsub::Sweeper>("sweeper", "random");
+    auto sweeper = bundled().create<jobsub::Sweeper>("random");
     const auto status = sweeper->configure(space, {{"sample", "15"}, {"seed", seed}});
     BOOST_REQUIRE_MESSAGE(status.ok, status.message);
     std::vector<std::string> jobs;
@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(random_sweeper_draws_distinct_reproducible_jobs) {
   BOOST_TEST(draw("7") == first, boost::test_tools::per_element());
   BOOST_TEST(draw("8") != first);
 
-  auto sweeper = bundled().create<jobsub::Sweeper>("sweeper", "random");
+  auto sweeper = bundled().create<jobsub::Sweeper>("random");
   const auto too_many = sweeper->configure(space, {{"sample", "101"}});
   BOOST_TEST(!too_many.ok);
   BOOST_TEST(too_many.message.find("100 combinations") != std::string::npos, too_many.message);

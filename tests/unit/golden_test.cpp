@@ -44,7 +44,7 @@ jobsub::BatchRequest awkward_request() {
 jobsub::Status try_render(const std::string& scheduler_name, const jobsub::BatchRequest& request,
                           jobsub::RenderedBatch& rendered, const jobsub::PluginOptions& options = {}) {
   static const jobsub::PluginRegistry registry({JOBSUB_TEST_PLUGIN_DIR});
-  auto scheduler = registry.create<jobsub::Scheduler>("scheduler", scheduler_name);
+  auto scheduler = registry.create<jobsub::Scheduler>(scheduler_name);
   BOOST_REQUIRE(scheduler->configure(options).ok);
   return scheduler->render(request, rendered);
 }

@@ -1,6 +1,8 @@
 #include <jobsub/plugin.h>
 #include <jobsub/registry.h>
 
+#include <dlfcn.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
 #include <fstream>
@@ -53,7 +55,7 @@ BOOST_AUTO_TEST_CASE(bundled_plugins_load_and_create_objects) {
   BOOST_TEST(registry.problems().empty());
   BOOST_TEST(registry.names("formatter") == (std::vector<std::string>{"argparse", "hydra", "sacred"}),
              boost::test_tools::per_element());
-  auto formatter = registry.create<jobsub::Formatter>("formatter", "sacred");
+  auto formatter = registry.create<jobsub::Formatter>("sacred");
   jobsub::Argv argv;
   BOOST_TEST(formatter->format({{"lr", jobsub::plain_value("0.1")}}, argv).ok);
   BOOST_TEST(argv == (jobsub::Argv{"lr=0.1"}), boost::test_tools::per_element());
@@ -78,21 +80,60 @@ BOOST_AUTO_TEST_CASE(broken_plugins_are_reported_and_do_not_stop_the_others) {
   });
 }
 
+BOOST_AUTO_TEST_CASE(misused_components_are_refused_with_what_is_wrong) {
+  jobsub::PluginRegistry registry({kTestPlugins / "bad", kBundled});
+  // A formatter class declared as a sweeper would crash at the first call.
+  const std::string kind = problem_for(registry, "jobsub-sweeper-wrongkind.so");
+  BOOST_TEST(contains(kind,
+                      "sweeper 'wrongkind' reports interface jobsub::Formatter/1, but a sweeper must "
+                      "implement jobsub::Sweeper/1"),
+             kind);
+  BOOST_TEST(registry.find("sweeper", "wrongkind") == nullptr);
+  // A file that provides another name than its own.
+  const std::string misnamed = problem_for(registry, "jobsub-formatter-aaa.so");
+  BOOST_TEST(contains(misnamed,
+                      "provides formatter 'fire', not formatter 'aaa' as its file name says: name "
+                      "the file jobsub-formatter-fire.so"),
+             misnamed);
+  BOOST_TEST(registry.find("formatter", "fire") == nullptr);
+  // A constructor's exception keeps its text.
+  BOOST_CHECK_EXCEPTION(
+      registry.create<jobsub::Formatter>("throws"), jobsub::Error, [](const jobsub::Error& e) {
+        return contains(e.what(),
+                        "could not create its formatter 'throws': cannot read the licence file "
+                        "/opt/upper/licence") &&
+               e.code() == jobsub::ExitCode::plugin;
+      });
+}
+
+BOOST_AUTO_TEST_CASE(a_sanitizer_built_plugin_is_skipped_unless_this_jobsub_has_the_runtime) {
+  jobsub::PluginRegistry registry({kTestPlugins / "bad", kBundled});
+  const bool host_has_asan = ::dlsym(RTLD_DEFAULT, "__asan_init") != nullptr;  // the ASan build of the suite
+  if (host_has_asan) {
+    BOOST_TEST(registry.find("formatter", "asan") != nullptr);
+  } else {
+    const std::string why = problem_for(registry, "jobsub-formatter-asan.so");
+    BOOST_TEST(contains(why, "built with AddressSanitizer (needs libasan.so"), why);
+    BOOST_TEST(contains(why, "LD_PRELOAD=$(g++ -print-file-name=libasan.so"), why);
+    BOOST_TEST(registry.find("formatter", "sacred") != nullptr);  // the others still load
+  }
+}
+
 BOOST_AUTO_TEST_CASE(files_not_named_like_plugins_are_skipped) {
   jobsub::PluginRegistry registry({kTestPlugins / "bad"});
   for (const auto& p : registry.problems()) BOOST_TEST(p.file.filename() != "not-a-plugin.txt");
 }
 
-BOOST_AUTO_TEST_CASE(duplicates_name_both_files_and_the_first_wins) {
+BOOST_AUTO_TEST_CASE(an_earlier_directory_shadows_a_later_one_and_both_files_are_named) {
   jobsub::PluginRegistry registry({kTestPlugins / "dup1", kTestPlugins / "dup2"});
   const auto* entry = registry.find("formatter", "upper");
   BOOST_REQUIRE(entry != nullptr);
   BOOST_TEST(entry->file.parent_path().filename() == "dup1");
-  BOOST_REQUIRE_EQUAL(registry.problems().size(), 1u);
-  const std::string message = registry.problems()[0].message;
-  BOOST_TEST(registry.problems()[0].file.parent_path().filename() == "dup2");
-  BOOST_TEST(contains(message, "duplicate formatter 'upper'"), message);
-  BOOST_TEST(contains(message, (kTestPlugins / "dup1" / "jobsub-formatter-upper.so").string()), message);
+  BOOST_TEST(registry.problems().empty());
+  BOOST_REQUIRE_EQUAL(registry.shadowed().size(), 1u);
+  BOOST_TEST(registry.shadowed()[0].first == kTestPlugins / "dup1" / "jobsub-formatter-upper.so");
+  BOOST_TEST(registry.shadowed()[0].second == kTestPlugins / "dup2" / "jobsub-formatter-upper.so");
+  BOOST_TEST(registry.shadowed_by(*entry) == kTestPlugins / "dup2" / "jobsub-formatter-upper.so");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_names_list_installed_and_suggest) {
@@ -107,7 +148,7 @@ BOOST_AUTO_TEST_CASE(objects_keep_their_library_loaded) {
   jobsub::PluginHandle<jobsub::Formatter> formatter;
   {
     jobsub::PluginRegistry registry({kBundled});
-    formatter = registry.create<jobsub::Formatter>("formatter", "argparse");
+    formatter = registry.create<jobsub::Formatter>("argparse");
   }
   // The registry is gone; the handle still holds the library.
   BOOST_TEST(formatter->default_command() == "python {script} {args}");

@@ -199,4 +199,41 @@ class Command {
 
 JOBSUB_API const char* to_string(JobState state);
 
+// ---------------------------------------------------------------- identities
+
+/// Each interface's kind and identity ("jobsub::Formatter/1"). The number is
+/// the interface's version: it goes up when the interface changes, and the
+/// loader refuses a component built against another version, or one whose
+/// interface is not its kind's.
+template <class Interface>
+struct interface_traits;
+template <>
+struct interface_traits<Layout> {
+  static constexpr const char* kind = "layout";
+  static constexpr const char* id = "jobsub::Layout/1";
+};
+template <>
+struct interface_traits<Sweeper> {
+  static constexpr const char* kind = "sweeper";
+  static constexpr const char* id = "jobsub::Sweeper/1";
+};
+template <>
+struct interface_traits<Formatter> {
+  static constexpr const char* kind = "formatter";
+  static constexpr const char* id = "jobsub::Formatter/1";
+};
+template <>
+struct interface_traits<Scheduler> {
+  static constexpr const char* kind = "scheduler";
+  static constexpr const char* id = "jobsub::Scheduler/1";
+};
+template <>
+struct interface_traits<Command> {
+  static constexpr const char* kind = "command";
+  static constexpr const char* id = "jobsub::Command/1";
+};
+
+/// The identity a component of `kind` must report; empty for an unknown kind.
+JOBSUB_API std::string interface_id_of_kind(const std::string& kind);
+
 }  // namespace jobsub

@@ -56,8 +56,14 @@ typedef struct jobsub_component_info {
   const char* summary;  ///< one line for `jobsub plugins`
   const jobsub_option_info* options;
   size_t option_count;
-  void* (*create)(void);       ///< a new object of the kind's interface, or NULL
+  /// A new object of the kind's interface, or NULL with the reason (the
+  /// constructor's exception text) written to `error` (NUL-terminated).
+  void* (*create)(char* error, size_t error_size);
   void (*destroy)(void* obj);  ///< deletes what create returned
+  /// The C++ interface `create` returns, with its version, e.g.
+  /// "jobsub::Formatter/1": the loader refuses a component whose interface
+  /// is not the one its kind needs (jobsub::component<>() fills it in).
+  const char* interface_id;
 } jobsub_component_info;
 
 typedef struct jobsub_plugin_descriptor {

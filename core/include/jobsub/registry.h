@@ -109,21 +109,32 @@ class JOBSUB_API PluginRegistry {
   /// installed with a suggestion, or the problem with the file of that name.
   const ComponentEntry& require(const std::string& kind, const std::string& name) const;
 
+  /// A new object of the component; the interface must be its kind's (the
+  /// loader checked the identity the component reports).
   template <class Interface>
-  PluginHandle<Interface> create(const std::string& kind, const std::string& name) const {
+  PluginHandle<Interface> create(const std::string& name) const {
+    const std::string kind = interface_traits<Interface>::kind;
     const ComponentEntry& entry = require(kind, name);
-    void* object = entry.info->create ? entry.info->create() : nullptr;
+    char error[512] = "";
+    void* object = entry.info->create ? entry.info->create(error, sizeof error) : nullptr;
     if (object == nullptr) {
       throw plugin_error("plugin " + entry.file.string() + " could not create its " + kind + " '" + name +
-                         "'");
+                         "'" + (error[0] != '\0' ? std::string(": ") + error : std::string()));
     }
     return PluginHandle<Interface>(static_cast<Interface*>(object), entry.info->destroy, entry.library);
   }
+
+  /// Files that provide a component also found earlier on the search path:
+  /// (the file used, the file it shadows).
+  const std::vector<std::pair<fs::path, fs::path>>& shadowed() const { return shadowed_; }
+  /// The file `entry` shadows, or empty.
+  fs::path shadowed_by(const ComponentEntry& entry) const;
 
  private:
   std::vector<fs::path> search_path_;
   std::vector<ComponentEntry> components_;
   std::vector<PluginProblem> problems_;
+  std::vector<std::pair<fs::path, fs::path>> shadowed_;
 };
 
 }  // namespace jobsub
