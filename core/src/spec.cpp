@@ -232,6 +232,14 @@ class SpecReader {
       fail(node, section, fmt::format("expected a mapping (name: value), not a {}", shape(node)));
     for (const auto& item : node) {
       const std::string key = fmt::format("{}.{}", section, item.first.as<std::string>());
+      // `options: {random: {seed: 3}}`: a plugin's options under its name.
+      if (section == "options" && item.second.IsMap()) {
+        for (const auto& option : item.second) {
+          const std::string full = fmt::format("{}.{}", key, option.first.as<std::string>());
+          set_setting(spec, full, scalar(option.second, full), where(option.second));
+        }
+        continue;
+      }
       set_setting(spec, key, scalar(item.second, key), where(item.second));
     }
   }

@@ -18,6 +18,7 @@
 #include <set>
 
 #include "jobsub/errors.h"
+#include "jobsub/plugin_options.h"
 #include "jobsub/process.h"
 #include "jobsub/records.h"
 #include "jobsub/script.h"
@@ -55,11 +56,12 @@ struct Pipeline {
   std::vector<std::string> notes;                        // e.g. a plugin that shadows another
 };
 
+/// The options `entry` declares, from `given` (by qualified name) or their defaults.
 PluginOptions options_for(const ComponentEntry& entry, const std::map<std::string, std::string>& given) {
   PluginOptions options;
   for (std::size_t i = 0; i < entry.info->option_count; ++i) {
     const jobsub_option_info& option = entry.info->options[i];
-    auto it = given.find(option.name);
+    auto it = given.find(fmt::format("{}.{}", entry.info->name, option.name));
     if (it != given.end()) {
       options[option.name] = it->second;
     } else if (option.default_value != nullptr) {
@@ -69,32 +71,29 @@ PluginOptions options_for(const ComponentEntry& entry, const std::map<std::strin
   return options;
 }
 
-void check_options_known(const Pipeline& pipeline, const SweepSpec& spec, const PluginRegistry& registry) {
-  std::vector<std::string> declared;
-  for (const auto& [kind, entry] : pipeline.entries) {
-    for (std::size_t i = 0; i < entry->info->option_count; ++i)
-      declared.emplace_back(entry->info->options[i].name);
-  }
+/// Every `options.*` setting by the qualified name it stands for. An option
+/// of a plugin this sweep does not use is an error that says which to choose.
+std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, const SweepSpec& spec,
+                                                   const PluginRegistry& registry) {
+  const std::vector<PluginOption> declared = plugin_options(registry);
+  std::map<std::string, std::string> resolved;
   for (const auto& [key, setting] : spec.settings) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
-    if (std::find(declared.begin(), declared.end(), name) == declared.end()) {
-      for (const ComponentEntry& other : registry.components()) {
-        for (std::size_t i = 0; i < other.info->option_count; ++i) {
-          if (name != other.info->options[i].name || std::string(other.info->kind) == "command") continue;
-          throw spec_error(
-              fmt::format("{}: option '{}' belongs to {} '{}', which this sweep does not use: add "
-                          "--{}={} (now: {})",
-                          setting.origin, name, other.info->kind, other.info->name, other.info->kind,
-                          other.info->name, spec.get(other.info->kind)));
-        }
-      }
+    const std::string qualified = resolve_plugin_option(declared, name, setting.origin);
+    const auto option = std::find_if(declared.begin(), declared.end(),
+                                     [&](const PluginOption& o) { return o.qualified == qualified; });
+    const char* kind = option->entry->info->kind;
+    const auto used = pipeline.entries.find(kind);
+    if (used == pipeline.entries.end() || used->second != option->entry) {
       throw spec_error(fmt::format(
-          "{}: option '{}' is not an option of the chosen plugins{}; {}", setting.origin, name,
-          did_you_mean(name, declared),
-          declared.empty() ? std::string("they take none") : fmt::format("they take: {}", join(declared))));
+          "{}: option '{}' belongs to {} '{}', which this sweep does not use: add --{}={} (now: {})",
+          setting.origin, name, kind, option->entry->info->name, kind, option->entry->info->name,
+          spec.get(kind)));
     }
+    resolved[qualified] = setting.value;
   }
+  return resolved;
 }
 
 void check(const Status& status, const std::string& what, ExitCode code = ExitCode::bad_spec) {
@@ -238,6 +237,7 @@ class Submission final : public SubmitContext {
   bool terminal_;
   bool color_;  ///< terminal_ and not NO_COLOR
   Pipeline pipeline_;
+  std::map<std::string, std::string> options_;  ///< plugin options by qualified name
 
   LayoutResult layout_;
   HyperSpace space_;
@@ -263,7 +263,6 @@ class Submission final : public SubmitContext {
 };
 
 void Submission::load_pipeline(const PluginRegistry& registry) {
-  const std::map<std::string, std::string> options = spec_.section("options");
   auto load = [&](const std::string& kind, auto& handle) {
     using Interface = std::remove_reference_t<decltype(*handle)>;
     const std::string name = spec_.get(kind);
@@ -282,10 +281,10 @@ void Submission::load_pipeline(const PluginRegistry& registry) {
   load("sweeper", pipeline_.sweeper);
   load("formatter", pipeline_.formatter);
   load("scheduler", pipeline_.scheduler);
-  check_options_known(pipeline_, spec_, registry);
-  check(pipeline_.formatter->configure(options_for(*pipeline_.entries["formatter"], options)),
+  options_ = resolve_options(pipeline_, spec_, registry);
+  check(pipeline_.formatter->configure(options_for(*pipeline_.entries["formatter"], options_)),
         stage("formatter"));
-  check(pipeline_.scheduler->configure(options_for(*pipeline_.entries["scheduler"], options)),
+  check(pipeline_.scheduler->configure(options_for(*pipeline_.entries["scheduler"], options_)),
         stage("scheduler"));
 }
 
@@ -293,8 +292,7 @@ void Submission::prepare() {
   check(pipeline_.layout->verify({spec_.experiment_dir, spec_.get("program")}, layout_), stage("layout"));
   results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);  // checks the name
   space_ = build_hyperspace(spec_);
-  const std::map<std::string, std::string> options = spec_.section("options");
-  PluginOptions sweeper_options = options_for(*pipeline_.entries["sweeper"], options);
+  PluginOptions sweeper_options = options_for(*pipeline_.entries["sweeper"], options_);
   sweeper_options[kMaxJobsOption] = std::to_string(request_.max_jobs);  // so a sweeper can refuse early
   check(pipeline_.sweeper->configure(space_, sweeper_options), stage("sweeper"));
   job_count_ = pipeline_.sweeper->size();

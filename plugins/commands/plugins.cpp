@@ -4,9 +4,12 @@
 #include <fmt/core.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
+#include <jobsub/plugin_options.h>
 #include <jobsub/registry.h>
+#include <jobsub/text.h>
 #include <jobsub/version.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace {
@@ -31,7 +34,7 @@ class PluginsCommand final : public jobsub::Command {
       }
       if (!rest.empty() && rest[0] == "check") {
         if (rest.size() != 2) throw jobsub::usage_error("usage: jobsub plugins check FILE");
-        return check(rest[1]);
+        return check(*context.registry, rest[1]);
       }
       if (!rest.empty())
         throw jobsub::usage_error(
@@ -63,6 +66,18 @@ class PluginsCommand final : public jobsub::Command {
                    entry.plugin->abi_version, entry.file.string(), "", or_empty(entry.info->summary));
       }
     }
+    std::vector<std::string> shared, hidden;
+    for (const jobsub::PluginOption& o : jobsub::plugin_options(registry)) {
+      if (!o.shared_with.empty())
+        shared.push_back(fmt::format("  --{}: also {}", o.qualified, jobsub::join(o.shared_with)));
+      if (o.core_clash)
+        hidden.push_back(fmt::format("  --{}: --{} is jobsub's own", o.qualified, o.short_name));
+    }
+    if (!shared.empty() || !hidden.empty()) {
+      fmt::print("\nOptions only by their qualified name (--<plugin>.<option>):\n{}\n",
+                 jobsub::join(shared.empty() ? hidden : shared, "\n"));
+      if (!shared.empty() && !hidden.empty()) fmt::print("{}\n", jobsub::join(hidden, "\n"));
+    }
     if (!registry.shadowed().empty()) {
       fmt::print("\nShadowed (an earlier directory of the search path provides the same kind and name):\n");
       for (const auto& [used, hidden] : registry.shadowed())
@@ -76,7 +91,25 @@ class PluginsCommand final : public jobsub::Command {
     }
   }
 
-  static int check(const std::string& file) {
+  /// Whether `--<option>` also works for this file's option, given the
+  /// installed plugins (the file itself counted once, installed or not).
+  static std::string short_form_note(const jobsub::PluginRegistry& registry,
+                                     const jobsub::ComponentEntry& entry, const char* option) {
+    const auto& core = jobsub::core_option_names();
+    if (std::find(core.begin(), core.end(), std::string(option)) != core.end())
+      return fmt::format("; not --{}: that is jobsub's own option", option);
+    std::vector<std::string> others;
+    for (const jobsub::PluginOption& o : jobsub::plugin_options(registry)) {
+      const bool same = std::string(o.entry->info->kind) == entry.info->kind &&
+                        o.entry->info->name == std::string(entry.info->name);
+      if (o.short_name == option && !same) others.push_back(o.qualified);
+    }
+    if (others.empty()) return fmt::format("; or --{}", option);
+    return fmt::format("; not --{}: {} also declare{} it", option, jobsub::join(others),
+                       others.size() == 1 ? "s" : "");
+  }
+
+  static int check(const jobsub::PluginRegistry& registry, const std::string& file) {
     std::string kind, name;
     const jobsub::fs::path path = jobsub::fs::absolute(file);
     if (!jobsub::parse_plugin_file_name(path.filename().string(), kind, name)) {
@@ -93,9 +126,11 @@ class PluginsCommand final : public jobsub::Command {
       fmt::print("  {} '{}': {}\n", entry.info->kind, entry.info->name, or_empty(entry.info->summary));
       for (std::size_t i = 0; i < entry.info->option_count; ++i) {
         const jobsub_option_info& o = entry.info->options[i];
-        fmt::print("    --{}{}  {}{}\n", o.name,
-                   o.value_name ? fmt::format(" {}", o.value_name) : std::string(), or_empty(o.help),
-                   o.default_value ? fmt::format(" (default: {})", o.default_value) : std::string());
+        fmt::print("    --{}.{}{}  {}{}{}\n", entry.info->name, o.name,
+                   o.value_name ? fmt::format(" {}", o.value_name) : std::string(" (a flag)"),
+                   or_empty(o.help),
+                   o.default_value ? fmt::format(" (default: {})", o.default_value) : std::string(),
+                   short_form_note(registry, entry, o.name));
       }
     }
     return 0;

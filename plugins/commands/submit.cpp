@@ -2,6 +2,7 @@
 #include <fmt/ostream.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
+#include <jobsub/plugin_options.h>
 #include <jobsub/registry.h>
 #include <jobsub/spec.h>
 #include <jobsub/submit.h>
@@ -17,6 +18,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <set>
+#include <stdexcept>
 
 namespace po = boost::program_options;
 
@@ -153,27 +155,32 @@ class SubmitCommand final : public jobsub::Command {
     po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
     for (const auto& flag : kSettingFlags)
       settings.add_options()(flag[0], po::value<std::string>()->value_name(flag[2]), flag[1]);
-    po::options_description plugin_options("Options of the installed plugins");
-    std::set<std::string> taken;  // core options win over a plugin's of the same name
-    for (const auto& declared : general.options()) taken.insert(declared->long_name());
-    for (const auto& flag : kSettingFlags) taken.insert(flag[0]);
-    std::vector<std::string> plugin_option_names;
-    for (const jobsub::ComponentEntry& entry : registry.components()) {
-      for (std::size_t i = 0; i < entry.info->option_count; ++i) {
-        const jobsub_option_info& option = entry.info->options[i];
-        if (!taken.insert(option.name).second) continue;
-        plugin_option_names.emplace_back(option.name);
-        const std::string help = fmt::format(
-            "{}{} [{} {}]", option.help ? option.help : "",
-            option.default_value ? fmt::format(" (default: {})", option.default_value) : std::string(),
-            entry.info->kind, entry.info->name);
-        plugin_options.add_options()(
-            option.name,
-            po::value<std::string>()->value_name(option.value_name ? option.value_name : "VALUE"),
-            help.c_str());
+    po::options_description plugin_options(
+        "Options of the installed plugins (--<plugin>.<option>; the short form when only one plugin has it)");
+    po::options_description hidden;
+    // Every core option must be on the list the plugin naming rules know.
+    const auto& core_names = jobsub::core_option_names();
+    for (const po::options_description* group : {&general, &settings}) {
+      for (const auto& declared : group->options()) {
+        if (std::find(core_names.begin(), core_names.end(), declared->long_name()) == core_names.end())
+          throw std::logic_error(
+              fmt::format("core option --{} is missing from core_option_names()", declared->long_name()));
       }
     }
-    po::options_description hidden;
+    const std::vector<jobsub::PluginOption> declared_options = jobsub::plugin_options(registry);
+    auto plugin_value = [](const jobsub::PluginOption& o) -> po::value_semantic* {
+      if (o.flag()) return po::value<std::string>()->zero_tokens()->implicit_value("true", "");
+      return po::value<std::string>()->value_name(o.info->value_name);
+    };
+    for (const jobsub::PluginOption& o : declared_options) {
+      const std::string help = fmt::format(
+          "{}{}{} [{} {}]", o.info->help ? o.info->help : "",
+          o.info->default_value ? fmt::format(" (default: {})", o.info->default_value) : std::string(),
+          o.short_usable() ? fmt::format("; or --{}", o.short_name) : std::string(), o.entry->info->kind,
+          o.entry->info->name);
+      plugin_options.add_options()(o.qualified.c_str(), plugin_value(o), help.c_str());
+      if (o.short_usable()) hidden.add_options()(o.short_name.c_str(), plugin_value(o), "");
+    }
     hidden.add_options()("override", po::value<std::vector<std::string>>()->composing(), "");
     po::positional_options_description positional;
     positional.add("override", -1);
@@ -185,13 +192,17 @@ class SubmitCommand final : public jobsub::Command {
       po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
       po::notify(vm);
     } catch (const po::unknown_option& e) {
+      std::string given = e.get_option_name();
+      given = given.substr(0, given.find('='));
+      const std::string bare = given.rfind("--", 0) == 0 ? given.substr(2) : given;
+      for (const jobsub::PluginOption& o : declared_options) {
+        if (o.short_name == bare) jobsub::resolve_plugin_option(declared_options, bare, "command line");
+      }
       std::vector<std::string> known;
       for (const auto& declared : all.options()) {
         if (!declared->long_name().empty() && declared->long_name() != "override")
           known.push_back(fmt::format("--{}", declared->long_name()));
       }
-      std::string given = e.get_option_name();
-      given = given.substr(0, given.find('='));
       throw jobsub::usage_error(fmt::format("unknown option '{}'{} (see `jobsub help`)", given,
                                             jobsub::did_you_mean(given, known)));
     }
@@ -255,10 +266,12 @@ class SubmitCommand final : public jobsub::Command {
                             "command line");
       }
     }
-    for (const std::string& name : plugin_option_names) {
-      if (vm.count(name))
-        jobsub::set_setting(spec, fmt::format("options.{}", name), vm[name].as<std::string>(),
-                            "command line");
+    for (const jobsub::PluginOption& o : declared_options) {
+      for (const std::string& name : {o.qualified, o.short_name}) {
+        if (vm.count(name) && (name == o.qualified || o.short_usable()))
+          jobsub::set_setting(spec, fmt::format("options.{}", o.qualified), vm[name].as<std::string>(),
+                              "command line");
+      }
     }
     if (vm.count("override")) {
       for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {

@@ -119,6 +119,26 @@ class DocsFormat(unittest.TestCase):
         self.assertEqual(problems, [])
 
 
+class DocsCode(JobsubTestCase):
+    """The C++ in the plugin guide compiles against the SDK headers as shown."""
+
+    def test_cpp_blocks_compile(self):
+        build = pathlib.Path(os.environ.get("JOBSUB_BUILD_DIR") or SOURCE_DIR / "build")
+        ran = 0
+        for path in DOCS:
+            for block in blocks(path):
+                if block.lang != "cpp" or block.skip:
+                    continue
+                source = self.tmp / f"block-{block.line}.cpp"
+                source.write_text("\n".join(block.lines) + "\n")
+                result = subprocess.run(["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Werror",
+                                         f"-I{SOURCE_DIR}/core/include", f"-I{build}/generated", str(source)],
+                                        capture_output=True, text=True, timeout=300)
+                self.assertEqual(result.returncode, 0, f"{block.where} does not compile:\n{result.stderr}")
+                ran += 1
+        self.assertGreater(ran, 0)
+
+
 class DocsExamples(JobsubTestCase):
     """One test per document; each console block in it runs from a fresh copy."""
 

@@ -70,12 +70,13 @@ class Errors(JobsubTestCase):
         exp = self.experiment(OK_SPEC)
         result = self.jobsub("--yes", "--sample", "3", cwd=exp)
         self.assertExit(result, 3)
-        self.assertIn("option 'sample' belongs to sweeper 'random', which this sweep does not use: "
+        self.assertIn("option 'random.sample' belongs to sweeper 'random', which this sweep does not use: "
                       "add --sweeper=random (now: grid)", result.stderr)
         exp = self.experiment(OK_SPEC + "options: {smaple: 3}\n")
         result = self.jobsub("--yes", cwd=exp)
         self.assertExit(result, 3)
-        self.assertIn("option 'smaple' is not an option of the chosen plugins", result.stderr)
+        self.assertIn("jobsub.yaml:4: 'smaple' is not an option of any installed plugin (did you mean "
+                      "'sample'?)", result.stderr)
 
     def test_skeleton_layout_names_each_missing_path(self):
         exp = self.experiment("layout: skeleton\nhypers: {a: 1}\n", program=None, name="proj/experiments/e1")

@@ -119,3 +119,70 @@ class Plugins(JobsubTestCase):
         still = subprocess.run([str(installed), "--yes", "--formatter=sacred", "--command=python3 {script} with {args}"],
                                cwd=exp, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         self.assertEqual(still.returncode, 0, still.stdout + still.stderr)
+
+
+class PluginOptions(JobsubTestCase):
+    """Issue 12, point 2: every plugin option has a qualified name; the short
+    form only when unambiguous; flags take no value. The `opts` test formatter
+    declares seed (like the random sweeper), name (like the core's --name), a
+    flag verbose and level, and prints the options it was given."""
+
+    def setUp(self):
+        super().setUp()
+        self.exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1]}\n")
+        self.env = clean_env(JOBSUB_PLUGIN_PATH=str(TEST_PLUGINS / "opts"))
+
+    def jobs_args(self, *args):
+        result = self.jobsub("--yes", "--formatter=opts", *args, cwd=self.exp, env=self.env)
+        self.assertExit(result, 0)
+        return self.job_stdout_json(self.results_dirs(self.exp)[-1], 1)
+
+    def test_qualified_names_reach_their_plugin(self):
+        self.assertEqual(self.jobs_args("--opts.seed", "4", "--opts.name", "x", "--opts.level", "2"),
+                         ["LR=0.1", "option:level=2", "option:name=x", "option:seed=4"])
+
+    def test_a_short_name_works_when_only_one_plugin_has_it(self):
+        self.assertEqual(self.jobs_args("--level", "3"), ["LR=0.1", "option:level=3"])
+
+    def test_an_ambiguous_short_name_lists_the_qualified_ones(self):
+        result = self.jobsub("--yes", "--formatter=opts", "--seed", "3", cwd=self.exp, env=self.env)
+        self.assertExit(result, 2)
+        self.assertIn("option 'seed' is declared by several plugins: write --opts.seed or --random.seed",
+                      result.stderr)
+        self.assertEqual(self.results_dirs(self.exp), [])
+
+    def test_a_core_name_stays_the_cores(self):
+        self.jobs_args("--name", "mysweep", "--opts.name", "plugin-value")
+        self.assertEqual(self.results_dirs(self.exp)[-1].parent.name, "mysweep")
+        self.assertEqual(self.job_stdout_json(self.results_dirs(self.exp)[-1], 1),
+                         ["LR=0.1", "option:level=1", "option:name=plugin-value"])
+
+    def test_a_flag_takes_no_value_and_swallows_no_override(self):
+        self.assertEqual(self.jobs_args("--verbose", "lr=7"), ["LR=7", "option:level=1", "option:verbose=true"])
+
+    def test_spec_options_under_the_plugins_name(self):
+        (self.exp / "jobsub.yaml").write_text("program: prog.py\ncommand: python3 {script} {args}\n"
+                                              "hypers: {lr: [0.1]}\noptions:\n  opts: {seed: 5}\n  level: 6\n")
+        self.assertEqual(self.jobs_args(), ["LR=0.1", "option:level=6", "option:seed=5"])
+        (self.exp / "jobsub.yaml").write_text("program: prog.py\ncommand: python3 {script} {args}\n"
+                                              "hypers: {lr: [0.1]}\noptions:\n  seed: 5\n")
+        result = self.jobsub("--yes", "--formatter=opts", cwd=self.exp, env=self.env)
+        self.assertExit(result, 3)
+        self.assertIn("jobsub.yaml:5: option 'seed' is declared by several plugins: write "
+                      "options: {opts: {seed: ...}} or options: {random: {seed: ...}}", result.stderr)
+
+    def test_help_and_plugins_show_the_rules(self):
+        help_text = " ".join(self.jobsub("help", env=self.env).stdout.split())
+        self.assertIn("--opts.seed S a seed, like the random sweeper's [formatter opts]", help_text)
+        self.assertIn("--opts.level N a level (default: 1); or --level [formatter opts]", help_text)
+        self.assertIn("--opts.verbose a flag: takes no value; or --verbose", help_text)
+        listing = self.jobsub("plugins", env=self.env).stdout
+        self.assertIn("Options only by their qualified name (--<plugin>.<option>):\n"
+                      "  --opts.seed: also random.seed\n  --random.seed: also opts.seed\n"
+                      "  --opts.name: --name is jobsub's own\n", listing)
+        check = self.jobsub("plugins", "check", str(TEST_PLUGINS / "opts/jobsub-formatter-opts.so"), env=self.env)
+        self.assertIn("--opts.seed S  a seed, like the random sweeper's; not --seed: random.seed also declares it",
+                      check.stdout)
+        self.assertIn("--opts.name NAME  a name, like the core's --name; not --name: that is jobsub's own option",
+                      check.stdout)
+        self.assertIn("--opts.verbose (a flag)  a flag: takes no value; or --verbose", check.stdout)

@@ -6,6 +6,9 @@
 //   TEST_WRONG_KIND  declare kind "sweeper" for the formatter class (by hand:
 //                    jobsub::component<>() cannot be made to do it)
 //   TEST_THROWS      a constructor that throws
+//   TEST_OPTIONS     declare options that collide (seed, like the random
+//                    sweeper's; name, like the core's) and a flag (verbose);
+//                    format() then appends `option:<name>=<value>` for each
 #include <jobsub/plugin.h>
 
 #include <cctype>
@@ -28,7 +31,8 @@ class UpperFormatter final : public jobsub::Formatter {
 #ifdef TEST_THROWS
   UpperFormatter() { throw std::runtime_error("cannot read the licence file /opt/upper/licence"); }
 #endif
-  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
+  jobsub::Status configure(const jobsub::PluginOptions& options) noexcept override {
+    options_ = options;
     return jobsub::Status::success();
   }
   std::string default_command() const noexcept override { return "{args}"; }
@@ -38,11 +42,30 @@ class UpperFormatter final : public jobsub::Formatter {
       for (char& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       out.push_back(key + "=" + p.value.text);
     }
+#ifdef TEST_OPTIONS
+    for (const auto& [name, value] : options_) out.push_back("option:" + name + "=" + value);
+#endif
     return jobsub::Status::success();
   }
+
+ private:
+  jobsub::PluginOptions options_;
 };
 
-#ifndef TEST_WRONG_KIND
+#ifdef TEST_OPTIONS
+const jobsub_option_info kOptions[] = {
+    {"seed", "S", nullptr, "a seed, like the random sweeper's"},
+    {"name", "NAME", nullptr, "a name, like the core's --name"},
+    {"verbose", nullptr, nullptr, "a flag: takes no value"},
+    {"level", "N", "1", "a level"},
+};
+#endif
+
+#if defined(TEST_OPTIONS)
+const jobsub_component_info kComponents[] = {
+    jobsub::component<UpperFormatter>(TEST_NAME, "test formatter with colliding options", kOptions),
+};
+#elif !defined(TEST_WRONG_KIND)
 const jobsub_component_info kComponents[] = {
     jobsub::component<UpperFormatter>(TEST_NAME, "test formatter"),
 };
