@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <fmt/core.h>
+#include <openssl/evp.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <memory>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -184,6 +186,31 @@ TaskLines TaskReader::at(uint64_t job) {
     return text;
   };
   return {slice(commands_, 0), slice(params_, 1), slice(argv_, 2)};
+}
+
+}  // namespace jobsub
+
+namespace jobsub {
+
+std::string file_sha256(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return "";
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) return "";
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0 &&
+        EVP_DigestUpdate(context.get(), buffer.data(), static_cast<std::size_t>(in.gcount())) != 1)
+      return "";
+  }
+  if (!in.eof()) return "";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_DigestFinal_ex(context.get(), digest, &size) != 1) return "";
+  std::string hex;
+  for (unsigned int i = 0; i < size; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
 }
 
 }  // namespace jobsub

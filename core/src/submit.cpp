@@ -467,7 +467,8 @@ void Submission::write_provenance() {
   for (const auto& [kind, entry] : pipeline_.entries) {
     plugins[kind] = {{"name", entry->info->name},
                      {"version", entry->plugin->plugin_version ? entry->plugin->plugin_version : ""},
-                     {"file", entry->file.string()}};
+                     {"file", fs::absolute(entry->file).lexically_normal().string()},
+                     {"sha256", file_sha256(entry->file)}};
   }
   j["plugins"] = plugins;
   j["command_template"] = command_template_;

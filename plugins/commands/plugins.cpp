@@ -10,7 +10,10 @@
 #include <jobsub/version.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <iterator>
+#include <utility>
 
 namespace {
 
@@ -29,8 +32,16 @@ class PluginsCommand final : public jobsub::Command {
       if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
         fmt::print(
             "Usage: jobsub plugins [--plugin-dir DIR]   list plugins and the search path\n"
-            "       jobsub plugins check FILE           say why FILE does or does not load\n");
+            "       jobsub plugins check FILE           say why FILE does or does not load\n"
+            "       jobsub plugins new KIND NAME [DIR]  write a plugin project that builds as it is\n"
+            "                                           (KIND: {}; DIR: ./jobsub-KIND-NAME)\n",
+            jobsub::join(jobsub::plugin_kinds()));
         return 0;
+      }
+      if (!rest.empty() && rest[0] == "new") {
+        if (rest.size() != 3 && rest.size() != 4)
+          throw jobsub::usage_error("usage: jobsub plugins new KIND NAME [DIR]");
+        return scaffold(context, rest[1], rest[2], rest.size() == 4 ? rest[3] : std::string());
       }
       if (!rest.empty() && rest[0] == "check") {
         if (rest.size() != 2) throw jobsub::usage_error("usage: jobsub plugins check FILE");
@@ -107,6 +118,62 @@ class PluginsCommand final : public jobsub::Command {
     if (others.empty()) return fmt::format("; or --{}", option);
     return fmt::format("; not --{}: {} also declare{} it", option, jobsub::join(others),
                        others.size() == 1 ? "s" : "");
+  }
+
+  /// `jobsub plugins new KIND NAME [DIR]`: the templates installed with jobsub
+  /// (share/jobsub/plugin-templates), with the kind and name filled in.
+  static int scaffold(const jobsub::CommandContext& context, const std::string& kind, const std::string& name,
+                      std::string dir) {
+    namespace fs = jobsub::fs;
+    const auto& kinds = jobsub::plugin_kinds();
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      throw jobsub::usage_error(fmt::format("unknown kind '{}'{}; kinds are {}", kind,
+                                            jobsub::did_you_mean(kind, kinds), jobsub::join(kinds)));
+    }
+    std::string parsed_kind, parsed_name;
+    if (!jobsub::parse_plugin_file_name(fmt::format("jobsub-{}-{}.so", kind, name), parsed_kind,
+                                        parsed_name) ||
+        parsed_name != name || name.find('.') != std::string::npos) {
+      throw jobsub::usage_error(
+          fmt::format("'{}' cannot be a plugin name: use letters, digits, '_' and '-'", name));
+    }
+    if (dir.empty()) dir = fmt::format("jobsub-{}-{}", kind, name);
+    std::error_code ec;
+    if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+      throw jobsub::usage_error(fmt::format("{} exists and is not empty: name another directory", dir));
+    }
+    const fs::path templates =
+        context.executable.parent_path() / ".." / "share" / "jobsub" / "plugin-templates";
+    auto read = [&](const std::string& file) {
+      std::ifstream in(templates / file, std::ios::binary);
+      if (!in) {
+        throw jobsub::plugin_error(
+            fmt::format("cannot read the plugin template {}: is jobsub installed completely?",
+                        (templates / file).lexically_normal().string()));
+      }
+      std::string text(std::istreambuf_iterator<char>(in), {});
+      for (const auto& [from, to] :
+           {std::pair<std::string, std::string>{"@KIND@", kind},
+            {"@NAME@", name},
+            {"@JOBSUB_VERSION@", fmt::format("{}.{}", JOBSUB_VERSION_MAJOR, JOBSUB_VERSION_MINOR)}}) {
+        for (std::size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+          text.replace(at, from.size(), to);
+      }
+      return text;
+    };
+    const std::string cmake = read("CMakeLists.txt.in");
+    const std::string source = read(kind + ".cpp.in");
+    fs::create_directories(dir);
+    std::ofstream(fs::path(dir) / "CMakeLists.txt", std::ios::binary) << cmake;
+    std::ofstream(fs::path(dir) / fmt::format("{}.cpp", name), std::ios::binary) << source;
+    const fs::path prefix = (context.executable.parent_path() / "..").lexically_normal();
+    fmt::print(
+        "wrote {0}/CMakeLists.txt and {0}/{1}.cpp: a {2} plugin '{1}'. Build and try it:\n"
+        "  cmake -S {0} -B {0}/build -DCMAKE_PREFIX_PATH={3} && cmake --build {0}/build\n"
+        "  jobsub plugins check {0}/build/jobsub-{2}-{1}.so\n"
+        "  jobsub --plugin-dir {0}/build --{2}={1} --dry-run\n",
+        dir, name, kind, prefix.string());
+    return 0;
   }
 
   static int check(const jobsub::PluginRegistry& registry, const std::string& file) {

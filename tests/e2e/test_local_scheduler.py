@@ -1,4 +1,5 @@
 """Issue 2, points 5-7: the submit flow on the local scheduler and what it records."""
+import hashlib
 import json
 import os
 import pathlib
@@ -62,6 +63,10 @@ class LocalScheduler(JobsubTestCase):
         self.assertEqual(sweep["job_count"], 4)
         self.assertEqual(sweep["settings"]["formatter"], {"value": "sacred", "origin": "jobsub.yaml:1"})
         self.assertEqual(sweep["plugins"]["scheduler"]["name"], "local")
+        for kind, plugin in sweep["plugins"].items():  # which build of each plugin made the sweep
+            path = pathlib.Path(plugin["file"])
+            self.assertTrue(path.is_absolute(), plugin)
+            self.assertEqual(plugin["sha256"], hashlib.sha256(path.read_bytes()).hexdigest(), kind)
         for key in ("jobsub_version", "host", "user", "created", "git", "command_line"):
             self.assertIn(key, sweep)
         self.assertIsNone(sweep["git"])  # not a git repository

@@ -69,4 +69,12 @@ BOOST_AUTO_TEST_CASE(git_state_reports_commit_and_dirty_tree) {
   fs::remove_all(repo);
 }
 
+BOOST_AUTO_TEST_CASE(file_sha256_is_what_sha256sum_prints) {
+  const fs::path file = fs::temp_directory_path() / "jobsub-sha256-test";
+  std::ofstream(file, std::ios::binary) << "abc";
+  BOOST_TEST(jobsub::file_sha256(file) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  fs::remove(file);
+  BOOST_TEST(jobsub::file_sha256(file).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

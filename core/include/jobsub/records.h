@@ -70,4 +70,9 @@ struct GitState {
 };
 JOBSUB_API GitState read_git_state(const fs::path& dir);
 
+/// The SHA-256 of a file's bytes as 64 hex digits (what `sha256sum` prints),
+/// or empty when it cannot be read. sweep.json records each plugin's, so a
+/// sweep says exactly which build of a plugin made it.
+JOBSUB_API std::string file_sha256(const fs::path& file);
+
 }  // namespace jobsub
