@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake git python3
   libboost-dev libboost-filesystem-dev libboost-program-options-dev libboost-test-dev
-  libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev
+  libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev libsqlite3-dev
   clang-format clang-tidy
 )
 

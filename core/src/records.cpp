@@ -11,6 +11,7 @@
 #include <ctime>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -191,6 +192,17 @@ TaskLines TaskReader::at(uint64_t job) {
 }  // namespace jobsub
 
 namespace jobsub {
+
+uint64_t job_hash(const std::string& params_json, const std::string& command) {
+  const std::string text = params_json + '\n' + command;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha256(), nullptr) != 1 || size < 8)
+    throw std::runtime_error("SHA-256 failed");
+  uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | digest[i];
+  return h;
+}
 
 std::string file_sha256(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

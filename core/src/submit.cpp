@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -23,6 +24,7 @@
 #include "jobsub/records.h"
 #include "jobsub/script.h"
 #include "jobsub/shell.h"
+#include "jobsub/store.h"
 #include "jobsub/terminal.h"
 #include "jobsub/text.h"
 #include "jobsub/version.h"
@@ -222,7 +224,8 @@ class Submission final : public SubmitContext {
   void write_job_files();
   void write_provenance();
   void submit_batch(TaskRange range);
-  void write_jobs_table() const;
+  void write_jobs_table();
+  void record_sweep();
   void wait_for_jobs();
   void settle(uint64_t job, JobState scheduler_state, const std::string& native_state);
   int read_exit_code(uint64_t job) const;
@@ -260,6 +263,10 @@ class Submission final : public SubmitContext {
   std::map<uint64_t, int> unexplained_polls_;  // jobs gone from the queue without an exit_code file
   bool progress_shown_ = false;
   ResultsDirGuard* guard_ = nullptr;
+  std::vector<uint64_t> hashes_;  ///< job i+1: a stable hash of its params and command
+  std::unique_ptr<Store> store_;  ///< opened when the sweep is first kept
+  int64_t sweep_id_ = 0;
+  std::vector<TaskOutcome> changed_;  ///< job states not yet written to the store
 };
 
 void Submission::load_pipeline(const PluginRegistry& registry) {
@@ -497,8 +504,11 @@ void Submission::write_job_files() {
       throw Error(ExitCode::interrupted, "interrupted before anything was submitted");
     job_at(job, params, args);
     index << task_index_record(offsets[0], offsets[1], offsets[2]);
-    write_line(commands, offsets[0], expand_command_template(command_template_, layout_.program, args));
-    write_line(params_out, offsets[1], params_to_json(params));
+    const std::string command = expand_command_template(command_template_, layout_.program, args);
+    const std::string params_json = params_to_json(params);
+    hashes_.push_back(job_hash(params_json, command));
+    write_line(commands, offsets[0], command);
+    write_line(params_out, offsets[1], params_json);
     write_line(argv_out, offsets[2], argv_to_json(args));
   }
   index << task_index_record(offsets[0], offsets[1], offsets[2]);
@@ -514,7 +524,11 @@ void Submission::append_submission(const ordered_json& line) {
   out.flush();
 }
 
-void Submission::write_jobs_table() const {
+void Submission::write_jobs_table() {
+  if (store_ && !changed_.empty()) {
+    store_->update_jobs(sweep_id_, changed_);
+    changed_.clear();
+  }
   fmt::memory_buffer table;
   fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
   for (uint64_t i = 0; i < job_count_; ++i) {
@@ -548,6 +562,7 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
   if (outcome.job == 0 || outcome.job > job_count_) return;
   const uint64_t i = outcome.job - 1;
   const JobState before = states_[i];
+  if (store_) changed_.push_back(outcome);
   states_[i] = outcome.state;
   if (outcome.exit_code >= 0) exit_codes_[i] = outcome.exit_code;
   if (!outcome.native_id.empty()) native_ids_[i] = outcome.native_id;
@@ -591,6 +606,22 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
   draw_progress();
 }
 
+/// The sweep and its jobs in the experiment's state store, once: at the first
+/// submission (or --manual), when the results directory is kept.
+void Submission::record_sweep() {
+  if (store_) return;
+  store_ = std::make_unique<Store>(Store::path_for(spec_.experiment_dir), true);
+  char created[32];
+  const std::time_t t = std::chrono::system_clock::to_time_t(started_);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  sweep_id_ = store_->add_sweep(
+      {spec_.get("name"), results_dir_, created, spec_.get("scheduler"), job_count_, command_template_},
+      hashes_);
+  hashes_ = {};
+}
+
 void Submission::submit_batch(TaskRange range) {
   const std::string name = fmt::format("batch-{}", ++batches_);
   const BatchRequest batch = batch_request(name, {range});
@@ -604,6 +635,8 @@ void Submission::submit_batch(TaskRange range) {
                      {"state", "submitting"},
                      {"script", batch.script_path.string()},
                      {"submit", rendered.submit_argv}});
+  record_sweep();
+  const int64_t batch_id = store_->begin_batch(sweep_id_, name, {range});
   for (uint64_t job = range.first; job <= range.last; ++job) states_[job - 1] = JobState::pending;
   submitted_ += range.size();
   batch_size_ = range.size();
@@ -640,6 +673,8 @@ void Submission::submit_batch(TaskRange range) {
                      {"state", status.ok ? "submitted" : "failed"},
                      {"native_id", result.native_id},
                      {"message", status.message}});
+  store_->end_batch(sweep_id_, batch_id, status.ok ? "submitted" : "failed", result.native_id, status.message,
+                    result.outcomes);
   write_jobs_table();
   if (!status.ok && interrupted()) {
     throw Error(
@@ -796,6 +831,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     check(pipeline_.scheduler->render(batch, rendered), stage("scheduler"));
     print_warnings(rendered);
     write_script(batch.script_path, rendered.script);
+    record_sweep();
     write_jobs_table();
     guard.keep();
     fmt::print(

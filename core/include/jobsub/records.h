@@ -75,4 +75,8 @@ JOBSUB_API GitState read_git_state(const fs::path& dir);
 /// sweep says exactly which build of a plugin made it.
 JOBSUB_API std::string file_sha256(const fs::path& file);
 
+/// A job's identity across sweeps: the first 64 bits of the SHA-256 of its
+/// params (as params.jsonl writes them) and its command line.
+JOBSUB_API uint64_t job_hash(const std::string& params_json, const std::string& command);
+
 }  // namespace jobsub

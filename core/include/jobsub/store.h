@@ -1,0 +1,75 @@
+#pragma once
+/// The experiment's state store: every sweep and job jobsub submitted from an
+/// experiment, in SQLite (`<experiment>/.jobsub/state.db`, WAL mode, a
+/// versioned schema migrated on open). Writes are transactions, so two jobsub
+/// processes on one experiment lose nothing, and a batch is recorded as
+/// `submitting` before the scheduler is called and as `submitted` (with its
+/// ids) after: no crash leaves a job submitted but unrecorded.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "jobsub/export.h"
+#include "jobsub/interfaces.h"
+
+struct sqlite3;
+
+namespace jobsub {
+
+namespace fs = std::filesystem;
+
+/// What the store keeps of a sweep when it is created.
+struct SweepRecord {
+  std::string name;
+  fs::path dir;  ///< its results directory, absolute
+  std::string created;
+  std::string scheduler;
+  uint64_t job_count = 0;
+  std::string command_template;
+};
+
+/// A sweep with its jobs counted by state, for `jobsub list`.
+struct SweepSummary {
+  int64_t id = 0;
+  SweepRecord sweep;
+  std::vector<std::pair<std::string, uint64_t>> states;  ///< state -> jobs, most first
+};
+
+class JOBSUB_API Store {
+ public:
+  /// Where the store of the experiment in `experiment_dir` lives.
+  static fs::path path_for(const fs::path& experiment_dir);
+  /// Opens (creating it and its directory when `create`) and migrates.
+  /// Throws Error: a store written by a newer jobsub, or one that cannot be opened.
+  Store(const fs::path& file, bool create);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  static int schema_version();  ///< the version this jobsub writes
+
+  /// Records a sweep and its `hashes.size()` jobs (job i+1 has hashes[i], a
+  /// stable hash of its params and command: job_hash()), all `not_submitted`,
+  /// in one transaction. Returns the sweep's id.
+  int64_t add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes);
+  /// Before the scheduler call: the batch is `submitting`, its jobs `pending`.
+  int64_t begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs);
+  /// After it: the batch's state (`submitted` or `failed`), native id and
+  /// message, and the outcomes the scheduler reported, in one transaction.
+  void end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
+                 const std::string& message, const std::vector<TaskOutcome>& outcomes);
+  /// Job states as they change (settled by --wait, run by local), one transaction.
+  void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
+
+  std::vector<SweepSummary> sweeps() const;
+
+ private:
+  void exec(const char* sql) const;
+  void write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
+  sqlite3* db_ = nullptr;
+  fs::path file_;
+};
+
+}  // namespace jobsub

@@ -1,0 +1,292 @@
+#include "jobsub/store.h"
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "jobsub/errors.h"
+
+namespace jobsub {
+namespace {
+
+// Each entry moves the schema one version up; a store is migrated on open,
+// in one transaction. Never edit an entry once released: add one.
+const char* const kMigrations[] = {
+    // 1: sweeps, their batches and jobs.
+    R"(CREATE TABLE sweeps(
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL,
+         dir TEXT NOT NULL UNIQUE,
+         created TEXT NOT NULL,
+         scheduler TEXT NOT NULL,
+         job_count INTEGER NOT NULL,
+         command_template TEXT NOT NULL);
+       CREATE TABLE batches(
+         id INTEGER PRIMARY KEY,
+         sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+         name TEXT NOT NULL,
+         jobs TEXT NOT NULL,
+         state TEXT NOT NULL,
+         native_id TEXT NOT NULL DEFAULT '',
+         message TEXT NOT NULL DEFAULT '',
+         updated TEXT NOT NULL,
+         UNIQUE(sweep_id, name));
+       CREATE TABLE jobs(
+         sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+         job INTEGER NOT NULL,
+         hash INTEGER NOT NULL,
+         state TEXT NOT NULL,
+         native_state TEXT NOT NULL DEFAULT '',
+         native_id TEXT NOT NULL DEFAULT '',
+         exit_code INTEGER,
+         attempt INTEGER NOT NULL DEFAULT 1,
+         batch_id INTEGER,
+         updated TEXT,
+         PRIMARY KEY(sweep_id, job)) WITHOUT ROWID;)",
+};
+constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+std::string now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+/// A prepared statement, finalized on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr) != SQLITE_OK)
+      throw job_error(fmt::format("state store: {}", sqlite3_errmsg(db)));
+  }
+  ~Statement() { sqlite3_finalize(statement_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int i, int64_t v) {
+    sqlite3_bind_int64(statement_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(statement_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind_null(int i) {
+    sqlite3_bind_null(statement_, i);
+    return *this;
+  }
+  /// One step: true while it yields a row.
+  bool step() {
+    const int rc = sqlite3_step(statement_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw job_error(fmt::format("state store: {}", sqlite3_errmsg(db_)));
+  }
+  void run() {
+    step();
+    reset();
+  }
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
+  int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  std::string text(int column) const {
+    const auto* p = sqlite3_column_text(statement_, column);
+    return p != nullptr ? reinterpret_cast<const char*>(p) : "";
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* statement_ = nullptr;
+};
+
+/// BEGIN IMMEDIATE (the write lock at once, so two writers queue on the busy
+/// timeout instead of failing mid-way); ROLLBACK unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) { exec("BEGIN IMMEDIATE"); }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  void exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      const std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw job_error(fmt::format("state store: {}: {}", sql, message));
+    }
+  }
+  sqlite3* db_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+fs::path Store::path_for(const fs::path& experiment_dir) { return experiment_dir / ".jobsub" / "state.db"; }
+
+int Store::schema_version() { return kVersion; }
+
+Store::Store(const fs::path& file, bool create) : file_(file) {
+  if (create) {
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+  }
+  const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw job_error(fmt::format("cannot open the state store {}: {}", file.string(), why));
+  }
+  sqlite3_busy_timeout(db_, 30'000);  // another jobsub writing: wait for it, up to 30 s
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA foreign_keys=ON");
+  Transaction migration(db_);
+  int version = 0;
+  {
+    Statement read(db_, "PRAGMA user_version");
+    if (read.step()) version = static_cast<int>(read.integer(0));
+  }
+  if (version > kVersion) {
+    throw job_error(
+        fmt::format("the state store {} has schema version {}, newer than this jobsub's {}: use a "
+                    "newer jobsub",
+                    file.string(), version, kVersion));
+  }
+  for (int v = version; v < kVersion; ++v) exec(kMigrations[v]);
+  if (version != kVersion) exec(fmt::format("PRAGMA user_version={}", kVersion).c_str());
+  migration.commit();
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+void Store::exec(const char* sql) const {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    const std::string message = error != nullptr ? error : "unknown error";
+    sqlite3_free(error);
+    throw job_error(fmt::format("state store {}: {}", file_.string(), message));
+  }
+}
+
+int64_t Store::add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes) {
+  Transaction transaction(db_);
+  Statement insert(db_,
+                   "INSERT INTO sweeps(name, dir, created, scheduler, job_count, command_template) "
+                   "VALUES(?, ?, ?, ?, ?, ?)");
+  insert.bind(1, sweep.name)
+      .bind(2, sweep.dir.string())
+      .bind(3, sweep.created)
+      .bind(4, sweep.scheduler)
+      .bind(5, static_cast<int64_t>(sweep.job_count))
+      .bind(6, sweep.command_template)
+      .run();
+  const int64_t id = sqlite3_last_insert_rowid(db_);
+  Statement job(db_, "INSERT INTO jobs(sweep_id, job, hash, state) VALUES(?, ?, ?, 'not_submitted')");
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    job.bind(1, id).bind(2, static_cast<int64_t>(i + 1)).bind(3, static_cast<int64_t>(hashes[i])).run();
+  }
+  transaction.commit();
+  return id;
+}
+
+int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs) {
+  Transaction transaction(db_);
+  std::string ranges;
+  for (const TaskRange& r : jobs)
+    ranges +=
+        fmt::format("{}{}", ranges.empty() ? "" : ",",
+                    r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
+  Statement insert(
+      db_, "INSERT INTO batches(sweep_id, name, jobs, state, updated) VALUES(?, ?, ?, 'submitting', ?)");
+  insert.bind(1, sweep).bind(2, name).bind(3, ranges).bind(4, now()).run();
+  const int64_t batch = sqlite3_last_insert_rowid(db_);
+  Statement pending(db_,
+                    "UPDATE jobs SET state = 'pending', batch_id = ?, updated = ? "
+                    "WHERE sweep_id = ? AND job BETWEEN ? AND ?");
+  for (const TaskRange& r : jobs) {
+    pending.bind(1, batch)
+        .bind(2, now())
+        .bind(3, sweep)
+        .bind(4, static_cast<int64_t>(r.first))
+        .bind(5, static_cast<int64_t>(r.last))
+        .run();
+  }
+  transaction.commit();
+  return batch;
+}
+
+void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
+  Statement update(db_,
+                   "UPDATE jobs SET state = ?, native_state = ?, native_id = ?, exit_code = ?, updated = ? "
+                   "WHERE sweep_id = ? AND job = ?");
+  const std::string when = now();
+  for (const TaskOutcome& o : outcomes) {
+    update.bind(1, std::string(to_string(o.state))).bind(2, o.native_state).bind(3, o.native_id);
+    if (o.exit_code >= 0) {
+      update.bind(4, static_cast<int64_t>(o.exit_code));
+    } else {
+      update.bind_null(4);
+    }
+    update.bind(5, when).bind(6, sweep).bind(7, static_cast<int64_t>(o.job)).run();
+  }
+}
+
+void Store::end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
+                      const std::string& message, const std::vector<TaskOutcome>& outcomes) {
+  Transaction transaction(db_);
+  Statement update(db_, "UPDATE batches SET state = ?, native_id = ?, message = ?, updated = ? WHERE id = ?");
+  update.bind(1, state).bind(2, native_id).bind(3, message).bind(4, now()).bind(5, batch).run();
+  write_outcomes(sweep, outcomes);
+  // Jobs of a failed batch that the scheduler did not take were not submitted.
+  if (state != "submitted") {
+    Statement untaken(db_,
+                      "UPDATE jobs SET state = 'not_submitted' WHERE batch_id = ? AND state = 'pending' AND "
+                      "native_id = ''");
+    untaken.bind(1, batch).run();
+  }
+  transaction.commit();
+}
+
+void Store::update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
+  if (outcomes.empty()) return;
+  Transaction transaction(db_);
+  write_outcomes(sweep, outcomes);
+  transaction.commit();
+}
+
+std::vector<SweepSummary> Store::sweeps() const {
+  std::vector<SweepSummary> out;
+  Statement list(
+      db_, "SELECT id, name, dir, created, scheduler, job_count, command_template FROM sweeps ORDER BY id");
+  while (list.step()) {
+    SweepSummary s;
+    s.id = list.integer(0);
+    s.sweep = {list.text(1), list.text(2), list.text(3), list.text(4), static_cast<uint64_t>(list.integer(5)),
+               list.text(6)};
+    out.push_back(std::move(s));
+  }
+  Statement counts(
+      db_, "SELECT state, COUNT(*) AS n FROM jobs WHERE sweep_id = ? GROUP BY state ORDER BY n DESC, state");
+  for (SweepSummary& s : out) {
+    counts.bind(1, s.id);
+    while (counts.step()) s.states.emplace_back(counts.text(0), static_cast<uint64_t>(counts.integer(1)));
+    counts.reset();
+  }
+  return out;
+}
+
+}  // namespace jobsub

@@ -1,0 +1,87 @@
+// `jobsub list`: the experiment's sweeps, oldest first, with their jobs
+// counted by state, from the experiment's state store.
+#include <fmt/core.h>
+#include <jobsub/errors.h>
+#include <jobsub/plugin.h>
+#include <jobsub/store.h>
+#include <jobsub/text.h>
+
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+class ListCommand final : public jobsub::Command {
+ public:
+  int run(jobsub::CommandContext&, const std::vector<std::string>& args) noexcept override {
+    try {
+      bool json = false;
+      jobsub::fs::path experiment = jobsub::fs::current_path();
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--help" || args[i] == "-h") {
+          fmt::print(
+              "Usage: jobsub list [--spec FILE] [--json]\n\n"
+              "The experiment's sweeps (the directory of FILE, default the current one), oldest first,\n"
+              "with their jobs counted by state, as recorded in <experiment>/.jobsub/state.db.\n");
+          return 0;
+        } else if (args[i] == "--json") {
+          json = true;
+        } else if (args[i] == "--spec" && i + 1 < args.size()) {
+          experiment = jobsub::fs::absolute(args[++i]).parent_path();
+        } else if (args[i].rfind("--spec=", 0) == 0) {
+          experiment = jobsub::fs::absolute(args[i].substr(7)).parent_path();
+        } else if (args[i] == "--plugin-dir" && i + 1 < args.size()) {
+          ++i;  // main's
+        } else {
+          throw jobsub::usage_error(fmt::format("unexpected argument '{}' (see jobsub help list)", args[i]));
+        }
+      }
+      const jobsub::fs::path file = jobsub::Store::path_for(experiment);
+      std::vector<jobsub::SweepSummary> sweeps;
+      if (jobsub::fs::exists(file)) sweeps = jobsub::Store(file, false).sweeps();
+      if (json) {
+        nlohmann::ordered_json out = nlohmann::ordered_json::array();
+        for (const auto& s : sweeps) {
+          nlohmann::ordered_json states = nlohmann::ordered_json::object();
+          for (const auto& [state, n] : s.states) states[state] = n;
+          out.push_back({{"name", s.sweep.name},
+                         {"dir", s.sweep.dir.string()},
+                         {"created", s.sweep.created},
+                         {"scheduler", s.sweep.scheduler},
+                         {"jobs", s.sweep.job_count},
+                         {"states", states}});
+        }
+        fmt::print("{}\n", out.dump(2));
+        return 0;
+      }
+      if (sweeps.empty()) {
+        fmt::print("no sweeps recorded in {} yet\n", experiment.string());
+        return 0;
+      }
+      std::vector<std::string> dirs;
+      std::size_t width = 5;
+      for (const auto& s : sweeps) {
+        dirs.push_back(jobsub::fs::relative(s.sweep.dir, experiment).string());
+        width = std::max(width, dirs.back().size());
+      }
+      fmt::print("{:<{}}  {:<10} {:>7}  {}\n", "SWEEP", width, "SCHEDULER", "JOBS", "STATES");
+      for (std::size_t i = 0; i < sweeps.size(); ++i) {
+        std::vector<std::string> states;
+        for (const auto& [state, n] : sweeps[i].states) states.push_back(fmt::format("{} {}", n, state));
+        fmt::print("{:<{}}  {:<10} {:>7}  {}\n", dirs[i], width, sweeps[i].sweep.scheduler,
+                   sweeps[i].sweep.job_count, jobsub::join(states));
+      }
+      return 0;
+    } catch (...) {
+      return jobsub::report_current_exception(std::cerr);
+    }
+  }
+};
+
+const jobsub_component_info kComponents[] = {
+    jobsub::component<ListCommand>("list", "the experiment's sweeps, with their jobs counted by state")};
+
+}  // namespace
+
+JOBSUB_PLUGIN("list", "1.0.0", kComponents)

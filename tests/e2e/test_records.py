@@ -1,0 +1,48 @@
+"""Issue 8, point 1 (first part): the experiment's state store and `jobsub list`."""
+import json
+import subprocess
+
+from harness import JOBSUB, JobsubTestCase, clean_env
+
+SPEC = "program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3]}\n"
+EXIT_WITH = "import sys\nsys.exit(int(sys.argv[1].split('=')[1]))\n"
+
+
+class Records(JobsubTestCase):
+    def list_json(self, exp):
+        result = self.jobsub("list", "--json", cwd=exp)
+        self.assertExit(result, 0)
+        return json.loads(result.stdout)
+
+    def test_list_shows_each_sweep_with_its_jobs_by_state(self):
+        exp = self.experiment(SPEC, program=EXIT_WITH)
+        empty = self.jobsub("list", cwd=exp)
+        self.assertExit(empty, 0)
+        self.assertIn(f"no sweeps recorded in {exp} yet", empty.stdout)
+        self.assertExit(self.jobsub("--yes", cwd=exp), 1)  # job 2 exits 3
+        self.assertExit(self.jobsub("--manual", cwd=exp), 0)
+        sweeps = self.list_json(exp)
+        self.assertEqual([s["states"] for s in sweeps], [{"completed": 1, "failed": 1}, {"not_submitted": 2}])
+        self.assertEqual([s["dir"] for s in sweeps], [str(d) for d in self.results_dirs(exp)])
+        table = self.jobsub("list", cwd=exp).stdout.splitlines()
+        self.assertRegex(table[1], r"^results/exp/\S+\s+local\s+2\s+1 completed, 1 failed$")
+        self.assertRegex(table[2], r"^results/exp/\S+\s+local\s+2\s+2 not_submitted$")
+
+    def test_nothing_submitted_records_nothing(self):
+        exp = self.experiment(SPEC, program=EXIT_WITH)
+        self.assertExit(self.jobsub("--dry-run", cwd=exp), 0)
+        self.assertExit(self.jobsub("--yes", "--template", str(self.tmp), cwd=exp), 3)
+        self.assertFalse((exp / ".jobsub").exists())
+
+    def test_two_processes_at_once_lose_nothing(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0,150)\n",
+                              program="")
+        procs = [subprocess.Popen([JOBSUB, "--yes", "-j", "2", "--name", f"s{n}"], cwd=exp, env=clean_env(),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                  text=True) for n in range(2)]
+        for proc in procs:
+            _, err = proc.communicate(timeout=300)
+            self.assertEqual(proc.returncode, 0, err)
+        sweeps = self.list_json(exp)
+        self.assertEqual(sorted(s["name"] for s in sweeps), ["s0", "s1"])
+        self.assertEqual([s["states"] for s in sweeps], [{"completed": 150}] * 2)
