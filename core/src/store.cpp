@@ -3,6 +3,10 @@
 #include <fmt/core.h>
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <ctime>
 
@@ -138,11 +142,39 @@ fs::path Store::path_for(const fs::path& experiment_dir) { return experiment_dir
 
 int Store::schema_version() { return kVersion; }
 
+namespace {
+
+/// An exclusive flock on `<store>.lock` for as long as it lives: opening,
+/// switching to WAL and migrating need the database to themselves, and
+/// SQLite answers a second process doing the same at that moment with "database
+/// is locked" instead of waiting.
+class OpenLock {
+ public:
+  explicit OpenLock(const fs::path& store) {
+    const std::string path = store.string() + ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~OpenLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  OpenLock(const OpenLock&) = delete;
+  OpenLock& operator=(const OpenLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
 Store::Store(const fs::path& file, bool create) : file_(file) {
   if (create) {
     std::error_code ec;
     fs::create_directories(file.parent_path(), ec);
   }
+  if (!create && !fs::exists(file))
+    throw job_error(fmt::format("there is no state store at {}", file.string()));
+  const OpenLock lock(file);
   const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(file.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
