@@ -226,6 +226,7 @@ class Submission final : public SubmitContext {
   void submit_batch(TaskRange range);
   void write_jobs_table();
   void record_sweep();
+  void flush_store() noexcept;
   void wait_for_jobs();
   void settle(uint64_t job, JobState scheduler_state, const std::string& native_state);
   int read_exit_code(uint64_t job) const;
@@ -524,11 +525,20 @@ void Submission::append_submission(const ordered_json& line) {
   out.flush();
 }
 
-void Submission::write_jobs_table() {
-  if (store_ && !changed_.empty()) {
+void Submission::flush_store() noexcept {
+  if (!store_ || changed_.empty()) return;
+  try {
     store_->update_jobs(sweep_id_, changed_);
-    changed_.clear();
+  } catch (const std::exception& e) {
+    // The files stay the record; the store catches up at the next flush.
+    progress(fmt::format("jobsub: could not update the state store: {}", e.what()));
+    return;
   }
+  changed_.clear();
+}
+
+void Submission::write_jobs_table() {
+  flush_store();
   fmt::memory_buffer table;
   fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
   for (uint64_t i = 0; i < job_count_; ++i) {
@@ -562,7 +572,10 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
   if (outcome.job == 0 || outcome.job > job_count_) return;
   const uint64_t i = outcome.job - 1;
   const JobState before = states_[i];
-  if (store_) changed_.push_back(outcome);
+  if (store_) {
+    changed_.push_back(outcome);
+    if (changed_.size() >= 4096) flush_store();  // bounded memory on a long local run
+  }
   states_[i] = outcome.state;
   if (outcome.exit_code >= 0) exit_codes_[i] = outcome.exit_code;
   if (!outcome.native_id.empty()) native_ids_[i] = outcome.native_id;
