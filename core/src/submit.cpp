@@ -27,6 +27,7 @@
 #include "jobsub/store.h"
 #include "jobsub/terminal.h"
 #include "jobsub/text.h"
+#include "jobsub/tracker.h"
 #include "jobsub/version.h"
 
 namespace jobsub {
@@ -41,11 +42,6 @@ using ordered_json = nlohmann::ordered_json;
 
 std::string json_dump(const ordered_json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-bool is_final(JobState s) {
-  return s != JobState::pending && s != JobState::queued && s != JobState::held && s != JobState::running &&
-         s != JobState::not_submitted;
 }
 
 /// The components chosen for one sweep, with their options.
@@ -228,8 +224,6 @@ class Submission final : public SubmitContext {
   void record_sweep();
   void flush_store() noexcept;
   void wait_for_jobs();
-  void settle(uint64_t job, JobState scheduler_state, const std::string& native_state);
-  int read_exit_code(uint64_t job) const;
   void append_submission(const ordered_json& line);
   void clear_progress_line() noexcept;
   void draw_progress() noexcept;
@@ -261,7 +255,6 @@ class Submission final : public SubmitContext {
   uint64_t running_ = 0, completed_ = 0, failed_ = 0, cancelled_ = 0;
   uint64_t batch_size_ = 0;
   uint64_t lost_ = 0;
-  std::map<uint64_t, int> unexplained_polls_;  // jobs gone from the queue without an exit_code file
   bool progress_shown_ = false;
   ResultsDirGuard* guard_ = nullptr;
   std::vector<uint64_t> hashes_;  ///< job i+1: a stable hash of its params and command
@@ -703,74 +696,35 @@ void Submission::submit_batch(TaskRange range) {
   }
 }
 
-int Submission::read_exit_code(uint64_t job) const {
-  std::ifstream in(results_dir_ / "jobs" / job_dir_name(job, job_count_) / "exit_code");
-  int code = -1;
-  if (in >> code) return code;
-  return -1;
-}
-
-/// A job the scheduler says has ended, or no longer knows: the exit-code file
-/// the batch script writes decides. The scheduler's verdict wins where it says
-/// more (timeout, cancelled, out of memory), and a failure it reports stands
-/// without a file; but "completed" or "gone from the queue" without an
-/// exit-code file is never taken as success: after three polls it is `lost`.
-void Submission::settle(uint64_t job, JobState scheduler_state, const std::string& native_state) {
-  const int code = read_exit_code(job);
-  const std::string& id = native_ids_[job - 1];
-  const bool scheduler_says_more = is_final(scheduler_state) && scheduler_state != JobState::completed &&
-                                   scheduler_state != JobState::failed && scheduler_state != JobState::lost;
-  if (code >= 0) {
-    const JobState state = scheduler_says_more ? scheduler_state
-                           : code == 0         ? JobState::completed
-                                               : JobState::failed;
-    job_event({job, state, code, id, native_state});
-  } else if (scheduler_says_more || scheduler_state == JobState::failed) {
-    job_event({job, scheduler_state, -1, id, native_state});
-  } else if (++unexplained_polls_[job] >= 3) {  // a shared file system may show the file late
-    ++lost_;
-    job_event({job, JobState::lost, -1, id, native_state.empty() ? "gone" : native_state});
-  }
-}
-
 void Submission::wait_for_jobs() {
   const auto waiting = [&] {
-    std::vector<uint64_t> jobs;
+    std::vector<OpenJob> jobs;
     for (uint64_t i = 0; i < job_count_; ++i) {
       const JobState s = states_[i];
       if (s == JobState::pending || s == JobState::queued || s == JobState::held || s == JobState::running) {
-        jobs.push_back(i + 1);
+        jobs.push_back({i + 1, s, native_ids_[i]});
       }
     }
     return jobs;
   };
+  Tracker tracker(*pipeline_.scheduler, results_dir_, job_count_);
   int failed_queries = 0;
-  for (std::vector<uint64_t> jobs = waiting(); !jobs.empty(); jobs = waiting()) {
+  for (std::vector<OpenJob> jobs = waiting(); !jobs.empty(); jobs = waiting()) {
     if (interrupted()) {
       clear_progress_line();
       fmt::print(out_, "jobsub: stopped waiting; the jobs go on ({} not finished)\n", jobs.size());
       return;
     }
-    std::vector<std::string> ids;
-    for (uint64_t job : jobs) ids.push_back(native_ids_[job - 1]);
-    std::vector<TaskOutcome> live;
-    const Status status = pipeline_.scheduler->query(ids, live);
+    std::vector<TaskOutcome> outcomes;
+    const Status status = tracker.poll(jobs, outcomes);
     if (!status.ok) {
       if (++failed_queries >= 5) throw job_error(fmt::format("cannot follow the jobs: {}", status.message));
       progress(fmt::format("query failed ({}); trying again", status.message));
     } else {
       failed_queries = 0;
-      std::map<std::string, const TaskOutcome*> by_id;
-      for (const TaskOutcome& o : live) by_id[o.native_id] = &o;
-      for (uint64_t job : jobs) {
-        auto it = by_id.find(native_ids_[job - 1]);
-        if (it == by_id.end()) {
-          settle(job, JobState::lost, "");
-        } else if (is_final(it->second->state)) {
-          settle(job, it->second->state, it->second->native_state);
-        } else {
-          job_event({job, it->second->state, -1, native_ids_[job - 1], it->second->native_state});
-        }
+      for (const TaskOutcome& outcome : outcomes) {
+        if (outcome.state == JobState::lost && states_[outcome.job - 1] != JobState::lost) ++lost_;
+        job_event(outcome);
       }
       write_jobs_table();
       if (waiting().empty()) break;

@@ -1,0 +1,62 @@
+#pragma once
+/// Following submitted jobs: one bulk scheduler query, each answer settled by
+/// the exit-code file the task body writes. Shared by `--wait` and `jobsub status`.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jobsub/export.h"
+#include "jobsub/interfaces.h"
+
+namespace jobsub {
+
+namespace fs = std::filesystem;
+
+/// True for a state a job does not leave (completed, failed, cancelled, ...).
+JOBSUB_API bool is_final(JobState state);
+
+/// The state a job's record names (`to_string`'s inverse); pending when unknown.
+JOBSUB_API JobState job_state_from_string(const std::string& text);
+
+/// A job not yet final, as the records know it.
+struct OpenJob {
+  uint64_t job = 0;
+  JobState state = JobState::pending;
+  std::string native_id;
+};
+
+class JOBSUB_API Tracker {
+ public:
+  /// `lost_after`: polls a job may be gone from the queue without an
+  /// exit-code file before it is `lost` (a shared file system may show the
+  /// file late).
+  Tracker(Scheduler& scheduler, fs::path results_dir, uint64_t job_count, int lost_after = 3)
+      : scheduler_(scheduler),
+        results_dir_(std::move(results_dir)),
+        job_count_(job_count),
+        lost_after_(lost_after) {}
+
+  /// One query for all of `open`; returns the new state of each job whose
+  /// state is known now (unchanged running/queued jobs included). A failed
+  /// query is a failed Status and no outcomes.
+  Status poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>& out);
+
+  /// The exit code in the job's `exit_code` file, or -1.
+  int exit_code(uint64_t job) const;
+
+ private:
+  /// A job the scheduler says has ended, or no longer knows: the exit-code
+  /// file decides; the scheduler's verdict wins where it says more.
+  bool settle(const OpenJob& job, JobState scheduler_state, const std::string& native_state,
+              TaskOutcome& out);
+
+  Scheduler& scheduler_;
+  fs::path results_dir_;
+  uint64_t job_count_;
+  int lost_after_;
+  std::map<uint64_t, int> unexplained_polls_;
+};
+
+}  // namespace jobsub

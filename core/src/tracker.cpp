@@ -1,0 +1,74 @@
+#include "jobsub/tracker.h"
+
+#include <fstream>
+
+#include "jobsub/records.h"
+#include "jobsub/script.h"
+
+namespace jobsub {
+
+bool is_final(JobState s) {
+  return s != JobState::pending && s != JobState::queued && s != JobState::held && s != JobState::running &&
+         s != JobState::not_submitted;
+}
+
+JobState job_state_from_string(const std::string& text) {
+  for (int s = 0; s <= static_cast<int>(JobState::not_submitted); ++s) {
+    if (text == to_string(static_cast<JobState>(s))) return static_cast<JobState>(s);
+  }
+  return JobState::pending;
+}
+
+int Tracker::exit_code(uint64_t job) const {
+  std::ifstream in(results_dir_ / "jobs" / job_dir_name(job, job_count_) / "exit_code");
+  int code = -1;
+  if (in >> code) return code;
+  return -1;
+}
+
+bool Tracker::settle(const OpenJob& job, JobState scheduler_state, const std::string& native_state,
+                     TaskOutcome& out) {
+  const int code = exit_code(job.job);
+  const bool scheduler_says_more = is_final(scheduler_state) && scheduler_state != JobState::completed &&
+                                   scheduler_state != JobState::failed && scheduler_state != JobState::lost;
+  if (code >= 0) {
+    const JobState state = scheduler_says_more ? scheduler_state
+                           : code == 0         ? JobState::completed
+                                               : JobState::failed;
+    out = {job.job, state, code, job.native_id, native_state};
+    return true;
+  }
+  if (scheduler_says_more || scheduler_state == JobState::failed) {
+    out = {job.job, scheduler_state, -1, job.native_id, native_state};
+    return true;
+  }
+  if (++unexplained_polls_[job.job] >= lost_after_) {
+    out = {job.job, JobState::lost, -1, job.native_id, native_state.empty() ? "gone" : native_state};
+    return true;
+  }
+  return false;
+}
+
+Status Tracker::poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>& out) {
+  std::vector<std::string> ids;
+  for (const OpenJob& job : open) ids.push_back(job.native_id);
+  std::vector<TaskOutcome> live;
+  const Status status = scheduler_.query(ids, live);
+  if (!status.ok) return status;
+  std::map<std::string, const TaskOutcome*> by_id;
+  for (const TaskOutcome& o : live) by_id[o.native_id] = &o;
+  for (const OpenJob& job : open) {
+    TaskOutcome outcome;
+    auto it = by_id.find(job.native_id);
+    if (it == by_id.end()) {
+      if (settle(job, JobState::lost, "", outcome)) out.push_back(outcome);
+    } else if (is_final(it->second->state)) {
+      if (settle(job, it->second->state, it->second->native_state, outcome)) out.push_back(outcome);
+    } else {
+      out.push_back({job.job, it->second->state, -1, job.native_id, it->second->native_state});
+    }
+  }
+  return Status::success();
+}
+
+}  // namespace jobsub
