@@ -100,6 +100,7 @@ class Statement {
     sqlite3_clear_bindings(statement_);
   }
   int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
   std::string text(int column) const {
     const auto* p = sqlite3_column_text(statement_, column);
     return p != nullptr ? reinterpret_cast<const char*>(p) : "";
@@ -317,6 +318,23 @@ std::vector<SweepSummary> Store::sweeps() const {
     counts.bind(1, s.id);
     while (counts.step()) s.states.emplace_back(counts.text(0), static_cast<uint64_t>(counts.integer(1)));
     counts.reset();
+  }
+  return out;
+}
+
+std::vector<JobRecord> Store::jobs(int64_t sweep) const {
+  std::vector<JobRecord> out;
+  Statement select(
+      db_, "SELECT job, state, native_state, native_id, exit_code FROM jobs WHERE sweep_id = ? ORDER BY job");
+  select.bind(1, sweep);
+  while (select.step()) {
+    JobRecord r;
+    r.job = static_cast<uint64_t>(select.integer(0));
+    r.state = select.text(1);
+    r.native_state = select.text(2);
+    r.native_id = select.text(3);
+    r.exit_code = select.is_null(4) ? -1 : static_cast<int>(select.integer(4));
+    out.push_back(std::move(r));
   }
   return out;
 }

@@ -1,6 +1,8 @@
 """Issue 8, point 1 (first part): the experiment's state store and `jobsub list`."""
 import json
+import signal
 import subprocess
+import time
 
 from harness import JOBSUB, JobsubTestCase, clean_env
 
@@ -46,3 +48,42 @@ class Records(JobsubTestCase):
         sweeps = self.list_json(exp)
         self.assertEqual(sorted(s["name"] for s in sweeps), ["s0", "s1"])
         self.assertEqual([s["states"] for s in sweeps], [{"completed": 150}] * 2)
+
+    def test_status_of_local_sweeps_finished_and_interrupted(self):
+        exp = self.experiment(SPEC, program=EXIT_WITH)
+        self.assertExit(self.jobsub("--yes", cwd=exp), 1)
+        status = self.jobsub("status", cwd=exp)
+        self.assertExit(status, 1)  # a job failed
+        self.assertRegex(status.stdout, r"^sweep results/exp/\S+ \(local, 2 jobs\): 1 completed, 1 failed\n"
+                                        r"  job 2\s+failed\s+exit 3 ")
+        self.assertNotIn("job 1 ", status.stdout)  # completed jobs only with --all
+        self.assertIn("  job 1 ", self.jobsub("status", "--all", cwd=exp).stdout)
+        # Ctrl-C: the running and the not-started jobs are cancelled, and status says so.
+        program = ("import os, pathlib, time\n"
+                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(60)\n")
+        stopped = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0,4)\n",
+                                  program=program, name="stopped")
+        proc = subprocess.Popen([JOBSUB, "--yes", "-j", "2"], cwd=stopped, env=clean_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline and len(list(stopped.glob("results/*/*/jobs/*/started"))) < 2:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(proc.wait(timeout=60), 130)
+        report = json.loads(self.jobsub("status", "--json", cwd=stopped).stdout)
+        self.assertEqual(report["states"], {"cancelled": 4})
+        self.assertEqual([j["state"] for j in report["listed"]], ["cancelled"] * 4)
+
+    def test_status_names_a_sweep_by_prefix_or_says_which(self):
+        exp = self.experiment(SPEC, program=EXIT_WITH)
+        self.assertExit(self.jobsub("--manual", "--name", "alpha", cwd=exp), 0)
+        self.assertExit(self.jobsub("--manual", "--name", "beta", cwd=exp), 0)
+        self.assertIn("(local, 2 jobs): 2 not_submitted", self.jobsub("status", "alpha", cwd=exp).stdout)
+        latest = self.jobsub("status", cwd=exp).stdout
+        self.assertRegex(latest, r"^sweep results/beta/")
+        unknown = self.jobsub("status", "gamma", cwd=exp)
+        self.assertExit(unknown, 3)
+        self.assertIn("no sweep 'gamma'", unknown.stderr)
+        nothing = self.jobsub("status", cwd=self.tmp)
+        self.assertExit(nothing, 3)
+        self.assertIn("no sweeps recorded", nothing.stderr)

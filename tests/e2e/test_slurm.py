@@ -288,6 +288,35 @@ class Slurm(JobsubTestCase):
             proc.kill()
             subprocess.run(["scancel", f"--name={name}"], env=self.env())
 
+    def test_status_follows_a_sweep_with_one_squeue_per_look(self):
+        program = "import sys, time\ntime.sleep(2)\nsys.exit(int(sys.argv[1].split('=')[1]))\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3, 0]}\n",
+                              program=program)
+        submitted = self.jobsub("--scheduler=slurm", "--yes", cwd=exp, env=self.env())
+        self.assertExit(submitted, 0)
+        # A shim counts the squeue calls and hands each to the real one.
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "squeue").write_text('#!/bin/bash\necho x >> "$SHIM_DIR/calls"\nexec /usr/bin/squeue "$@"\n')
+        (d / "squeue").chmod(0o755)
+        env = self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d))
+        first = self.jobsub("status", cwd=exp, env=env)
+        self.assertIn(first.returncode, (0, 1), first.stderr)
+        self.assertEqual(len((d / "calls").read_text().split()), 1, "one squeue call for all the jobs")
+        self.assertRegex(first.stdout, r"^sweep results/exp/\S+ \(slurm, 3 jobs\): ")
+        watched = self.jobsub("status", "--watch", "--poll", "0.5", cwd=exp, env=env, timeout=300)
+        self.assertExit(watched, 1)  # job 2 exits 3
+        self.assertIn("(slurm, 3 jobs): 2 completed, 1 failed", watched.stdout)
+        self.assertRegex(watched.stdout, r"\n  job 2\s+failed\s+exit 3\s+\d+_2 ")
+        results = self.only_results_dir(exp)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed", "failed", "completed"])
+        listed = json.loads(self.jobsub("list", "--json", cwd=exp).stdout)
+        self.assertEqual(listed[-1]["states"], {"completed": 2, "failed": 1})
+        # Nothing open any more: status asks Slurm nothing.
+        calls = len((d / "calls").read_text().split())
+        self.assertExit(self.jobsub("status", cwd=exp, env=env), 1)
+        self.assertEqual(len((d / "calls").read_text().split()), calls)
+
     def test_max_running_becomes_the_array_throttle(self):
         barrier = self.tmp / "barrier"
         barrier.mkdir()

@@ -37,6 +37,15 @@ struct SweepSummary {
   std::vector<std::pair<std::string, uint64_t>> states;  ///< state -> jobs, most first
 };
 
+/// One job as the store knows it.
+struct JobRecord {
+  uint64_t job = 0;
+  std::string state;
+  std::string native_state;
+  std::string native_id;
+  int exit_code = -1;  ///< -1 when unknown
+};
+
 class JOBSUB_API Store {
  public:
   /// Where the store of the experiment in `experiment_dir` lives.
@@ -64,6 +73,8 @@ class JOBSUB_API Store {
   void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
 
   std::vector<SweepSummary> sweeps() const;
+  /// Every job of a sweep, in job order.
+  std::vector<JobRecord> jobs(int64_t sweep) const;
 
  private:
   void exec(const char* sql) const;

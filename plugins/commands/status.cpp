@@ -1,0 +1,267 @@
+// `jobsub status [SWEEP]`: where a sweep's jobs are. One bulk query to the
+// scheduler for the jobs not yet final, each answer settled by the job's
+// exit-code file (never by the scheduler's word alone), the store updated.
+#include <fmt/core.h>
+#include <jobsub/errors.h>
+#include <jobsub/plugin.h>
+#include <jobsub/records.h>
+#include <jobsub/registry.h>
+#include <jobsub/script.h>
+#include <jobsub/store.h>
+#include <jobsub/submit.h>
+#include <jobsub/terminal.h>
+#include <jobsub/text.h>
+#include <jobsub/tracker.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = jobsub::fs;
+
+struct Args {
+  std::string sweep;
+  fs::path experiment = fs::current_path();
+  bool all = false;
+  bool json = false;
+  bool watch = false;
+  double poll = 5;
+};
+
+const char* const kHelp =
+    "Usage: jobsub status [SWEEP] [--all] [--json] [--watch] [--poll SECONDS] [--spec FILE]\n\n"
+    "Where the jobs of a sweep of this experiment are (the latest sweep unless SWEEP names one:\n"
+    "its results directory, or a unique prefix of its name as `jobsub list` shows it). Jobs not\n"
+    "yet final are looked up with one query to their scheduler and settled by their exit-code\n"
+    "files; the state store and jobs.tsv are updated.\n\n"
+    "  --all            a line for every job (default: every job not completed)\n"
+    "  --json           the same as JSON\n"
+    "  --watch          refresh until every job has ended\n"
+    "  --poll SECONDS   with --watch: time between refreshes (default 5)\n"
+    "  --spec FILE      the experiment is FILE's directory (default: the current one)\n\n"
+    "Exit codes: 0 when no job failed, was cancelled or lost (so far), 1 otherwise; 2 usage;\n"
+    "3 no such sweep; 130 interrupted.\n";
+
+Args parse(const std::vector<std::string>& args) {
+  Args a;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](const char* option) -> std::string {
+      if (i + 1 >= args.size()) throw jobsub::usage_error(fmt::format("{} takes a value", option));
+      return args[++i];
+    };
+    if (arg == "--all") {
+      a.all = true;
+    } else if (arg == "--json") {
+      a.json = true;
+    } else if (arg == "--watch") {
+      a.watch = true;
+    } else if (arg == "--poll") {
+      const std::string text = value("--poll");
+      try {
+        a.poll = std::stod(text);
+      } catch (const std::exception&) {
+        a.poll = -1;
+      }
+      if (!(a.poll > 0))
+        throw jobsub::usage_error(fmt::format("--poll takes a number of seconds > 0, got '{}'", text));
+    } else if (arg == "--spec") {
+      a.experiment = fs::absolute(value("--spec")).parent_path();
+    } else if (arg == "--plugin-dir") {
+      value("--plugin-dir");  // main's
+    } else if (!arg.empty() && arg[0] == '-') {
+      throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help status)", arg));
+    } else if (a.sweep.empty()) {
+      a.sweep = arg;
+    } else {
+      throw jobsub::usage_error(fmt::format("unexpected argument '{}': status takes one SWEEP", arg));
+    }
+  }
+  return a;
+}
+
+/// The sweep the user named: the latest without a name; else by its results
+/// directory, or by a unique prefix of its directory relative to the experiment.
+const jobsub::SweepSummary& choose(const std::vector<jobsub::SweepSummary>& sweeps, const Args& a) {
+  if (sweeps.empty())
+    throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", a.experiment.string()));
+  if (a.sweep.empty()) return sweeps.back();
+  std::vector<const jobsub::SweepSummary*> matches;
+  std::vector<std::string> names;
+  for (const auto& s : sweeps) {
+    const std::string relative = fs::relative(s.sweep.dir, a.experiment).string();
+    names.push_back(relative);
+    if (fs::absolute(a.sweep).lexically_normal() == s.sweep.dir) return s;
+    if (relative.rfind(a.sweep, 0) == 0 || relative.rfind("results/" + a.sweep, 0) == 0)
+      matches.push_back(&s);
+  }
+  if (matches.size() == 1) return *matches.front();
+  if (matches.empty()) {
+    throw jobsub::spec_error(fmt::format("no sweep '{}' in {}{}; `jobsub list` shows them", a.sweep,
+                                         a.experiment.string(), jobsub::did_you_mean(a.sweep, names)));
+  }
+  std::vector<std::string> which;
+  for (const auto* m : matches) which.push_back(fs::relative(m->sweep.dir, a.experiment).string());
+  throw jobsub::spec_error(fmt::format("'{}' names {} sweeps ({}): give more of it", a.sweep, matches.size(),
+                                       jobsub::join(which)));
+}
+
+class StatusCommand final : public jobsub::Command {
+ public:
+  int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
+    try {
+      if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+          std::find(args.begin(), args.end(), "-h") != args.end()) {
+        fmt::print("{}", kHelp);
+        return 0;
+      }
+      const Args a = parse(args);
+      const fs::path file = jobsub::Store::path_for(a.experiment);
+      if (!fs::exists(file))
+        throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", a.experiment.string()));
+      jobsub::Store store(file, false);
+      const jobsub::SweepSummary sweep = choose(store.sweeps(), a);
+      jobsub::install_interrupt_handler();
+      std::unique_ptr<Follow> follow;
+      while (true) {
+        std::vector<jobsub::JobRecord> jobs = store.jobs(sweep.id);
+        std::vector<jobsub::OpenJob> open;
+        for (const auto& j : jobs) {
+          const jobsub::JobState state = jobsub::job_state_from_string(j.state);
+          // `lost` is looked at again: its exit-code file may have come since.
+          if (!j.native_id.empty() && (!jobsub::is_final(state) || state == jobsub::JobState::lost))
+            open.push_back({j.job, state, j.native_id});
+        }
+        if (!open.empty()) {
+          if (!follow) follow = std::make_unique<Follow>(*context.registry, sweep);
+          std::vector<jobsub::TaskOutcome> outcomes;
+          const jobsub::Status status = follow->tracker.poll(open, outcomes);
+          if (!status.ok)
+            throw jobsub::job_error(fmt::format("cannot ask {}: {}", sweep.sweep.scheduler, status.message));
+          store.update_jobs(sweep.id, outcomes);
+          jobs = store.jobs(sweep.id);
+          write_jobs_table(sweep, jobs);
+        }
+        const bool running = std::any_of(jobs.begin(), jobs.end(), [](const jobsub::JobRecord& j) {
+          const jobsub::JobState s = jobsub::job_state_from_string(j.state);
+          return !j.native_id.empty() && !jobsub::is_final(s);
+        });
+        if (!a.watch || !running || jobsub::interrupt_requested()) {
+          report(sweep, jobs, a);
+          if (jobsub::interrupt_requested()) return static_cast<int>(jobsub::ExitCode::interrupted);
+          const bool bad = std::any_of(jobs.begin(), jobs.end(), [](const jobsub::JobRecord& j) {
+            const jobsub::JobState s = jobsub::job_state_from_string(j.state);
+            return jobsub::is_final(s) && s != jobsub::JobState::completed;
+          });
+          return bad ? 1 : 0;
+        }
+        progress_line(sweep, jobs);
+        timespec pause{static_cast<time_t>(a.poll),
+                       static_cast<long>((a.poll - static_cast<time_t>(a.poll)) * 1e9)};
+        nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+      }
+    } catch (...) {
+      return jobsub::report_current_exception(std::cerr);
+    }
+  }
+
+ private:
+  /// The sweep's scheduler, configured with its defaults, and the tracker on it.
+  struct Follow {
+    Follow(const jobsub::PluginRegistry& registry, const jobsub::SweepSummary& sweep)
+        : scheduler(registry.create<jobsub::Scheduler>(sweep.sweep.scheduler)),
+          tracker(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1) {
+      const jobsub::ComponentEntry& entry = registry.require("scheduler", sweep.sweep.scheduler);
+      jobsub::PluginOptions options;
+      for (std::size_t i = 0; i < entry.info->option_count; ++i) {
+        if (entry.info->options[i].default_value != nullptr)
+          options[entry.info->options[i].name] = entry.info->options[i].default_value;
+      }
+      const jobsub::Status status = scheduler->configure(options);
+      if (!status.ok)
+        throw jobsub::plugin_error(fmt::format("scheduler '{}': {}", sweep.sweep.scheduler, status.message));
+    }
+    jobsub::PluginHandle<jobsub::Scheduler> scheduler;
+    jobsub::Tracker tracker;
+  };
+
+  static std::map<std::string, uint64_t> counts(const std::vector<jobsub::JobRecord>& jobs) {
+    std::map<std::string, uint64_t> n;
+    for (const auto& j : jobs) ++n[j.state];
+    return n;
+  }
+
+  static std::string counts_text(const std::vector<jobsub::JobRecord>& jobs) {
+    const std::map<std::string, uint64_t> by_state = counts(jobs);
+    std::vector<std::pair<std::string, uint64_t>> n(by_state.begin(), by_state.end());
+    std::sort(n.begin(), n.end(), [](const auto& x, const auto& y) { return x.second > y.second; });
+    std::vector<std::string> parts;
+    for (const auto& [state, count] : n) parts.push_back(fmt::format("{} {}", count, state));
+    return jobsub::join(parts);
+  }
+
+  static void progress_line(const jobsub::SweepSummary& sweep, const std::vector<jobsub::JobRecord>& jobs) {
+    if (::isatty(STDOUT_FILENO)) {
+      fmt::print("\r\033[K[{}] {}", sweep.sweep.scheduler, counts_text(jobs));
+      std::fflush(stdout);
+    }
+  }
+
+  static void report(const jobsub::SweepSummary& sweep, const std::vector<jobsub::JobRecord>& jobs,
+                     const Args& a) {
+    if (::isatty(STDOUT_FILENO) && a.watch) fmt::print("\r\033[K");
+    if (a.json) {
+      nlohmann::ordered_json out;
+      out["sweep"] = sweep.sweep.dir.string();
+      out["name"] = sweep.sweep.name;
+      out["scheduler"] = sweep.sweep.scheduler;
+      out["jobs"] = sweep.sweep.job_count;
+      out["states"] = counts(jobs);
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const auto& j : jobs) {
+        if (!a.all && j.state == "completed") continue;
+        list.push_back(
+            {{"job", j.job},
+             {"state", j.state},
+             {"exit_code", j.exit_code >= 0 ? nlohmann::ordered_json(j.exit_code) : nlohmann::ordered_json()},
+             {"native_id", j.native_id},
+             {"native_state", j.native_state}});
+      }
+      out["listed"] = list;
+      fmt::print("{}\n", out.dump(2));
+      return;
+    }
+    fmt::print("sweep {} ({}, {} jobs): {}\n", fs::relative(sweep.sweep.dir, a.experiment).string(),
+               sweep.sweep.scheduler, sweep.sweep.job_count, counts_text(jobs));
+    for (const auto& j : jobs) {
+      if (!a.all && j.state == "completed") continue;
+      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}\n", j.job, j.state,
+                 j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
+                 j.native_state);
+    }
+  }
+
+  /// jobs.tsv, the table a person reads, follows the store.
+  static void write_jobs_table(const jobsub::SweepSummary& sweep,
+                               const std::vector<jobsub::JobRecord>& jobs) {
+    std::string table = "job\tstate\texit_code\tnative_id\n";
+    for (const auto& j : jobs) {
+      table += fmt::format("{}\t{}\t{}\t{}\n", j.job, j.state,
+                           j.exit_code >= 0 ? std::to_string(j.exit_code) : "", j.native_id);
+    }
+    jobsub::write_file_atomically(sweep.sweep.dir / "jobs.tsv", table);
+  }
+};
+
+const jobsub_component_info kComponents[] = {jobsub::component<StatusCommand>(
+    "status", "where a sweep's jobs are: one scheduler query, settled by exit-code files")};
+
+}  // namespace
+
+JOBSUB_PLUGIN("status", "1.0.0", kComponents)
