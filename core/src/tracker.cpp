@@ -1,6 +1,10 @@
 #include "jobsub/tracker.h"
 
+#include <fmt/core.h>
+
 #include <fstream>
+
+#include "jobsub/errors.h"
 
 #include "jobsub/records.h"
 #include "jobsub/script.h"
@@ -17,6 +21,19 @@ JobState job_state_from_string(const std::string& text) {
     if (text == to_string(static_cast<JobState>(s))) return static_cast<JobState>(s);
   }
   return JobState::pending;
+}
+
+PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, const std::string& name) {
+  PluginHandle<Scheduler> scheduler = registry.create<Scheduler>(name);
+  const ComponentEntry& entry = registry.require("scheduler", name);
+  PluginOptions options;
+  for (std::size_t i = 0; i < entry.info->option_count; ++i) {
+    if (entry.info->options[i].default_value != nullptr)
+      options[entry.info->options[i].name] = entry.info->options[i].default_value;
+  }
+  const Status status = scheduler->configure(options);
+  if (!status.ok) throw plugin_error(fmt::format("scheduler '{}': {}", name, status.message));
+  return scheduler;
 }
 
 int Tracker::exit_code(uint64_t job) const {

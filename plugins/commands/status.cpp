@@ -86,32 +86,6 @@ Args parse(const std::vector<std::string>& args) {
   return a;
 }
 
-/// The sweep the user named: the latest without a name; else by its results
-/// directory, or by a unique prefix of its directory relative to the experiment.
-const jobsub::SweepSummary& choose(const std::vector<jobsub::SweepSummary>& sweeps, const Args& a) {
-  if (sweeps.empty())
-    throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", a.experiment.string()));
-  if (a.sweep.empty()) return sweeps.back();
-  std::vector<const jobsub::SweepSummary*> matches;
-  std::vector<std::string> names;
-  for (const auto& s : sweeps) {
-    const std::string relative = fs::relative(s.sweep.dir, a.experiment).string();
-    names.push_back(relative);
-    if (fs::absolute(a.sweep).lexically_normal() == s.sweep.dir) return s;
-    if (relative.rfind(a.sweep, 0) == 0 || relative.rfind("results/" + a.sweep, 0) == 0)
-      matches.push_back(&s);
-  }
-  if (matches.size() == 1) return *matches.front();
-  if (matches.empty()) {
-    throw jobsub::spec_error(fmt::format("no sweep '{}' in {}{}; `jobsub list` shows them", a.sweep,
-                                         a.experiment.string(), jobsub::did_you_mean(a.sweep, names)));
-  }
-  std::vector<std::string> which;
-  for (const auto* m : matches) which.push_back(fs::relative(m->sweep.dir, a.experiment).string());
-  throw jobsub::spec_error(fmt::format("'{}' names {} sweeps ({}): give more of it", a.sweep, matches.size(),
-                                       jobsub::join(which)));
-}
-
 class StatusCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
@@ -126,7 +100,7 @@ class StatusCommand final : public jobsub::Command {
       if (!fs::exists(file))
         throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", a.experiment.string()));
       jobsub::Store store(file, false);
-      const jobsub::SweepSummary sweep = choose(store.sweeps(), a);
+      const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), a.sweep, a.experiment);
       jobsub::install_interrupt_handler();
       std::unique_ptr<Follow> follow;
       while (true) {
@@ -175,18 +149,8 @@ class StatusCommand final : public jobsub::Command {
   /// The sweep's scheduler, configured with its defaults, and the tracker on it.
   struct Follow {
     Follow(const jobsub::PluginRegistry& registry, const jobsub::SweepSummary& sweep)
-        : scheduler(registry.create<jobsub::Scheduler>(sweep.sweep.scheduler)),
-          tracker(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1) {
-      const jobsub::ComponentEntry& entry = registry.require("scheduler", sweep.sweep.scheduler);
-      jobsub::PluginOptions options;
-      for (std::size_t i = 0; i < entry.info->option_count; ++i) {
-        if (entry.info->options[i].default_value != nullptr)
-          options[entry.info->options[i].name] = entry.info->options[i].default_value;
-      }
-      const jobsub::Status status = scheduler->configure(options);
-      if (!status.ok)
-        throw jobsub::plugin_error(fmt::format("scheduler '{}': {}", sweep.sweep.scheduler, status.message));
-    }
+        : scheduler(jobsub::configured_scheduler(registry, sweep.sweep.scheduler)),
+          tracker(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1) {}
     jobsub::PluginHandle<jobsub::Scheduler> scheduler;
     jobsub::Tracker tracker;
   };

@@ -87,3 +87,12 @@ class Records(JobsubTestCase):
         nothing = self.jobsub("status", cwd=self.tmp)
         self.assertExit(nothing, 3)
         self.assertIn("no sweeps recorded", nothing.stderr)
+
+    def test_cancel_of_a_finished_sweep_has_nothing_to_do(self):
+        exp = self.experiment(SPEC, program=EXIT_WITH)
+        self.assertExit(self.jobsub("--yes", cwd=exp), 1)
+        result = self.jobsub("cancel", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertIn("nothing to cancel in results/exp/", result.stdout)
+        self.assertExit(self.jobsub("cancel", "x", "y", cwd=exp), 2)
+        self.assertExit(self.jobsub("cancel", "nosuch", cwd=exp), 3)

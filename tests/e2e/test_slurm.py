@@ -317,6 +317,39 @@ class Slurm(JobsubTestCase):
         self.assertExit(self.jobsub("status", cwd=exp, env=env), 1)
         self.assertEqual(len((d / "calls").read_text().split()), calls)
 
+    def test_cancel_with_one_scancel_and_status_agrees(self):
+        program = "import time\ntime.sleep(120)\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0,4)\n",
+                              program=program)
+        self.assertExit(self.jobsub("--scheduler=slurm", "--yes", cwd=exp, env=self.env()), 0)
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "scancel").write_text('#!/bin/bash\necho "$@" >> "$SHIM_DIR/calls"\nexec /usr/bin/scancel "$@"\n')
+        (d / "scancel").chmod(0o755)
+        env = self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d))
+        one = self.jobsub("cancel", "2", cwd=exp, env=env)  # job 2 alone first
+        self.assertExit(one, 0)
+        self.assertIn("cancelled 1 of the 1 unfinished jobs", one.stdout)
+        rest = self.jobsub("cancel", cwd=exp, env=env)
+        self.assertExit(rest, 0)
+        self.assertIn("cancelled 3 of the 3 unfinished jobs", rest.stdout)
+        calls = (d / "calls").read_text().splitlines()
+        self.assertEqual(len(calls), 2, calls)
+        self.assertEqual(len(calls[1].split()), 3, "one scancel for the three jobs")
+        report = json.loads(self.jobsub("status", "--json", cwd=exp, env=self.env()).stdout)
+        self.assertEqual(report["states"], {"cancelled": 4})
+        array = report["listed"][0]["native_id"].split("_")[0]
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            queue = subprocess.run(["squeue", "--noheader", "--array", "--format=%i|%T", f"--jobs={array}"],
+                                   env=self.env(), capture_output=True, text=True)
+            if "RUNNING" not in queue.stdout and "PENDING" not in queue.stdout:
+                break
+            time.sleep(0.5)
+        self.assertNotIn("RUNNING", queue.stdout)
+        self.assertNotIn("PENDING", queue.stdout)
+        self.assertIn("nothing to cancel", self.jobsub("cancel", cwd=exp, env=env).stdout)
+
     def test_max_running_becomes_the_array_throttle(self):
         barrier = self.tmp / "barrier"
         barrier.mkdir()

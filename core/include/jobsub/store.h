@@ -83,4 +83,11 @@ class JOBSUB_API Store {
   fs::path file_;
 };
 
+/// The sweep a command names: the latest when `which` is empty; else the one
+/// whose results directory it is, or whose directory relative to the
+/// experiment (with or without `results/`) it uniquely begins. Throws Error
+/// (exit 3) naming the candidates when none or several match.
+JOBSUB_API const SweepSummary& choose_sweep(const std::vector<SweepSummary>& sweeps, const std::string& which,
+                                            const fs::path& experiment);
+
 }  // namespace jobsub

@@ -9,6 +9,7 @@
 
 #include "jobsub/export.h"
 #include "jobsub/interfaces.h"
+#include "jobsub/registry.h"
 
 namespace jobsub {
 
@@ -26,6 +27,11 @@ struct OpenJob {
   JobState state = JobState::pending;
   std::string native_id;
 };
+
+/// The scheduler plugin `name`, configured with its options' defaults: for
+/// commands that follow or cancel jobs a sweep submitted earlier.
+JOBSUB_API PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry,
+                                                        const std::string& name);
 
 class JOBSUB_API Tracker {
  public:

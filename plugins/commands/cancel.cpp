@@ -1,0 +1,128 @@
+// `jobsub cancel [SWEEP] [JOB...]`: cancels a sweep's jobs that have not ended
+// (all of them, or the numbered ones) with one scheduler call, and records them.
+#include <fmt/core.h>
+#include <jobsub/errors.h>
+#include <jobsub/plugin.h>
+#include <jobsub/registry.h>
+#include <jobsub/store.h>
+#include <jobsub/text.h>
+#include <jobsub/tracker.h>
+
+#include <iostream>
+#include <set>
+
+namespace {
+
+namespace fs = jobsub::fs;
+
+const char* const kHelp =
+    "Usage: jobsub cancel [SWEEP] [JOB...] [--spec FILE]\n\n"
+    "Cancels the jobs of a sweep that have not ended: all of them, or the jobs numbered (3, 5-7).\n"
+    "SWEEP is the latest sweep of the experiment unless named (see jobsub help status). One\n"
+    "scheduler call for all of them; each is then recorded as the scheduler settles it (a job\n"
+    "that finished first keeps its result), the rest as cancelled.\n\n"
+    "Exit codes: 0 done (or nothing to cancel); 1 the scheduler refused; 2 usage; 3 no such sweep.\n";
+
+/// `3`, `5-7` -> the numbers; false for anything else.
+bool parse_jobs(const std::string& arg, std::set<uint64_t>& out) {
+  if (arg.empty() || arg.find_first_not_of("0123456789-") != std::string::npos) return false;
+  const std::size_t dash = arg.find('-');
+  try {
+    std::size_t used = 0;
+    const uint64_t first = std::stoull(arg.substr(0, dash), &used);
+    if (used != (dash == std::string::npos ? arg.size() : dash) || first == 0) return false;
+    uint64_t last = first;
+    if (dash != std::string::npos) {
+      last = std::stoull(arg.substr(dash + 1), &used);
+      if (used != arg.size() - dash - 1 || last < first || last - first > 10'000'000) return false;
+    }
+    for (uint64_t j = first; j <= last; ++j) out.insert(j);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+class CancelCommand final : public jobsub::Command {
+ public:
+  int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
+    try {
+      std::string which;
+      std::set<uint64_t> numbered;
+      fs::path experiment = fs::current_path();
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--help" || args[i] == "-h") {
+          fmt::print("{}", kHelp);
+          return 0;
+        } else if (args[i] == "--spec" && i + 1 < args.size()) {
+          experiment = fs::absolute(args[++i]).parent_path();
+        } else if (args[i] == "--plugin-dir" && i + 1 < args.size()) {
+          ++i;  // main's
+        } else if (!args[i].empty() && args[i][0] == '-') {
+          throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help cancel)", args[i]));
+        } else if (!parse_jobs(args[i], numbered)) {
+          if (!which.empty() || !numbered.empty())
+            throw jobsub::usage_error(fmt::format("'{}' is not a job number or range (3, 5-7)", args[i]));
+          which = args[i];
+        }
+      }
+      const fs::path file = jobsub::Store::path_for(experiment);
+      if (!fs::exists(file))
+        throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
+      jobsub::Store store(file, false);
+      const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), which, experiment);
+      std::vector<jobsub::OpenJob> open;
+      for (const jobsub::JobRecord& j : store.jobs(sweep.id)) {
+        if (!numbered.empty() && !numbered.count(j.job)) continue;
+        const jobsub::JobState state = jobsub::job_state_from_string(j.state);
+        if (!j.native_id.empty() && !jobsub::is_final(state)) open.push_back({j.job, state, j.native_id});
+      }
+      const std::string name = fs::relative(sweep.sweep.dir, experiment).string();
+      if (open.empty()) {
+        fmt::print("jobsub: nothing to cancel in {}: no job of it is queued or running\n", name);
+        return 0;
+      }
+      jobsub::PluginHandle<jobsub::Scheduler> scheduler =
+          jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+      std::vector<std::string> ids;
+      for (const jobsub::OpenJob& j : open) ids.push_back(j.native_id);
+      const jobsub::Status status = scheduler->cancel(ids);
+      if (!status.ok)
+        throw jobsub::job_error(
+            fmt::format("scheduler '{}' could not cancel: {}", sweep.sweep.scheduler, status.message));
+      // The scheduler settles what it can (a job that ended first keeps its
+      // result); the rest were cancelled by this call.
+      jobsub::Tracker tracker(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1);
+      std::vector<jobsub::TaskOutcome> settled;
+      if (!tracker.poll(open, settled).ok) settled.clear();
+      std::set<uint64_t> known;
+      std::vector<jobsub::TaskOutcome> outcomes;
+      for (const jobsub::TaskOutcome& o : settled) {
+        if (!jobsub::is_final(o.state) || o.state == jobsub::JobState::lost) continue;
+        outcomes.push_back(o);
+        known.insert(o.job);
+      }
+      for (const jobsub::OpenJob& j : open) {
+        if (!known.count(j.job))
+          outcomes.push_back({j.job, jobsub::JobState::cancelled, -1, j.native_id, "cancelled by jobsub"});
+      }
+      store.update_jobs(sweep.id, outcomes);
+      uint64_t cancelled = 0;
+      for (const jobsub::TaskOutcome& o : outcomes) cancelled += o.state == jobsub::JobState::cancelled;
+      fmt::print("jobsub: cancelled {} of the {} unfinished jobs of {} with one call to {}{}\n", cancelled,
+                 open.size(), name, sweep.sweep.scheduler,
+                 cancelled < open.size() ? fmt::format(" ({} had ended first)", open.size() - cancelled)
+                                         : std::string());
+      return 0;
+    } catch (...) {
+      return jobsub::report_current_exception(std::cerr);
+    }
+  }
+};
+
+const jobsub_component_info kComponents[] = {
+    jobsub::component<CancelCommand>("cancel", "cancel a sweep's unfinished jobs with one scheduler call")};
+
+}  // namespace
+
+JOBSUB_PLUGIN("cancel", "1.0.0", kComponents)
