@@ -96,3 +96,24 @@ class Records(JobsubTestCase):
         self.assertIn("nothing to cancel in results/exp/", result.stdout)
         self.assertExit(self.jobsub("cancel", "x", "y", cwd=exp), 2)
         self.assertExit(self.jobsub("cancel", "nosuch", cwd=exp), 3)
+
+    def test_logs_prints_a_job_and_follows_a_running_one(self):
+        program = ("import sys, time\nprint('first', flush=True)\nsys.stderr.write('warn\\n')\n"
+                   "time.sleep(1.5)\nprint('last', flush=True)\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n",
+                              program=program)
+        proc = subprocess.Popen([JOBSUB, "--yes", "-j", "1"], cwd=exp, env=clean_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline and not list(exp.glob("results/*/*/jobs/0001/stdout")):
+            time.sleep(0.05)
+        followed = self.jobsub("logs", "1", "-f", cwd=exp, timeout=60)  # returns when job 1 has ended
+        self.assertExit(followed, 0)
+        self.assertEqual(followed.stdout, "first\nlast\n")
+        self.assertEqual(proc.wait(timeout=60), 0)
+        both = self.jobsub("logs", "2", cwd=exp)
+        self.assertExit(both, 0)
+        self.assertRegex(both.stdout, r"^==> \S+/jobs/0002/stdout <==\nfirst\nlast\n==> \S+/jobs/0002/stderr <==\nwarn\n$")
+        self.assertEqual(self.jobsub("logs", "2", "--stderr", cwd=exp).stdout.splitlines()[1:], ["warn"])
+        self.assertExit(self.jobsub("logs", "3", cwd=exp), 3)
+        self.assertExit(self.jobsub("logs", "x", cwd=exp), 2)

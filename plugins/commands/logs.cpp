@@ -1,0 +1,127 @@
+// `jobsub logs [SWEEP] JOB [-f]`: a job's stdout and stderr; -f follows them
+// while the job runs.
+#include <fmt/core.h>
+#include <jobsub/errors.h>
+#include <jobsub/plugin.h>
+#include <jobsub/script.h>
+#include <jobsub/store.h>
+#include <jobsub/submit.h>
+#include <jobsub/tracker.h>
+#include <time.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+namespace fs = jobsub::fs;
+
+const char* const kHelp =
+    "Usage: jobsub logs [SWEEP] JOB [--stdout | --stderr] [-f] [--spec FILE]\n\n"
+    "Prints job JOB's stdout, then its stderr (each under a header), from its directory in the\n"
+    "sweep's results (SWEEP: the latest sweep unless named; see jobsub help status). -f keeps\n"
+    "printing what the job writes until its exit-code file appears (Ctrl-C stops).\n\n"
+    "Exit codes: 0; 2 usage; 3 no such sweep or job.\n";
+
+/// Copies what `file` holds from `offset` on to stdout; returns the new offset.
+std::streamoff copy_from(const fs::path& file, std::streamoff offset) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return offset;
+  in.seekg(offset);
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    std::fwrite(buffer, 1, static_cast<std::size_t>(in.gcount()), stdout);
+    offset += in.gcount();
+  }
+  std::fflush(stdout);
+  return offset;
+}
+
+class LogsCommand final : public jobsub::Command {
+ public:
+  int run(jobsub::CommandContext&, const std::vector<std::string>& args) noexcept override {
+    try {
+      std::vector<std::string> words;
+      bool follow = false, out = true, err = true;
+      fs::path experiment = fs::current_path();
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--help" || args[i] == "-h") {
+          fmt::print("{}", kHelp);
+          return 0;
+        } else if (args[i] == "-f" || args[i] == "--follow") {
+          follow = true;
+        } else if (args[i] == "--stdout") {
+          err = false;
+        } else if (args[i] == "--stderr") {
+          out = false;
+        } else if (args[i] == "--spec" && i + 1 < args.size()) {
+          experiment = fs::absolute(args[++i]).parent_path();
+        } else if (args[i] == "--plugin-dir" && i + 1 < args.size()) {
+          ++i;  // main's
+        } else if (!args[i].empty() && args[i][0] == '-') {
+          throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help logs)", args[i]));
+        } else {
+          words.push_back(args[i]);
+        }
+      }
+      if (words.empty() || words.size() > 2) throw jobsub::usage_error("usage: jobsub logs [SWEEP] JOB [-f]");
+      if (!out && !err) throw jobsub::usage_error("--stdout and --stderr together: give neither to see both");
+      uint64_t job = 0;
+      try {
+        std::size_t used = 0;
+        job = std::stoull(words.back(), &used);
+        if (used != words.back().size() || job == 0) job = 0;
+      } catch (const std::exception&) {
+      }
+      if (job == 0) throw jobsub::usage_error(fmt::format("'{}' is not a job number", words.back()));
+      const fs::path file = jobsub::Store::path_for(experiment);
+      if (!fs::exists(file))
+        throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
+      const jobsub::SweepSummary sweep = jobsub::choose_sweep(jobsub::Store(file, false).sweeps(),
+                                                              words.size() == 2 ? words[0] : "", experiment);
+      if (job > sweep.sweep.job_count) {
+        throw jobsub::spec_error(fmt::format("sweep {} has {} jobs; there is no job {}",
+                                             fs::relative(sweep.sweep.dir, experiment).string(),
+                                             sweep.sweep.job_count, job));
+      }
+      const fs::path dir = sweep.sweep.dir / "jobs" / jobsub::job_dir_name(job, sweep.sweep.job_count);
+      if (!fs::exists(dir) && !follow) {
+        fmt::print(stderr, "jobsub: job {} has not started: {} does not exist yet\n", job, dir.string());
+        return 0;
+      }
+      if (!follow) {
+        for (const char* name : {"stdout", "stderr"}) {
+          if ((name[3] == 'o' && !out) || (name[3] == 'e' && !err)) continue;
+          fmt::print("==> {} <==\n", (dir / name).string());
+          std::fflush(stdout);
+          copy_from(dir / name, 0);
+        }
+        return 0;
+      }
+      // Follow one stream (stdout unless --stderr) until the job has ended.
+      jobsub::install_interrupt_handler();
+      const fs::path stream = dir / (out ? "stdout" : "stderr");
+      std::streamoff offset = 0;
+      while (!jobsub::interrupt_requested()) {
+        offset = copy_from(stream, offset);
+        if (fs::exists(dir / "exit_code")) {
+          copy_from(stream, offset);
+          return 0;
+        }
+        timespec pause{0, 200'000'000};
+        nanosleep(&pause, nullptr);
+      }
+      return static_cast<int>(jobsub::ExitCode::interrupted);
+    } catch (...) {
+      return jobsub::report_current_exception(std::cerr);
+    }
+  }
+};
+
+const jobsub_component_info kComponents[] = {
+    jobsub::component<LogsCommand>("logs", "a job's stdout and stderr; -f follows a running job")};
+
+}  // namespace
+
+JOBSUB_PLUGIN("logs", "1.0.0", kComponents)
