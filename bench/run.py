@@ -71,7 +71,7 @@ def local_vs_peers(tmp, env, p, jobs=2000, rounds=3):
     (d / "job.sh").write_text(JOB_PROGRAM)
     (d / "job.sh").chmod(0o755)
     (d / "jobsub.yaml").write_text(f"formatter: argparse\nprogram: job.sh\ncommand: \"{{script}} {{args}}\"\n"
-                                   f"hypers: {{i: range(0,{jobs})}}\n")
+                                   f"hypers:\n  i: range(0,{jobs})\n")
     (d / "ids").write_text("".join(f"{i}\n" for i in range(jobs)))
     # Nothing is deleted between rounds: ext4 makes every new file skip the
     # inodes deleted in the last minutes (recently_deleted()), which would
