@@ -184,6 +184,16 @@ Store::Store(const fs::path& file, bool create) : file_(file) {
     db_ = nullptr;
     throw job_error(fmt::format("cannot open the state store {}: {}", file.string(), why));
   }
+  try {
+    migrate();
+  } catch (...) {
+    sqlite3_close(db_);  // the destructor does not run for a constructor that throws
+    db_ = nullptr;
+    throw;
+  }
+}
+
+void Store::migrate() {
   sqlite3_busy_timeout(db_, 30'000);  // another jobsub writing: wait for it, up to 30 s
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
@@ -198,7 +208,7 @@ Store::Store(const fs::path& file, bool create) : file_(file) {
     throw job_error(
         fmt::format("the state store {} has schema version {}, newer than this jobsub's {}: use a "
                     "newer jobsub",
-                    file.string(), version, kVersion));
+                    file_.string(), version, kVersion));
   }
   for (int v = version; v < kVersion; ++v) exec(kMigrations[v]);
   if (version != kVersion) exec(fmt::format("PRAGMA user_version={}", kVersion).c_str());

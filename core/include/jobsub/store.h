@@ -77,6 +77,7 @@ class JOBSUB_API Store {
   std::vector<JobRecord> jobs(int64_t sweep) const;
 
  private:
+  void migrate();
   void exec(const char* sql) const;
   void write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
   sqlite3* db_ = nullptr;
