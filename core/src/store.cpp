@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -226,7 +227,7 @@ void Store::exec(const char* sql) const {
   }
 }
 
-int64_t Store::add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes) {
+int64_t Store::add_sweep(const SweepRecord& sweep) {
   Transaction transaction(db_);
   Statement insert(db_,
                    "INSERT INTO sweeps(name, dir, created, scheduler, job_count, command_template) "
@@ -239,35 +240,39 @@ int64_t Store::add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& 
       .bind(6, sweep.command_template)
       .run();
   const int64_t id = sqlite3_last_insert_rowid(db_);
-  Statement job(db_, "INSERT INTO jobs(sweep_id, job, hash, state) VALUES(?, ?, ?, 'not_submitted')");
-  for (std::size_t i = 0; i < hashes.size(); ++i) {
-    job.bind(1, id).bind(2, static_cast<int64_t>(i + 1)).bind(3, static_cast<int64_t>(hashes[i])).run();
-  }
   transaction.commit();
   return id;
 }
 
-int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs) {
+int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs,
+                           const std::vector<uint64_t>& hashes) {
   Transaction transaction(db_);
   std::string ranges;
   for (const TaskRange& r : jobs)
     ranges +=
         fmt::format("{}{}", ranges.empty() ? "" : ",",
                     r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
+  const std::string when = now();
   Statement insert(
       db_, "INSERT INTO batches(sweep_id, name, jobs, state, updated) VALUES(?, ?, ?, 'submitting', ?)");
-  insert.bind(1, sweep).bind(2, name).bind(3, ranges).bind(4, now()).run();
+  insert.bind(1, sweep).bind(2, name).bind(3, ranges).bind(4, when).run();
   const int64_t batch = sqlite3_last_insert_rowid(db_);
-  Statement pending(db_,
-                    "UPDATE jobs SET state = 'pending', batch_id = ?, updated = ? "
-                    "WHERE sweep_id = ? AND job BETWEEN ? AND ?");
+  // A job's row is made when it is first submitted; a job without one has
+  // not been (so --manual and the jobs a user skips cost no row).
+  Statement pending(
+      db_,
+      "INSERT INTO jobs(sweep_id, job, hash, state, batch_id, updated) VALUES(?, ?, ?, 'pending', ?, ?) "
+      "ON CONFLICT(sweep_id, job) DO UPDATE SET state = 'pending', batch_id = excluded.batch_id, "
+      "updated = excluded.updated");
   for (const TaskRange& r : jobs) {
-    pending.bind(1, batch)
-        .bind(2, now())
-        .bind(3, sweep)
-        .bind(4, static_cast<int64_t>(r.first))
-        .bind(5, static_cast<int64_t>(r.last))
-        .run();
+    for (uint64_t job = r.first; job <= r.last; ++job) {
+      pending.bind(1, sweep)
+          .bind(2, static_cast<int64_t>(job))
+          .bind(3, static_cast<int64_t>(job <= hashes.size() ? hashes[job - 1] : 0))
+          .bind(4, batch)
+          .bind(5, when)
+          .run();
+    }
   }
   transaction.commit();
   return batch;
@@ -327,8 +332,24 @@ std::vector<SweepSummary> Store::sweeps() const {
       db_, "SELECT state, COUNT(*) AS n FROM jobs WHERE sweep_id = ? GROUP BY state ORDER BY n DESC, state");
   for (SweepSummary& s : out) {
     counts.bind(1, s.id);
-    while (counts.step()) s.states.emplace_back(counts.text(0), static_cast<uint64_t>(counts.integer(1)));
+    uint64_t recorded = 0;
+    while (counts.step()) {
+      s.states.emplace_back(counts.text(0), static_cast<uint64_t>(counts.integer(1)));
+      recorded += s.states.back().second;
+    }
     counts.reset();
+    // Jobs never submitted have no row.
+    if (recorded < s.sweep.job_count) {
+      auto it = std::find_if(s.states.begin(), s.states.end(),
+                             [](const auto& p) { return p.first == "not_submitted"; });
+      if (it != s.states.end()) {
+        it->second += s.sweep.job_count - recorded;
+      } else {
+        s.states.emplace_back("not_submitted", s.sweep.job_count - recorded);
+      }
+      std::stable_sort(s.states.begin(), s.states.end(),
+                       [](const auto& a, const auto& b) { return a.second > b.second; });
+    }
   }
   return out;
 }
@@ -357,10 +378,19 @@ const SweepSummary& choose_sweep(const std::vector<SweepSummary>& sweeps, const 
 }
 
 std::vector<JobRecord> Store::jobs(int64_t sweep) const {
+  uint64_t job_count = 0;
+  {
+    Statement count(db_, "SELECT job_count FROM sweeps WHERE id = ?");
+    count.bind(1, sweep);
+    if (count.step()) job_count = static_cast<uint64_t>(count.integer(0));
+  }
   std::vector<JobRecord> out;
   Statement select(
       db_, "SELECT job, state, native_state, native_id, exit_code FROM jobs WHERE sweep_id = ? ORDER BY job");
   select.bind(1, sweep);
+  auto unsubmitted_until = [&](uint64_t job) {  // jobs without a row were never submitted
+    while (out.size() + 1 < job) out.push_back({out.size() + 1, "not_submitted", "", "", -1});
+  };
   while (select.step()) {
     JobRecord r;
     r.job = static_cast<uint64_t>(select.integer(0));
@@ -368,8 +398,10 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     r.native_state = select.text(2);
     r.native_id = select.text(3);
     r.exit_code = select.is_null(4) ? -1 : static_cast<int>(select.integer(4));
+    unsubmitted_until(r.job);
     out.push_back(std::move(r));
   }
+  unsubmitted_until(job_count + 1);
   return out;
 }
 

@@ -493,6 +493,7 @@ void Submission::write_job_files() {
   };
   Params params;
   Argv args;
+  hashes_.reserve(job_count_);
   for (uint64_t job = 1; job <= job_count_; ++job) {
     if ((job & 0xfff) == 0 && interrupted())
       throw Error(ExitCode::interrupted, "interrupted before anything was submitted");
@@ -623,9 +624,7 @@ void Submission::record_sweep() {
   gmtime_r(&t, &utc);
   std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &utc);
   sweep_id_ = store_->add_sweep(
-      {spec_.get("name"), results_dir_, created, spec_.get("scheduler"), job_count_, command_template_},
-      hashes_);
-  hashes_ = {};
+      {spec_.get("name"), results_dir_, created, spec_.get("scheduler"), job_count_, command_template_});
 }
 
 void Submission::submit_batch(TaskRange range) {
@@ -642,7 +641,7 @@ void Submission::submit_batch(TaskRange range) {
                      {"script", batch.script_path.string()},
                      {"submit", rendered.submit_argv}});
   record_sweep();
-  const int64_t batch_id = store_->begin_batch(sweep_id_, name, {range});
+  const int64_t batch_id = store_->begin_batch(sweep_id_, name, {range}, hashes_);
   for (uint64_t job = range.first; job <= range.last; ++job) states_[job - 1] = JobState::pending;
   submitted_ += range.size();
   batch_size_ = range.size();

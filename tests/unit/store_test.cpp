@@ -31,9 +31,11 @@ BOOST_AUTO_TEST_CASE(a_sweep_its_batches_and_jobs_are_recorded) {
   const fs::path file = jobsub::Store::path_for(dir.path);
   BOOST_TEST(file == dir.path / ".jobsub" / "state.db");
   jobsub::Store store(file, true);
-  const int64_t sweep = store.add_sweep(
-      {"s", dir.path / "results/s/1", "2026-11-26T00:00:00Z", "local", 5, "x {args}"}, {1, 2, 3, 4, 5});
-  const int64_t batch = store.begin_batch(sweep, "batch-1", {{1, 3}});
+  const int64_t sweep =
+      store.add_sweep({"s", dir.path / "results/s/1", "2026-11-26T00:00:00Z", "local", 5, "x {args}"});
+  BOOST_TEST(store.jobs(sweep).size() == 5u);  // rows or not, every job is there
+  BOOST_TEST(store.jobs(sweep)[4].state == "not_submitted");
+  const int64_t batch = store.begin_batch(sweep, "batch-1", {{1, 3}}, {11, 12, 13, 14, 15});
   auto summary = store.sweeps();
   BOOST_REQUIRE_EQUAL(summary.size(), 1u);
   BOOST_TEST(count(summary[0].states, "pending") == 3u);
@@ -80,9 +82,8 @@ BOOST_AUTO_TEST_CASE(writers_at_once_lose_nothing) {
       jobsub::Store store(file, false);
       for (int s = 0; s < 10; ++s) {
         const int64_t id = store.add_sweep(
-            {"w", dir.path / ("r" + std::to_string(w) + "_" + std::to_string(s)), "t", "local", 1000, "c"},
-            std::vector<uint64_t>(1000, 7));
-        store.begin_batch(id, "batch-1", {{1, 1000}});
+            {"w", dir.path / ("r" + std::to_string(w) + "_" + std::to_string(s)), "t", "local", 1000, "c"});
+        store.begin_batch(id, "batch-1", {{1, 1000}}, std::vector<uint64_t>(1000, 7));
       }
     });
   }

@@ -59,12 +59,13 @@ class JOBSUB_API Store {
 
   static int schema_version();  ///< the version this jobsub writes
 
-  /// Records a sweep and its `hashes.size()` jobs (job i+1 has hashes[i], a
-  /// stable hash of its params and command: job_hash()), all `not_submitted`,
-  /// in one transaction. Returns the sweep's id.
-  int64_t add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes);
-  /// Before the scheduler call: the batch is `submitting`, its jobs `pending`.
-  int64_t begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs);
+  /// Records a sweep; its jobs are `not_submitted` until a batch takes them
+  /// (a job gets its row when it is first submitted). Returns the sweep's id.
+  int64_t add_sweep(const SweepRecord& sweep);
+  /// Before the scheduler call: the batch is `submitting`, its jobs `pending`,
+  /// each with its hash (`hashes[job - 1]`: job_hash() of its params and command).
+  int64_t begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs,
+                      const std::vector<uint64_t>& hashes);
   /// After it: the batch's state (`submitted` or `failed`), native id and
   /// message, and the outcomes the scheduler reported, in one transaction.
   void end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
@@ -73,7 +74,7 @@ class JOBSUB_API Store {
   void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
 
   std::vector<SweepSummary> sweeps() const;
-  /// Every job of a sweep, in job order.
+  /// Every job of a sweep, in job order (`not_submitted` for those without a row).
   std::vector<JobRecord> jobs(int64_t sweep) const;
 
  private:
