@@ -6,8 +6,10 @@ Measures, on this machine:
   2. the local scheduler against xargs and GNU parallel on the same 2,000 jobs
   3. one array task finding its line in a large sweep's files (constant time)
   4. start-up with every bundled plugin loaded (`jobsub --help`)
-  5. with SLURM_CONF set (a running Slurm, e.g. tests/integration/start-slurm.sh):
+  5. `jobsub list` over 100 sweeps
+  6. with SLURM_CONF set (a running Slurm, e.g. tests/integration/start-slurm.sh):
      submitting a 10,000-job sweep to Slurm (then cancelled)
+  7. with SLURM_CONF: `jobsub status` of the 10,000-job sweep against a bare squeue
 `python3 bench/run.py --local` runs only section 2. Each time is the median of several runs; peak memory comes from one extra run
 in a fresh wrapper process. Nothing here is a pass/fail test.
 """
@@ -153,8 +155,18 @@ def main():
     wall, rss = timed([JOBSUB, "--help"], tmp, env, runs=10)
     p(f"{wall * 1000:.1f} ms, peak RSS {rss:.0f} MiB.\n")
 
+    p("## 5. `jobsub list` over 100 sweeps of one experiment (from the state store)\n")
+    d = experiment(tmp, "many", {"a": [str(i) for i in range(10)]})
+    for n in range(100):
+        subprocess.run([JOBSUB, "--manual", "--name", f"s{n:03d}"], cwd=d, env=env, check=True,
+                       stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    listed, _ = timed([JOBSUB, "list"], d, env, runs=10)
+    peer, _ = timed(["sh", "-c", "ls -d results/*/* > /dev/null"], d, env, runs=10)
+    p(f"`jobsub list`: {listed * 1000:.1f} ms; `ls -d results/*/*` (names only, no counts): "
+      f"{peer * 1000:.1f} ms; ratio {listed / peer:.1f}.\n")
+
     if os.environ.get("SLURM_CONF"):
-        p("## 5. Submitting a 10,000-job sweep to Slurm (`--scheduler=slurm --yes`, no wait)\n")
+        p("## 6. Submitting a 10,000-job sweep to Slurm (`--scheduler=slurm --yes`, no wait)\n")
         d = experiment(tmp, "slurm", {"a": [str(i) for i in range(100)], "b": [str(i) for i in range(100)]})
         start = time.perf_counter()
         subprocess.run([JOBSUB, "--scheduler=slurm", "--yes"], cwd=d, env=env, check=True, stdout=subprocess.DEVNULL,
@@ -163,10 +175,16 @@ def main():
         results = sorted((d / "results").glob("*/*"))[-1]
         last = (results / "submissions.jsonl").read_text().splitlines()[-1]
         ids = __import__("json").loads(last)["native_id"].split(",")
-        subprocess.run(["scancel", *ids], env=env, check=False)
         scripts = len(list(results.glob("*.sh")))
         p(f"{wall:.2f} s for 10,000 jobs: {len(ids)} sbatch call(s), {scripts} script(s) written "
           f"(single-node test Slurm, MaxArraySize 100001).\n")
+        p("## 7. `jobsub status` of that 10,000-job Slurm sweep, against a bare `squeue`\n")
+        status, _ = timed([JOBSUB, "status"], d, env, runs=5)
+        squeue, _ = timed(["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T",
+                           f"--jobs={','.join(ids)}"], d, env, runs=5)
+        p(f"`jobsub status` (one squeue, 10,000 jobs settled, store and jobs.tsv updated): {status:.3f} s; "
+          f"the same `squeue` alone: {squeue:.3f} s; ratio {status / squeue:.1f}.\n")
+        subprocess.run(["scancel", *ids], env=env, check=False)
 
     shutil.rmtree(tmp, ignore_errors=True)
     print("\n".join(out))
