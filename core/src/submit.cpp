@@ -251,7 +251,7 @@ class Submission final : public SubmitContext {
   uint64_t submitted_ = 0;
   std::vector<JobState> states_;
   std::vector<int> exit_codes_;
-  std::vector<std::string> native_ids_;
+  NativeIdTable native_ids_;
   uint64_t running_ = 0, completed_ = 0, failed_ = 0, cancelled_ = 0;
   uint64_t batch_size_ = 0;
   uint64_t lost_ = 0;
@@ -537,7 +537,8 @@ void Submission::write_jobs_table() {
   fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
   for (uint64_t i = 0; i < job_count_; ++i) {
     fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", i + 1, to_string(states_[i]),
-                   exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string(), native_ids_[i]);
+                   exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string(),
+                   native_ids_.get(i + 1));
   }
   write_file_atomically(results_dir_ / "jobs.tsv", fmt::to_string(table));
 }
@@ -572,7 +573,7 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
   }
   states_[i] = outcome.state;
   if (outcome.exit_code >= 0) exit_codes_[i] = outcome.exit_code;
-  if (!outcome.native_id.empty()) native_ids_[i] = outcome.native_id;
+  if (!outcome.native_id.empty()) native_ids_.set(outcome.job, outcome.native_id);
   if (before == JobState::running && outcome.state != JobState::running) --running_;
   if (outcome.state == JobState::running && before != JobState::running) ++running_;
   if (is_final(outcome.state) && !is_final(before)) {
@@ -701,7 +702,7 @@ void Submission::wait_for_jobs() {
     for (uint64_t i = 0; i < job_count_; ++i) {
       const JobState s = states_[i];
       if (s == JobState::pending || s == JobState::queued || s == JobState::held || s == JobState::running) {
-        jobs.push_back({i + 1, s, native_ids_[i]});
+        jobs.push_back({i + 1, s, native_ids_.get(i + 1)});
       }
     }
     return jobs;
@@ -786,7 +787,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
   guard_ = &guard;
   states_.assign(job_count_, JobState::not_submitted);
   exit_codes_.assign(job_count_, -1);
-  native_ids_.assign(job_count_, "");
+  native_ids_ = NativeIdTable(job_count_);
   write_provenance();
   write_job_files();
   if (interrupted()) throw Error(ExitCode::interrupted, "interrupted before anything was submitted");

@@ -36,6 +36,32 @@ PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, con
   return scheduler;
 }
 
+void NativeIdTable::set(uint64_t job, const std::string& id) {
+  const std::size_t i = job - 1;
+  whole_.erase(job);
+  std::size_t digits = id.size();
+  while (digits > 0 && id[digits - 1] >= '0' && id[digits - 1] <= '9') --digits;
+  const std::size_t length = id.size() - digits;
+  // Only a number that prints back the same way (no leading zero, < 2^32).
+  if (length == 0 || length > 9 || (length > 1 && id[digits] == '0')) {
+    prefix_[i] = id.empty() ? 0 : kWhole;
+    if (!id.empty()) whole_[job] = id;
+    return;
+  }
+  const std::string prefix = id.substr(0, digits);
+  auto [it, added] = prefix_index_.emplace(prefix, static_cast<uint32_t>(prefixes_.size()));
+  if (added) prefixes_.push_back(prefix);
+  prefix_[i] = it->second + 1;
+  number_[i] = static_cast<uint32_t>(std::stoul(id.substr(digits)));
+}
+
+std::string NativeIdTable::get(uint64_t job) const {
+  const uint32_t p = prefix_[job - 1];
+  if (p == 0) return "";
+  if (p == kWhole) return whole_.at(job);
+  return prefixes_[p - 1] + std::to_string(number_[job - 1]);
+}
+
 int Tracker::exit_code(uint64_t job) const {
   std::ifstream in(results_dir_ / "jobs" / job_dir_name(job, job_count_) / "exit_code");
   int code = -1;

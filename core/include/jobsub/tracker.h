@@ -21,6 +21,25 @@ JOBSUB_API bool is_final(JobState state);
 /// The state a job's record names (`to_string`'s inverse); pending when unknown.
 JOBSUB_API JobState job_state_from_string(const std::string& text);
 
+/// The scheduler's id of each job of a sweep, in 8 bytes a job instead of a
+/// string each: an id is almost always a prefix shared by many jobs and a
+/// number (`4711_3`, `local-12-batch-1_3`), kept as the prefix's index and the
+/// number; any other id is kept whole on the side.
+class JOBSUB_API NativeIdTable {
+ public:
+  explicit NativeIdTable(uint64_t jobs = 0) : prefix_(jobs, 0), number_(jobs, 0) {}
+  void set(uint64_t job, const std::string& id);  ///< job is 1-based
+  std::string get(uint64_t job) const;            ///< empty when none was set
+
+ private:
+  static constexpr uint32_t kWhole = UINT32_MAX;  ///< prefix_ value: the id is in whole_
+  std::vector<uint32_t> prefix_;                  ///< 0: none; else index + 1 into prefixes_
+  std::vector<uint32_t> number_;
+  std::vector<std::string> prefixes_;
+  std::map<std::string, uint32_t> prefix_index_;
+  std::map<uint64_t, std::string> whole_;
+};
+
 /// A job not yet final, as the records know it.
 struct OpenJob {
   uint64_t job = 0;
