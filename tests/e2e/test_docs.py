@@ -147,7 +147,7 @@ class DocsExamples(JobsubTestCase):
             self.skipTest("needs the ctest fixture that starts Slurm (SLURM_CONF)")
         work = self.tmp / f"block-{block.line}"
         shutil.copytree(SOURCE_DIR / "examples", work / "examples",
-                        ignore=shutil.ignore_patterns("results"))
+                        ignore=shutil.ignore_patterns("results", ".jobsub"))  # leftovers of a run there
         bin_dir = pathlib.Path(JOBSUB).parent
         env = clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", NO_COLOR="1")
         if SLURM_CONF:
