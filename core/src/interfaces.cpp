@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <utility>
+
 namespace jobsub {
 
 const char* to_string(JobState state) {
@@ -55,12 +57,22 @@ std::string program_problem(const fs::path& program) {
 
 namespace jobsub {
 
+namespace {
+
+template <class Interface>
+constexpr std::pair<const char*, const char*> kind_and_id() {
+  return {interface_traits<Interface>::kind, interface_traits<Interface>::id};
+}
+
+}  // namespace
+
 std::string interface_id_of_kind(const std::string& kind) {
-  if (kind == interface_traits<Layout>::kind) return interface_traits<Layout>::id;
-  if (kind == interface_traits<Sweeper>::kind) return interface_traits<Sweeper>::id;
-  if (kind == interface_traits<Formatter>::kind) return interface_traits<Formatter>::id;
-  if (kind == interface_traits<Scheduler>::kind) return interface_traits<Scheduler>::id;
-  if (kind == interface_traits<Command>::kind) return interface_traits<Command>::id;
+  static constexpr std::pair<const char*, const char*> kIds[] = {
+      kind_and_id<Layout>(), kind_and_id<Sweeper>(), kind_and_id<Formatter>(), kind_and_id<Scheduler>(),
+      kind_and_id<Command>()};
+  for (const auto& [k, id] : kIds) {
+    if (kind == k) return id;
+  }
   return "";
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <algorithm>
 #include <cerrno>
@@ -19,6 +20,7 @@
 
 #include "jobsub/errors.h"
 #include "jobsub/process.h"
+#include "jobsub/text.h"
 #include "jobsub/value.h"
 
 namespace jobsub {
@@ -40,8 +42,7 @@ void check_sweep_name(const std::string& name) {
   }
   // A name goes into directory names, batch-script comments and scheduler job
   // names: a newline there would be a line of shell.
-  if (std::any_of(name.begin(), name.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+  if (has_control_character(name)) {
     throw spec_error(
         fmt::format("sweep name {} holds a control character (newline, tab, ...): set `name:` or "
                     "--name to printable text",
@@ -192,6 +193,18 @@ TaskLines TaskReader::at(uint64_t job) {
 }  // namespace jobsub
 
 namespace jobsub {
+
+void write_jobs_table(const fs::path& results_dir, uint64_t job_count,
+                      const std::function<JobsTableRow(uint64_t job)>& row) {
+  fmt::memory_buffer table;
+  fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
+  for (uint64_t job = 1; job <= job_count; ++job) {
+    const JobsTableRow r = row(job);
+    fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", job, r.state,
+                   r.exit_code >= 0 ? std::to_string(r.exit_code) : std::string(), r.native_id);
+  }
+  write_file_atomically(results_dir / "jobs.tsv", fmt::to_string(table));
+}
 
 uint64_t job_hash(const std::string& params_json, const std::string& command) {
   // Fetched once: EVP_sha256() makes every EVP_Digest look the algorithm up

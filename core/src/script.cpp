@@ -9,6 +9,7 @@
 #include "jobsub/errors.h"
 #include "jobsub/records.h"
 #include "jobsub/shell.h"
+#include "jobsub/text.h"
 #include "jobsub/version.h"
 
 namespace jobsub {
@@ -225,10 +226,7 @@ namespace {
 /// its line: a newline in a comment or a directive would be a line of shell.
 void refuse_control_characters(const TemplateValues& values) {
   auto check = [](const std::string& field, const std::string& value) {
-    const bool bad = std::any_of(value.begin(), value.end(), [](char c) {
-      const auto u = static_cast<unsigned char>(c);
-      return (u < 0x20 && c != '\t') || u == 0x7f;
-    });
+    const bool bad = has_control_character(value, /*except_tab=*/true);
     if (bad) {
       throw spec_error(
           fmt::format("{} {} holds a control character, which cannot go into a batch script: "

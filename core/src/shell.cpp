@@ -1,5 +1,7 @@
 #include "jobsub/shell.h"
 
+#include "jobsub/text.h"
+
 namespace jobsub {
 namespace {
 
@@ -9,8 +11,6 @@ bool is_safe_unquoted(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == '.' || c == '/' || c == ':' || c == '@' || c == '%' || c == '+' || c == ',';
 }
-
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
 std::string ansi_c_quote(std::string_view word) {
   static const char* kHex = "0123456789abcdef";
@@ -33,7 +33,7 @@ std::string ansi_c_quote(std::string_view word) {
         out += "\\'";
         break;
       default:
-        if (is_control(c)) {
+        if (is_control_character(c)) {
           out += "\\x";
           out += kHex[c >> 4];
           out += kHex[c & 0xf];
@@ -52,7 +52,7 @@ std::string shell_quote(std::string_view word) {
   if (word.empty()) return "''";
   bool safe = true;
   for (unsigned char c : word) {
-    if (is_control(c)) return ansi_c_quote(word);
+    if (is_control_character(c)) return ansi_c_quote(word);
     safe = safe && is_safe_unquoted(c);
   }
   if (safe) return std::string(word);

@@ -54,14 +54,18 @@ const char* const kMigrations[] = {
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
-std::string now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+}  // namespace
+
+std::string utc_timestamp(std::chrono::system_clock::time_point when) {
+  const std::time_t t = std::chrono::system_clock::to_time_t(when);
   std::tm utc{};
   gmtime_r(&t, &utc);
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
 }
+
+namespace {
 
 /// A prepared statement, finalized on scope exit.
 class Statement {
@@ -252,7 +256,7 @@ int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::ve
     ranges +=
         fmt::format("{}{}", ranges.empty() ? "" : ",",
                     r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
-  const std::string when = now();
+  const std::string when = utc_timestamp();
   Statement insert(
       db_, "INSERT INTO batches(sweep_id, name, jobs, state, updated) VALUES(?, ?, ?, 'submitting', ?)");
   insert.bind(1, sweep).bind(2, name).bind(3, ranges).bind(4, when).run();
@@ -282,7 +286,7 @@ void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcom
   Statement update(db_,
                    "UPDATE jobs SET state = ?, native_state = ?, native_id = ?, exit_code = ?, updated = ? "
                    "WHERE sweep_id = ? AND job = ?");
-  const std::string when = now();
+  const std::string when = utc_timestamp();
   for (const TaskOutcome& o : outcomes) {
     update.bind(1, std::string(to_string(o.state))).bind(2, o.native_state).bind(3, o.native_id);
     if (o.exit_code >= 0) {
@@ -298,7 +302,7 @@ void Store::end_batch(int64_t sweep, int64_t batch, const std::string& state, co
                       const std::string& message, const std::vector<TaskOutcome>& outcomes) {
   Transaction transaction(db_);
   Statement update(db_, "UPDATE batches SET state = ?, native_id = ?, message = ?, updated = ? WHERE id = ?");
-  update.bind(1, state).bind(2, native_id).bind(3, message).bind(4, now()).bind(5, batch).run();
+  update.bind(1, state).bind(2, native_id).bind(3, message).bind(4, utc_timestamp()).bind(5, batch).run();
   write_outcomes(sweep, outcomes);
   // Jobs of a failed batch that the scheduler did not take were not submitted.
   if (state != "submitted") {
@@ -352,6 +356,32 @@ std::vector<SweepSummary> Store::sweeps() const {
     }
   }
   return out;
+}
+
+fs::path take_experiment(std::vector<std::string>& args) {
+  fs::path experiment = fs::current_path();
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "--spec" || args[i] == "--plugin-dir") && i + 1 >= args.size())
+      throw usage_error(fmt::format("{} takes a value", args[i]));
+    if (args[i] == "--spec") {
+      experiment = fs::absolute(args[++i]).parent_path();
+    } else if (args[i].rfind("--spec=", 0) == 0) {
+      experiment = fs::absolute(args[i].substr(7)).parent_path();
+    } else if (args[i] == "--plugin-dir") {
+      ++i;  // main's
+    } else if (args[i].rfind("--plugin-dir=", 0) != 0) {
+      rest.push_back(args[i]);
+    }
+  }
+  args = std::move(rest);
+  return experiment;
+}
+
+std::unique_ptr<Store> open_records(const fs::path& experiment) {
+  const fs::path file = Store::path_for(experiment);
+  if (!fs::exists(file)) throw spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
+  return std::make_unique<Store>(file, false);
 }
 
 const SweepSummary& choose_sweep(const std::vector<SweepSummary>& sweeps, const std::string& which,

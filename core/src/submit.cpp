@@ -533,14 +533,9 @@ void Submission::flush_store() noexcept {
 
 void Submission::write_jobs_table() {
   flush_store();
-  fmt::memory_buffer table;
-  fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
-  for (uint64_t i = 0; i < job_count_; ++i) {
-    fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", i + 1, to_string(states_[i]),
-                   exit_codes_[i] >= 0 ? std::to_string(exit_codes_[i]) : std::string(),
-                   native_ids_.get(i + 1));
-  }
-  write_file_atomically(results_dir_ / "jobs.tsv", fmt::to_string(table));
+  jobsub::write_jobs_table(results_dir_, job_count_, [&](uint64_t job) {
+    return JobsTableRow{to_string(states_[job - 1]), exit_codes_[job - 1], native_ids_.get(job)};
+  });
 }
 
 void Submission::clear_progress_line() noexcept {
@@ -619,13 +614,8 @@ void Submission::job_event(const TaskOutcome& outcome) noexcept {
 void Submission::record_sweep() {
   if (store_) return;
   store_ = std::make_unique<Store>(Store::path_for(spec_.experiment_dir), true);
-  char created[32];
-  const std::time_t t = std::chrono::system_clock::to_time_t(started_);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  std::strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  sweep_id_ = store_->add_sweep(
-      {spec_.get("name"), results_dir_, created, spec_.get("scheduler"), job_count_, command_template_});
+  sweep_id_ = store_->add_sweep({spec_.get("name"), results_dir_, utc_timestamp(started_),
+                                 spec_.get("scheduler"), job_count_, command_template_});
 }
 
 void Submission::submit_batch(TaskRange range) {

@@ -56,4 +56,11 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
+bool has_control_character(std::string_view text, bool except_tab) {
+  for (const char c : text) {
+    if (is_control_character(c) && !(except_tab && c == '\t')) return true;
+  }
+  return false;
+}
+
 }  // namespace jobsub

@@ -1,5 +1,7 @@
 #include "jobsub/value.h"
 
+#include "jobsub/text.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -169,11 +171,7 @@ namespace jobsub {
 std::string display_value(const Value& value) {
   const std::string& t = value.text;
   if (value.kind != ValueKind::String) return t;
-  const bool control = std::any_of(t.begin(), t.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-  if (control) {
+  if (has_control_character(t)) {
     std::string out = "\"";
     for (const char c : t) {
       const auto u = static_cast<unsigned char>(c);
@@ -184,7 +182,7 @@ std::string display_value(const Value& value) {
         out += "\\n";
       } else if (c == '\t') {
         out += "\\t";
-      } else if (u < 0x20 || u == 0x7f) {
+      } else if (is_control_character(c)) {
         out += fmt::format("\\x{:02x}", u);
       } else {
         out += c;

@@ -45,19 +45,16 @@ bool parse_jobs(const std::string& arg, std::set<uint64_t>& out) {
 
 class CancelCommand final : public jobsub::Command {
  public:
-  int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
+  int run(jobsub::CommandContext& context, const std::vector<std::string>& given) noexcept override {
     try {
       std::string which;
       std::set<uint64_t> numbered;
-      fs::path experiment = fs::current_path();
+      std::vector<std::string> args = given;
+      const fs::path experiment = jobsub::take_experiment(args);
       for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--help" || args[i] == "-h") {
           fmt::print("{}", kHelp);
           return 0;
-        } else if (args[i] == "--spec" && i + 1 < args.size()) {
-          experiment = fs::absolute(args[++i]).parent_path();
-        } else if (args[i] == "--plugin-dir" && i + 1 < args.size()) {
-          ++i;  // main's
         } else if (!args[i].empty() && args[i][0] == '-') {
           throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help cancel)", args[i]));
         } else if (!parse_jobs(args[i], numbered)) {
@@ -66,10 +63,8 @@ class CancelCommand final : public jobsub::Command {
           which = args[i];
         }
       }
-      const fs::path file = jobsub::Store::path_for(experiment);
-      if (!fs::exists(file))
-        throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
-      jobsub::Store store(file, false);
+      const std::unique_ptr<jobsub::Store> records = jobsub::open_records(experiment);
+      jobsub::Store& store = *records;
       const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), which, experiment);
       std::vector<jobsub::OpenJob> open;
       for (const jobsub::JobRecord& j : store.jobs(sweep.id)) {

@@ -14,10 +14,11 @@ namespace {
 
 class ListCommand final : public jobsub::Command {
  public:
-  int run(jobsub::CommandContext&, const std::vector<std::string>& args) noexcept override {
+  int run(jobsub::CommandContext&, const std::vector<std::string>& given) noexcept override {
     try {
       bool json = false;
-      jobsub::fs::path experiment = jobsub::fs::current_path();
+      std::vector<std::string> args = given;
+      const jobsub::fs::path experiment = jobsub::take_experiment(args);
       for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--help" || args[i] == "-h") {
           fmt::print(
@@ -27,19 +28,13 @@ class ListCommand final : public jobsub::Command {
           return 0;
         } else if (args[i] == "--json") {
           json = true;
-        } else if (args[i] == "--spec" && i + 1 < args.size()) {
-          experiment = jobsub::fs::absolute(args[++i]).parent_path();
-        } else if (args[i].rfind("--spec=", 0) == 0) {
-          experiment = jobsub::fs::absolute(args[i].substr(7)).parent_path();
-        } else if (args[i] == "--plugin-dir" && i + 1 < args.size()) {
-          ++i;  // main's
         } else {
           throw jobsub::usage_error(fmt::format("unexpected argument '{}' (see jobsub help list)", args[i]));
         }
       }
-      const jobsub::fs::path file = jobsub::Store::path_for(experiment);
       std::vector<jobsub::SweepSummary> sweeps;
-      if (jobsub::fs::exists(file)) sweeps = jobsub::Store(file, false).sweeps();
+      if (jobsub::fs::exists(jobsub::Store::path_for(experiment)))
+        sweeps = jobsub::open_records(experiment)->sweeps();
       if (json) {
         nlohmann::ordered_json out = nlohmann::ordered_json::array();
         for (const auto& s : sweeps) {

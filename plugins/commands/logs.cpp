@@ -40,11 +40,12 @@ std::streamoff copy_from(const fs::path& file, std::streamoff offset) {
 
 class LogsCommand final : public jobsub::Command {
  public:
-  int run(jobsub::CommandContext&, const std::vector<std::string>& args) noexcept override {
+  int run(jobsub::CommandContext&, const std::vector<std::string>& given) noexcept override {
     try {
       std::vector<std::string> words;
       bool follow = false, out = true, err = true;
-      fs::path experiment = fs::current_path();
+      std::vector<std::string> args = given;
+      const fs::path experiment = jobsub::take_experiment(args);
       for (std::size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--help" || args[i] == "-h") {
           fmt::print("{}", kHelp);
@@ -55,10 +56,6 @@ class LogsCommand final : public jobsub::Command {
           err = false;
         } else if (args[i] == "--stderr") {
           out = false;
-        } else if (args[i] == "--spec" && i + 1 < args.size()) {
-          experiment = fs::absolute(args[++i]).parent_path();
-        } else if (args[i] == "--plugin-dir" && i + 1 < args.size()) {
-          ++i;  // main's
         } else if (!args[i].empty() && args[i][0] == '-') {
           throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help logs)", args[i]));
         } else {
@@ -75,10 +72,7 @@ class LogsCommand final : public jobsub::Command {
       } catch (const std::exception&) {
       }
       if (job == 0) throw jobsub::usage_error(fmt::format("'{}' is not a job number", words.back()));
-      const fs::path file = jobsub::Store::path_for(experiment);
-      if (!fs::exists(file))
-        throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
-      const jobsub::SweepSummary sweep = jobsub::choose_sweep(jobsub::Store(file, false).sweeps(),
+      const jobsub::SweepSummary sweep = jobsub::choose_sweep(jobsub::open_records(experiment)->sweeps(),
                                                               words.size() == 2 ? words[0] : "", experiment);
       if (job > sweep.sweep.job_count) {
         throw jobsub::spec_error(fmt::format("sweep {} has {} jobs; there is no job {}",

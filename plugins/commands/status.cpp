@@ -27,7 +27,7 @@ namespace fs = jobsub::fs;
 
 struct Args {
   std::string sweep;
-  fs::path experiment = fs::current_path();
+  fs::path experiment;
   bool all = false;
   bool json = false;
   bool watch = false;
@@ -48,8 +48,9 @@ const char* const kHelp =
     "Exit codes: 0 when no job failed, was cancelled or lost (so far), 1 otherwise; 2 usage;\n"
     "3 no such sweep; 130 interrupted.\n";
 
-Args parse(const std::vector<std::string>& args) {
+Args parse(std::vector<std::string> args) {
   Args a;
+  a.experiment = jobsub::take_experiment(args);
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     auto value = [&](const char* option) -> std::string {
@@ -71,10 +72,6 @@ Args parse(const std::vector<std::string>& args) {
       }
       if (!(a.poll > 0))
         throw jobsub::usage_error(fmt::format("--poll takes a number of seconds > 0, got '{}'", text));
-    } else if (arg == "--spec") {
-      a.experiment = fs::absolute(value("--spec")).parent_path();
-    } else if (arg == "--plugin-dir") {
-      value("--plugin-dir");  // main's
     } else if (!arg.empty() && arg[0] == '-') {
       throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help status)", arg));
     } else if (a.sweep.empty()) {
@@ -96,10 +93,8 @@ class StatusCommand final : public jobsub::Command {
         return 0;
       }
       const Args a = parse(args);
-      const fs::path file = jobsub::Store::path_for(a.experiment);
-      if (!fs::exists(file))
-        throw jobsub::spec_error(fmt::format("no sweeps recorded in {} yet", a.experiment.string()));
-      jobsub::Store store(file, false);
+      const std::unique_ptr<jobsub::Store> records = jobsub::open_records(a.experiment);
+      jobsub::Store& store = *records;
       const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), a.sweep, a.experiment);
       jobsub::install_interrupt_handler();
       std::unique_ptr<Follow> follow;
@@ -214,12 +209,10 @@ class StatusCommand final : public jobsub::Command {
   /// jobs.tsv, the table a person reads, follows the store.
   static void write_jobs_table(const jobsub::SweepSummary& sweep,
                                const std::vector<jobsub::JobRecord>& jobs) {
-    std::string table = "job\tstate\texit_code\tnative_id\n";
-    for (const auto& j : jobs) {
-      table += fmt::format("{}\t{}\t{}\t{}\n", j.job, j.state,
-                           j.exit_code >= 0 ? std::to_string(j.exit_code) : "", j.native_id);
-    }
-    jobsub::write_file_atomically(sweep.sweep.dir / "jobs.tsv", table);
+    jobsub::write_jobs_table(sweep.sweep.dir, jobs.size(), [&](uint64_t job) {
+      const jobsub::JobRecord& j = jobs[job - 1];
+      return jobsub::JobsTableRow{j.state, j.exit_code, j.native_id};
+    });
   }
 };
 

@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "jobsub/export.h"
 #include "jobsub/value.h"
@@ -69,6 +71,17 @@ struct GitState {
   bool dirty = false;
 };
 JOBSUB_API GitState read_git_state(const fs::path& dir);
+
+/// One line of jobs.tsv.
+struct JobsTableRow {
+  std::string_view state;
+  int exit_code = -1;  ///< -1: unknown (an empty cell)
+  std::string native_id;
+};
+/// Writes `<results_dir>/jobs.tsv` (atomically): a header, then `row(job)` for
+/// jobs 1..job_count as `job state exit_code native_id`, tab-separated.
+JOBSUB_API void write_jobs_table(const fs::path& results_dir, uint64_t job_count,
+                                 const std::function<JobsTableRow(uint64_t job)>& row);
 
 /// The SHA-256 of a file's bytes as 64 hex digits (what `sha256sum` prints),
 /// or empty when it cannot be read. sweep.json records each plugin's, so a

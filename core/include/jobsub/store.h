@@ -5,6 +5,7 @@
 /// processes on one experiment lose nothing, and a batch is recorded as
 /// `submitting` before the scheduler is called and as `submitted` (with its
 /// ids) after: no crash leaves a job submitted but unrecorded.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -19,6 +20,10 @@ struct sqlite3;
 namespace jobsub {
 
 namespace fs = std::filesystem;
+
+/// `2026-11-26T15:10:15Z`: how the store writes times.
+JOBSUB_API std::string utc_timestamp(
+    std::chrono::system_clock::time_point when = std::chrono::system_clock::now());
 
 /// What the store keeps of a sweep when it is created.
 struct SweepRecord {
@@ -84,6 +89,15 @@ class JOBSUB_API Store {
   sqlite3* db_ = nullptr;
   fs::path file_;
 };
+
+/// For the commands that read an experiment's records (list, status, cancel,
+/// logs): the experiment is `--spec FILE`'s directory (`--spec=FILE` too), else
+/// the current directory. Takes `--spec` and main's `--plugin-dir` out of `args`.
+JOBSUB_API fs::path take_experiment(std::vector<std::string>& args);
+
+/// The experiment's store, which must exist: else Error (exit 3) "no sweeps
+/// recorded in DIR yet".
+JOBSUB_API std::unique_ptr<Store> open_records(const fs::path& experiment);
 
 /// The sweep a command names: the latest when `which` is empty; else the one
 /// whose results directory it is, or whose directory relative to the

@@ -21,6 +21,14 @@ JOBSUB_API std::string did_you_mean(std::string_view word, const std::vector<std
 /// `text` without leading and trailing spaces, tabs, carriage returns and newlines.
 JOBSUB_API std::string trim(std::string_view text);
 
+/// A C0 control character or DEL: what must never reach a line of a script raw.
+inline bool is_control_character(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+/// True when `text` holds a control character (`except_tab`: other than a tab).
+JOBSUB_API bool has_control_character(std::string_view text, bool except_tab = false);
+
 /// `a, b, c`
 JOBSUB_API std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
 
