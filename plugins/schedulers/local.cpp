@@ -74,8 +74,17 @@ bool group_has_live_process(pid_t pgid) {
   if (!proc) return ::kill(-pgid, 0) == 0;
   while (const dirent* entry = ::readdir(proc.get())) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
-    std::ifstream stat(fmt::format("/proc/{}/stat", entry->d_name));
-    std::string text((std::istreambuf_iterator<char>(stat)), {});
+    // read(2), not an ifstream: a process that exits while it is read makes
+    // read fail with ESRCH, which libstdc++'s filebuf turns into an exception
+    // ("basic_filebuf::underflow ... No such process") that failed a sweep.
+    const std::string path = fmt::format("/proc/{}/stat", entry->d_name);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    char buffer[1024];  // a stat line is a few hundred bytes (the command name at most 16)
+    const ssize_t n = ::read(fd, buffer, sizeof buffer - 1);
+    ::close(fd);
+    if (n <= 0) continue;  // gone meanwhile
+    const std::string text(buffer, static_cast<std::size_t>(n));
     const std::size_t paren = text.rfind(')');
     if (paren == std::string::npos) continue;
     char state = 0;
