@@ -207,17 +207,15 @@ class SpecReader {
     const Value value = to_value(node);
     refuse_nul(node, key, value.text);
     const std::string& text = value.text;
-    if (value.kind == ValueKind::String && node.Tag() != "!" && text.rfind("range(", 0) == 0 &&
-        text.back() != ')') {
+    if (value.kind != ValueKind::String || node.Tag() == "!" || text.rfind("range(", 0) != 0) {
+      out.push_back(value);
+      return;
+    }
+    if (text.back() != ')') {
       fail(node, key,
            fmt::format("'{}' is a range() cut at a comma: inside {{ }} or [ ], YAML splits at commas; write "
                        "the hyper on its own line (seed: range(0,5))",
                        text));
-    }
-    if (value.kind != ValueKind::String || node.Tag() == "!" || text.rfind("range(", 0) != 0 ||
-        text.back() != ')') {
-      out.push_back(value);
-      return;
     }
     try {
       expand_range(text.substr(6, text.size() - 7), text, out);

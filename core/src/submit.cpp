@@ -291,7 +291,8 @@ void Submission::load_pipeline(const PluginRegistry& registry) {
 
 void Submission::prepare() {
   check(pipeline_.layout->verify({spec_.experiment_dir, spec_.get("program")}, layout_), stage("layout"));
-  results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);  // checks the name
+  // The planned directory (checking the name), which dry run and the probe render use.
+  results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);
   space_ = build_hyperspace(spec_);
   PluginOptions sweeper_options = options_for(*pipeline_.entries["sweeper"], options_);
   sweeper_options[kMaxJobsOption] = std::to_string(request_.max_jobs);  // so a sweeper can refuse early
@@ -402,7 +403,6 @@ BatchRequest Submission::batch_request(const std::string& name, const std::vecto
 }
 
 void Submission::dry_run() {
-  results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);
   Params params;
   Argv args;
   fmt::print(out_, "dry run: nothing is written or submitted; results would go to {}\n\n",
@@ -763,8 +763,8 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     return outcome;
   }
   // Rendering is pure: try it before anything is written, so a bad template
-  // or resource fails without leaving a results directory behind.
-  results_dir_ = planned_results_dir(layout_.results_root, spec_.get("name"), started_);
+  // or resource fails without leaving a results directory behind. (prepare()
+  // set results_dir_ to the planned directory.)
   RenderedBatch probe;
   check(pipeline_.scheduler->render(batch_request("batch-1", {{1, job_count_}}), probe), stage("scheduler"));
 
