@@ -34,6 +34,8 @@ const char* to_string(JobState state) {
       return "lost";
     case JobState::not_submitted:
       return "not_submitted";
+    case JobState::skipped:
+      return "skipped";
   }
   return "unknown";
 }

@@ -17,8 +17,10 @@
 #include <boost/process/io.hpp>
 #include <boost/process/search_path.hpp>
 #include <boost/process/start_dir.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <memory>
 
@@ -135,6 +137,14 @@ ProcessResult run_process(const Argv& argv, const fs::path& cwd) {
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+bool is_running_jobsub(long pid) {
+  if (pid <= 0 || pid == ::getpid()) return false;
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;
+  std::ifstream comm(fmt::format("/proc/{}/comm", pid));
+  std::string name;
+  return !(comm >> name) || name == "jobsub";
 }
 
 }  // namespace jobsub

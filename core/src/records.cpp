@@ -206,7 +206,8 @@ void write_jobs_table(const fs::path& results_dir, uint64_t job_count,
   write_file_atomically(results_dir / "jobs.tsv", fmt::to_string(table));
 }
 
-uint64_t job_hash(const std::string& params_json, const std::string& command) {
+uint64_t job_hash(const std::string& params_json, const std::string& command,
+                  const std::string& program_sha256) {
   // Fetched once: EVP_sha256() makes every EVP_Digest look the algorithm up
   // again under a lock, a third of the cost for short inputs.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -218,6 +219,9 @@ uint64_t job_hash(const std::string& params_json, const std::string& command) {
       EVP_DigestUpdate(context.get(), params_json.data(), params_json.size()) != 1 ||
       EVP_DigestUpdate(context.get(), &newline, 1) != 1 ||
       EVP_DigestUpdate(context.get(), command.data(), command.size()) != 1 ||
+      (!program_sha256.empty() &&
+       (EVP_DigestUpdate(context.get(), &newline, 1) != 1 ||
+        EVP_DigestUpdate(context.get(), program_sha256.data(), program_sha256.size()) != 1)) ||
       EVP_DigestFinal_ex(context.get(), digest, &size) != 1 || size < 8)
     throw std::runtime_error("SHA-256 failed");
   uint64_t h = 0;

@@ -103,6 +103,49 @@ std::string format_task_ranges(const std::vector<TaskRange>& ranges) {
   return out;
 }
 
+std::vector<TaskRange> parse_task_ranges(const std::string& text) {
+  std::vector<TaskRange> out;
+  auto number = [&](const std::string& part) {
+    std::size_t used = 0;
+    uint64_t v = 0;
+    try {
+      if (!part.empty() && part[0] >= '0' && part[0] <= '9') v = std::stoull(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != part.size() || v == 0)
+      throw spec_error(fmt::format("'{}' is not a list of job numbers (like 1-3,7)", text));
+    return v;
+  };
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(start, end - start);
+    const std::size_t dash = item.find('-');
+    const TaskRange r = dash == std::string::npos
+                            ? TaskRange{number(item), number(item)}
+                            : TaskRange{number(item.substr(0, dash)), number(item.substr(dash + 1))};
+    if (r.last < r.first)
+      throw spec_error(fmt::format("'{}' is not a list of job numbers (like 1-3,7)", text));
+    out.push_back(r);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::vector<TaskRange> ranges_of(const std::vector<uint64_t>& sorted_jobs) {
+  std::vector<TaskRange> out;
+  for (uint64_t job : sorted_jobs) {
+    if (!out.empty() && out.back().last + 1 == job) {
+      out.back().last = job;
+    } else {
+      out.push_back({job, job});
+    }
+  }
+  return out;
+}
+
 std::string render_template(const std::string& template_text, const TemplateValues& values,
                             const std::string& template_name) {
   using kainjow::mustache::data;

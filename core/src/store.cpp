@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "jobsub/errors.h"
+#include "jobsub/script.h"
 #include "jobsub/text.h"
 
 namespace jobsub {
@@ -51,6 +52,23 @@ const char* const kMigrations[] = {
          batch_id INTEGER,
          updated TEXT,
          PRIMARY KEY(sweep_id, job)) WITHOUT ROWID;)",
+    // 2: batch tokens and who submitted them (for --resume), attempt history
+    // (for resubmit), completed jobs by hash (for skipping them).
+    R"(ALTER TABLE batches ADD COLUMN token TEXT NOT NULL DEFAULT '';
+       ALTER TABLE batches ADD COLUMN host TEXT NOT NULL DEFAULT '';
+       ALTER TABLE batches ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+       CREATE TABLE attempts(
+         sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+         job INTEGER NOT NULL,
+         attempt INTEGER NOT NULL,
+         state TEXT NOT NULL,
+         native_state TEXT NOT NULL,
+         native_id TEXT NOT NULL,
+         exit_code INTEGER,
+         batch_id INTEGER,
+         updated TEXT,
+         PRIMARY KEY(sweep_id, job, attempt)) WITHOUT ROWID;
+       CREATE INDEX completed_by_hash ON jobs(hash) WHERE state = 'completed';)",
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -248,18 +266,24 @@ int64_t Store::add_sweep(const SweepRecord& sweep) {
   return id;
 }
 
-int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs,
-                           const std::vector<uint64_t>& hashes) {
+int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::string& token,
+                           const std::vector<TaskRange>& jobs,
+                           const std::function<uint64_t(uint64_t)>& hash) {
   Transaction transaction(db_);
-  std::string ranges;
-  for (const TaskRange& r : jobs)
-    ranges +=
-        fmt::format("{}{}", ranges.empty() ? "" : ",",
-                    r.first == r.last ? std::to_string(r.first) : fmt::format("{}-{}", r.first, r.last));
   const std::string when = utc_timestamp();
-  Statement insert(
-      db_, "INSERT INTO batches(sweep_id, name, jobs, state, updated) VALUES(?, ?, ?, 'submitting', ?)");
-  insert.bind(1, sweep).bind(2, name).bind(3, ranges).bind(4, when).run();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  Statement insert(db_,
+                   "INSERT INTO batches(sweep_id, name, jobs, state, updated, token, host, pid) "
+                   "VALUES(?, ?, ?, 'submitting', ?, ?, ?, ?)");
+  insert.bind(1, sweep)
+      .bind(2, name)
+      .bind(3, format_task_ranges(jobs))
+      .bind(4, when)
+      .bind(5, token)
+      .bind(6, std::string(host))
+      .bind(7, static_cast<int64_t>(::getpid()))
+      .run();
   const int64_t batch = sqlite3_last_insert_rowid(db_);
   // A job's row is made when it is first submitted; a job without one has
   // not been (so --manual and the jobs a user skips cost no row).
@@ -272,7 +296,7 @@ int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::ve
     for (uint64_t job = r.first; job <= r.last; ++job) {
       pending.bind(1, sweep)
           .bind(2, static_cast<int64_t>(job))
-          .bind(3, static_cast<int64_t>(job <= hashes.size() ? hashes[job - 1] : 0))
+          .bind(3, static_cast<int64_t>(hash(job)))
           .bind(4, batch)
           .bind(5, when)
           .run();
@@ -283,9 +307,10 @@ int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::ve
 }
 
 void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
-  Statement update(db_,
-                   "UPDATE jobs SET state = ?, native_state = ?, native_id = ?, exit_code = ?, updated = ? "
-                   "WHERE sweep_id = ? AND job = ?");
+  Statement update(
+      db_,
+      "UPDATE jobs SET state = ?, native_state = ?, native_id = COALESCE(NULLIF(?, ''), native_id), "
+      "exit_code = ?, updated = ? WHERE sweep_id = ? AND job = ?");
   const std::string when = utc_timestamp();
   for (const TaskOutcome& o : outcomes) {
     update.bind(1, std::string(to_string(o.state))).bind(2, o.native_state).bind(3, o.native_id);
@@ -304,12 +329,84 @@ void Store::end_batch(int64_t sweep, int64_t batch, const std::string& state, co
   Statement update(db_, "UPDATE batches SET state = ?, native_id = ?, message = ?, updated = ? WHERE id = ?");
   update.bind(1, state).bind(2, native_id).bind(3, message).bind(4, utc_timestamp()).bind(5, batch).run();
   write_outcomes(sweep, outcomes);
-  // Jobs of a failed batch that the scheduler did not take were not submitted.
-  if (state != "submitted") {
-    Statement untaken(db_,
-                      "UPDATE jobs SET state = 'not_submitted' WHERE batch_id = ? AND state = 'pending' AND "
-                      "native_id = ''");
-    untaken.bind(1, batch).run();
+  // Jobs that the scheduler did not take were not submitted.
+  Statement untaken(db_,
+                    "UPDATE jobs SET state = 'not_submitted' WHERE batch_id = ? AND state = 'pending' AND "
+                    "native_id = ''");
+  untaken.bind(1, batch).run();
+  transaction.commit();
+}
+
+std::vector<BatchRecord> Store::batches(int64_t sweep) const {
+  std::vector<BatchRecord> out;
+  Statement select(
+      db_,
+      "SELECT id, name, jobs, state, native_id, token, host, pid FROM batches WHERE sweep_id = ? "
+      "ORDER BY id");
+  select.bind(1, sweep);
+  while (select.step()) {
+    BatchRecord b;
+    b.id = select.integer(0);
+    b.name = select.text(1);
+    b.jobs = parse_task_ranges(select.text(2));
+    b.state = select.text(3);
+    b.native_id = select.text(4);
+    b.token = select.text(5);
+    b.host = select.text(6);
+    b.pid = select.integer(7);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+void Store::record_skipped(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& job_hashes,
+                           const std::function<std::string(uint64_t job)>& reason) {
+  if (job_hashes.empty()) return;
+  Transaction transaction(db_);
+  const std::string when = utc_timestamp();
+  Statement insert(db_,
+                   "INSERT INTO jobs(sweep_id, job, hash, state, native_state, updated) "
+                   "VALUES(?, ?, ?, 'skipped', ?, ?)");
+  for (const auto& [job, hash] : job_hashes) {
+    insert.bind(1, sweep)
+        .bind(2, static_cast<int64_t>(job))
+        .bind(3, static_cast<int64_t>(hash))
+        .bind(4, reason(job))
+        .bind(5, when)
+        .run();
+  }
+  transaction.commit();
+}
+
+std::unordered_map<uint64_t, CompletedJob> Store::completed_jobs(int64_t except_sweep) const {
+  std::unordered_map<uint64_t, CompletedJob> out;
+  Statement select(
+      db_,
+      "SELECT jobs.hash, sweeps.dir, jobs.job FROM jobs JOIN sweeps ON sweeps.id = jobs.sweep_id "
+      "WHERE jobs.state = 'completed' AND jobs.sweep_id != ?");
+  select.bind(1, except_sweep);
+  while (select.step()) {
+    out.emplace(static_cast<uint64_t>(select.integer(0)),
+                CompletedJob{select.text(1), static_cast<uint64_t>(select.integer(2))});
+  }
+  return out;
+}
+
+void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
+  if (jobs.empty()) return;
+  Transaction transaction(db_);
+  Statement keep(
+      db_,
+      "INSERT OR REPLACE INTO attempts(sweep_id, job, attempt, state, native_state, native_id, "
+      "exit_code, batch_id, updated) SELECT sweep_id, job, attempt, state, native_state, native_id, "
+      "exit_code, batch_id, updated FROM jobs WHERE sweep_id = ? AND job = ?");
+  Statement reset(db_,
+                  "UPDATE jobs SET attempt = attempt + 1, state = 'not_submitted', native_state = '', "
+                  "native_id = '', exit_code = NULL, updated = ? WHERE sweep_id = ? AND job = ?");
+  const std::string when = utc_timestamp();
+  for (uint64_t job : jobs) {
+    keep.bind(1, sweep).bind(2, static_cast<int64_t>(job)).run();
+    reset.bind(1, when).bind(2, sweep).bind(3, static_cast<int64_t>(job)).run();
   }
   transaction.commit();
 }
@@ -416,10 +513,12 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
   }
   std::vector<JobRecord> out;
   Statement select(
-      db_, "SELECT job, state, native_state, native_id, exit_code FROM jobs WHERE sweep_id = ? ORDER BY job");
+      db_,
+      "SELECT job, state, native_state, native_id, exit_code, hash, attempt FROM jobs WHERE sweep_id "
+      "= ? ORDER BY job");
   select.bind(1, sweep);
   auto unsubmitted_until = [&](uint64_t job) {  // jobs without a row were never submitted
-    while (out.size() + 1 < job) out.push_back({out.size() + 1, "not_submitted", "", "", -1});
+    while (out.size() + 1 < job) out.push_back({out.size() + 1, "not_submitted", "", "", -1, 0, 1});
   };
   while (select.step()) {
     JobRecord r;
@@ -428,6 +527,8 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     r.native_state = select.text(2);
     r.native_id = select.text(3);
     r.exit_code = select.is_null(4) ? -1 : static_cast<int>(select.integer(4));
+    r.hash = static_cast<uint64_t>(select.integer(5));
+    r.attempt = static_cast<int>(select.integer(6));
     unsubmitted_until(r.job);
     out.push_back(std::move(r));
   }

@@ -17,7 +17,7 @@ bool is_final(JobState s) {
 }
 
 JobState job_state_from_string(const std::string& text) {
-  for (int s = 0; s <= static_cast<int>(JobState::not_submitted); ++s) {
+  for (int s = 0; s <= static_cast<int>(JobState::skipped); ++s) {
     if (text == to_string(static_cast<JobState>(s))) return static_cast<JobState>(s);
   }
   return JobState::pending;
@@ -107,6 +107,9 @@ Status Tracker::poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>&
       if (settle(job, JobState::lost, "", outcome)) out.push_back(outcome);
     } else if (is_final(it->second->state)) {
       if (settle(job, it->second->state, it->second->native_state, outcome)) out.push_back(outcome);
+    } else if (it->second->state == JobState::pending) {
+      // The scheduler has it and says no more (local: a live jobsub runs it).
+      out.push_back({job.job, job.state, -1, job.native_id, it->second->native_state});
     } else {
       out.push_back({job.job, it->second->state, -1, job.native_id, it->second->native_state});
     }

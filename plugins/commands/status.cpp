@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
+#include <jobsub/process.h>
 #include <jobsub/records.h>
 #include <jobsub/registry.h>
 #include <jobsub/script.h>
@@ -97,6 +98,7 @@ class StatusCommand final : public jobsub::Command {
       jobsub::Store& store = *records;
       const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), a.sweep, a.experiment);
       jobsub::install_interrupt_handler();
+      note_unfinished_batches(store, sweep, a);
       std::unique_ptr<Follow> follow;
       while (true) {
         std::vector<jobsub::JobRecord> jobs = store.jobs(sweep.id);
@@ -149,6 +151,25 @@ class StatusCommand final : public jobsub::Command {
     jobsub::PluginHandle<jobsub::Scheduler> scheduler;
     jobsub::Tracker tracker;
   };
+
+  /// A batch still `submitting`: its jobsub is at it, or died before it
+  /// recorded the scheduler's answer (its jobs stay `pending` until a resume).
+  static void note_unfinished_batches(const jobsub::Store& store, const jobsub::SweepSummary& sweep,
+                                      const Args& a) {
+    if (a.json) return;
+    for (const jobsub::BatchRecord& b : store.batches(sweep.id)) {
+      if (b.state != "submitting") continue;
+      if (jobsub::is_running_jobsub(static_cast<long>(b.pid))) {
+        fmt::print("note: {} is being submitted by jobsub pid {}\n", b.name, b.pid);
+      } else {
+        fmt::print(
+            "note: {} was being submitted by jobsub pid {} on {}, which stopped before recording the "
+            "scheduler's "
+            "answer: `jobsub submit --resume {}` finds what the scheduler took and submits the rest\n",
+            b.name, b.pid, b.host, jobsub::fs::relative(sweep.sweep.dir, a.experiment).string());
+      }
+    }
+  }
 
   static std::map<std::string, uint64_t> counts(const std::vector<jobsub::JobRecord>& jobs) {
     std::map<std::string, uint64_t> n;

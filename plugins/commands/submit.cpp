@@ -24,50 +24,6 @@ namespace po = boost::program_options;
 
 namespace {
 
-/// Reads one line from standard input, giving up when the user presses
-/// Ctrl-C. A blocking read would race with the signal (it could arrive after
-/// the flag was checked and before read() began, and then block forever), so
-/// the wait is a poll() in short slices with the flag checked between them.
-/// Bytes are read directly, so no library buffer gets out of step with poll().
-bool read_answer(std::string& line) {
-  line.clear();
-  while (!jobsub::interrupt_requested()) {
-    pollfd input{STDIN_FILENO, POLLIN, 0};
-    const int ready = ::poll(&input, 1, 100);
-    if (ready < 0 && errno != EINTR) return false;
-    if (ready <= 0) continue;
-    char c = 0;
-    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return !line.empty();  // end of input
-    if (c == '\n') return true;
-    line += c;
-  }
-  return false;
-}
-
-class TerminalPrompter final : public jobsub::Prompter {
- public:
-  jobsub::Answer ask(uint64_t job, uint64_t job_count, const std::string& args) override {
-    while (true) {
-      fmt::print("Submit ({}/{}): {}? (y/n/all/exit) ", job, job_count, args);
-      std::fflush(stdout);
-      std::string line;
-      if (!read_answer(line)) {
-        fmt::print("\n");
-        return jobsub::Answer::exit;  // end of input, or Ctrl-C
-      }
-      line = jobsub::trim(line);
-      std::transform(line.begin(), line.end(), line.begin(), [](unsigned char c) { return std::tolower(c); });
-      if (line == "y" || line == "yes") return jobsub::Answer::yes;
-      if (line == "n" || line == "no") return jobsub::Answer::no;
-      if (line == "all" || line == "a") return jobsub::Answer::all;
-      if (line == "exit" || line == "e" || line == "q") return jobsub::Answer::exit;
-      fmt::print("please answer y (this job), n (skip it), all (this and every later job) or exit\n");
-    }
-  }
-};
-
 /// A whole number >= `least` given to `option`, or a usage error saying so.
 uint64_t parse_whole(const std::string& text, const char* option, uint64_t least) {
   try {
@@ -147,6 +103,9 @@ class SubmitCommand final : public jobsub::Command {
     option("poll", po::value<double>()->default_value(5.0)->value_name("SECONDS"),
            "with --wait: seconds between scheduler queries");
     option("allow-no-args", "let a command without {args} run more than one job");
+    option("rerun-completed", "submit combinations that completed in an earlier sweep of the experiment too");
+    option("resume", "submit what an interrupted submit of the latest sweep (or of SWEEP) did not");
+    option("force", "with --resume: resume a batch another host was submitting");
     option("max-jobs", po::value<std::string>()->value_name("N"),
            "refuse a sweep of more than N jobs (default 10000000)");
     option("show-config", "print the merged settings with their origins and exit");
@@ -238,6 +197,9 @@ class SubmitCommand final : public jobsub::Command {
       return 0;
     }
 
+    if (vm.count("resume")) return resume(context, vm);
+    if (vm.count("force")) throw jobsub::usage_error("--force goes with --resume");
+
     jobsub::SweepSpec spec;
     if (vm.count("spec")) {
       spec = jobsub::load_spec_file(vm["spec"].as<std::string>());
@@ -311,6 +273,7 @@ class SubmitCommand final : public jobsub::Command {
     request.wait = vm.count("wait") > 0;
     request.poll_seconds = vm["poll"].as<double>();
     request.allow_no_args = vm.count("allow-no-args") > 0;
+    request.rerun_completed = vm.count("rerun-completed") > 0;
     if (vm.count("max-jobs"))
       request.max_jobs = parse_whole(vm["max-jobs"].as<std::string>(), "--max-jobs", 1);
     if (!(request.poll_seconds > 0)) throw jobsub::usage_error("--poll takes a number of seconds > 0");
@@ -318,16 +281,56 @@ class SubmitCommand final : public jobsub::Command {
     request.command_line.insert(request.command_line.end(), args.begin(), args.end());
 
     const bool ask = !vm.count("yes") && !request.dry_run && !request.manual;
+    check_can_ask(ask);
+    jobsub::TerminalPrompter prompter;
+    jobsub::install_interrupt_handler();
+    const jobsub::SubmitOutcome outcome =
+        jobsub::run_submit(registry, request, ask ? &prompter : nullptr, std::cout);
+    return outcome.exit_code;
+  }
+
+  static void check_can_ask(bool ask) {
     if (ask && !::isatty(STDIN_FILENO)) {
       throw jobsub::usage_error(
           "standard input is not a terminal, so jobsub cannot ask which jobs to submit: "
           "pass --yes to submit every job, or --dry-run to see them first");
     }
-    TerminalPrompter prompter;
+  }
+
+  /// `--resume [SWEEP]`: the recorded sweep's own settings, so nothing that
+  /// would change them is taken.
+  static int resume(jobsub::CommandContext& context, const po::variables_map& vm) {
+    static const std::set<std::string> kTaken = {"resume", "yes",        "dry-run", "wait",    "poll",
+                                                 "spec",   "plugin-dir", "force",   "override"};
+    for (const auto& [name, value] : vm) {
+      if (!value.defaulted() && !kTaken.count(name)) {
+        throw jobsub::usage_error(fmt::format(
+            "--{} cannot go with --resume: a resumed sweep keeps the settings it was submitted with", name));
+      }
+    }
+    jobsub::FollowUpRequest request;
+    request.kind = jobsub::FollowUpRequest::Kind::resume;
+    request.experiment = vm.count("spec") ? jobsub::fs::absolute(vm["spec"].as<std::string>()).parent_path()
+                                          : jobsub::fs::current_path();
+    if (vm.count("override")) {
+      const auto& words = vm["override"].as<std::vector<std::string>>();
+      if (words.size() > 1 || jobsub::is_override(words.front())) {
+        throw jobsub::usage_error(
+            fmt::format("--resume takes one SWEEP (a results directory or a unique prefix of it), not '{}'",
+                        jobsub::join(words, " ")));
+      }
+      request.sweep = words.front();
+    }
+    request.dry_run = vm.count("dry-run") > 0;
+    request.force = vm.count("force") > 0;
+    request.wait = vm.count("wait") > 0;
+    request.poll_seconds = vm["poll"].as<double>();
+    if (!(request.poll_seconds > 0)) throw jobsub::usage_error("--poll takes a number of seconds > 0");
+    const bool ask = !vm.count("yes") && !request.dry_run;
+    check_can_ask(ask);
+    jobsub::TerminalPrompter prompter;
     jobsub::install_interrupt_handler();
-    const jobsub::SubmitOutcome outcome =
-        jobsub::run_submit(registry, request, ask ? &prompter : nullptr, std::cout);
-    return outcome.exit_code;
+    return jobsub::run_follow_up(*context.registry, request, ask ? &prompter : nullptr, std::cout).exit_code;
   }
 };
 

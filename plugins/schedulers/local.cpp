@@ -158,8 +158,14 @@ class LocalRun {
 
   std::string native_id(uint64_t job) const { return fmt::format("{}_{}", array_id_, job); }
 
+  /// A job's new state. A job Ctrl-C stopped is `cancelled` with native state
+  /// `interrupted`, one it kept from starting `not_submitted` (without an id):
+  /// `jobsub submit --resume` runs both again.
   void report(uint64_t job, jobsub::JobState state, int exit_code) {
-    jobsub::TaskOutcome outcome{job, state, exit_code, native_id(job), jobsub::to_string(state)};
+    const bool stopped = stopping_ && interrupted_ && state == jobsub::JobState::cancelled;
+    jobsub::TaskOutcome outcome{job, state, exit_code,
+                                state == jobsub::JobState::not_submitted ? std::string() : native_id(job),
+                                stopped ? "interrupted" : jobsub::to_string(state)};
     context_.job_event(outcome);
     if (state != jobsub::JobState::running) result_.outcomes.push_back(outcome);
   }
@@ -318,7 +324,10 @@ class LocalRun {
           (request_.results_dir / "logs" / fmt::format("local-worker-{}.log", w.number)).string()));
     }
     const jobsub::JobState state = stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed;
-    for (std::size_t i = 0; i < w.jobs.size(); ++i) report(w.jobs[i], state, i == 0 ? code : -1);
+    for (std::size_t i = 0; i < w.jobs.size(); ++i) {
+      // Past the first, jobs waited in the worker's pipe: a stop kept them from starting.
+      report(w.jobs[i], i > 0 && stopping_ ? jobsub::JobState::not_submitted : state, i == 0 ? code : -1);
+    }
     w.jobs.clear();
     if (std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->settled; })) {
       // No worker left to take them: jobs not yet started failed to start.
@@ -377,7 +386,8 @@ class LocalRun {
           "interrupted: stopping {} running job(s): SIGTERM now, SIGKILL in {:.3g} s or at a second Ctrl-C",
           running, std::chrono::duration<double>(grace_).count()));
     }
-    while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::cancelled, -1);
+    interrupted_ = interrupted;
+    while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::not_submitted, -1);
     for (const auto& w : workers_) {
       close_stdin(*w);
       ::kill(-w->pgid, SIGTERM);
@@ -420,6 +430,7 @@ class LocalRun {
   uint64_t first_ = UINT64_MAX, last_ = 0;
   std::string array_id_;
   bool stopping_ = false;
+  bool interrupted_ = false;  ///< stopping because of Ctrl-C / SIGTERM
   std::chrono::steady_clock::time_point give_up_{};
 };
 
@@ -501,10 +512,27 @@ class LocalScheduler final : public jobsub::Scheduler {
     });
   }
 
-  jobsub::Status query(const std::vector<std::string>&, std::vector<jobsub::TaskOutcome>&) noexcept override {
-    return jobsub::Status::failure(
-        "the local scheduler keeps no queue: its jobs run while jobsub waits, and their states are in the "
-        "sweep's jobs.tsv");
+  /// Local jobs live as long as the jobsub that runs them (its pid is in
+  /// their ids, `local-<pid>-batch-1_3`): while it runs, they are its own
+  /// (`pending`: the state store has what it reported); once it is gone they
+  /// are not in any queue, and their exit-code files settle them.
+  jobsub::Status query(const std::vector<std::string>& native_ids,
+                       std::vector<jobsub::TaskOutcome>& out) noexcept override {
+    return jobsub::guarded([&] {
+      std::map<long, bool> alive;
+      for (const std::string& id : native_ids) {
+        long pid = 0;
+        if (std::sscanf(id.c_str(), "local-%ld-", &pid) != 1) continue;
+        auto [it, added] = alive.emplace(pid, false);
+        if (added) it->second = jobsub::is_running_jobsub(pid);
+        if (it->second)
+          out.push_back({0, jobsub::JobState::pending, -1, id, fmt::format("in jobsub pid {}", pid)});
+      }
+    });
+  }
+  /// Nothing outlives the jobsub that ran a local batch.
+  jobsub::Status find(const jobsub::BatchRequest&, std::vector<jobsub::TaskOutcome>&) noexcept override {
+    return jobsub::Status::success();
   }
   jobsub::Status cancel(const std::vector<std::string>&) noexcept override {
     return jobsub::Status::failure("the local scheduler keeps no queue: press Ctrl-C in the running jobsub");

@@ -240,6 +240,37 @@ class SlurmScheduler final : public jobsub::Scheduler {
     });
   }
 
+  /// One squeue call for the jobs whose comment carries the batch's token.
+  /// Slurm forgets ended jobs after MinJobAge (300 s by default): the core
+  /// settles those by their job directories.
+  jobsub::Status find(const jobsub::BatchRequest& request,
+                      std::vector<jobsub::TaskOutcome>& out) noexcept override {
+    return jobsub::guarded([&]() -> jobsub::Status {
+      if (request.token.empty()) return jobsub::Status::success();
+      const jobsub::ProcessResult r =
+          jobsub::run_process({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%k"});
+      if (!r.ok()) return jobsub::Status::failure(fmt::format("squeue failed: {}", trim(r.err)));
+      const std::string marker = request.token + ":";
+      std::size_t start = 0;
+      while (start < r.out.size()) {
+        std::size_t end = r.out.find('\n', start);
+        if (end == std::string::npos) end = r.out.size();
+        const std::string line = trim(r.out.substr(start, end - start));
+        start = end + 1;
+        const auto bar = line.find('|'), bar2 = line.find('|', bar + 1);
+        if (bar == std::string::npos || bar2 == std::string::npos) continue;
+        const std::string id = line.substr(0, bar), state = line.substr(bar + 1, bar2 - bar - 1);
+        const std::string comment = line.substr(bar2 + 1);
+        if (comment.rfind(marker, 0) != 0) continue;
+        const uint64_t offset = std::stoull(comment.substr(marker.size()));
+        const auto underscore = id.find('_');
+        const uint64_t task = underscore == std::string::npos ? 0 : std::stoull(id.substr(underscore + 1));
+        out.push_back({offset + task, state_of(state), -1, id, state});
+      }
+      return jobsub::Status::success();
+    });
+  }
+
   jobsub::Status cancel(const std::vector<std::string>& native_ids) noexcept override {
     return jobsub::guarded([&]() -> jobsub::Status {
       if (native_ids.empty()) return jobsub::Status::success();
@@ -315,16 +346,26 @@ class SlurmScheduler final : public jobsub::Scheduler {
     return out;
   }
 
+  /// `--comment=<token>:<offset>`: what find() looks for after a crash (a
+  /// job's number is the offset plus its array task id, or the offset alone).
+  static void add_token(jobsub::Argv& argv, const jobsub::BatchRequest& request, uint64_t offset) {
+    if (!request.token.empty()) argv.push_back(fmt::format("--comment={}:{}", request.token, offset));
+  }
+
   jobsub::Argv array_argv(const jobsub::BatchRequest& request, const Chunk& chunk) const {
     std::string array = jobsub::format_task_ranges(chunk.ids);
     if (request.max_running > 0) array += fmt::format("%{}", request.max_running);
-    return {"sbatch", "--parsable", fmt::format("--array={}", array), request.script_path.string(),
-            std::to_string(chunk.offset)};
+    jobsub::Argv argv = {"sbatch", "--parsable", fmt::format("--array={}", array)};
+    add_token(argv, request, chunk.offset);
+    argv.push_back(request.script_path.string());
+    argv.push_back(std::to_string(chunk.offset));
+    return argv;
   }
 
   static jobsub::Argv single_argv(const jobsub::BatchRequest& request, uint64_t job) {
     bool custom_output = request.resources.count("output") > 0;
     jobsub::Argv argv = {"sbatch", "--parsable"};
+    add_token(argv, request, job);
     if (!custom_output)
       argv.push_back(fmt::format("--output={}", (request.results_dir / "logs" / "slurm-%j.out").string()));
     argv.push_back(request.script_path.string());

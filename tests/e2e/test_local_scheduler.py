@@ -161,7 +161,10 @@ class LocalScheduler(JobsubTestCase):
         out, err = proc.communicate(timeout=30)
         self.assertEqual(proc.returncode, 130, out + err)
         results = self.only_results_dir(exp)
-        self.assertEqual([row["state"] for row in self.jobs_table(results)], ["cancelled"] * 4)
+        # The two running jobs are cancelled; the two waiting in the workers' pipes never started.
+        self.assertEqual(sorted(row["state"] for row in self.jobs_table(results)),
+                         ["cancelled"] * 2 + ["not_submitted"] * 2)
+        self.assertIn("jobsub submit --resume", out)
         for pid_file in pids:  # the job processes are gone, not orphaned
             pid = int(pid_file.read_text())
             self.assertFalse(pathlib.Path(f"/proc/{pid}").exists() and
@@ -211,7 +214,8 @@ class LocalScheduler(JobsubTestCase):
         self.assertGreaterEqual(took, 1.4, "the jobs were not given the grace period")
         self.assertIn("SIGKILL in 1.5 s", out)
         self.assertIn("still running after 1.5 s: SIGKILL", out)
-        self.assertEqual([r["state"] for r in self.jobs_table(self.only_results_dir(exp))], ["cancelled"] * 3)
+        states = sorted(r["state"] for r in self.jobs_table(self.only_results_dir(exp)))
+        self.assertEqual(states, ["cancelled"] * 2 + ["not_submitted"])  # two were running
 
     def test_ctrl_c_kills_a_job_that_ignores_sigterm_after_the_grace_period(self):
         self.assert_stopped_after_grace(self.IGNORES_TERM)
@@ -262,14 +266,16 @@ class LocalScheduler(JobsubTestCase):
         results = self.only_results_dir(exp)
         self.assertEqual(self.job_stdout_json(results, 1), [100_006, "--v=", "xxz"])
         self.assertEqual(self.job_stdout_json(results, 3), [100_006, "--v=", "xxw"])
-        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 3 + ["cancelled"] * 2)
+        states = [r["state"] for r in self.jobs_table(results)]
+        self.assertEqual(states[:3], ["completed"] * 3)
+        self.assertIn(sorted(states[3:]), (["cancelled", "not_submitted"], ["cancelled", "cancelled"]))
 
     def test_progress_on_a_terminal_plain_lines_otherwise(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {i: [1, 2]}\n")
         term = Terminal(["--yes"], cwd=exp)
         self.assertEqual(term.wait(), 0)
         self.assertIn("[local] 2/2 done: 2 completed, 0 failed, 0 running", term.text)
-        plain = self.jobsub("--yes", cwd=exp)
+        plain = self.jobsub("--yes", "--rerun-completed", cwd=exp)
         self.assertNotIn("\r", plain.stdout)
         self.assertIn("job 1/2 completed (exit 0)", plain.stdout)
 
@@ -322,7 +328,7 @@ class LocalScheduler(JobsubTestCase):
         # that order likely (3 runs in 15 failed under ASan before the fix).
         exp = self.experiment('formatter: argparse\ncommand: "true {args}"\n', program=None)
         for _ in range(10):
-            result = self.jobsub("--yes", "-j", "8", "i=range(0,40)", cwd=exp)
+            result = self.jobsub("--yes", "--rerun-completed", "-j", "8", "i=range(0,40)", cwd=exp)
             self.assertExit(result, 0)
             self.assertIn("40 completed, 0 failed", result.stdout)
 
@@ -376,7 +382,8 @@ class LocalScheduler(JobsubTestCase):
         self.assertEqual(self.job_stdout_json(results, 2), ["--a=2"])
 
         (self.tmp / "mine.mustache").write_text("#!/bin/bash\n# mine\nJOBSUB_TASK_ID=$JOBSUB_ARRAY_TASK_ID\n{{{task_body}}}")
-        self.assertExit(self.jobsub("--yes", "--template", str(self.tmp / "mine.mustache"), cwd=exp), 0)
+        self.assertExit(self.jobsub("--yes", "--rerun-completed", "--template", str(self.tmp / "mine.mustache"),
+                                    cwd=exp), 0)
         self.assertIn("# mine\n", (self.results_dirs(exp)[-1] / "batch-1.sh").read_text())
 
         (self.tmp / "broken.mustache").write_text("{{#open}}")

@@ -24,11 +24,13 @@ class Records(JobsubTestCase):
         self.assertExit(self.jobsub("--yes", cwd=exp), 1)  # job 2 exits 3
         self.assertExit(self.jobsub("--manual", cwd=exp), 0)
         sweeps = self.list_json(exp)
-        self.assertEqual([s["states"] for s in sweeps], [{"completed": 1, "failed": 1}, {"not_submitted": 2}])
+        # Job 1 completed in the first sweep: the second skips it.
+        self.assertEqual([s["states"] for s in sweeps],
+                         [{"completed": 1, "failed": 1}, {"skipped": 1, "not_submitted": 1}])
         self.assertEqual([s["dir"] for s in sweeps], [str(d) for d in self.results_dirs(exp)])
         table = self.jobsub("list", cwd=exp).stdout.splitlines()
         self.assertRegex(table[1], r"^results/exp/\S+\s+local\s+2\s+1 completed, 1 failed$")
-        self.assertRegex(table[2], r"^results/exp/\S+\s+local\s+2\s+2 not_submitted$")
+        self.assertRegex(table[2], r"^results/exp/\S+\s+local\s+2\s+1 skipped, 1 not_submitted$")
 
     def test_nothing_submitted_records_nothing(self):
         exp = self.experiment(SPEC, program=EXIT_WITH)
@@ -58,7 +60,7 @@ class Records(JobsubTestCase):
                                         r"  job 2\s+failed\s+exit 3 ")
         self.assertNotIn("job 1 ", status.stdout)  # completed jobs only with --all
         self.assertIn("  job 1 ", self.jobsub("status", "--all", cwd=exp).stdout)
-        # Ctrl-C: the running and the not-started jobs are cancelled, and status says so.
+        # Ctrl-C: the running jobs are cancelled, the ones not started not submitted, and status says so.
         program = ("import os, pathlib, time\n"
                    "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(60)\n")
         stopped = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0,4)\n",
@@ -71,8 +73,10 @@ class Records(JobsubTestCase):
         proc.send_signal(signal.SIGINT)
         self.assertEqual(proc.wait(timeout=60), 130)
         report = json.loads(self.jobsub("status", "--json", cwd=stopped).stdout)
-        self.assertEqual(report["states"], {"cancelled": 4})
-        self.assertEqual([j["state"] for j in report["listed"]], ["cancelled"] * 4)
+        self.assertEqual(report["states"], {"cancelled": 2, "not_submitted": 2})
+        started = sorted(int(p.parent.name) for p in stopped.glob("results/*/*/jobs/*/started"))
+        self.assertEqual([j["job"] for j in report["listed"] if j["state"] == "cancelled"], started)
+        self.assertEqual({j["native_state"] for j in report["listed"] if j["state"] == "cancelled"}, {"interrupted"})
 
     def test_status_names_a_sweep_by_prefix_or_says_which(self):
         exp = self.experiment(SPEC, program=EXIT_WITH)

@@ -9,7 +9,7 @@ PROG = "import json, sys\nprint(json.dumps(sys.argv[1:]))\n"
 
 class SweepSpec(JobsubTestCase):
     def argvs(self, exp, *args, env=None):
-        result = self.jobsub("--yes", *args, cwd=exp, env=env)
+        result = self.jobsub("--yes", "--rerun-completed", *args, cwd=exp, env=env)
         self.assertExit(result, 0)
         results = self.results_dirs(exp)[-1]
         count = len((results / "commands").read_text().splitlines())

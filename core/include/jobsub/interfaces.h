@@ -100,6 +100,7 @@ enum class JobState {
   preempted,
   lost,
   not_submitted,
+  skipped,  ///< not submitted: the same params and command completed in an earlier sweep
 };
 
 /// An inclusive range of job numbers (1-based, as the user sees them).
@@ -114,8 +115,12 @@ struct TaskRange {
 struct BatchRequest {
   std::string sweep_name;
   std::string batch_name;  ///< e.g. `batch-1`; the script is <results>/<batch_name>.sh
-  fs::path results_dir;    ///< holds commands, params.jsonl, argv.jsonl, jobs/
-  fs::path script_path;    ///< where the core writes the rendered script
+  /// Unique to this batch (`jobsub-<16 hex digits>`). A scheduler keeps it where its
+  /// bulk query shows it (Slurm: `--comment`), so find() can tell, after a crash
+  /// between the submit call and the record of its answer, what it took.
+  std::string token;
+  fs::path results_dir;  ///< holds commands, params.jsonl, argv.jsonl, jobs/
+  fs::path script_path;  ///< where the core writes the rendered script
   fs::path workdir;
   std::vector<TaskRange> tasks;
   uint64_t job_count = 0;                        ///< jobs in the whole sweep (for padding job directories)
@@ -176,6 +181,12 @@ class Scheduler {
   virtual Status query(const std::vector<std::string>& native_ids,
                        std::vector<TaskOutcome>& out) noexcept = 0;
   virtual Status cancel(const std::vector<std::string>& native_ids) noexcept = 0;
+  /// The jobs of `request` (found by its token) that the scheduler holds or
+  /// has run, in one bulk call: one outcome each, with native id and state.
+  /// For `submit --resume` after a jobsub died during submit(): what it finds
+  /// is adopted, the rest submitted again. No outcomes when it has none (and
+  /// always for a scheduler whose jobs end with the jobsub that ran them).
+  virtual Status find(const BatchRequest& request, std::vector<TaskOutcome>& out) noexcept = 0;
 };
 
 // ---------------------------------------------------------------- command
@@ -225,7 +236,7 @@ struct interface_traits<Formatter> {
 template <>
 struct interface_traits<Scheduler> {
   static constexpr const char* kind = "scheduler";
-  static constexpr const char* id = "jobsub::Scheduler/1";
+  static constexpr const char* id = "jobsub::Scheduler/2";
 };
 template <>
 struct interface_traits<Command> {

@@ -69,4 +69,8 @@ class JOBSUB_API ScopedEnvironment {
 /// Throws Error when there is no such executable.
 JOBSUB_API fs::path find_program(const std::string& program);
 
+/// True when process `pid` on this host is a running jobsub other than this
+/// one (a batch recorded with its pid may still be in its hands).
+JOBSUB_API bool is_running_jobsub(long pid);
+
 }  // namespace jobsub

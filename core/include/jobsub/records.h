@@ -89,7 +89,9 @@ JOBSUB_API void write_jobs_table(const fs::path& results_dir, uint64_t job_count
 JOBSUB_API std::string file_sha256(const fs::path& file);
 
 /// A job's identity across sweeps: the first 64 bits of the SHA-256 of its
-/// params (as params.jsonl writes them) and its command line.
-JOBSUB_API uint64_t job_hash(const std::string& params_json, const std::string& command);
+/// params (as params.jsonl writes them), its command line and, when the sweep
+/// has a program file, that file's SHA-256 (so an edited program runs again).
+JOBSUB_API uint64_t job_hash(const std::string& params_json, const std::string& command,
+                             const std::string& program_sha256 = "");
 
 }  // namespace jobsub

@@ -31,6 +31,10 @@ JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count
 
 /// `1-3,7,9-12`
 JOBSUB_API std::string format_task_ranges(const std::vector<TaskRange>& ranges);
+/// format_task_ranges' inverse (`1-3,7`); throws Error (exit 3) on anything else.
+JOBSUB_API std::vector<TaskRange> parse_task_ranges(const std::string& text);
+/// Ascending job numbers as the fewest ranges (`1 2 3 7` -> `1-3,7`).
+JOBSUB_API std::vector<TaskRange> ranges_of(const std::vector<uint64_t>& sorted_jobs);
 
 /// Values for a Mustache template: scalars, lists of strings, and objects
 /// (`{{resources.time}}` looks up `time` in the object `resources`).

@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "jobsub/export.h"
@@ -49,6 +51,26 @@ struct JobRecord {
   std::string native_state;
   std::string native_id;
   int exit_code = -1;  ///< -1 when unknown
+  uint64_t hash = 0;   ///< 0 for a job that has no row (never submitted)
+  int attempt = 1;
+};
+
+/// One submission of some of a sweep's jobs.
+struct BatchRecord {
+  int64_t id = 0;
+  std::string name;  ///< `batch-3`: the script is `<results>/batch-3.sh`
+  std::vector<TaskRange> jobs;
+  std::string state;  ///< submitting, submitted or failed
+  std::string native_id;
+  std::string token;  ///< BatchRequest::token
+  std::string host;   ///< where the jobsub that submitted it ran
+  int64_t pid = 0;    ///< and its process id
+};
+
+/// Where a combination already completed: for skipping it in a later sweep.
+struct CompletedJob {
+  std::string sweep_dir;
+  uint64_t job = 0;
 };
 
 class JOBSUB_API Store {
@@ -67,14 +89,28 @@ class JOBSUB_API Store {
   /// Records a sweep; its jobs are `not_submitted` until a batch takes them
   /// (a job gets its row when it is first submitted). Returns the sweep's id.
   int64_t add_sweep(const SweepRecord& sweep);
-  /// Before the scheduler call: the batch is `submitting`, its jobs `pending`,
-  /// each with its hash (`hashes[job - 1]`: job_hash() of its params and command).
-  int64_t begin_batch(int64_t sweep, const std::string& name, const std::vector<TaskRange>& jobs,
-                      const std::vector<uint64_t>& hashes);
+  /// Before the scheduler call: the batch is `submitting` (with its token and
+  /// this process's host and pid), its jobs `pending`, each with its hash
+  /// (`hash(job)`: job_hash() of its params and command; kept from an earlier
+  /// attempt when the job has a row).
+  int64_t begin_batch(int64_t sweep, const std::string& name, const std::string& token,
+                      const std::vector<TaskRange>& jobs, const std::function<uint64_t(uint64_t)>& hash);
   /// After it: the batch's state (`submitted` or `failed`), native id and
   /// message, and the outcomes the scheduler reported, in one transaction.
+  /// Jobs of the batch still `pending` without a native id were not taken:
+  /// they become `not_submitted`.
   void end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
                  const std::string& message, const std::vector<TaskOutcome>& outcomes);
+  /// The sweep's batches, in order.
+  std::vector<BatchRecord> batches(int64_t sweep) const;
+  /// Jobs skipped because they completed before: `skipped`, with where.
+  void record_skipped(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& job_hashes,
+                      const std::function<std::string(uint64_t job)>& reason);
+  /// Every completed job of the experiment's other sweeps, by hash.
+  std::unordered_map<uint64_t, CompletedJob> completed_jobs(int64_t except_sweep) const;
+  /// Starts a new attempt of each of `jobs`: the current one goes to the
+  /// history (table `attempts`), the job becomes `not_submitted` with attempt + 1.
+  void new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs);
   /// Job states as they change (settled by --wait, run by local), one transaction.
   void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
 

@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "jobsub/export.h"
+#include "jobsub/interfaces.h"
 #include "jobsub/registry.h"
 #include "jobsub/spec.h"
+#include "jobsub/submitter.h"
 
 namespace jobsub {
 
@@ -24,16 +26,8 @@ struct SubmitRequest {
   double poll_seconds = 5;                ///< with wait: seconds between scheduler queries
   uint64_t max_jobs = 10'000'000;         ///< a larger sweep is refused before anything is written
   bool allow_no_args = false;             ///< let a command without {args} run more than one job
+  bool rerun_completed = false;           ///< submit combinations that completed in earlier sweeps too
   std::vector<std::string> command_line;  ///< for provenance
-};
-
-/// The user's answer to `Submit (i/N): <args>? (y/n/all/exit)`.
-enum class Answer { yes, no, all, exit };
-
-class Prompter {
- public:
-  virtual ~Prompter() = default;
-  virtual Answer ask(uint64_t job, uint64_t job_count, const std::string& args) = 0;
 };
 
 struct SubmitOutcome {
@@ -44,6 +38,7 @@ struct SubmitOutcome {
   uint64_t failed = 0;
   uint64_t cancelled = 0;
   uint64_t lost = 0;
+  uint64_t skipped = 0;
   bool interrupted = false;
   int exit_code = 0;
 };
@@ -53,6 +48,35 @@ struct SubmitOutcome {
 /// having first removed a results directory that nothing was submitted from.
 JOBSUB_API SubmitOutcome run_submit(const PluginRegistry& registry, const SubmitRequest& request,
                                     Prompter* prompter, std::ostream& out);
+
+/// More jobs of a recorded sweep: `submit --resume` (what an interrupted
+/// submit did not submit) or `resubmit` (jobs that ended in `states`, as new
+/// attempts).
+struct FollowUpRequest {
+  enum class Kind { resume, resubmit };
+  Kind kind = Kind::resume;
+  fs::path experiment;
+  std::string sweep;             ///< as choose_sweep() takes it; empty: the latest
+  std::vector<JobState> states;  ///< resubmit: which jobs
+  bool dry_run = false;          ///< say which jobs; change nothing
+  bool force = false;            ///< resume a batch another host was submitting
+  bool wait = false;
+  double poll_seconds = 5;
+};
+
+JOBSUB_API SubmitOutcome run_follow_up(const PluginRegistry& registry, const FollowUpRequest& request,
+                                       Prompter* prompter, std::ostream& out);
+
+/// The states `resubmit` takes by default: every way a job can end badly.
+JOBSUB_API const std::vector<JobState>& resubmittable_states();
+
+class JobBook;
+class ProgressView;
+/// What a run reports, from the book; exit 130 after Ctrl-C, 1 when a job
+/// failed or was cancelled, else 0.
+JOBSUB_API SubmitOutcome outcome_of(const fs::path& results_dir, const JobBook& book);
+/// The closing lines: how many of the jobs went, how they ended, and where.
+JOBSUB_API void print_outcome(ProgressView& view, const SubmitOutcome& outcome, uint64_t submitted);
 
 /// Installs SIGINT/SIGTERM handlers that only set a flag (no SA_RESTART, so
 /// blocking calls return EINTR). Idempotent; call it again to take the

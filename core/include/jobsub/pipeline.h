@@ -1,0 +1,55 @@
+#pragma once
+/// The plugins chosen for one sweep, loaded and configured, and the settings
+/// every batch of the sweep shares.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "jobsub/errors.h"
+#include "jobsub/export.h"
+#include "jobsub/interfaces.h"
+#include "jobsub/registry.h"
+#include "jobsub/spec.h"
+
+namespace jobsub {
+
+namespace fs = std::filesystem;
+
+/// Throws Error(`code`, "<what>: <message>") when `status` failed.
+JOBSUB_API void check_status(const Status& status, const std::string& what,
+                             ExitCode code = ExitCode::bad_spec);
+
+struct Pipeline {
+  PluginHandle<Layout> layout;
+  PluginHandle<Sweeper> sweeper;
+  PluginHandle<Formatter> formatter;
+  PluginHandle<Scheduler> scheduler;
+  std::map<std::string, const ComponentEntry*> entries;  ///< by kind
+  std::vector<std::string> notes;                        ///< e.g. a plugin that shadows another
+  std::map<std::string, std::string> options;            ///< plugin options by qualified name
+  std::map<std::string, std::string> names;              ///< kind -> the plugin chosen
+
+  /// The options `kind`'s plugin declares: given ones, else their defaults.
+  JOBSUB_API PluginOptions options_for(const std::string& kind) const;
+  /// `formatter 'sacred'`: a stage and its plugin, for messages.
+  JOBSUB_API std::string stage(const std::string& kind) const;
+};
+
+/// Loads the four stages `spec` names and configures the formatter and the
+/// scheduler (the sweeper is configured with the sweep's hyperspace). An
+/// `options.*` setting of a plugin the sweep does not use is an error.
+JOBSUB_API Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec);
+
+/// What every batch of a sweep shares, from its settings.
+struct BatchSettings {
+  uint64_t max_running = 0;
+  std::string template_text;  ///< empty: the scheduler's own
+  fs::path template_file;
+};
+/// `max_running`, and the template: the `template` setting, else
+/// `<experiment>/templates/<scheduler>.sh.mustache` when it exists.
+JOBSUB_API BatchSettings batch_settings(const SweepSpec& spec);
+
+}  // namespace jobsub

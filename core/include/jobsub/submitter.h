@@ -1,0 +1,94 @@
+#pragma once
+/// Sends a sweep's jobs to its scheduler in batches. Each batch is recorded in
+/// the state store as `submitting` (with a token the scheduler keeps) before
+/// the scheduler is called, and with its ids after; job states reported while
+/// it runs reach the store within a second. Used by `submit` for a new sweep
+/// and by `submit --resume` and `resubmit` for a recorded one.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "jobsub/export.h"
+#include "jobsub/interfaces.h"
+#include "jobsub/job_book.h"
+#include "jobsub/progress_view.h"
+#include "jobsub/store.h"
+
+namespace jobsub {
+
+/// The user's answer to `Submit (i/N): <args>? (y/n/all/exit)`.
+enum class Answer { yes, no, all, exit };
+
+class Prompter {
+ public:
+  virtual ~Prompter() = default;
+  virtual Answer ask(uint64_t job, uint64_t job_count, const std::string& args) = 0;
+};
+
+/// Asks on the terminal (stdin/stdout); Ctrl-C or end of input is `exit`.
+class JOBSUB_API TerminalPrompter final : public Prompter {
+ public:
+  Answer ask(uint64_t job, uint64_t job_count, const std::string& args) override;
+};
+
+/// A new batch's token: `jobsub-` and 16 random hex digits.
+JOBSUB_API std::string new_batch_token();
+
+class JOBSUB_API Submitter final : public SubmitContext {
+ public:
+  struct Parts {
+    Scheduler& scheduler;
+    std::string scheduler_name;
+    BatchRequest prototype;  ///< everything but batch_name, script_path, token and tasks
+    Store& store;
+    int64_t sweep_id = 0;  ///< 0 until the first batch: submit()'s `first_batch` gives it
+    JobBook& book;
+    ProgressView& view;
+    std::function<uint64_t(uint64_t job)> hash;         ///< job_hash() of a job without a row yet
+    std::function<std::string(uint64_t job)> describe;  ///< the job's arguments, for the prompt
+    /// Runs before each batch is recorded (resubmit: start the jobs' new attempts); may be empty.
+    std::function<void(const std::vector<TaskRange>& tasks)> before_batch;
+  };
+  explicit Submitter(Parts parts);
+
+  /// A batch request for `tasks`, named `name`.
+  BatchRequest batch(const std::string& name, const std::vector<TaskRange>& tasks) const;
+
+  /// Submits `jobs` (ascending): without a prompter all as one batch; with
+  /// one, asking job by job (y: that job alone, n: skip it, all: it and every
+  /// later one as one batch, exit: stop). `first_batch` runs once, just
+  /// before the first batch is recorded, and returns the sweep's id in the
+  /// store (recording a new sweep there). Stops between batches on Ctrl-C.
+  /// Throws Error when the scheduler refuses a batch (exit 1) or on Ctrl-C
+  /// during one (130), after recording exactly what was submitted.
+  void submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
+              const std::function<int64_t()>& first_batch);
+
+  /// Follows the open jobs until they end (or Ctrl-C: they go on).
+  void wait(double poll_seconds);
+
+  /// Writes job states not yet in the store, then jobs.tsv from the book.
+  void save() noexcept;
+  int batches_submitted() const { return batches_submitted_; }
+
+  // SubmitContext
+  bool interrupted() const noexcept override;
+  void job_event(const TaskOutcome& outcome) noexcept override;
+  void progress(const std::string& line) noexcept override { parts_.view.line(line); }
+
+ private:
+  void submit_batch(const std::vector<TaskRange>& tasks);
+  void flush_store() noexcept;
+
+  Parts parts_;
+  int next_batch_ = 0;  ///< from the store, at the first batch
+  int batches_submitted_ = 0;
+  uint64_t batch_size_ = 0;
+  bool warned_ = false;
+  std::vector<TaskOutcome> changed_;  ///< job states not yet written to the store
+  std::chrono::steady_clock::time_point flushed_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace jobsub

@@ -1,0 +1,274 @@
+// `submit --resume` and `resubmit`: more jobs of a sweep the store recorded,
+// with the settings its sweep.json kept and the job files already written.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "jobsub/errors.h"
+#include "jobsub/job_book.h"
+#include "jobsub/pipeline.h"
+#include "jobsub/process.h"
+#include "jobsub/progress_view.h"
+#include "jobsub/records.h"
+#include "jobsub/script.h"
+#include "jobsub/shell.h"
+#include "jobsub/store.h"
+#include "jobsub/submit.h"
+#include "jobsub/submitter.h"
+#include "jobsub/tracker.h"
+
+namespace jobsub {
+
+const std::vector<JobState>& resubmittable_states() {
+  static const std::vector<JobState> states = {
+      JobState::failed,    JobState::cancelled, JobState::timeout, JobState::out_of_memory,
+      JobState::node_fail, JobState::preempted, JobState::lost};
+  return states;
+}
+
+namespace {
+
+/// The native state the local scheduler gives a job its own Ctrl-C stopped:
+/// such a job is resumed, not resubmitted.
+constexpr const char* kInterrupted = "interrupted";
+
+/// A recorded sweep's settings, as its sweep.json kept them.
+SweepSpec spec_of(const fs::path& results_dir, nlohmann::json& sweep_json) {
+  std::ifstream in(results_dir / "sweep.json");
+  if (!in)
+    throw spec_error(fmt::format("cannot read {}: the sweep's record is incomplete",
+                                 (results_dir / "sweep.json").string()));
+  try {
+    sweep_json = nlohmann::json::parse(in);
+    SweepSpec spec;
+    spec.experiment_dir = sweep_json.at("experiment_dir").get<std::string>();
+    for (const auto& [key, setting] : sweep_json.at("settings").items())
+      spec.settings[key] = {setting.at("value").get<std::string>(), setting.at("origin").get<std::string>()};
+    spec.init_lines = sweep_json.at("init").get<std::vector<std::string>>();
+    return spec;
+  } catch (const nlohmann::json::exception& e) {
+    throw spec_error(fmt::format("{} is not a sweep record jobsub can read: {}",
+                                 (results_dir / "sweep.json").string(), e.what()));
+  }
+}
+
+std::string this_host() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+class FollowUp {
+ public:
+  FollowUp(const PluginRegistry& registry, const FollowUpRequest& request, std::ostream& out)
+      : request_(request),
+        store_(open_records(request.experiment)),
+        sweep_(choose_sweep(store_->sweeps(), request.sweep, request.experiment)),
+        spec_(spec_of(sweep_.sweep.dir, sweep_json_)),
+        pipeline_(load_pipeline(registry, spec_)),
+        book_(JobBook::from_records(store_->jobs(sweep_.id))),
+        view_(out, sweep_.sweep.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count),
+        out_(out) {}
+
+  SubmitOutcome run(Prompter* prompter);
+
+ private:
+  BatchRequest prototype() const;
+  void settle_interrupted_batches(Submitter& submitter);
+  std::vector<uint64_t> choose_jobs() const;
+  void start_new_attempts(const std::vector<TaskRange>& tasks);
+
+  const FollowUpRequest& request_;
+  std::unique_ptr<Store> store_;
+  SweepSummary sweep_;
+  nlohmann::json sweep_json_;
+  SweepSpec spec_;
+  Pipeline pipeline_;
+  JobBook book_;
+  ProgressView view_;
+  std::ostream& out_;
+  std::vector<JobRecord> records_;
+  std::unique_ptr<TaskReader> reader_;
+};
+
+BatchRequest FollowUp::prototype() const {
+  const BatchSettings settings = batch_settings(spec_);
+  const fs::path workdir = sweep_json_.value("workdir", "");
+  BatchRequest batch;
+  batch.sweep_name = sweep_.sweep.name;
+  batch.results_dir = sweep_.sweep.dir;
+  batch.workdir = workdir;
+  batch.job_count = sweep_.sweep.job_count;
+  batch.array = sweep_json_.value("array", true);
+  batch.max_running = settings.max_running;
+  batch.resources = spec_.section("resources");
+  batch.init_lines = spec_.init_lines;
+  batch.template_text = settings.template_text;
+  batch.template_file = settings.template_file;
+  batch.task_body = task_body(batch.results_dir, batch.job_count, workdir, spec_.init_lines);
+  return batch;
+}
+
+/// Batches still `submitting`: their jobsub died between recording them and
+/// recording the scheduler's answer. What the scheduler holds (found by the
+/// batch's token) is adopted; a job it does not hold but that started (its
+/// directory exists) is settled by its exit-code file, else `lost`; the rest
+/// were not submitted.
+void FollowUp::settle_interrupted_batches(Submitter& submitter) {
+  for (const BatchRecord& b : store_->batches(sweep_.id)) {
+    if (b.state != "submitting") continue;
+    if (b.host != this_host() && !request_.force) {
+      throw job_error(fmt::format(
+          "{} of this sweep was being submitted from host {} (pid {}), and jobsub cannot tell from here "
+          "whether that jobsub is still at it: run the resume there, or pass --force if it has ended",
+          b.name, b.host, b.pid));
+    }
+    if (b.host == this_host() && is_running_jobsub(static_cast<long>(b.pid))) {
+      throw job_error(fmt::format(
+          "{} of this sweep is being submitted by jobsub (pid {}) right now: let it finish, or stop it, "
+          "then resume",
+          b.name, b.pid));
+    }
+    BatchRequest request = submitter.batch(b.name, b.jobs);
+    request.token = b.token;
+    std::vector<TaskOutcome> found;
+    check_status(pipeline_.scheduler->find(request, found),
+                 fmt::format("scheduler '{}', finding {}", sweep_.sweep.scheduler, b.name),
+                 ExitCode::job_failed);
+    std::map<uint64_t, TaskOutcome> by_job;
+    for (const TaskOutcome& o : found) by_job[o.job] = o;
+    Tracker tracker(*pipeline_.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count);
+    std::vector<TaskOutcome> outcomes;
+    uint64_t adopted = 0, ended = 0, lost = 0, total = 0;
+    for (const TaskRange& r : b.jobs) {
+      for (uint64_t job = r.first; job <= r.last; ++job) {
+        ++total;
+        if (auto it = by_job.find(job); it != by_job.end()) {
+          outcomes.push_back(it->second);
+          ++adopted;
+          continue;
+        }
+        // A job started when its output file was opened (the task body's
+        // redirection); its directory alone may be made before it starts.
+        std::error_code ec;
+        const fs::path dir = sweep_.sweep.dir / "jobs" / job_dir_name(job, sweep_.sweep.job_count);
+        if (!fs::exists(dir / "stdout", ec)) continue;
+        const int code = tracker.exit_code(job);
+        const JobState state = code < 0 ? JobState::lost : code == 0 ? JobState::completed : JobState::failed;
+        outcomes.push_back({job, state, code, "", code < 0 ? "started; no exit code" : "ended"});
+        ++(code < 0 ? lost : ended);
+      }
+    }
+    std::string native_id;
+    for (const TaskOutcome& o : found) {
+      const std::string id = o.native_id.substr(0, o.native_id.find('_'));
+      if (native_id.find(id) == std::string::npos) native_id += (native_id.empty() ? "" : ",") + id;
+    }
+    store_->end_batch(
+        sweep_.id, b.id, adopted + ended + lost > 0 ? "submitted" : "failed", native_id,
+        fmt::format("settled by --resume: {} held by the scheduler, {} ended, {} lost", adopted, ended, lost),
+        outcomes);
+    for (const TaskOutcome& o : outcomes) book_.apply(o);
+    for (const TaskRange& r : b.jobs) {
+      for (uint64_t job = r.first; job <= r.last; ++job) {
+        if (book_.state(job) == JobState::pending) book_.set_state(job, JobState::not_submitted);
+      }
+    }
+    view_.line(fmt::format(
+        "jobsub: {} was being submitted when its jobsub (pid {}) stopped. Of its {} jobs: {} with the "
+        "scheduler{}, {} ended, {} started and left no exit code (lost: `jobsub resubmit` runs them), {} not "
+        "submitted",
+        b.name, b.pid, total, adopted, native_id.empty() ? "" : fmt::format(" ({})", native_id), ended, lost,
+        total - adopted - ended - lost));
+  }
+  records_ = store_->jobs(sweep_.id);
+}
+
+std::vector<uint64_t> FollowUp::choose_jobs() const {
+  std::vector<uint64_t> jobs;
+  for (const JobRecord& j : records_) {
+    const JobState state = job_state_from_string(j.state);
+    const bool take =
+        request_.kind == FollowUpRequest::Kind::resume
+            ? state == JobState::not_submitted ||
+                  (state == JobState::cancelled && j.native_state == kInterrupted)
+            : std::find(request_.states.begin(), request_.states.end(), state) != request_.states.end();
+    if (take) jobs.push_back(j.job);
+  }
+  return jobs;
+}
+
+/// Jobs that ran before start a new attempt: their directory is kept as
+/// `jobs/<N>.attempt-<K>`, the store keeps the old attempt in its history.
+void FollowUp::start_new_attempts(const std::vector<TaskRange>& tasks) {
+  std::vector<uint64_t> again;
+  for (const TaskRange& r : tasks) {
+    for (uint64_t job = r.first; job <= r.last; ++job) {
+      const JobRecord& record = records_[job - 1];
+      if (record.hash == 0 || job_state_from_string(record.state) == JobState::not_submitted) continue;
+      const fs::path dir = sweep_.sweep.dir / "jobs" / job_dir_name(job, sweep_.sweep.job_count);
+      std::error_code ec;
+      if (fs::exists(dir, ec)) fs::rename(dir, fmt::format("{}.attempt-{}", dir.string(), record.attempt));
+      again.push_back(job);
+      book_.set_state(job, JobState::not_submitted);
+    }
+  }
+  store_->new_attempt(sweep_.id, again);
+}
+
+SubmitOutcome FollowUp::run(Prompter* prompter) {
+  const bool resume = request_.kind == FollowUpRequest::Kind::resume;
+  records_ = store_->jobs(sweep_.id);
+  const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
+  Submitter submitter(
+      {*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_, view_,
+       [&](uint64_t job) {
+         if (!reader_) reader_ = std::make_unique<TaskReader>(sweep_.sweep.dir);
+         const TaskLines lines = reader_->at(job);
+         return job_hash(lines.params, lines.command, sweep_json_.value("program_sha256", ""));
+       },
+       [&](uint64_t job) {
+         if (!reader_) reader_ = std::make_unique<TaskReader>(sweep_.sweep.dir);
+         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
+         return shell_join(argv.get<std::vector<std::string>>());
+       },
+       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); }});
+  if (resume && !request_.dry_run) settle_interrupted_batches(submitter);
+  const std::vector<TaskRange> jobs = ranges_of(choose_jobs());
+  uint64_t count = 0;
+  for (const TaskRange& r : jobs) count += r.size();
+  SubmitOutcome outcome;
+  outcome.results_dir = sweep_.sweep.dir;
+  outcome.jobs = sweep_.sweep.job_count;
+  if (count == 0) {
+    fmt::print(out_, "jobsub: sweep {}: nothing to {}{}\n", where, resume ? "resume" : "resubmit",
+               resume ? ": every job was submitted" : " in those states");
+    return outcome;
+  }
+  fmt::print(out_, "jobsub: sweep {} ({}): {} {} of {} to {}: {}\n", where, sweep_.sweep.scheduler, count,
+             count == 1 ? "job" : "jobs", sweep_.sweep.job_count, resume ? "submit" : "resubmit",
+             format_task_ranges(jobs));
+  if (request_.dry_run) return outcome;
+  submitter.submit(jobs, prompter, [&] { return sweep_.id; });
+  if (request_.wait && !interrupt_requested()) submitter.wait(request_.poll_seconds);
+  submitter.save();
+  outcome = outcome_of(sweep_.sweep.dir, book_);
+  print_outcome(view_, outcome, book_.submitted());
+  return outcome;
+}
+
+}  // namespace
+
+SubmitOutcome run_follow_up(const PluginRegistry& registry, const FollowUpRequest& request,
+                            Prompter* prompter, std::ostream& out) {
+  FollowUp follow_up(registry, request, out);
+  return follow_up.run(prompter);
+}
+
+}  // namespace jobsub

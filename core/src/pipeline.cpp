@@ -1,0 +1,134 @@
+#include "jobsub/pipeline.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include "jobsub/plugin_options.h"
+
+namespace jobsub {
+
+void check_status(const Status& status, const std::string& what, ExitCode code) {
+  if (!status.ok) throw Error(code, fmt::format("{}: {}", what, status.message));
+}
+
+PluginOptions Pipeline::options_for(const std::string& kind) const {
+  const ComponentEntry& entry = *entries.at(kind);
+  PluginOptions out;
+  for (std::size_t i = 0; i < entry.info->option_count; ++i) {
+    const jobsub_option_info& option = entry.info->options[i];
+    auto it = options.find(fmt::format("{}.{}", entry.info->name, option.name));
+    if (it != options.end()) {
+      out[option.name] = it->second;
+    } else if (option.default_value != nullptr) {
+      out[option.name] = option.default_value;
+    }
+  }
+  return out;
+}
+
+std::string Pipeline::stage(const std::string& kind) const {
+  return fmt::format("{} '{}'", kind, names.at(kind));
+}
+
+namespace {
+
+/// Every `options.*` setting by the qualified name it stands for. An option
+/// of a plugin this sweep does not use is an error that says which to choose.
+std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, const SweepSpec& spec,
+                                                   const PluginRegistry& registry) {
+  const std::vector<PluginOption> declared = plugin_options(registry);
+  std::map<std::string, std::string> resolved;
+  for (const auto& [key, setting] : spec.settings) {
+    if (key.rfind("options.", 0) != 0) continue;
+    const std::string name = key.substr(8);
+    const std::string qualified = resolve_plugin_option(declared, name, setting.origin);
+    const auto option = std::find_if(declared.begin(), declared.end(),
+                                     [&](const PluginOption& o) { return o.qualified == qualified; });
+    const char* kind = option->entry->info->kind;
+    const auto used = pipeline.entries.find(kind);
+    if (used == pipeline.entries.end() || used->second != option->entry) {
+      throw spec_error(fmt::format(
+          "{}: option '{}' belongs to {} '{}', which this sweep does not use: add --{}={} (now: {})",
+          setting.origin, name, kind, option->entry->info->name, kind, option->entry->info->name,
+          spec.get(kind)));
+    }
+    resolved[qualified] = setting.value;
+  }
+  return resolved;
+}
+
+/// A batch-script template: a file that exists and says something.
+/// `origin` says where it was named (`command line`, `jobsub.yaml:7`).
+std::string read_template_file(const fs::path& path, const std::string& origin) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw spec_error(
+        fmt::format("template {} ({}) is a directory: name a Mustache file, e.g. "
+                    "templates/slurm.sh.mustache",
+                    path.string(), origin));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw spec_error(fmt::format("cannot read template {} ({})", path.string(), origin));
+  std::string text(std::istreambuf_iterator<char>(in), {});
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    throw spec_error(
+        fmt::format("template {} ({}) is empty: start from the default one (`jobsub --dry-run` "
+                    "prints it), or drop the setting to use it",
+                    path.string(), origin));
+  }
+  return text;
+}
+
+}  // namespace
+
+Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec) {
+  Pipeline pipeline;
+  for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"}) {
+    const std::string name = spec.get(kind);
+    const ComponentEntry& entry = registry.require(kind, name);
+    pipeline.entries[kind] = &entry;
+    pipeline.names[kind] = name;
+    if (const fs::path hidden = registry.shadowed_by(entry); !hidden.empty()) {
+      pipeline.notes.push_back(
+          fmt::format("{} '{}' is {}, which shadows {}", kind, name, entry.file.string(), hidden.string()));
+    }
+  }
+  pipeline.layout = registry.create<Layout>(pipeline.names["layout"]);
+  pipeline.sweeper = registry.create<Sweeper>(pipeline.names["sweeper"]);
+  pipeline.formatter = registry.create<Formatter>(pipeline.names["formatter"]);
+  pipeline.scheduler = registry.create<Scheduler>(pipeline.names["scheduler"]);
+  pipeline.options = resolve_options(pipeline, spec, registry);
+  check_status(pipeline.formatter->configure(pipeline.options_for("formatter")), pipeline.stage("formatter"));
+  check_status(pipeline.scheduler->configure(pipeline.options_for("scheduler")), pipeline.stage("scheduler"));
+  return pipeline;
+}
+
+BatchSettings batch_settings(const SweepSpec& spec) {
+  BatchSettings out;
+  const std::string max_running = spec.get("max_running", "0");
+  try {
+    std::size_t used = 0;
+    const long long v = std::stoll(max_running, &used);
+    if (used != max_running.size() || v < 0) throw std::invalid_argument("negative");
+    out.max_running = static_cast<uint64_t>(v);
+  } catch (const std::exception&) {
+    throw spec_error(fmt::format("max_running must be a whole number >= 0, got '{}' ({})", max_running,
+                                 spec.settings.at("max_running").origin));
+  }
+  if (spec.has("template")) {
+    fs::path path = spec.get("template");
+    if (path.is_relative()) path = spec.experiment_dir / path;
+    out.template_text = read_template_file(path, spec.settings.at("template").origin);
+    out.template_file = path;
+  } else if (const fs::path path =
+                 spec.experiment_dir / "templates" / fmt::format("{}.sh.mustache", spec.get("scheduler"));
+             fs::exists(path)) {
+    out.template_text = read_template_file(path, "found in the experiment's templates/");
+    out.template_file = path;
+  }
+  return out;
+}
+
+}  // namespace jobsub

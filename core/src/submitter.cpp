@@ -1,0 +1,279 @@
+#include "jobsub/submitter.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <poll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <set>
+
+#include "jobsub/errors.h"
+#include "jobsub/pipeline.h"
+#include "jobsub/records.h"
+#include "jobsub/script.h"
+#include "jobsub/submit.h"
+#include "jobsub/text.h"
+#include "jobsub/tracker.h"
+
+namespace jobsub {
+
+std::string new_batch_token() {
+  std::random_device random;
+  const uint64_t bits = (static_cast<uint64_t>(random()) << 32) ^ random();
+  return fmt::format("jobsub-{:016x}", bits);
+}
+
+namespace {
+
+void write_script(const fs::path& path, const std::string& text) {
+  write_file_atomically(path, text);
+  fs::permissions(path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                  fs::perm_options::add);
+}
+
+void append_submission(const fs::path& results_dir, const nlohmann::ordered_json& line) {
+  std::ofstream out(results_dir / "submissions.jsonl", std::ios::app | std::ios::binary);
+  out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  out.flush();
+}
+
+uint64_t count_jobs(const std::vector<TaskRange>& ranges) {
+  uint64_t n = 0;
+  for (const TaskRange& r : ranges) n += r.size();
+  return n;
+}
+
+/// Reads one line from standard input, giving up when the user presses
+/// Ctrl-C. A blocking read would race with the signal (it could arrive after
+/// the flag was checked and before read() began, and then block forever), so
+/// the wait is a poll() in short slices with the flag checked between them.
+/// Bytes are read directly, so no library buffer gets out of step with poll().
+bool read_answer(std::string& line) {
+  line.clear();
+  while (!interrupt_requested()) {
+    pollfd input{STDIN_FILENO, POLLIN, 0};
+    const int ready = ::poll(&input, 1, 100);
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready <= 0) continue;
+    char c = 0;
+    const ssize_t n = ::read(STDIN_FILENO, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return !line.empty();  // end of input
+    if (c == '\n') return true;
+    line += c;
+  }
+  return false;
+}
+
+}  // namespace
+
+Answer TerminalPrompter::ask(uint64_t job, uint64_t job_count, const std::string& args) {
+  while (true) {
+    fmt::print("Submit ({}/{}): {}? (y/n/all/exit) ", job, job_count, args);
+    std::fflush(stdout);
+    std::string line;
+    if (!read_answer(line)) {
+      fmt::print("\n");
+      return Answer::exit;  // end of input, or Ctrl-C
+    }
+    line = trim(line);
+    std::transform(line.begin(), line.end(), line.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (line == "y" || line == "yes") return Answer::yes;
+    if (line == "n" || line == "no") return Answer::no;
+    if (line == "all" || line == "a") return Answer::all;
+    if (line == "exit" || line == "e" || line == "q") return Answer::exit;
+    fmt::print("please answer y (this job), n (skip it), all (this and every later job) or exit\n");
+  }
+}
+
+Submitter::Submitter(Parts parts) : parts_(std::move(parts)) {}
+
+bool Submitter::interrupted() const noexcept { return interrupt_requested(); }
+
+BatchRequest Submitter::batch(const std::string& name, const std::vector<TaskRange>& tasks) const {
+  BatchRequest batch = parts_.prototype;
+  batch.batch_name = name;
+  batch.script_path = batch.results_dir / fmt::format("{}.sh", name);
+  batch.tasks = tasks;
+  return batch;
+}
+
+void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
+                       const std::function<int64_t()>& first_batch) {
+  auto send = [&](const std::vector<TaskRange>& tasks) {
+    if (next_batch_ == 0) {
+      parts_.sweep_id = first_batch();
+      next_batch_ = static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1;
+    }
+    submit_batch(tasks);
+  };
+  if (prompter == nullptr) {
+    if (!jobs.empty() && !interrupted()) send(jobs);
+    return;
+  }
+  const uint64_t job_count = parts_.prototype.job_count;
+  for (std::size_t r = 0; r < jobs.size(); ++r) {
+    for (uint64_t job = jobs[r].first; job <= jobs[r].last; ++job) {
+      if (interrupted()) return;
+      const Answer answer = prompter->ask(job, job_count, parts_.describe(job));
+      if (answer == Answer::exit || interrupted()) return;
+      if (answer == Answer::no) continue;
+      if (answer == Answer::yes) {
+        send({{job, job}});
+        continue;
+      }
+      std::vector<TaskRange> rest = {{job, jobs[r].last}};
+      rest.insert(rest.end(), jobs.begin() + static_cast<std::ptrdiff_t>(r) + 1, jobs.end());
+      send(rest);
+      return;
+    }
+  }
+}
+
+void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
+  const std::string name = fmt::format("batch-{}", next_batch_++);
+  BatchRequest request = batch(name, tasks);
+  request.token = new_batch_token();
+  const std::string stage = fmt::format("scheduler '{}'", parts_.scheduler_name);
+  RenderedBatch rendered;
+  check_status(parts_.scheduler.render(request, rendered), stage);
+  if (!warned_) {
+    for (const std::string& w : rendered.warnings) parts_.view.scheduler_note(w);
+    warned_ = true;
+  }
+  write_script(request.script_path, rendered.script);
+  const fs::path& results = request.results_dir;
+  const std::string jobs = format_task_ranges(tasks);
+  append_submission(results, {{"batch", name},
+                              {"jobs", jobs},
+                              {"state", "submitting"},
+                              {"token", request.token},
+                              {"script", request.script_path.string()},
+                              {"submit", rendered.submit_argv}});
+  flush_store();
+  if (parts_.before_batch) parts_.before_batch(tasks);
+  const int64_t batch_id = parts_.store.begin_batch(parts_.sweep_id, name, request.token, tasks, parts_.hash);
+  for (const TaskRange& r : tasks) {
+    for (uint64_t job = r.first; job <= r.last; ++job) parts_.book.set_state(job, JobState::pending);
+  }
+  batch_size_ = count_jobs(tasks);
+
+  SubmitResult result;
+  const Status status = parts_.scheduler.submit(request, rendered, *this, result);
+  for (const TaskOutcome& outcome : result.outcomes) job_event(outcome);
+  parts_.view.clear();
+  // Jobs the scheduler did not take are recorded as such.
+  std::set<uint64_t> taken;
+  for (const TaskOutcome& outcome : result.outcomes) taken.insert(outcome.job);
+  uint64_t untaken = 0;
+  for (const TaskRange& r : tasks) {
+    for (uint64_t job = r.first; job <= r.last; ++job) {
+      if (!taken.count(job) && parts_.book.state(job) == JobState::pending) {
+        parts_.book.set_state(job, JobState::not_submitted);
+        ++untaken;
+      }
+    }
+  }
+  if (status.ok) ++batches_submitted_;
+  // Jobs still in the scheduler's hands: say where to find them.
+  const bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
+                                  [](const TaskOutcome& o) { return !is_final(o.state); });
+  const uint64_t job_count = parts_.prototype.job_count;
+  if (status.ok && queued && !result.native_id.empty()) {
+    const bool one = batch_size_ == 1;
+    parts_.view.line(fmt::format(
+        "jobsub: {} {} submitted as {}{}", one ? "job" : "jobs", jobs, result.native_id,
+        one ? fmt::format("; output will be in {}",
+                          (results / "jobs" / job_dir_name(tasks.front().first, job_count)).string())
+            : std::string()));
+  }
+  append_submission(results, {{"batch", name},
+                              {"jobs", jobs},
+                              {"state", status.ok ? "submitted" : "failed"},
+                              {"native_id", result.native_id},
+                              {"message", status.message}});
+  flush_store();
+  parts_.store.end_batch(parts_.sweep_id, batch_id, status.ok ? "submitted" : "failed", result.native_id,
+                         status.message, result.outcomes);
+  save();
+  if (!status.ok && interrupted()) {
+    throw Error(
+        ExitCode::interrupted,
+        fmt::format("interrupted while submitting {}: {} of its {} jobs were submitted; record of which: {}",
+                    name, batch_size_ - untaken, batch_size_, (results / "jobs.tsv").string()));
+  }
+  if (!status.ok) {
+    throw job_error(
+        fmt::format("scheduler '{}' could not submit {} (jobs {}): {}\nrecord of what was and was not "
+                    "submitted: {}",
+                    parts_.scheduler_name, name, jobs, status.message, (results / "jobs.tsv").string()));
+  }
+}
+
+void Submitter::job_event(const TaskOutcome& outcome) noexcept {
+  if (outcome.job == 0 || outcome.job > parts_.book.size()) return;
+  const JobState before = parts_.book.apply(outcome);
+  changed_.push_back(outcome);
+  // Bounded memory on a long local run, and a store no more than a second behind.
+  if (changed_.size() >= 4096 || std::chrono::steady_clock::now() - flushed_ > std::chrono::seconds(1))
+    flush_store();
+  parts_.view.job_changed(outcome, before, parts_.book, batch_size_ == 1);
+}
+
+void Submitter::flush_store() noexcept {
+  flushed_ = std::chrono::steady_clock::now();
+  if (changed_.empty()) return;
+  try {
+    parts_.store.update_jobs(parts_.sweep_id, changed_);
+  } catch (const std::exception& e) {
+    // The files stay the record; the store catches up at the next flush.
+    progress(fmt::format("jobsub: could not update the state store: {}", e.what()));
+    return;
+  }
+  changed_.clear();
+}
+
+void Submitter::save() noexcept {
+  flush_store();
+  try {
+    write_jobs_table(parts_.prototype.results_dir, parts_.book.size(),
+                     [&](uint64_t job) { return parts_.book.row(job); });
+  } catch (const std::exception& e) {
+    progress(fmt::format("jobsub: could not write jobs.tsv: {}", e.what()));
+  }
+}
+
+void Submitter::wait(double poll_seconds) {
+  Tracker tracker(parts_.scheduler, parts_.prototype.results_dir, parts_.prototype.job_count);
+  int failed_queries = 0;
+  for (std::vector<OpenJob> jobs = parts_.book.open(); !jobs.empty(); jobs = parts_.book.open()) {
+    if (interrupted()) {
+      parts_.view.line(fmt::format("jobsub: stopped waiting; the jobs go on ({} not finished)", jobs.size()));
+      return;
+    }
+    std::vector<TaskOutcome> outcomes;
+    const Status status = tracker.poll(jobs, outcomes);
+    if (!status.ok) {
+      if (++failed_queries >= 5) throw job_error(fmt::format("cannot follow the jobs: {}", status.message));
+      progress(fmt::format("query failed ({}); trying again", status.message));
+    } else {
+      failed_queries = 0;
+      for (const TaskOutcome& outcome : outcomes) job_event(outcome);
+      save();
+      if (parts_.book.open().empty()) break;
+    }
+    timespec pause{static_cast<time_t>(poll_seconds),
+                   static_cast<long>((poll_seconds - static_cast<time_t>(poll_seconds)) * 1e9)};
+    nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+  }
+  parts_.view.clear();
+}
+
+}  // namespace jobsub
