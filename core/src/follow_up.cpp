@@ -249,13 +249,14 @@ SubmitOutcome FollowUp::run(Prompter* prompter) {
   if (count == 0) {
     fmt::print(out_, "jobsub: sweep {}: nothing to {}{}\n", where, resume ? "resume" : "resubmit",
                resume ? ": every job was submitted" : " in those states");
-    return outcome;
+    if (!request_.wait || book_.open().empty()) return outcome;
+  } else {
+    fmt::print(out_, "jobsub: sweep {} ({}): {} {} of {} to {}: {}\n", where, sweep_.sweep.scheduler, count,
+               count == 1 ? "job" : "jobs", sweep_.sweep.job_count, resume ? "submit" : "resubmit",
+               format_task_ranges(jobs));
+    if (request_.dry_run) return outcome;
+    submitter.submit(jobs, prompter, [&] { return sweep_.id; });
   }
-  fmt::print(out_, "jobsub: sweep {} ({}): {} {} of {} to {}: {}\n", where, sweep_.sweep.scheduler, count,
-             count == 1 ? "job" : "jobs", sweep_.sweep.job_count, resume ? "submit" : "resubmit",
-             format_task_ranges(jobs));
-  if (request_.dry_run) return outcome;
-  submitter.submit(jobs, prompter, [&] { return sweep_.id; });
   if (request_.wait && !interrupt_requested()) submitter.wait(request_.poll_seconds);
   submitter.save();
   outcome = outcome_of(sweep_.sweep.dir, book_);

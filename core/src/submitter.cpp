@@ -93,7 +93,25 @@ Answer TerminalPrompter::ask(uint64_t job, uint64_t job_count, const std::string
   }
 }
 
-Submitter::Submitter(Parts parts) : parts_(std::move(parts)) {}
+Submitter::Submitter(Parts parts) : parts_(std::move(parts)) {
+  flusher_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::seconds(1));
+      flush_store_locked();
+    }
+  });
+}
+
+Submitter::~Submitter() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  flusher_.join();
+  flush_store();
+}
 
 bool Submitter::interrupted() const noexcept { return interrupt_requested(); }
 
@@ -109,6 +127,7 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
                        const std::function<int64_t()>& first_batch) {
   auto send = [&](const std::vector<TaskRange>& tasks) {
     if (next_batch_ == 0) {
+      const std::lock_guard lock(mutex_);
       parts_.sweep_id = first_batch();
       next_batch_ = static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1;
     }
@@ -157,9 +176,13 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
                               {"token", request.token},
                               {"script", request.script_path.string()},
                               {"submit", rendered.submit_argv}});
-  flush_store();
-  if (parts_.before_batch) parts_.before_batch(tasks);
-  const int64_t batch_id = parts_.store.begin_batch(parts_.sweep_id, name, request.token, tasks, parts_.hash);
+  int64_t batch_id = 0;
+  {
+    const std::lock_guard lock(mutex_);
+    flush_store_locked();
+    if (parts_.before_batch) parts_.before_batch(tasks);
+    batch_id = parts_.store.begin_batch(parts_.sweep_id, name, request.token, tasks, parts_.hash);
+  }
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) parts_.book.set_state(job, JobState::pending);
   }
@@ -199,9 +222,12 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
                               {"state", status.ok ? "submitted" : "failed"},
                               {"native_id", result.native_id},
                               {"message", status.message}});
-  flush_store();
-  parts_.store.end_batch(parts_.sweep_id, batch_id, status.ok ? "submitted" : "failed", result.native_id,
-                         status.message, result.outcomes);
+  {
+    const std::lock_guard lock(mutex_);
+    flush_store_locked();
+    parts_.store.end_batch(parts_.sweep_id, batch_id, status.ok ? "submitted" : "failed", result.native_id,
+                           status.message, result.outcomes);
+  }
   save();
   if (!status.ok && interrupted()) {
     throw Error(
@@ -220,16 +246,23 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
 void Submitter::job_event(const TaskOutcome& outcome) noexcept {
   if (outcome.job == 0 || outcome.job > parts_.book.size()) return;
   const JobState before = parts_.book.apply(outcome);
-  changed_.push_back(outcome);
-  // Bounded memory on a long local run, and a store no more than a second behind.
-  if (changed_.size() >= 4096 || std::chrono::steady_clock::now() - flushed_ > std::chrono::seconds(1))
-    flush_store();
+  bool full = false;
+  {
+    const std::lock_guard lock(mutex_);
+    changed_.push_back(outcome);
+    full = changed_.size() >= 4096;  // bounded memory on a long local run
+  }
+  if (full) wake_.notify_one();
   parts_.view.job_changed(outcome, before, parts_.book, batch_size_ == 1);
 }
 
 void Submitter::flush_store() noexcept {
-  flushed_ = std::chrono::steady_clock::now();
-  if (changed_.empty()) return;
+  const std::lock_guard lock(mutex_);
+  flush_store_locked();
+}
+
+void Submitter::flush_store_locked() noexcept {
+  if (changed_.empty() || parts_.sweep_id == 0) return;
   try {
     parts_.store.update_jobs(parts_.sweep_id, changed_);
   } catch (const std::exception& e) {

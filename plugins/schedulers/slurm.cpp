@@ -73,13 +73,23 @@ struct Chunk {
   }
 };
 
+/// Jobs go into as few arrays as fit: a chunk takes every job within
+/// max_array_size - 1 of its first (so `--array=2,4` for a resubmit of jobs 2
+/// and 4), and at most kRangesPerChunk ranges, keeping `--array=` short.
 std::vector<Chunk> make_chunks(const std::vector<jobsub::TaskRange>& tasks, uint64_t max_array_size) {
+  constexpr std::size_t kRangesPerChunk = 1000;
   const uint64_t per_chunk = std::max<uint64_t>(1, max_array_size - 1);
   std::vector<Chunk> chunks;
   for (const jobsub::TaskRange& range : tasks) {
-    for (uint64_t first = range.first; first <= range.last; first += per_chunk) {
-      const uint64_t last = std::min(range.last, first + per_chunk - 1);
-      chunks.push_back({first - 1, {{1, last - first + 1}}});
+    for (uint64_t first = range.first; first <= range.last;) {
+      if (chunks.empty() || first > chunks.back().offset + per_chunk ||
+          chunks.back().ids.size() >= kRangesPerChunk) {
+        chunks.push_back({first - 1, {}});
+      }
+      Chunk& chunk = chunks.back();
+      const uint64_t last = std::min(range.last, chunk.offset + per_chunk);
+      chunk.ids.push_back({first - chunk.offset, last - chunk.offset});
+      first = last + 1;
     }
   }
   return chunks;

@@ -288,6 +288,102 @@ class Slurm(JobsubTestCase):
             proc.kill()
             subprocess.run(["scancel", f"--name={name}"], env=self.env())
 
+    def test_failed_jobs_resubmitted_in_one_array_then_the_sweep_is_complete(self):
+        program = ("import os, sys\nif sys.argv[1] in ('--i=2', '--i=4') and not os.path.exists(os.environ['FIXED']):\n"
+                   "    sys.exit(5)\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(1, 6)\n",
+                              program=program)
+        env = self.env(FIXED=str(self.tmp / "fixed"))
+        self.assertExit(self.submit(exp, env=env), 1)
+        status = self.jobsub("status", cwd=exp, env=env)
+        self.assertExit(status, 1)
+        self.assertIn("(slurm, 5 jobs): 3 completed, 2 failed", status.stdout)
+        (self.tmp / "fixed").touch()
+        again = self.jobsub("resubmit", "--yes", "--wait", "--poll", "0.5", cwd=exp, env=env, timeout=600)
+        self.assertExit(again, 0)
+        self.assertIn("2 jobs of 5 to resubmit: 2,4", again.stdout)
+        results = self.only_results_dir(exp)
+        subs = self.submissions(results)
+        self.assertEqual(subs[-1]["jobs"], "2,4")  # one sbatch, one array of the two
+        self.assertNotIn(",", subs[-1]["native_id"])
+        self.assertEqual((subs[-2]["submit"][2], subs[-2]["submit"][-1]), ("--array=1,3", "1"))  # tasks 1, 3 + 1
+        rows = self.jobs_table(results)
+        self.assertEqual({r["state"] for r in rows}, {"completed"})
+        self.assertEqual({rows[1]["native_id"], rows[3]["native_id"]},
+                         {f"{subs[-1]['native_id']}_1", f"{subs[-1]['native_id']}_3"})
+        self.assertTrue((results / "jobs/0002.attempt-1/exit_code").exists())
+        report = json.loads(self.jobsub("status", "--json", cwd=exp, env=env).stdout)
+        self.assertEqual(report["states"], {"completed": 5})
+
+    # A submit killed at three points, then resumed. A shim in front of the
+    # real sbatch only chooses the moment: it writes `entered` when called,
+    # and sleeps (so the test can kill jobsub) before or after handing the
+    # call to Slurm, on the call numbered SLOW_CALL.
+    KILL_SHIM = """#!/bin/bash
+n=$(( $(cat "$SHIM_DIR/calls" 2>/dev/null || echo 0) + 1 ))
+echo $n > "$SHIM_DIR/calls"
+if [ "$n" = "$SLOW_CALL" ] && [ "$WHEN" = before ]; then touch "$SHIM_DIR/entered"; sleep 60; fi
+/usr/bin/sbatch "$@"; code=$?
+if [ "$n" = "$SLOW_CALL" ] && [ "$WHEN" = after ]; then touch "$SHIM_DIR/entered"; sleep 60; fi
+exit $code
+"""
+
+    def kill_then_resume(self, slow_call, when, extra=()):
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "sbatch").write_text(self.KILL_SHIM)
+        (d / "sbatch").chmod(0o755)
+        env = self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), SLOW_CALL=str(slow_call), WHEN=when)
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(1, 13)\n",
+                              program="import time\ntime.sleep(1)\n")
+        name = f"killed-{os.getpid()}-{int(time.time() * 1000)}"
+        proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--name", name, *extra], cwd=exp, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline and not (d / "entered").exists():
+                time.sleep(0.05)
+            self.assertTrue((d / "entered").exists(), "the shim was not reached")
+            os.killpg(proc.pid, signal.SIGKILL)  # jobsub and its sbatch, as a killed terminal would
+            proc.communicate(timeout=60)
+            results = self.only_results_dir(exp)
+            status = self.jobsub("status", cwd=exp, env=self.env())
+            self.assertIn("was being submitted by jobsub pid", status.stdout)
+            resumed = self.jobsub("submit", "--resume", "--yes", "--wait", "--poll", "0.5", cwd=exp, env=self.env(),
+                                  timeout=600)
+            self.assertExit(resumed, 0)
+            self.assertIn("12 of 12 jobs submitted; 12 completed", resumed.stdout)
+            # Nothing twice, nothing missing: in the store...
+            report = json.loads(self.jobsub("status", "--all", "--json", cwd=exp, env=self.env()).stdout)
+            self.assertEqual(report["states"], {"completed": 12})
+            ids = [j["native_id"] for j in report["listed"]]
+            self.assertEqual(len(set(ids)), 12, ids)
+            # ... and in Slurm's queue: every task of the sweep, by the job it ran.
+            queue = subprocess.run(["squeue", "--noheader", "--array", "--states=all", "--format=%i", f"--name={name}"],
+                                   env=self.env(), capture_output=True, text=True, check=True).stdout.split()
+            self.assertEqual(sorted(queue), sorted(ids))
+            return resumed, results
+        finally:
+            subprocess.run(["scancel", f"--name={name}"], env=self.env())
+
+    def test_killed_before_the_first_sbatch_returns_then_resumed(self):
+        resumed, _ = self.kill_then_resume(1, "before")
+        self.assertIn("batch-1 was being submitted when its jobsub", resumed.stdout)
+        self.assertIn("0 with the scheduler", resumed.stdout)
+        self.assertIn("12 jobs of 12 to submit", resumed.stdout)
+
+    def test_killed_between_arrays_then_resumed(self):
+        # MaxArraySize 5: arrays of 4; the third sbatch is the slow one.
+        resumed, results = self.kill_then_resume(3, "before", ("--max-array-size", "5"))
+        self.assertRegex(resumed.stdout, r"Of its 12 jobs: 8 with the scheduler \(\d+,\d+\)")
+        self.assertIn("4 jobs of 12 to submit: 9-12", resumed.stdout)
+
+    def test_killed_after_sbatch_before_the_record_then_resumed(self):
+        resumed, results = self.kill_then_resume(1, "after")
+        self.assertRegex(resumed.stdout, r"Of its 12 jobs: 12 with the scheduler \(\d+\)")
+        self.assertIn("nothing to resume", resumed.stdout)
+
     def test_status_follows_a_sweep_with_one_squeue_per_look(self):
         program = "import sys, time\ntime.sleep(2)\nsys.exit(int(sys.argv[1].split('=')[1]))\n"
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3, 0]}\n",

@@ -2,11 +2,15 @@
 /// Sends a sweep's jobs to its scheduler in batches. Each batch is recorded in
 /// the state store as `submitting` (with a token the scheduler keeps) before
 /// the scheduler is called, and with its ids after; job states reported while
-/// it runs reach the store within a second. Used by `submit` for a new sweep
+/// it runs reach the store within a second (a thread writes them), so
+/// `jobsub status` in another terminal sees a live local run as it is. Used by `submit` for a new sweep
 /// and by `submit --resume` and `resubmit` for a recorded one.
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -52,6 +56,9 @@ class JOBSUB_API Submitter final : public SubmitContext {
     std::function<void(const std::vector<TaskRange>& tasks)> before_batch;
   };
   explicit Submitter(Parts parts);
+  ~Submitter() override;
+  Submitter(const Submitter&) = delete;
+  Submitter& operator=(const Submitter&) = delete;
 
   /// A batch request for `tasks`, named `name`.
   BatchRequest batch(const std::string& name, const std::vector<TaskRange>& tasks) const;
@@ -81,14 +88,18 @@ class JOBSUB_API Submitter final : public SubmitContext {
  private:
   void submit_batch(const std::vector<TaskRange>& tasks);
   void flush_store() noexcept;
+  void flush_store_locked() noexcept;  ///< with mutex_ held
 
   Parts parts_;
   int next_batch_ = 0;  ///< from the store, at the first batch
   int batches_submitted_ = 0;
   uint64_t batch_size_ = 0;
   bool warned_ = false;
+  std::mutex mutex_;                  ///< the store and changed_: this thread and the flusher
   std::vector<TaskOutcome> changed_;  ///< job states not yet written to the store
-  std::chrono::steady_clock::time_point flushed_ = std::chrono::steady_clock::now();
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread flusher_;  ///< writes changed_ every second
 };
 
 }  // namespace jobsub
