@@ -211,7 +211,7 @@ void FollowUp::start_new_attempts(const std::vector<TaskRange>& tasks) {
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
       const JobRecord& record = records_[job - 1];
-      if (record.hash == 0 || job_state_from_string(record.state) == JobState::not_submitted) continue;
+      if (job_state_from_string(record.state) == JobState::not_submitted) continue;  // never ran
       const fs::path dir = sweep_.sweep.dir / "jobs" / job_dir_name(job, sweep_.sweep.job_count);
       std::error_code ec;
       if (fs::exists(dir, ec)) fs::rename(dir, fmt::format("{}.attempt-{}", dir.string(), record.attempt));
@@ -226,19 +226,14 @@ SubmitOutcome FollowUp::run(Prompter* prompter) {
   const bool resume = request_.kind == FollowUpRequest::Kind::resume;
   records_ = store_->jobs(sweep_.id);
   const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
-  Submitter submitter(
-      {*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_, view_,
-       [&](uint64_t job) {
-         if (!reader_) reader_ = std::make_unique<TaskReader>(sweep_.sweep.dir);
-         const TaskLines lines = reader_->at(job);
-         return job_hash(lines.params, lines.command, sweep_json_.value("program_sha256", ""));
-       },
-       [&](uint64_t job) {
-         if (!reader_) reader_ = std::make_unique<TaskReader>(sweep_.sweep.dir);
-         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
-         return shell_join(argv.get<std::vector<std::string>>());
-       },
-       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); }});
+  Submitter submitter({*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_,
+                       view_,
+                       [&](uint64_t job) {
+                         if (!reader_) reader_ = std::make_unique<TaskReader>(sweep_.sweep.dir);
+                         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
+                         return shell_join(argv.get<std::vector<std::string>>());
+                       },
+                       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); }});
   if (resume && !request_.dry_run) settle_interrupted_batches(submitter);
   const std::vector<TaskRange> jobs = ranges_of(choose_jobs());
   uint64_t count = 0;

@@ -84,11 +84,15 @@ fs::path create_results_dir(const fs::path& root, const std::string& sweep_name,
 }
 
 void write_file_atomically(const fs::path& path, const std::string& text) {
+  write_file_atomically(path, [&](std::ostream& out) { out << text; });
+}
+
+void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write) {
   fs::path temporary = path;
   temporary += fmt::format(".tmp.{}", ::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
+    write(out);
     out.flush();
     if (!out) throw job_error(fmt::format("cannot write {}", temporary.string()));
   }
@@ -196,14 +200,21 @@ namespace jobsub {
 
 void write_jobs_table(const fs::path& results_dir, uint64_t job_count,
                       const std::function<JobsTableRow(uint64_t job)>& row) {
-  fmt::memory_buffer table;
-  fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
-  for (uint64_t job = 1; job <= job_count; ++job) {
-    const JobsTableRow r = row(job);
-    fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", job, r.state,
-                   r.exit_code >= 0 ? std::to_string(r.exit_code) : std::string(), r.native_id);
-  }
-  write_file_atomically(results_dir / "jobs.tsv", fmt::to_string(table));
+  // Streamed through a small buffer: a 10^6-job table is 20 MB.
+  write_file_atomically(results_dir / "jobs.tsv", [&](std::ostream& out) {
+    fmt::memory_buffer table;
+    fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
+    for (uint64_t job = 1; job <= job_count; ++job) {
+      const JobsTableRow r = row(job);
+      fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", job, r.state,
+                     r.exit_code >= 0 ? std::to_string(r.exit_code) : std::string(), r.native_id);
+      if (table.size() >= (1 << 16) || job == job_count) {
+        out.write(table.data(), static_cast<std::streamsize>(table.size()));
+        table.clear();
+      }
+    }
+    if (job_count == 0) out.write(table.data(), static_cast<std::streamsize>(table.size()));
+  });
 }
 
 uint64_t job_hash(const std::string& params_json, const std::string& command,

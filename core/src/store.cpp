@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
+#include <map>
 
 #include "jobsub/errors.h"
 #include "jobsub/script.h"
@@ -52,11 +54,20 @@ const char* const kMigrations[] = {
          batch_id INTEGER,
          updated TEXT,
          PRIMARY KEY(sweep_id, job)) WITHOUT ROWID;)",
-    // 2: batch tokens and who submitted them (for --resume), attempt history
-    // (for resubmit), completed jobs by hash (for skipping them).
+    // 2: batch tokens and who submitted them (for --resume); arrays as ranges
+    // and every job's hash in one blob (so a 10^6-job submit writes a few rows,
+    // and a job gets a row only when there is news of it); attempt history
+    // (for resubmit).
     R"(ALTER TABLE batches ADD COLUMN token TEXT NOT NULL DEFAULT '';
        ALTER TABLE batches ADD COLUMN host TEXT NOT NULL DEFAULT '';
        ALTER TABLE batches ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE sweeps ADD COLUMN hashes BLOB;
+       CREATE TABLE arrays(
+         batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
+         native_id TEXT NOT NULL,
+         task_offset INTEGER NOT NULL,
+         tasks TEXT NOT NULL,
+         native_state TEXT NOT NULL);
        CREATE TABLE attempts(
          sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
          job INTEGER NOT NULL,
@@ -65,10 +76,9 @@ const char* const kMigrations[] = {
          native_state TEXT NOT NULL,
          native_id TEXT NOT NULL,
          exit_code INTEGER,
-         batch_id INTEGER,
          updated TEXT,
          PRIMARY KEY(sweep_id, job, attempt)) WITHOUT ROWID;
-       CREATE INDEX completed_by_hash ON jobs(hash) WHERE state = 'completed';)",
+       CREATE INDEX completed_jobs ON jobs(state) WHERE state = 'completed';)",
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -104,6 +114,10 @@ class Statement {
     sqlite3_bind_text(statement_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Statement& bind_blob(int i, const void* data, std::size_t size) {
+    sqlite3_bind_blob64(statement_, i, data, size, SQLITE_STATIC);
+    return *this;
+  }
   Statement& bind_null(int i) {
     sqlite3_bind_null(statement_, i);
     return *this;
@@ -125,6 +139,10 @@ class Statement {
   }
   int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
+  std::pair<const void*, std::size_t> blob(int column) const {
+    const void* data = sqlite3_column_blob(statement_, column);
+    return {data, static_cast<std::size_t>(sqlite3_column_bytes(statement_, column))};
+  }
   std::string text(int column) const {
     const auto* p = sqlite3_column_text(statement_, column);
     return p != nullptr ? reinterpret_cast<const char*>(p) : "";
@@ -249,17 +267,18 @@ void Store::exec(const char* sql) const {
   }
 }
 
-int64_t Store::add_sweep(const SweepRecord& sweep) {
+int64_t Store::add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes) {
   Transaction transaction(db_);
   Statement insert(db_,
-                   "INSERT INTO sweeps(name, dir, created, scheduler, job_count, command_template) "
-                   "VALUES(?, ?, ?, ?, ?, ?)");
+                   "INSERT INTO sweeps(name, dir, created, scheduler, job_count, command_template, hashes) "
+                   "VALUES(?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, sweep.name)
       .bind(2, sweep.dir.string())
       .bind(3, sweep.created)
       .bind(4, sweep.scheduler)
       .bind(5, static_cast<int64_t>(sweep.job_count))
       .bind(6, sweep.command_template)
+      .bind_blob(7, hashes.data(), hashes.size() * sizeof(uint64_t))
       .run();
   const int64_t id = sqlite3_last_insert_rowid(db_);
   transaction.commit();
@@ -267,10 +286,8 @@ int64_t Store::add_sweep(const SweepRecord& sweep) {
 }
 
 int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::string& token,
-                           const std::vector<TaskRange>& jobs,
-                           const std::function<uint64_t(uint64_t)>& hash) {
+                           const std::vector<TaskRange>& jobs) {
   Transaction transaction(db_);
-  const std::string when = utc_timestamp();
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   Statement insert(db_,
@@ -279,61 +296,88 @@ int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::st
   insert.bind(1, sweep)
       .bind(2, name)
       .bind(3, format_task_ranges(jobs))
-      .bind(4, when)
+      .bind(4, utc_timestamp())
       .bind(5, token)
       .bind(6, std::string(host))
       .bind(7, static_cast<int64_t>(::getpid()))
       .run();
   const int64_t batch = sqlite3_last_insert_rowid(db_);
-  // A job's row is made when it is first submitted; a job without one has
-  // not been (so --manual and the jobs a user skips cost no row).
+  // The batch's jobs are `pending` from now on: jobs() reads them so from the
+  // batch's ranges, and the rows of those that have one (an earlier attempt)
+  // say so too.
   Statement pending(
-      db_,
-      "INSERT INTO jobs(sweep_id, job, hash, state, batch_id, updated) VALUES(?, ?, ?, 'pending', ?, ?) "
-      "ON CONFLICT(sweep_id, job) DO UPDATE SET state = 'pending', batch_id = excluded.batch_id, "
-      "updated = excluded.updated");
+      db_, "UPDATE jobs SET state = 'pending', batch_id = ? WHERE sweep_id = ? AND job BETWEEN ? AND ?");
   for (const TaskRange& r : jobs) {
-    for (uint64_t job = r.first; job <= r.last; ++job) {
-      pending.bind(1, sweep)
-          .bind(2, static_cast<int64_t>(job))
-          .bind(3, static_cast<int64_t>(hash(job)))
-          .bind(4, batch)
-          .bind(5, when)
-          .run();
-    }
+    pending.bind(1, batch)
+        .bind(2, sweep)
+        .bind(3, static_cast<int64_t>(r.first))
+        .bind(4, static_cast<int64_t>(r.last))
+        .run();
   }
   transaction.commit();
   return batch;
 }
 
 void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
-  Statement update(
+  Statement upsert(
       db_,
-      "UPDATE jobs SET state = ?, native_state = ?, native_id = COALESCE(NULLIF(?, ''), native_id), "
-      "exit_code = ?, updated = ? WHERE sweep_id = ? AND job = ?");
+      "INSERT INTO jobs(sweep_id, job, hash, state, native_state, native_id, exit_code, updated) "
+      "VALUES(?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT(sweep_id, job) DO UPDATE SET state = excluded.state, "
+      "native_state = excluded.native_state, native_id = COALESCE(NULLIF(excluded.native_id, ''), "
+      "native_id), exit_code = excluded.exit_code, updated = excluded.updated");
   const std::string when = utc_timestamp();
   for (const TaskOutcome& o : outcomes) {
-    update.bind(1, std::string(to_string(o.state))).bind(2, o.native_state).bind(3, o.native_id);
+    upsert.bind(1, sweep)
+        .bind(2, static_cast<int64_t>(o.job))
+        .bind(3, std::string(to_string(o.state)))
+        .bind(4, o.native_state)
+        .bind(5, o.native_id);
     if (o.exit_code >= 0) {
-      update.bind(4, static_cast<int64_t>(o.exit_code));
+      upsert.bind(6, static_cast<int64_t>(o.exit_code));
     } else {
-      update.bind_null(4);
+      upsert.bind_null(6);
     }
-    update.bind(5, when).bind(6, sweep).bind(7, static_cast<int64_t>(o.job)).run();
+    upsert.bind(7, when).run();
   }
 }
 
 void Store::end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
-                      const std::string& message, const std::vector<TaskOutcome>& outcomes) {
+                      const std::string& message, const std::vector<TaskOutcome>& outcomes,
+                      const std::vector<SubmittedArray>& arrays) {
   Transaction transaction(db_);
   Statement update(db_, "UPDATE batches SET state = ?, native_id = ?, message = ?, updated = ? WHERE id = ?");
   update.bind(1, state).bind(2, native_id).bind(3, message).bind(4, utc_timestamp()).bind(5, batch).run();
+  // Array tasks as ranges: a 10^6-task array is one row (and its jobs' own
+  // rows, from an earlier attempt, go: the array has the news now).
+  Statement clear(db_, "DELETE FROM jobs WHERE sweep_id = ? AND job BETWEEN ? AND ?");
+  Statement insert(
+      db_, "INSERT INTO arrays(batch_id, native_id, task_offset, tasks, native_state) VALUES(?, ?, ?, ?, ?)");
+  for (const SubmittedArray& array : arrays) {
+    for (const TaskRange& r : array.tasks) {
+      clear.bind(1, sweep)
+          .bind(2, static_cast<int64_t>(r.first + array.offset))
+          .bind(3, static_cast<int64_t>(r.last + array.offset))
+          .run();
+    }
+    insert.bind(1, batch)
+        .bind(2, array.native_id)
+        .bind(3, static_cast<int64_t>(array.offset))
+        .bind(4, format_task_ranges(array.tasks))
+        .bind(5, array.native_state)
+        .run();
+  }
   write_outcomes(sweep, outcomes);
-  // Jobs that the scheduler did not take were not submitted.
-  Statement untaken(db_,
-                    "UPDATE jobs SET state = 'not_submitted' WHERE batch_id = ? AND state = 'pending' AND "
-                    "native_id = ''");
+  // Jobs of the batch in neither were not taken: `not_submitted` (jobs()
+  // reads those without a row so once the batch is not `submitting`).
+  Statement untaken(db_, "UPDATE jobs SET state = 'not_submitted' WHERE batch_id = ? AND state = 'pending'");
   untaken.bind(1, batch).run();
+  transaction.commit();
+}
+
+void Store::update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
+  if (outcomes.empty()) return;
+  Transaction transaction(db_);
+  write_outcomes(sweep, outcomes);
   transaction.commit();
 }
 
@@ -359,62 +403,84 @@ std::vector<BatchRecord> Store::batches(int64_t sweep) const {
   return out;
 }
 
-void Store::record_skipped(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& job_hashes,
+void Store::record_skipped(int64_t sweep, const std::vector<uint64_t>& jobs,
                            const std::function<std::string(uint64_t job)>& reason) {
-  if (job_hashes.empty()) return;
+  if (jobs.empty()) return;
+  std::vector<TaskOutcome> outcomes;
   Transaction transaction(db_);
-  const std::string when = utc_timestamp();
   Statement insert(db_,
-                   "INSERT INTO jobs(sweep_id, job, hash, state, native_state, updated) "
-                   "VALUES(?, ?, ?, 'skipped', ?, ?)");
-  for (const auto& [job, hash] : job_hashes) {
-    insert.bind(1, sweep)
-        .bind(2, static_cast<int64_t>(job))
-        .bind(3, static_cast<int64_t>(hash))
-        .bind(4, reason(job))
-        .bind(5, when)
-        .run();
-  }
+                   "INSERT OR REPLACE INTO jobs(sweep_id, job, hash, state, native_state, updated) "
+                   "VALUES(?, ?, 0, 'skipped', ?, ?)");
+  const std::string when = utc_timestamp();
+  for (uint64_t job : jobs)
+    insert.bind(1, sweep).bind(2, static_cast<int64_t>(job)).bind(3, reason(job)).bind(4, when).run();
   transaction.commit();
+}
+
+std::vector<uint64_t> Store::hashes(int64_t sweep) const {
+  Statement select(db_, "SELECT hashes FROM sweeps WHERE id = ?");
+  select.bind(1, sweep);
+  std::vector<uint64_t> out;
+  if (select.step()) {
+    const auto [data, size] = select.blob(0);
+    out.resize(size / sizeof(uint64_t));
+    if (!out.empty()) std::memcpy(out.data(), data, out.size() * sizeof(uint64_t));
+  }
+  return out;
 }
 
 std::unordered_map<uint64_t, CompletedJob> Store::completed_jobs(int64_t except_sweep) const {
   std::unordered_map<uint64_t, CompletedJob> out;
+  // Rows of completed jobs, by sweep; a job's hash is in its sweep's blob
+  // (or, from a version 1 store, in its row).
   Statement select(
       db_,
-      "SELECT jobs.hash, sweeps.dir, jobs.job FROM jobs JOIN sweeps ON sweeps.id = jobs.sweep_id "
-      "WHERE jobs.state = 'completed' AND jobs.sweep_id != ?");
+      "SELECT jobs.sweep_id, jobs.job, jobs.hash, sweeps.dir FROM jobs JOIN sweeps ON sweeps.id = "
+      "jobs.sweep_id WHERE jobs.state = 'completed' AND jobs.sweep_id != ? ORDER BY jobs.sweep_id");
   select.bind(1, except_sweep);
+  int64_t loaded = 0;
+  std::vector<uint64_t> blob;
   while (select.step()) {
-    out.emplace(static_cast<uint64_t>(select.integer(0)),
-                CompletedJob{select.text(1), static_cast<uint64_t>(select.integer(2))});
+    const int64_t sweep = select.integer(0);
+    const auto job = static_cast<uint64_t>(select.integer(1));
+    if (sweep != loaded) {
+      blob = hashes(sweep);
+      loaded = sweep;
+    }
+    uint64_t hash = static_cast<uint64_t>(select.integer(2));
+    if (hash == 0 && job <= blob.size()) hash = blob[job - 1];
+    if (hash != 0) out.emplace(hash, CompletedJob{select.text(3), job});
   }
   return out;
 }
 
 void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
   if (jobs.empty()) return;
+  const std::vector<JobRecord> now = this->jobs(sweep);
   Transaction transaction(db_);
-  Statement keep(
-      db_,
-      "INSERT OR REPLACE INTO attempts(sweep_id, job, attempt, state, native_state, native_id, "
-      "exit_code, batch_id, updated) SELECT sweep_id, job, attempt, state, native_state, native_id, "
-      "exit_code, batch_id, updated FROM jobs WHERE sweep_id = ? AND job = ?");
+  Statement keep(db_,
+                 "INSERT OR REPLACE INTO attempts(sweep_id, job, attempt, state, native_state, native_id, "
+                 "exit_code, updated) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
   Statement reset(db_,
-                  "UPDATE jobs SET attempt = attempt + 1, state = 'not_submitted', native_state = '', "
-                  "native_id = '', exit_code = NULL, updated = ? WHERE sweep_id = ? AND job = ?");
+                  "INSERT OR REPLACE INTO jobs(sweep_id, job, hash, state, updated) VALUES(?, ?, 0, "
+                  "'not_submitted', ?)");
   const std::string when = utc_timestamp();
   for (uint64_t job : jobs) {
-    keep.bind(1, sweep).bind(2, static_cast<int64_t>(job)).run();
-    reset.bind(1, when).bind(2, sweep).bind(3, static_cast<int64_t>(job)).run();
+    const JobRecord& j = now.at(job - 1);
+    keep.bind(1, sweep)
+        .bind(2, static_cast<int64_t>(job))
+        .bind(3, static_cast<int64_t>(j.attempt))
+        .bind(4, j.state)
+        .bind(5, j.native_state)
+        .bind(6, j.native_id);
+    if (j.exit_code >= 0) {
+      keep.bind(7, static_cast<int64_t>(j.exit_code));
+    } else {
+      keep.bind_null(7);
+    }
+    keep.bind(8, when).run();
+    reset.bind(1, sweep).bind(2, static_cast<int64_t>(job)).bind(3, when).run();
   }
-  transaction.commit();
-}
-
-void Store::update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
-  if (outcomes.empty()) return;
-  Transaction transaction(db_);
-  write_outcomes(sweep, outcomes);
   transaction.commit();
 }
 
@@ -429,28 +495,12 @@ std::vector<SweepSummary> Store::sweeps() const {
                list.text(6)};
     out.push_back(std::move(s));
   }
-  Statement counts(
-      db_, "SELECT state, COUNT(*) AS n FROM jobs WHERE sweep_id = ? GROUP BY state ORDER BY n DESC, state");
   for (SweepSummary& s : out) {
-    counts.bind(1, s.id);
-    uint64_t recorded = 0;
-    while (counts.step()) {
-      s.states.emplace_back(counts.text(0), static_cast<uint64_t>(counts.integer(1)));
-      recorded += s.states.back().second;
-    }
-    counts.reset();
-    // Jobs never submitted have no row.
-    if (recorded < s.sweep.job_count) {
-      auto it = std::find_if(s.states.begin(), s.states.end(),
-                             [](const auto& p) { return p.first == "not_submitted"; });
-      if (it != s.states.end()) {
-        it->second += s.sweep.job_count - recorded;
-      } else {
-        s.states.emplace_back("not_submitted", s.sweep.job_count - recorded);
-      }
-      std::stable_sort(s.states.begin(), s.states.end(),
-                       [](const auto& a, const auto& b) { return a.second > b.second; });
-    }
+    std::map<std::string, uint64_t> counts;
+    for (const JobRecord& j : jobs(s.id)) ++counts[j.state];
+    s.states.assign(counts.begin(), counts.end());
+    std::stable_sort(s.states.begin(), s.states.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
   }
   return out;
 }
@@ -511,28 +561,55 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     count.bind(1, sweep);
     if (count.step()) job_count = static_cast<uint64_t>(count.integer(0));
   }
-  std::vector<JobRecord> out;
-  Statement select(
-      db_,
-      "SELECT job, state, native_state, native_id, exit_code, hash, attempt FROM jobs WHERE sweep_id "
-      "= ? ORDER BY job");
-  select.bind(1, sweep);
-  auto unsubmitted_until = [&](uint64_t job) {  // jobs without a row were never submitted
-    while (out.size() + 1 < job) out.push_back({out.size() + 1, "not_submitted", "", "", -1, 0, 1});
-  };
-  while (select.step()) {
-    JobRecord r;
-    r.job = static_cast<uint64_t>(select.integer(0));
-    r.state = select.text(1);
-    r.native_state = select.text(2);
-    r.native_id = select.text(3);
-    r.exit_code = select.is_null(4) ? -1 : static_cast<int>(select.integer(4));
-    r.hash = static_cast<uint64_t>(select.integer(5));
-    r.attempt = static_cast<int>(select.integer(6));
-    unsubmitted_until(r.job);
-    out.push_back(std::move(r));
+  std::vector<JobRecord> out(job_count);
+  for (uint64_t job = 1; job <= job_count; ++job) out[job - 1] = {job, "not_submitted", "", "", -1, 1};
+  // In order, each later word overriding: a batch still `submitting` makes
+  // its jobs pending; an array, its tasks queued; a job's own row, all else.
+  Statement batches(db_,
+                    "SELECT id, jobs FROM batches WHERE sweep_id = ? AND state = 'submitting' ORDER BY id");
+  batches.bind(1, sweep);
+  while (batches.step()) {
+    for (const TaskRange& r : parse_task_ranges(batches.text(1))) {
+      for (uint64_t job = r.first; job <= std::min(r.last, job_count); ++job) out[job - 1].state = "pending";
+    }
   }
-  unsubmitted_until(job_count + 1);
+  Statement arrays(
+      db_,
+      "SELECT arrays.native_id, arrays.task_offset, arrays.tasks, arrays.native_state FROM arrays "
+      "JOIN batches ON batches.id = arrays.batch_id WHERE batches.sweep_id = ? ORDER BY batches.id");
+  arrays.bind(1, sweep);
+  while (arrays.step()) {
+    const std::string id = arrays.text(0);
+    const auto offset = static_cast<uint64_t>(arrays.integer(1));
+    const std::string native_state = arrays.text(3);
+    for (const TaskRange& r : parse_task_ranges(arrays.text(2))) {
+      for (uint64_t t = r.first; t <= r.last && t + offset <= job_count; ++t) {
+        JobRecord& j = out[t + offset - 1];
+        j.state = "queued";
+        j.native_state = native_state;
+        j.native_id = fmt::format("{}_{}", id, t);
+        j.exit_code = -1;
+      }
+    }
+  }
+  Statement rows(
+      db_, "SELECT job, state, native_state, native_id, exit_code FROM jobs WHERE sweep_id = ? ORDER BY job");
+  rows.bind(1, sweep);
+  while (rows.step()) {
+    const auto job = static_cast<uint64_t>(rows.integer(0));
+    if (job == 0 || job > job_count) continue;
+    JobRecord& j = out[job - 1];
+    j.state = rows.text(1);
+    j.native_state = rows.text(2);
+    if (!rows.text(3).empty()) j.native_id = rows.text(3);
+    j.exit_code = rows.is_null(4) ? -1 : static_cast<int>(rows.integer(4));
+  }
+  Statement attempts(db_, "SELECT job, MAX(attempt) FROM attempts WHERE sweep_id = ? GROUP BY job");
+  attempts.bind(1, sweep);
+  while (attempts.step()) {
+    const auto job = static_cast<uint64_t>(attempts.integer(0));
+    if (job >= 1 && job <= job_count) out[job - 1].attempt = static_cast<int>(attempts.integer(1)) + 1;
+  }
   return out;
 }
 

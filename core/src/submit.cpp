@@ -105,7 +105,7 @@ class Submission {
   std::vector<uint64_t> hashes_;                          ///< job i+1: its params and command, hashed
   std::unique_ptr<Store> store_;                          ///< the experiment's, when it has one
   std::unordered_map<uint64_t, CompletedJob> completed_;  ///< what earlier sweeps completed
-  std::vector<std::pair<uint64_t, uint64_t>> skipped_;    ///< (job, hash) completed before
+  std::vector<uint64_t> skipped_;                         ///< jobs that completed before
   std::vector<TaskRange> to_submit_;
 };
 
@@ -307,7 +307,7 @@ void Submission::write_jobs(JobBook& book) {
   plan_->write(results_dir_, [&](uint64_t job, uint64_t hash) {
     hashes_.push_back(hash);
     if (!completed_.empty() && completed_.count(hash)) {
-      skipped_.emplace_back(job, hash);
+      skipped_.push_back(job);
       book.set_state(job, JobState::skipped);
       return;
     }
@@ -331,7 +331,8 @@ void Submission::write_jobs(JobBook& book) {
 int64_t Submission::record_sweep() {
   if (!store_) store_ = std::make_unique<Store>(Store::path_for(spec_.experiment_dir), true);
   const int64_t id = store_->add_sweep({spec_.get("name"), results_dir_, utc_timestamp(started_),
-                                        spec_.get("scheduler"), job_count_, plan_->command_template()});
+                                        spec_.get("scheduler"), job_count_, plan_->command_template()},
+                                       hashes_);
   store_->record_skipped(id, skipped_, [&](uint64_t job) {
     const CompletedJob& where = completed_.at(hashes_[job - 1]);
     return fmt::format("completed in {} (job {})", where.sweep_dir, where.job);
@@ -403,7 +404,6 @@ SubmitOutcome Submission::run(Prompter* prompter) {
                        0,
                        book,
                        view,
-                       [&](uint64_t job) { return hashes_[job - 1]; },
                        [&](uint64_t job) {
                          Params params;
                          Argv args;

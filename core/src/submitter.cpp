@@ -12,7 +12,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <set>
 
 #include "jobsub/errors.h"
 #include "jobsub/pipeline.h"
@@ -181,7 +180,7 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
     const std::lock_guard lock(mutex_);
     flush_store_locked();
     if (parts_.before_batch) parts_.before_batch(tasks);
-    batch_id = parts_.store.begin_batch(parts_.sweep_id, name, request.token, tasks, parts_.hash);
+    batch_id = parts_.store.begin_batch(parts_.sweep_id, name, request.token, tasks);
   }
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) parts_.book.set_state(job, JobState::pending);
@@ -191,14 +190,23 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   SubmitResult result;
   const Status status = parts_.scheduler.submit(request, rendered, *this, result);
   for (const TaskOutcome& outcome : result.outcomes) job_event(outcome);
+  bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
+                            [](const TaskOutcome& o) { return !is_final(o.state); });
+  for (const SubmittedArray& array : result.arrays) {
+    for (const TaskRange& r : array.tasks) {
+      for (uint64_t t = r.first; t <= r.last; ++t) {
+        parts_.book.apply({array.offset + t, JobState::queued, -1, fmt::format("{}_{}", array.native_id, t),
+                           array.native_state});
+        queued = true;
+      }
+    }
+  }
   parts_.view.clear();
-  // Jobs the scheduler did not take are recorded as such.
-  std::set<uint64_t> taken;
-  for (const TaskOutcome& outcome : result.outcomes) taken.insert(outcome.job);
+  // Jobs the scheduler did not take (still pending) are recorded as such.
   uint64_t untaken = 0;
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
-      if (!taken.count(job) && parts_.book.state(job) == JobState::pending) {
+      if (parts_.book.state(job) == JobState::pending) {
         parts_.book.set_state(job, JobState::not_submitted);
         ++untaken;
       }
@@ -206,8 +214,6 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   }
   if (status.ok) ++batches_submitted_;
   // Jobs still in the scheduler's hands: say where to find them.
-  const bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
-                                  [](const TaskOutcome& o) { return !is_final(o.state); });
   const uint64_t job_count = parts_.prototype.job_count;
   if (status.ok && queued && !result.native_id.empty()) {
     const bool one = batch_size_ == 1;
@@ -226,7 +232,7 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
     const std::lock_guard lock(mutex_);
     flush_store_locked();
     parts_.store.end_batch(parts_.sweep_id, batch_id, status.ok ? "submitted" : "failed", result.native_id,
-                           status.message, result.outcomes);
+                           status.message, result.outcomes, result.arrays);
   }
   save();
   if (!status.ok && interrupted()) {

@@ -211,7 +211,8 @@ class StatusCommand final : public jobsub::Command {
              {"state", j.state},
              {"exit_code", j.exit_code >= 0 ? nlohmann::ordered_json(j.exit_code) : nlohmann::ordered_json()},
              {"native_id", j.native_id},
-             {"native_state", j.native_state}});
+             {"native_state", j.native_state},
+             {"attempt", j.attempt}});
       }
       out["listed"] = list;
       fmt::print("{}\n", out.dump(2));
@@ -221,9 +222,9 @@ class StatusCommand final : public jobsub::Command {
                sweep.sweep.scheduler, sweep.sweep.job_count, counts_text(jobs));
     for (const auto& j : jobs) {
       if (!a.all && j.state == "completed") continue;
-      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}\n", j.job, j.state,
+      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}\n", j.job, j.state,
                  j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
-                 j.native_state);
+                 j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string());
     }
   }
 

@@ -64,13 +64,6 @@ std::string directive(const std::string& option, const std::string& value) {
 struct Chunk {
   uint64_t offset = 0;                 ///< job number = task id + offset
   std::vector<jobsub::TaskRange> ids;  ///< array task ids
-  std::vector<uint64_t> jobs() const {
-    std::vector<uint64_t> out;
-    for (const auto& r : ids) {
-      for (uint64_t t = r.first; t <= r.last; ++t) out.push_back(t + offset);
-    }
-    return out;
-  }
 };
 
 /// Jobs go into as few arrays as fit: a chunk takes every job within
@@ -207,10 +200,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
           if (!status.ok) return status;
           ids.push_back(id);
           result.native_id += (result.native_id.empty() ? "" : ",") + id;
-          for (uint64_t job : chunk.jobs()) {
-            result.outcomes.push_back(
-                {job, jobsub::JobState::queued, -1, fmt::format("{}_{}", id, job - chunk.offset), "PENDING"});
-          }
+          result.arrays.push_back({id, chunk.offset, chunk.ids, "PENDING"});
         }
       }
       return jobsub::Status::success();

@@ -97,7 +97,8 @@ class Lifecycle(JobsubTestCase):
         db = sqlite3.connect(self.exp / ".jobsub/state.db")
         self.assertEqual(db.execute("SELECT job, attempt, state, exit_code FROM attempts ORDER BY job").fetchall(),
                          [(3, 1, "failed", 4), (5, 1, "failed", 4)])
-        self.assertEqual(db.execute("SELECT job, attempt FROM jobs WHERE attempt > 1").fetchall(), [(3, 2), (5, 2)])
+        self.assertEqual([(j["job"], j["attempt"]) for j in report["listed"] if j["attempt"] > 1], [(3, 2), (5, 2)])
+        self.assertRegex(self.run_jobsub("status", "--all").stdout, r"\n  job 3\s+completed\s+exit 0\s+\S+ completed \(attempt 2\)")
         nothing = self.run_jobsub("resubmit", "--yes")
         self.assertExit(nothing, 0)
         self.assertIn("nothing to resubmit", nothing.stdout)

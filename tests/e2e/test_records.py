@@ -30,7 +30,7 @@ class Records(JobsubTestCase):
         self.assertEqual([s["dir"] for s in sweeps], [str(d) for d in self.results_dirs(exp)])
         table = self.jobsub("list", cwd=exp).stdout.splitlines()
         self.assertRegex(table[1], r"^results/exp/\S+\s+local\s+2\s+1 completed, 1 failed$")
-        self.assertRegex(table[2], r"^results/exp/\S+\s+local\s+2\s+1 skipped, 1 not_submitted$")
+        self.assertRegex(table[2], r"^results/exp/\S+\s+local\s+2\s+1 not_submitted, 1 skipped$")
 
     def test_nothing_submitted_records_nothing(self):
         exp = self.experiment(SPEC, program=EXIT_WITH)

@@ -31,19 +31,18 @@ BOOST_AUTO_TEST_CASE(a_sweep_its_batches_and_jobs_are_recorded) {
   const fs::path file = jobsub::Store::path_for(dir.path);
   BOOST_TEST(file == dir.path / ".jobsub" / "state.db");
   jobsub::Store store(file, true);
-  const int64_t sweep =
-      store.add_sweep({"s", dir.path / "results/s/1", "2026-11-26T00:00:00Z", "local", 5, "x {args}"});
+  const int64_t sweep = store.add_sweep(
+      {"s", dir.path / "results/s/1", "2026-11-26T00:00:00Z", "local", 5, "x {args}"}, {11, 12, 13, 14, 15});
   BOOST_TEST(store.jobs(sweep).size() == 5u);  // rows or not, every job is there
   BOOST_TEST(store.jobs(sweep)[4].state == "not_submitted");
-  const int64_t batch = store.begin_batch(sweep, "batch-1", "jobsub-00000000000000aa", {{1, 3}},
-                                          [](uint64_t job) { return 10 + job; });
+  const int64_t batch = store.begin_batch(sweep, "batch-1", "jobsub-00000000000000aa", {{1, 3}});
   const auto batches = store.batches(sweep);
   BOOST_REQUIRE_EQUAL(batches.size(), 1u);
   BOOST_TEST(batches[0].state == "submitting");
   BOOST_TEST(batches[0].token == "jobsub-00000000000000aa");
   BOOST_TEST(batches[0].pid == ::getpid());
   BOOST_TEST((batches[0].jobs == std::vector<jobsub::TaskRange>{{1, 3}}));
-  BOOST_TEST(store.jobs(sweep)[2].hash == 13u);
+  BOOST_TEST(store.hashes(sweep) == (std::vector<uint64_t>{11, 12, 13, 14, 15}));
   auto summary = store.sweeps();
   BOOST_REQUIRE_EQUAL(summary.size(), 1u);
   BOOST_TEST(count(summary[0].states, "pending") == 3u);
@@ -91,7 +90,7 @@ BOOST_AUTO_TEST_CASE(writers_at_once_lose_nothing) {
       for (int s = 0; s < 10; ++s) {
         const int64_t id = store.add_sweep(
             {"w", dir.path / ("r" + std::to_string(w) + "_" + std::to_string(s)), "t", "local", 1000, "c"});
-        store.begin_batch(id, "batch-1", "t", {{1, 1000}}, [](uint64_t) { return 7; });
+        store.begin_batch(id, "batch-1", "t", {{1, 1000}});
       }
     });
   }
@@ -104,8 +103,8 @@ BOOST_AUTO_TEST_CASE(writers_at_once_lose_nothing) {
 BOOST_AUTO_TEST_CASE(a_new_attempt_keeps_the_old_one_in_the_history) {
   TempDir dir;
   jobsub::Store store(jobsub::Store::path_for(dir.path), true);
-  const int64_t sweep = store.add_sweep({"s", dir.path / "r", "t", "slurm", 3, "c"});
-  const int64_t batch = store.begin_batch(sweep, "batch-1", "t1", {{1, 3}}, [](uint64_t job) { return job; });
+  const int64_t sweep = store.add_sweep({"s", dir.path / "r", "t", "slurm", 3, "c"}, {1, 2, 3});
+  const int64_t batch = store.begin_batch(sweep, "batch-1", "t1", {{1, 3}});
   store.end_batch(sweep, batch, "submitted", "7", "",
                   {{1, jobsub::JobState::completed, 0, "7_1", "COMPLETED"},
                    {2, jobsub::JobState::failed, 3, "7_2", "FAILED"},
@@ -117,7 +116,6 @@ BOOST_AUTO_TEST_CASE(a_new_attempt_keeps_the_old_one_in_the_history) {
   BOOST_TEST(jobs[1].state == "not_submitted");
   BOOST_TEST(jobs[1].native_id == "");
   BOOST_TEST(jobs[1].exit_code == -1);
-  BOOST_TEST(jobs[1].hash == 2u);  // the same combination
   sqlite3* db = nullptr;
   BOOST_REQUIRE(sqlite3_open(jobsub::Store::path_for(dir.path).c_str(), &db) == SQLITE_OK);
   sqlite3_stmt* statement = nullptr;
@@ -138,9 +136,8 @@ BOOST_AUTO_TEST_CASE(a_new_attempt_keeps_the_old_one_in_the_history) {
 BOOST_AUTO_TEST_CASE(completed_jobs_are_found_by_hash_and_skipped_ones_recorded) {
   TempDir dir;
   jobsub::Store store(jobsub::Store::path_for(dir.path), true);
-  const int64_t first = store.add_sweep({"s", dir.path / "r1", "t", "local", 2, "c"});
-  const int64_t b =
-      store.begin_batch(first, "batch-1", "t", {{1, 2}}, [](uint64_t job) { return 100 + job; });
+  const int64_t first = store.add_sweep({"s", dir.path / "r1", "t", "local", 2, "c"}, {101, 102});
+  const int64_t b = store.begin_batch(first, "batch-1", "t", {{1, 2}});
   store.end_batch(
       first, b, "submitted", "", "",
       {{1, jobsub::JobState::completed, 0, "l_1", ""}, {2, jobsub::JobState::failed, 1, "l_2", ""}});
@@ -150,12 +147,50 @@ BOOST_AUTO_TEST_CASE(completed_jobs_are_found_by_hash_and_skipped_ones_recorded)
   BOOST_REQUIRE(completed.count(101));
   BOOST_TEST(completed.at(101).sweep_dir == (dir.path / "r1").string());
   BOOST_TEST(completed.at(101).job == 1u);
-  store.record_skipped(second, {{2, 101}}, [](uint64_t) { return std::string("completed in r1 (job 1)"); });
+  store.record_skipped(second, {2}, [](uint64_t) { return std::string("completed in r1 (job 1)"); });
   const auto jobs = store.jobs(second);
   BOOST_TEST(jobs[0].state == "not_submitted");
   BOOST_TEST(jobs[1].state == "skipped");
   BOOST_TEST(jobs[1].native_state == "completed in r1 (job 1)");
   BOOST_TEST(store.completed_jobs(first).empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_array_is_kept_as_ranges_and_a_jobs_own_news_overrides_it) {
+  TempDir dir;
+  jobsub::Store store(jobsub::Store::path_for(dir.path), true);
+  const int64_t sweep = store.add_sweep({"s", dir.path / "r", "t", "slurm", 20, "c"});
+  const int64_t b1 = store.begin_batch(sweep, "batch-1", "t1", {{11, 14}});
+  BOOST_TEST(store.jobs(sweep)[10].state == "pending");
+  // The scheduler took jobs 11-13 as tasks 1-3 of array 77, and not job 14.
+  store.end_batch(sweep, b1, "failed", "77", "later chunk refused", {}, {{"77", 10, {{1, 3}}, "PENDING"}});
+  auto jobs = store.jobs(sweep);
+  BOOST_TEST(jobs[10].state == "queued");
+  BOOST_TEST(jobs[10].native_id == "77_1");
+  BOOST_TEST(jobs[12].native_id == "77_3");
+  BOOST_TEST(jobs[12].native_state == "PENDING");
+  BOOST_TEST(jobs[13].state == "not_submitted");
+  BOOST_TEST(jobs[0].state == "not_submitted");
+  store.update_jobs(sweep, {{12, jobsub::JobState::failed, 2, "77_2", "FAILED"}});
+  jobs = store.jobs(sweep);
+  BOOST_TEST(jobs[11].state == "failed");
+  BOOST_TEST(jobs[11].exit_code == 2);
+  BOOST_TEST(jobs[10].state == "queued");
+  // A new attempt of job 12 that the scheduler does not take is not_submitted,
+  // not the old array's `queued`.
+  store.new_attempt(sweep, {12});
+  BOOST_TEST(store.jobs(sweep)[11].attempt == 2);
+  const int64_t b2 = store.begin_batch(sweep, "batch-2", "t2", {{12, 12}});
+  BOOST_TEST(store.jobs(sweep)[11].state == "pending");
+  store.end_batch(sweep, b2, "failed", "", "refused", {});
+  BOOST_TEST(store.jobs(sweep)[11].state == "not_submitted");
+  // Taken as an array this time: the array has the news.
+  const int64_t b3 = store.begin_batch(sweep, "batch-3", "t3", {{12, 12}});
+  store.end_batch(sweep, b3, "submitted", "80", "", {}, {{"80", 11, {{1, 1}}, "PENDING"}});
+  BOOST_TEST(store.jobs(sweep)[11].native_id == "80_1");
+  BOOST_TEST(store.jobs(sweep)[11].state == "queued");
+  const auto summary = store.sweeps();
+  BOOST_TEST(count(summary[0].states, "queued") == 3u);  // 11 and 13 of array 77, 12 of array 80
+  BOOST_TEST(count(summary[0].states, "not_submitted") == 17u);
 }
 
 BOOST_AUTO_TEST_CASE(a_version_1_store_is_migrated_keeping_its_records) {

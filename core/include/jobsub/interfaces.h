@@ -151,9 +151,19 @@ struct TaskOutcome {
   std::string native_state;
 };
 
+/// Jobs submitted as the tasks of one array, in a few bytes however many:
+/// job `offset + t` is task `t`, native id `<native_id>_<t>`, state `queued`.
+struct SubmittedArray {
+  std::string native_id;  ///< the array's id
+  uint64_t offset = 0;
+  std::vector<TaskRange> tasks;  ///< task ids
+  std::string native_state;      ///< e.g. `PENDING`
+};
+
 struct SubmitResult {
-  std::string native_id;              ///< the batch's id (array id), if any
-  std::vector<TaskOutcome> outcomes;  ///< one per job in the batch
+  std::string native_id;               ///< the batch's id (array id), if any
+  std::vector<TaskOutcome> outcomes;   ///< one per job in the batch, unless in `arrays`
+  std::vector<SubmittedArray> arrays;  ///< jobs taken as array tasks (no outcome each needed)
 };
 
 /// What the core lends a scheduler while it submits. Implemented by the host.

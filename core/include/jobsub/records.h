@@ -28,6 +28,8 @@ JOBSUB_API fs::path planned_results_dir(const fs::path& root, const std::string&
 /// Writes `text` to `path` through a temporary file and a rename, so a reader
 /// never sees half a file.
 JOBSUB_API void write_file_atomically(const fs::path& path, const std::string& text);
+/// The same, with the text streamed by `write` (for files too large to hold).
+JOBSUB_API void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write);
 
 /// One job's params as a JSON object in declared key order, one line. Numbers,
 /// booleans and null keep their literal text where JSON allows it; anything

@@ -51,7 +51,6 @@ struct JobRecord {
   std::string native_state;
   std::string native_id;
   int exit_code = -1;  ///< -1 when unknown
-  uint64_t hash = 0;   ///< 0 for a job that has no row (never submitted)
   int attempt = 1;
 };
 
@@ -86,25 +85,27 @@ class JOBSUB_API Store {
 
   static int schema_version();  ///< the version this jobsub writes
 
-  /// Records a sweep; its jobs are `not_submitted` until a batch takes them
-  /// (a job gets its row when it is first submitted). Returns the sweep's id.
-  int64_t add_sweep(const SweepRecord& sweep);
+  /// Records a sweep with each job's hash (`hashes[job - 1]`: job_hash() of
+  /// its params and command, kept in one blob); its jobs are `not_submitted`
+  /// until a batch takes them. Returns the sweep's id.
+  int64_t add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes = {});
+  /// The hashes add_sweep kept.
+  std::vector<uint64_t> hashes(int64_t sweep) const;
   /// Before the scheduler call: the batch is `submitting` (with its token and
-  /// this process's host and pid), its jobs `pending`, each with its hash
-  /// (`hash(job)`: job_hash() of its params and command; kept from an earlier
-  /// attempt when the job has a row).
+  /// this process's host and pid), and its jobs `pending`.
   int64_t begin_batch(int64_t sweep, const std::string& name, const std::string& token,
-                      const std::vector<TaskRange>& jobs, const std::function<uint64_t(uint64_t)>& hash);
+                      const std::vector<TaskRange>& jobs);
   /// After it: the batch's state (`submitted` or `failed`), native id and
-  /// message, and the outcomes the scheduler reported, in one transaction.
-  /// Jobs of the batch still `pending` without a native id were not taken:
-  /// they become `not_submitted`.
+  /// message, the outcomes the scheduler reported and its arrays (kept as
+  /// ranges), in one transaction. Jobs of the batch in neither were not
+  /// taken: they are `not_submitted`.
   void end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
-                 const std::string& message, const std::vector<TaskOutcome>& outcomes);
+                 const std::string& message, const std::vector<TaskOutcome>& outcomes,
+                 const std::vector<SubmittedArray>& arrays = {});
   /// The sweep's batches, in order.
   std::vector<BatchRecord> batches(int64_t sweep) const;
   /// Jobs skipped because they completed before: `skipped`, with where.
-  void record_skipped(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& job_hashes,
+  void record_skipped(int64_t sweep, const std::vector<uint64_t>& jobs,
                       const std::function<std::string(uint64_t job)>& reason);
   /// Every completed job of the experiment's other sweeps, by hash.
   std::unordered_map<uint64_t, CompletedJob> completed_jobs(int64_t except_sweep) const;
@@ -115,7 +116,9 @@ class JOBSUB_API Store {
   void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
 
   std::vector<SweepSummary> sweeps() const;
-  /// Every job of a sweep, in job order (`not_submitted` for those without a row).
+  /// Every job of a sweep, in job order: a job's own row (news of it), else
+  /// what its latest batch says (an array's task: `queued`; a batch still
+  /// `submitting`: `pending`), else `not_submitted`.
   std::vector<JobRecord> jobs(int64_t sweep) const;
 
  private:

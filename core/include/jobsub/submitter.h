@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "jobsub/export.h"
@@ -50,7 +50,6 @@ class JOBSUB_API Submitter final : public SubmitContext {
     int64_t sweep_id = 0;  ///< 0 until the first batch: submit()'s `first_batch` gives it
     JobBook& book;
     ProgressView& view;
-    std::function<uint64_t(uint64_t job)> hash;         ///< job_hash() of a job without a row yet
     std::function<std::string(uint64_t job)> describe;  ///< the job's arguments, for the prompt
     /// Runs before each batch is recorded (resubmit: start the jobs' new attempts); may be empty.
     std::function<void(const std::vector<TaskRange>& tasks)> before_batch;
