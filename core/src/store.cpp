@@ -118,8 +118,13 @@ class Statement {
     sqlite3_bind_blob64(statement_, i, data, size, SQLITE_STATIC);
     return *this;
   }
-  Statement& bind_null(int i) {
-    sqlite3_bind_null(statement_, i);
+  /// An exit code, NULL when unknown (< 0).
+  Statement& bind_exit_code(int i, int code) {
+    if (code < 0) {
+      sqlite3_bind_null(statement_, i);
+    } else {
+      sqlite3_bind_int64(statement_, i, code);
+    }
     return *this;
   }
   /// One step: true while it yields a row.
@@ -331,13 +336,10 @@ void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcom
         .bind(2, static_cast<int64_t>(o.job))
         .bind(3, std::string(to_string(o.state)))
         .bind(4, o.native_state)
-        .bind(5, o.native_id);
-    if (o.exit_code >= 0) {
-      upsert.bind(6, static_cast<int64_t>(o.exit_code));
-    } else {
-      upsert.bind_null(6);
-    }
-    upsert.bind(7, when).run();
+        .bind(5, o.native_id)
+        .bind_exit_code(6, o.exit_code)
+        .bind(7, when)
+        .run();
   }
 }
 
@@ -406,7 +408,6 @@ std::vector<BatchRecord> Store::batches(int64_t sweep) const {
 void Store::record_skipped(int64_t sweep, const std::vector<uint64_t>& jobs,
                            const std::function<std::string(uint64_t job)>& reason) {
   if (jobs.empty()) return;
-  std::vector<TaskOutcome> outcomes;
   Transaction transaction(db_);
   Statement insert(db_,
                    "INSERT OR REPLACE INTO jobs(sweep_id, job, hash, state, native_state, updated) "
@@ -472,13 +473,10 @@ void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
         .bind(3, static_cast<int64_t>(j.attempt))
         .bind(4, j.state)
         .bind(5, j.native_state)
-        .bind(6, j.native_id);
-    if (j.exit_code >= 0) {
-      keep.bind(7, static_cast<int64_t>(j.exit_code));
-    } else {
-      keep.bind_null(7);
-    }
-    keep.bind(8, when).run();
+        .bind(6, j.native_id)
+        .bind_exit_code(7, j.exit_code)
+        .bind(8, when)
+        .run();
     reset.bind(1, sweep).bind(2, static_cast<int64_t>(job)).bind(3, when).run();
   }
   transaction.commit();

@@ -102,6 +102,29 @@ bool is_transient(const std::string& message) {
 
 using jobsub::trim;
 
+/// One row of `squeue --format=%i|%T[|%k]` output: id, state, comment (or empty).
+struct SqueueRow {
+  std::string id, state, comment;
+};
+
+std::vector<SqueueRow> squeue_rows(const std::string& out) {
+  std::vector<SqueueRow> rows;
+  std::size_t start = 0;
+  while (start < out.size()) {
+    std::size_t end = out.find('\n', start);
+    if (end == std::string::npos) end = out.size();
+    const std::string line = trim(out.substr(start, end - start));
+    start = end + 1;
+    const auto bar = line.find('|');
+    if (bar == std::string::npos) continue;
+    const auto bar2 = line.find('|', bar + 1);
+    rows.push_back({line.substr(0, bar),
+                    line.substr(bar + 1, bar2 == std::string::npos ? bar2 : bar2 - bar - 1),
+                    bar2 == std::string::npos ? std::string() : line.substr(bar2 + 1)});
+  }
+  return rows;
+}
+
 jobsub::JobState state_of(const std::string& slurm_state) {
   static const std::map<std::string, jobsub::JobState> kStates = {
       {"PENDING", jobsub::JobState::queued},      {"CONFIGURING", jobsub::JobState::queued},
@@ -224,17 +247,8 @@ class SlurmScheduler final : public jobsub::Scheduler {
         return jobsub::Status::failure(fmt::format("squeue failed: {}", trim(r.err)));
       }
       const std::set<std::string> wanted(native_ids.begin(), native_ids.end());
-      std::size_t start = 0;
-      while (start < r.out.size()) {
-        std::size_t end = r.out.find('\n', start);
-        if (end == std::string::npos) end = r.out.size();
-        const std::string line = trim(r.out.substr(start, end - start));
-        start = end + 1;
-        const auto bar = line.find('|');
-        if (bar == std::string::npos) continue;
-        const std::string id = line.substr(0, bar), state = line.substr(bar + 1);
-        if (!wanted.count(id)) continue;
-        out.push_back({0, state_of(state), -1, id, state});
+      for (const auto& [id, state, comment] : squeue_rows(r.out)) {
+        if (wanted.count(id)) out.push_back({0, state_of(state), -1, id, state});
       }
       return jobsub::Status::success();
     });
@@ -251,16 +265,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
           jobsub::run_process({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%k"});
       if (!r.ok()) return jobsub::Status::failure(fmt::format("squeue failed: {}", trim(r.err)));
       const std::string marker = request.token + ":";
-      std::size_t start = 0;
-      while (start < r.out.size()) {
-        std::size_t end = r.out.find('\n', start);
-        if (end == std::string::npos) end = r.out.size();
-        const std::string line = trim(r.out.substr(start, end - start));
-        start = end + 1;
-        const auto bar = line.find('|'), bar2 = line.find('|', bar + 1);
-        if (bar == std::string::npos || bar2 == std::string::npos) continue;
-        const std::string id = line.substr(0, bar), state = line.substr(bar + 1, bar2 - bar - 1);
-        const std::string comment = line.substr(bar2 + 1);
+      for (const auto& [id, state, comment] : squeue_rows(r.out)) {
         if (comment.rfind(marker, 0) != 0) continue;
         const uint64_t offset = std::stoull(comment.substr(marker.size()));
         const auto underscore = id.find('_');
