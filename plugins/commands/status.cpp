@@ -128,7 +128,7 @@ class StatusCommand final : public jobsub::Command {
           if (jobsub::interrupt_requested()) return static_cast<int>(jobsub::ExitCode::interrupted);
           const bool bad = std::any_of(jobs.begin(), jobs.end(), [](const jobsub::JobRecord& j) {
             const jobsub::JobState s = jobsub::job_state_from_string(j.state);
-            return jobsub::is_final(s) && s != jobsub::JobState::completed;
+            return jobsub::is_final(s) && s != jobsub::JobState::completed && s != jobsub::JobState::skipped;
           });
           return bad ? 1 : 0;
         }

@@ -171,6 +171,7 @@ class Lifecycle(JobsubTestCase):
         first, second = self.results_dirs(self.exp)
         report = self.status()
         self.assertEqual(report["states"], {"completed": 2, "skipped": 1})
+        self.assertExit(self.run_jobsub("status"), 0)  # skipped is not a failure
         self.assertEqual(report["listed"][0]["native_state"], f"completed in {first} (job 1)")
         dry = self.run_jobsub("--dry-run", "i=1,2")
         self.assertIn(f"job 1: python3 {self.exp}/prog.py '--i=1'  # skipped: completed in {first} (job 1)", dry.stdout)
