@@ -290,10 +290,61 @@ void refuse_control_characters(const TemplateValues& values) {
 
 }  // namespace
 
+namespace {
+
+/// Every tag of a user's template must name a value jobsub provides: a
+/// misspelt `{{resource.time}}` would render as nothing, silently. Inside a
+/// section over an object (`{{#resources}}`) any name is the object's field;
+/// `{{.}}` is the item of a list; `resources.<name>` may name a resource the
+/// sweep does not set (an optional one). A template that changes its
+/// delimiters (`{{=`) is not checked.
+void check_template_names(const std::string& text, const TemplateValues& values, const std::string& name) {
+  if (text.find("{{=") != std::string::npos) return;
+  std::vector<std::string> known;
+  for (const auto& [key, value] : values.scalars) known.push_back(key);
+  for (const auto& [key, value] : values.lists) known.push_back(key);
+  for (const auto& [key, value] : values.objects) known.push_back(key);
+  std::vector<bool> in_object;  // one entry per open section
+  std::size_t at = 0;
+  while ((at = text.find("{{", at)) != std::string::npos) {
+    const bool triple = text.compare(at, 3, "{{{") == 0;
+    const std::size_t close = text.find(triple ? "}}}" : "}}", at);
+    if (close == std::string::npos) return;  // render_template reports it
+    std::string tag = trim(text.substr(at + (triple ? 3 : 2), close - at - (triple ? 3 : 2)));
+    const std::size_t tag_at = at;
+    at = close + (triple ? 3 : 2);
+    char sigil = tag.empty() ? '\0' : tag[0];
+    if (sigil == '!') continue;
+    if (sigil == '#' || sigil == '^' || sigil == '/' || sigil == '&' || sigil == '>')
+      tag = trim(tag.substr(1));
+    if (sigil == '/') {
+      if (!in_object.empty()) in_object.pop_back();
+      continue;
+    }
+    const std::string head = tag.substr(0, tag.find('.'));
+    const bool inside_object = std::find(in_object.begin(), in_object.end(), true) != in_object.end();
+    const bool ok = tag == "." || inside_object || std::find(known.begin(), known.end(), head) != known.end();
+    if (!ok) {
+      const auto line =
+          std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(tag_at), '\n') + 1;
+      std::sort(known.begin(), known.end());
+      throw spec_error(fmt::format("template {}:{}: `{}` is not a value jobsub provides{}; it provides {}",
+                                   name, line, text.substr(tag_at, at - tag_at), did_you_mean(head, known),
+                                   join(known)));
+    }
+    if (sigil == '#' || sigil == '^') in_object.push_back(values.objects.count(tag) > 0);
+  }
+}
+
+}  // namespace
+
 std::string render_batch_script(const BatchRequest& request, const TemplateValues& values,
                                 const std::string& default_template, const std::string& scheduler) {
   refuse_control_characters(values);
   if (!request.template_text.empty()) {
+    check_template_names(
+        request.template_text, values,
+        request.template_file.empty() ? std::string("(user template)") : request.template_file.string());
     std::string script = render_template(
         request.template_text, values,
         request.template_file.empty() ? std::string("(user template)") : request.template_file.string());

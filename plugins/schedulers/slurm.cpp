@@ -169,6 +169,8 @@ class SlurmScheduler final : public jobsub::Scheduler {
     });
   }
 
+  std::string default_template() const noexcept override { return kDefaultTemplate; }
+
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
     return jobsub::guarded([&] {
       jobsub::TemplateValues values = jobsub::batch_template_values(request);

@@ -76,6 +76,7 @@ class StandInScheduler final : public jobsub::Scheduler {
   jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
     return jobsub::Status::success();
   }
+  std::string default_template() const noexcept override { return "#!/bin/bash\n{{{task_body}}}\n"; }
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
     out.script = "#!/bin/bash\n# " + request.batch_name + "\n";
     out.submit_argv = {"stand-in", request.script_path.string()};

@@ -182,6 +182,9 @@ class Scheduler {
  public:
   virtual ~Scheduler() = default;
   virtual Status configure(const PluginOptions& options) noexcept = 0;
+  /// The Mustache template render() uses when the user gives none
+  /// (`jobsub template show`, and `template init` copies it).
+  virtual std::string default_template() const noexcept = 0;
   /// Pure: builds the script text and the submit command. Touches nothing.
   virtual Status render(const BatchRequest& request, RenderedBatch& out) noexcept = 0;
   /// Submits an already written script. Fills one outcome per job.
