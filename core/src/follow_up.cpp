@@ -167,7 +167,7 @@ void FollowUp::settle_interrupted_batches(Submitter& submitter) {
     }
     std::string native_id;
     for (const TaskOutcome& o : found) {
-      const std::string id = o.native_id.substr(0, o.native_id.find('_'));
+      const std::string id = o.native_id.substr(0, o.native_id.find_first_of("_."));  // the array's id
       if (native_id.find(id) == std::string::npos) native_id += (native_id.empty() ? "" : ",") + id;
     }
     store_->end_batch(

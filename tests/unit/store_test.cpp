@@ -185,8 +185,9 @@ BOOST_AUTO_TEST_CASE(an_array_is_kept_as_ranges_and_a_jobs_own_news_overrides_it
   BOOST_TEST(store.jobs(sweep)[11].state == "not_submitted");
   // Taken as an array this time: the array has the news.
   const int64_t b3 = store.begin_batch(sweep, "batch-3", "t3", {{12, 12}});
-  store.end_batch(sweep, b3, "submitted", "80", "", {}, {{"80", 11, {{1, 1}}, "PENDING"}});
-  BOOST_TEST(store.jobs(sweep)[11].native_id == "80_1");
+  store.end_batch(sweep, b3, "submitted", "80", "", {},
+                  {{"80", 11, {{1, 1}}, "qw", "."}});  // Grid Engine ids
+  BOOST_TEST(store.jobs(sweep)[11].native_id == "80.1");
   BOOST_TEST(store.jobs(sweep)[11].state == "queued");
   const auto summary = store.sweeps();
   BOOST_TEST(count(summary[0].states, "queued") == 3u);  // 11 and 13 of array 77, 12 of array 80
