@@ -342,12 +342,10 @@ std::string render_batch_script(const BatchRequest& request, const TemplateValue
                                 const std::string& default_template, const std::string& scheduler) {
   refuse_control_characters(values);
   if (!request.template_text.empty()) {
-    check_template_names(
-        request.template_text, values,
-        request.template_file.empty() ? std::string("(user template)") : request.template_file.string());
-    std::string script = render_template(
-        request.template_text, values,
-        request.template_file.empty() ? std::string("(user template)") : request.template_file.string());
+    const std::string name =
+        request.template_file.empty() ? std::string("(user template)") : request.template_file.string();
+    std::string script = render_template(request.template_text, values, name);  // valid Mustache first
+    check_template_names(request.template_text, values, name);
     const std::size_t body = script.find(request.task_body);
     if (body == std::string::npos) {
       throw spec_error(fmt::format(

@@ -158,9 +158,9 @@ class SgeScheduler final : public jobsub::Scheduler {
       memory_resource_ = get("memory-resource", "h_vmem");
       gpu_resource_ = get("gpu-resource", "gpu");
       try {
-        max_tasks_ = std::stoull(get("max-array-size", "0"));
+        max_tasks_ = std::stoull(get("max-array-tasks", "0"));
       } catch (const std::exception&) {
-        return jobsub::Status::failure("--max-array-size takes a number");
+        return jobsub::Status::failure("--sge.max-array-tasks takes a number");
       }
       if (max_tasks_ == 0) max_tasks_ = site_max_tasks();
       return jobsub::Status::success();
@@ -467,7 +467,7 @@ class SgeScheduler final : public jobsub::Scheduler {
     max_tasks_warning_ = fmt::format(
         "could not read max_aj_tasks from `qconf -sconf` ({}); planning with Grid Engine's default 75000 "
         "(set "
-        "--sge.max-array-size to your site's)",
+        "--sge.max-array-tasks to your site's)",
         why);
     return 75000;
   }
@@ -483,7 +483,7 @@ const jobsub_option_info kOptions[] = {
     {"parallel-environment", "PE", "smp", "the parallel environment that gives a job its cpus (-pe PE N)"},
     {"memory-resource", "NAME", "h_vmem", "the site's memory resource (-l NAME=...M; per slot)"},
     {"gpu-resource", "NAME", "gpu", "the site's GPU resource (-l NAME=N)"},
-    {"max-array-size", "N", nullptr, "most tasks in one array (default: max_aj_tasks from qconf -sconf)"},
+    {"max-array-tasks", "N", nullptr, "most tasks in one array (default: max_aj_tasks from qconf -sconf)"},
 };
 
 const jobsub_component_info kComponents[] = {

@@ -74,7 +74,7 @@ class GridEngine(JobsubTestCase):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0, 12)\n",
                               program=APPEND_PROGRAM)
         ran = self.tmp / "ran.txt"
-        result = self.submit(exp, "--sge.max-array-size", "5", "-j", "2", env=self.env(RAN_FILE=str(ran)))
+        result = self.submit(exp, "--max-array-tasks", "5", "-j", "2", env=self.env(RAN_FILE=str(ran)))
         self.assertExit(result, 0)
         results = self.only_results_dir(exp)
         subs = self.submissions(results)
