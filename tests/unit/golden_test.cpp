@@ -135,4 +135,53 @@ BOOST_AUTO_TEST_CASE(slurm_rejects_what_it_cannot_express) {
   BOOST_TEST(try_render("slurm", request, rendered).message.find("resource 'time'") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(sge_directives_arrays_and_names) {
+  auto request = awkward_request();
+  request.sweep_name = "2nd sweep: it's/tvo";
+  request.max_running = 10;
+  request.resources = {{"time", "2h"},
+                       {"mem", "12400M"},
+                       {"cpus", "4"},
+                       {"gpus", "1"},
+                       {"queue", "gpu.q"},
+                       {"account", "my-lab"},
+                       {"project", "tvo"},
+                       {"sge.l", "scratch=10G"},
+                       {"pbs.place", "scatter"},
+                       {"directives", "-m e\n-M a@b.c"}};
+  const auto rendered = render(request, "sge", {{"max-array-tasks", "100"}});
+  check_golden("sge-cluster.sh", rendered.script);
+  const std::string logs = (request.results_dir / "logs").string() + "/";
+  // The logs directory on the command line, where the path's quotes are safe.
+  const std::vector<std::string> first = {
+      "qsub", "-terse", "-o", logs, "-e", logs, "-t", "1-100", "-tc", "10", request.script_path.string(),
+      "0"};
+  BOOST_TEST(rendered.submit_argv == first, boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(rendered.all_submit_argvs.size(), 2u);  // max_aj_tasks 100: 100 + 44
+  BOOST_TEST(rendered.all_submit_argvs[1][7] == "1-44");
+  BOOST_TEST(rendered.all_submit_argvs[1].back() == "100");
+  // Jobs 2 and 4 (a resubmit): one range an array, so two qsubs.
+  request.tasks = {{2, 2}, {4, 4}};
+  request.token = "jobsub-0123456789abcdef";
+  const auto again = render(request, "sge", {{"max-array-tasks", "100"}});
+  BOOST_REQUIRE_EQUAL(again.all_submit_argvs.size(), 2u);
+  BOOST_TEST(again.all_submit_argvs[1][7] ==
+             "jobsub=jobsub-0123456789abcdef:3");  // -ac, the token and offset
+  BOOST_TEST(again.all_submit_argvs[1].back() == "3");
+}
+
+BOOST_AUTO_TEST_CASE(sge_rejects_what_it_cannot_express) {
+  auto request = awkward_request();
+  jobsub::RenderedBatch rendered;
+  request.resources = {{"qos", "normal"}};
+  BOOST_TEST(try_render("sge", request, rendered, {{"max-array-tasks", "100"}})
+                 .message.find("Grid Engine cannot express resource 'qos'") != std::string::npos);
+  request.resources = {{"output", "/data/out:put"}};
+  BOOST_TEST(try_render("sge", request, rendered, {{"max-array-tasks", "100"}})
+                 .message.find("reads ':' in an output path as a host name") != std::string::npos);
+  request.resources = {{"job_name", "my sweep"}};
+  BOOST_TEST(try_render("sge", request, rendered, {{"max-array-tasks", "100"}})
+                 .message.find("does not take the job name 'my sweep'") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
