@@ -167,7 +167,7 @@ void FollowUp::settle_interrupted_batches(Submitter& submitter) {
     }
     std::string native_id;
     for (const TaskOutcome& o : found) {
-      const std::string id = o.native_id.substr(0, o.native_id.find_first_of("_."));  // the array's id
+      const std::string id = o.native_id.substr(0, o.native_id.find_first_of("_.["));  // the array's id
       if (native_id.find(id) == std::string::npos) native_id += (native_id.empty() ? "" : ",") + id;
     }
     store_->end_batch(
@@ -244,7 +244,7 @@ SubmitOutcome FollowUp::run(Prompter* prompter) {
   if (count == 0) {
     fmt::print(out_, "jobsub: sweep {}: nothing to {}{}\n", where, resume ? "resume" : "resubmit",
                resume ? ": every job was submitted" : " in those states");
-    if (!request_.wait || book_.open().empty()) return outcome;
+    if (!request_.wait) return outcome;  // with --wait: follow what the interrupted submit sent
   } else {
     fmt::print(out_, "jobsub: sweep {} ({}): {} {} of {} to {}: {}\n", where, sweep_.sweep.scheduler, count,
                count == 1 ? "job" : "jobs", sweep_.sweep.job_count, resume ? "submit" : "resubmit",

@@ -66,6 +66,7 @@ const char* const kMigrations[] = {
          batch_id INTEGER NOT NULL REFERENCES batches(id) ON DELETE CASCADE,
          native_id TEXT NOT NULL,
          separator TEXT NOT NULL,
+         suffix TEXT NOT NULL,
          task_offset INTEGER NOT NULL,
          tasks TEXT NOT NULL,
          native_state TEXT NOT NULL);
@@ -353,10 +354,10 @@ void Store::end_batch(int64_t sweep, int64_t batch, const std::string& state, co
   // Array tasks as ranges: a 10^6-task array is one row (and its jobs' own
   // rows, from an earlier attempt, go: the array has the news now).
   Statement clear(db_, "DELETE FROM jobs WHERE sweep_id = ? AND job BETWEEN ? AND ?");
-  Statement insert(db_,
-                   "INSERT INTO arrays(batch_id, native_id, task_offset, tasks, native_state, separator) "
-                   "VALUES(?, ?, ?, ?, ?, "
-                   "?)");
+  Statement insert(
+      db_,
+      "INSERT INTO arrays(batch_id, native_id, task_offset, tasks, native_state, separator, suffix) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?)");
   for (const SubmittedArray& array : arrays) {
     for (const TaskRange& r : array.tasks) {
       clear.bind(1, sweep)
@@ -370,6 +371,7 @@ void Store::end_batch(int64_t sweep, int64_t batch, const std::string& state, co
         .bind(4, format_task_ranges(array.tasks))
         .bind(5, array.native_state)
         .bind(6, array.separator)
+        .bind(7, array.suffix)
         .run();
   }
   write_outcomes(sweep, outcomes);
@@ -577,7 +579,8 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
   }
   Statement arrays(
       db_,
-      "SELECT arrays.native_id, arrays.task_offset, arrays.tasks, arrays.native_state, arrays.separator FROM "
+      "SELECT arrays.native_id, arrays.task_offset, arrays.tasks, arrays.native_state, arrays.separator, "
+      "arrays.suffix FROM "
       "arrays "
       "JOIN batches ON batches.id = arrays.batch_id WHERE batches.sweep_id = ? ORDER BY batches.id");
   arrays.bind(1, sweep);
@@ -586,12 +589,13 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     const auto offset = static_cast<uint64_t>(arrays.integer(1));
     const std::string native_state = arrays.text(3);
     const std::string separator = arrays.text(4);
+    const std::string suffix = arrays.text(5);
     for (const TaskRange& r : parse_task_ranges(arrays.text(2))) {
       for (uint64_t t = r.first; t <= r.last && t + offset <= job_count; ++t) {
         JobRecord& j = out[t + offset - 1];
         j.state = "queued";
         j.native_state = native_state;
-        j.native_id = fmt::format("{}{}{}", id, separator, t);
+        j.native_id = fmt::format("{}{}{}{}", id, separator, t, suffix);
         j.exit_code = -1;
       }
     }

@@ -195,8 +195,7 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   for (const SubmittedArray& array : result.arrays) {
     for (const TaskRange& r : array.tasks) {
       for (uint64_t t = r.first; t <= r.last; ++t) {
-        parts_.book.apply({array.offset + t, JobState::queued, -1,
-                           fmt::format("{}{}{}", array.native_id, array.separator, t), array.native_state});
+        parts_.book.apply({array.offset + t, JobState::queued, -1, array.task_id(t), array.native_state});
         queued = true;
       }
     }

@@ -184,4 +184,48 @@ BOOST_AUTO_TEST_CASE(sge_rejects_what_it_cannot_express) {
                  .message.find("does not take the job name 'my sweep'") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(pbs_pro_and_torque_directives_and_arrays) {
+  auto request = awkward_request();
+  request.resources = {{"time", "2h"},
+                       {"mem", "12400M"},
+                       {"cpus", "4"},
+                       {"gpus", "1"},
+                       {"queue", "gpu"},
+                       {"account", "my-lab"},
+                       {"pbs.place", "scatter"},
+                       {"sge.l", "ignored=1"},
+                       {"directives", "-m e\n-M a@b.c"}};
+  request.token = "jobsub-0123456789abcdef";
+  const auto pro = render(request, "pbs", {{"dialect", "pro"}, {"array-limit", "100"}});
+  check_golden("pbs-pro.sh", pro.script);
+  const std::string logs = (request.results_dir / "logs").string() + "/";
+  const std::vector<std::string> first = {"qsub",
+                                          "-o",
+                                          logs,
+                                          "-e",
+                                          logs,
+                                          "-v",
+                                          "JOBSUB_OFFSET=0,JOBSUB_TOKEN=jobsub-0123456789abcdef:0",
+                                          "-J",
+                                          "1-100",
+                                          request.script_path.string()};
+  BOOST_TEST(pro.submit_argv == first, boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(pro.all_submit_argvs.size(), 2u);  // 100 + 44
+  BOOST_TEST(pro.all_submit_argvs[1][8] == "1-44");
+  request.max_running = 5;
+  const auto torque = render(request, "pbs", {{"dialect", "torque"}, {"array-limit", "100"}});
+  check_golden("pbs-torque.sh", torque.script);
+  BOOST_TEST(torque.submit_argv[7] == "-t");
+  BOOST_TEST(torque.submit_argv[8] == "1-100%5");
+  jobsub::RenderedBatch refused;
+  const auto status = try_render("pbs", request, refused, {{"dialect", "pro"}});
+  BOOST_TEST(status.message.find("PBS Pro cannot limit how many tasks of an array run at once (-j 5)") !=
+             std::string::npos);
+  request.max_running = 0;
+  request.tasks = {{7, 7}};  // one job: PBS Pro's -J needs two indices, so a plain job with its number
+  const auto single = render(request, "pbs", {{"dialect", "pro"}});
+  BOOST_TEST(single.submit_argv[6] == "JOBSUB_OFFSET=7,JOBSUB_TOKEN=jobsub-0123456789abcdef:7");
+  BOOST_TEST(single.submit_argv[7] == request.script_path.string());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -152,13 +152,15 @@ struct TaskOutcome {
 };
 
 /// Jobs submitted as the tasks of one array, in a few bytes however many:
-/// job `offset + t` is task `t`, native id `<native_id><separator><t>`, state `queued`.
+/// job `offset + t` is task `t`, native id `<native_id><separator><t><suffix>`, state `queued`.
 struct SubmittedArray {
   std::string native_id;  ///< the array's id
   uint64_t offset = 0;
   std::vector<TaskRange> tasks;  ///< task ids
   std::string native_state;      ///< e.g. `PENDING`
-  std::string separator = "_";   ///< Slurm `4711_3`; Grid Engine `4711.3`
+  std::string separator = "_";   ///< Slurm `4711_3`; Grid Engine `4711.3`; PBS `4711[3]`
+  std::string suffix{};          ///< PBS: `]`
+  std::string task_id(uint64_t t) const { return native_id + separator + std::to_string(t) + suffix; }
 };
 
 struct SubmitResult {
