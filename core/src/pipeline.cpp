@@ -48,7 +48,11 @@ std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, con
                                      [&](const PluginOption& o) { return o.qualified == qualified; });
     const char* kind = option->entry->info->kind;
     const auto used = pipeline.entries.find(kind);
-    if (used == pipeline.entries.end() || used->second != option->entry) {
+    const bool unused = used == pipeline.entries.end() || used->second != option->entry;
+    // A site profile sets options for the plugins its site uses; a sweep that
+    // chooses another plugin leaves them be.
+    if (unused && setting.origin.find("(site ") != std::string::npos) continue;
+    if (unused) {
       throw spec_error(fmt::format(
           "{}: option '{}' belongs to {} '{}', which this sweep does not use: add --{}={} (now: {})",
           setting.origin, name, kind, option->entry->info->name, kind, option->entry->info->name,

@@ -15,7 +15,7 @@ const std::vector<std::string>& core_option_names() {
       "manual",      "no-array",   "wait",        "poll",     "allow-no-args", "max-jobs",
       "show-config", "plugin-dir", "version",     "name",     "layout",        "sweeper",
       "formatter",   "scheduler",  "program",     "command",  "template",      "rerun-completed",
-      "resume",      "force"};
+      "resume",      "force",      "site"};
   return names;
 }
 

@@ -165,6 +165,7 @@ void Submission::print_summary() const {
   };
   fmt::print(out_, "jobsub: sweep '{}': {} {}\n", spec_.get("name"), job_count_,
              job_count_ == 1 ? "job" : "jobs");
+  if (spec_.has("site")) fmt::print(out_, "  {:<11}{}{}\n", "site", spec_.get("site"), origin("site"));
   for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"})
     fmt::print(out_, "  {:<11}{}{}\n", kind, pipeline_.names.at(kind), origin(kind));
   const bool color = &out_ == &std::cout && ::isatty(STDOUT_FILENO) && use_color(STDOUT_FILENO);

@@ -4,6 +4,7 @@
 #include <jobsub/plugin.h>
 #include <jobsub/plugin_options.h>
 #include <jobsub/registry.h>
+#include <jobsub/site.h>
 #include <jobsub/spec.h>
 #include <jobsub/submit.h>
 #include <jobsub/terminal.h>
@@ -109,6 +110,9 @@ class SubmitCommand final : public jobsub::Command {
     option("max-jobs", po::value<std::string>()->value_name("N"),
            "refuse a sweep of more than N jobs (default 10000000)");
     option("show-config", "print the merged settings with their origins and exit");
+    option(
+        "site", po::value<std::string>()->value_name("NAME"),
+        "use site profile NAME from sites.yaml (default: JOBSUB_SITE, else the profile matching this host)");
     option("plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
            "search DIR for plugins first (repeatable)");
     po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
@@ -208,6 +212,10 @@ class SubmitCommand final : public jobsub::Command {
     } else {
       spec = jobsub::empty_spec(jobsub::fs::current_path());
     }
+    // A site profile sits between the defaults and the spec.
+    jobsub::apply_site(spec, jobsub::choose_site(jobsub::load_sites(jobsub::site_files()),
+                                                 vm.count("site") ? vm["site"].as<std::string>() : "",
+                                                 "--site", jobsub::host_name()));
     jobsub::apply_defaults_and_environment(spec);
     for (const auto& flag : kSettingFlags) {
       if (vm.count(flag[0]))

@@ -27,6 +27,7 @@ print(json.dumps(sys.argv[1:]))
 def clean_env(**extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBSUB_") or k == "JOBSUB_PLUGIN_PATH"}
     env.pop("JOBSUB_PLUGIN_PATH", None)
+    env["JOBSUB_SITES"] = ""  # no site profile of this machine's (~/.config, /etc) reaches a test
     env.update(extra)
     return env
 

@@ -1,0 +1,106 @@
+"""Issue 9, point 3: site profiles (sites.yaml), how one is chosen, and where
+each setting came from."""
+import socket
+
+from harness import JobsubTestCase, clean_env
+
+SPEC = "program: prog.py\ncommand: python3 {script} {args}\nresources: {partition: cpu}\nhypers: {a: [1, 2]}\n"
+
+
+class Sites(JobsubTestCase):
+    def sites(self, text, name="sites.yaml"):
+        path = self.tmp / name
+        path.write_text(text)
+        return path
+
+    def profiles(self):
+        host = socket.gethostname()
+        return self.sites(f"""sites:
+  elsewhere:
+    match: {{hosts: [no-such-host-*]}}
+    scheduler: sge
+  here:
+    match:
+      hosts: ["{host[:1]}*"]
+    scheduler: slurm
+    resources: {{account: my-lab, partition: gpu}}
+    init:
+      - module load python/3.11
+    options: {{slurm: {{gpu-directive: gpus}}}}
+  byname:
+    scheduler: sge
+    resources: {{queue: all.q}}
+  cluster:
+    match: {{env: {{JOBSUB_TEST_CLUSTER: "alpha*"}}}}
+    scheduler: sge
+""")
+
+    def run_jobsub(self, exp, *args, **env):
+        return self.jobsub(*args, cwd=exp, env=clean_env(JOBSUB_SITES=str(self.profiles()), **env))
+
+    def test_the_profile_matching_this_host_sits_between_the_defaults_and_the_spec(self):
+        exp = self.experiment(SPEC)
+        shown = self.run_jobsub(exp, "--show-config")
+        self.assertExit(shown, 0)
+        sites = self.tmp / "sites.yaml"
+        lines = shown.stdout.splitlines()
+        self.assertIn(f"scheduler = slurm    ({sites}:8 (site here))", lines)
+        self.assertIn(f"resources.account = my-lab    ({sites}:9 (site here))", lines)
+        self.assertIn("resources.partition = cpu    (jobsub.yaml:3)", lines)  # the spec wins
+        self.assertIn(f"options.slurm.gpu-directive = gpus    ({sites}:12 (site here))", lines)
+        self.assertIn(f"init: module load python/3.11    ({sites}:6)", lines)
+        self.assertRegex(shown.stdout, rf"site = here    \(host \S+ matches {socket.gethostname()[:1]}\*; ")
+        # The environment and the command line win over the site; its options for
+        # a plugin the sweep does not use are left be.
+        dry = self.run_jobsub(exp, "--dry-run", JOBSUB_SCHEDULER="local")
+        self.assertExit(dry, 0)
+        self.assertIn("  site       here  (host", dry.stdout)
+        self.assertIn("  scheduler  local  (env JOBSUB_SCHEDULER)", dry.stdout)
+        self.assertIn("module load python/3.11", dry.stdout)  # the site's init lines run before each job
+
+    def test_site_flag_then_jobsub_site_then_the_first_match(self):
+        exp = self.experiment(SPEC)
+        def chosen(*args, **env):
+            out = self.run_jobsub(exp, "--show-config", *args, **env).stdout
+            return [l for l in out.splitlines() if l.startswith("site = ")][0]
+        self.assertTrue(chosen("--site", "byname", JOBSUB_SITE="cluster").startswith("site = byname    (--site;"))
+        self.assertTrue(chosen(JOBSUB_SITE="cluster").startswith("site = cluster    (env JOBSUB_SITE;"))
+        self.assertTrue(chosen().startswith("site = here    (host"))
+        # A profile chosen by the environment it runs in, when no host pattern comes first.
+        env_only = self.sites('sites:\n  cluster:\n    match: {env: {JOBSUB_TEST_CLUSTER: "alpha*"}}\n'
+                              "    scheduler: sge\n", name="env.yaml")
+        out = self.jobsub("--show-config", cwd=exp,
+                          env=clean_env(JOBSUB_SITES=str(env_only), JOBSUB_TEST_CLUSTER="alpha-2")).stdout
+        self.assertIn("site = cluster    (JOBSUB_TEST_CLUSTER=alpha-2 matches alpha*;", out)
+        none = self.jobsub("--show-config", cwd=exp, env=clean_env(JOBSUB_SITES=str(env_only))).stdout
+        self.assertNotIn("site = ", none)
+        self.assertIn("scheduler = local    (default)", none)
+
+    def test_the_first_file_of_a_name_wins(self):
+        exp = self.experiment(SPEC)
+        mine = self.sites("sites:\n  byname:\n    scheduler: slurm\n", name="mine.yaml")
+        out = self.jobsub("--show-config", "--site", "byname", cwd=exp,
+                          env=clean_env(JOBSUB_SITES=f"{mine}:{self.profiles()}")).stdout
+        self.assertIn(f"scheduler = slurm    ({mine}:3 (site byname))", out)
+
+    def test_mistakes_name_the_file_and_line(self):
+        exp = self.experiment(SPEC)
+        unknown = self.run_jobsub(exp, "--site", "bynam", "--dry-run")
+        self.assertExit(unknown, 3)
+        self.assertIn("no site profile 'bynam' (--site) (did you mean 'byname'?)", unknown.stderr)
+        bad = self.sites("sites:\n  x:\n    schedulr: slurm\n", name="bad.yaml")
+        result = self.jobsub("--dry-run", cwd=exp, env=clean_env(JOBSUB_SITES=str(bad)))
+        self.assertExit(result, 3)
+        self.assertIn(f"{bad}:3: unknown key 'schedulr' in site 'x' (did you mean 'scheduler'?)", result.stderr)
+        self.assertFalse((exp / "results").exists())
+
+    def test_jobsub_sites_lists_the_profiles_and_says_which_applies_and_why(self):
+        exp = self.experiment(SPEC)
+        listed = self.run_jobsub(exp, "sites")
+        self.assertExit(listed, 0)
+        self.assertIn(f"  {self.tmp / 'sites.yaml'}\n", listed.stdout)
+        self.assertIn("  byname       by name only", listed.stdout)
+        self.assertRegex(listed.stdout, r"\n  here +matches hosts \S+\*")
+        self.assertRegex(listed.stdout, rf"Here \({socket.gethostname()}\): site here \(host \S+ matches")
+        nothing = self.jobsub("sites", cwd=exp, env=clean_env())
+        self.assertIn("no site profile applies", nothing.stdout)
