@@ -55,7 +55,7 @@ def experiment(tmp, name, hypers):
     d = tmp / name
     d.mkdir()
     (d / "jobsub.yaml").write_text(
-        "formatter: sacred\ncommand: \"true {args}\"\nhypers:\n" +
+        "scheduler: local\nformatter: sacred\ncommand: \"true {args}\"\nhypers:\n" +
         "".join(f"  {k}: [{', '.join(v)}]\n" for k, v in hypers.items()))
     return d
 
@@ -75,7 +75,7 @@ def local_vs_peers(tmp, env, p, jobs=2000, rounds=3):
     d.mkdir()
     (d / "job.sh").write_text(JOB_PROGRAM)
     (d / "job.sh").chmod(0o755)
-    (d / "jobsub.yaml").write_text(f"formatter: argparse\nprogram: job.sh\ncommand: \"{{script}} {{args}}\"\n"
+    (d / "jobsub.yaml").write_text(f"scheduler: local\nformatter: argparse\nprogram: job.sh\ncommand: \"{{script}} {{args}}\"\n"
                                    f"hypers:\n  i: range(0,{jobs})\n")
     (d / "ids").write_text("".join(f"{i}\n" for i in range(jobs)))
     # Nothing is deleted between rounds: ext4 makes every new file skip the

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "jobsub/errors.h"
+#include "jobsub/process.h"
 #include "jobsub/text.h"
 
 namespace jobsub {
@@ -219,6 +220,63 @@ void apply_site(SweepSpec& spec, const SiteChoice& choice) {
     spec.init_lines = std::move(lines);
   }
   set_setting(spec, "site", choice.profile->name, fmt::format("{}; {}", choice.why, choice.profile->origin));
+}
+
+namespace {
+
+/// The program's path on PATH, or empty.
+fs::path on_path(const std::string& program) {
+  try {
+    return find_program(program);
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+}  // namespace
+
+std::string probe_scheduler(std::string& why) {
+  std::vector<std::string> found, names;
+  if (!on_path("sbatch").empty()) {
+    found.push_back("slurm");
+    names.push_back("sbatch (Slurm)");
+  }
+  if (const fs::path qsub = on_path("qsub"); !qsub.empty()) {
+    std::string text;
+    try {
+      const ProcessResult r = run_process({"qstat", "--version"});
+      text = r.out + r.err;
+    } catch (const std::exception& e) {
+      text = e.what();
+    }
+    if (text.find("SGE") != std::string::npos || text.find("gridengine") != std::string::npos ||
+        text.find("Grid Engine") != std::string::npos) {
+      found.push_back("sge");
+      names.push_back("qsub (Grid Engine)");
+    } else if (text.find("pbs_version") != std::string::npos || text.find("Version:") != std::string::npos) {
+      found.push_back("pbs");
+      names.push_back("qsub (PBS)");
+    } else {
+      throw spec_error(fmt::format(
+          "no scheduler is chosen and {} is on PATH, but `qstat --version` does not say which scheduler it "
+          "belongs to: choose one with --scheduler=sge|pbs|local, `scheduler:` in jobsub.yaml, "
+          "JOBSUB_SCHEDULER "
+          "or a site profile (`jobsub sites`)",
+          qsub.string()));
+    }
+  }
+  if (found.size() > 1) {
+    throw spec_error(fmt::format(
+        "no scheduler is chosen and this host has {}: choose one with --scheduler={}|local, `scheduler:` in "
+        "jobsub.yaml, JOBSUB_SCHEDULER or a site profile (`jobsub sites`); jobsub does not guess",
+        join(names, " and "), join(found, "|")));
+  }
+  if (found.empty()) {
+    why = "default: no sbatch or qsub on PATH";
+    return "local";
+  }
+  why = fmt::format("found {} on PATH", names.front());
+  return found.front();
 }
 
 }  // namespace jobsub

@@ -243,6 +243,12 @@ class SubmitCommand final : public jobsub::Command {
                               "command line");
       }
     }
+    // No scheduler chosen anywhere: what this host has, or an error when it has several.
+    if (spec.settings.at("scheduler").origin == "default") {
+      std::string why;
+      const std::string scheduler = jobsub::probe_scheduler(why);
+      jobsub::set_setting(spec, "scheduler", scheduler, why);
+    }
     if (vm.count("override")) {
       for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {
         if (!jobsub::is_override(item)) {

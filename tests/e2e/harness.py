@@ -28,6 +28,9 @@ def clean_env(**extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBSUB_") or k == "JOBSUB_PLUGIN_PATH"}
     env.pop("JOBSUB_PLUGIN_PATH", None)
     env["JOBSUB_SITES"] = ""  # no site profile of this machine's (~/.config, /etc) reaches a test
+    # The test machine has Slurm and Grid Engine installed: without a choice,
+    # jobsub would refuse to guess between them. Tests choose local unless they say.
+    env["JOBSUB_SCHEDULER"] = "local"
     env.update(extra)
     return env
 

@@ -1,5 +1,7 @@
 """Issue 9, point 3: site profiles (sites.yaml), how one is chosen, and where
 each setting came from."""
+import pathlib
+import shutil
 import socket
 
 from harness import JobsubTestCase, clean_env
@@ -8,6 +10,35 @@ SPEC = "program: prog.py\ncommand: python3 {script} {args}\nresources: {partitio
 
 
 class Sites(JobsubTestCase):
+    def test_with_no_scheduler_anywhere_the_host_decides_and_two_are_never_guessed(self):
+        exp = self.experiment(SPEC)
+        bin_dir = self.tmp / "bin"
+        bin_dir.mkdir()
+        def fake(name, text=""):
+            (bin_dir / name).write_text(f"#!/bin/sh\necho '{text}'\n")
+            (bin_dir / name).chmod(0o755)
+        env = clean_env(PATH=f"{bin_dir}:/usr/bin:/bin", JOBSUB_SCHEDULER="")
+        # This machine may have sbatch and qsub in /usr/bin: a PATH of stand-ins decides here.
+        if any(pathlib.Path(d, n).exists() for d in ("/usr/bin", "/bin") for n in ("sbatch", "qsub")):
+            env["PATH"] = str(bin_dir)
+            for tool in ("python3", "bash", "sh"):
+                (bin_dir / tool).symlink_to(shutil.which(tool))
+        alone = self.jobsub("--show-config", cwd=exp, env=env)
+        self.assertIn("scheduler = local    (default: no sbatch or qsub on PATH)", alone.stdout)
+        fake("sbatch")
+        self.assertIn("scheduler = slurm    (found sbatch (Slurm) on PATH)",
+                      self.jobsub("--show-config", cwd=exp, env=env).stdout)
+        fake("qsub")
+        fake("qstat", "pbs_version = 19.1.3")
+        both = self.jobsub("--dry-run", cwd=exp, env=env)
+        self.assertExit(both, 3)
+        self.assertIn("this host has sbatch (Slurm) and qsub (PBS): choose one with --scheduler=slurm|pbs|local",
+                      both.stderr)
+        (bin_dir / "sbatch").unlink()
+        fake("qstat", "SGE 8.1.9")
+        self.assertIn("scheduler = sge    (found qsub (Grid Engine) on PATH)",
+                      self.jobsub("--show-config", cwd=exp, env=env).stdout)
+
     def sites(self, text, name="sites.yaml"):
         path = self.tmp / name
         path.write_text(text)
@@ -36,6 +67,8 @@ class Sites(JobsubTestCase):
 """)
 
     def run_jobsub(self, exp, *args, **env):
+        # No JOBSUB_SCHEDULER (the harness sets one): the site's scheduler is under test.
+        env.setdefault("JOBSUB_SCHEDULER", "")
         return self.jobsub(*args, cwd=exp, env=clean_env(JOBSUB_SITES=str(self.profiles()), **env))
 
     def test_the_profile_matching_this_host_sits_between_the_defaults_and_the_spec(self):
@@ -69,18 +102,18 @@ class Sites(JobsubTestCase):
         # A profile chosen by the environment it runs in, when no host pattern comes first.
         env_only = self.sites('sites:\n  cluster:\n    match: {env: {JOBSUB_TEST_CLUSTER: "alpha*"}}\n'
                               "    scheduler: sge\n", name="env.yaml")
-        out = self.jobsub("--show-config", cwd=exp,
-                          env=clean_env(JOBSUB_SITES=str(env_only), JOBSUB_TEST_CLUSTER="alpha-2")).stdout
+        out = self.jobsub("--show-config", cwd=exp, env=clean_env(JOBSUB_SITES=str(env_only), JOBSUB_SCHEDULER="",
+                                                                 JOBSUB_TEST_CLUSTER="alpha-2")).stdout
         self.assertIn("site = cluster    (JOBSUB_TEST_CLUSTER=alpha-2 matches alpha*;", out)
         none = self.jobsub("--show-config", cwd=exp, env=clean_env(JOBSUB_SITES=str(env_only))).stdout
         self.assertNotIn("site = ", none)
-        self.assertIn("scheduler = local    (default)", none)
+        self.assertIn("scheduler = local    (env JOBSUB_SCHEDULER)", none)
 
     def test_the_first_file_of_a_name_wins(self):
         exp = self.experiment(SPEC)
         mine = self.sites("sites:\n  byname:\n    scheduler: slurm\n", name="mine.yaml")
         out = self.jobsub("--show-config", "--site", "byname", cwd=exp,
-                          env=clean_env(JOBSUB_SITES=f"{mine}:{self.profiles()}")).stdout
+                          env=clean_env(JOBSUB_SITES=f"{mine}:{self.profiles()}", JOBSUB_SCHEDULER="")).stdout
         self.assertIn(f"scheduler = slurm    ({mine}:3 (site byname))", out)
 
     def test_mistakes_name_the_file_and_line(self):

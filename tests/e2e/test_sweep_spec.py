@@ -68,7 +68,7 @@ class SweepSpec(JobsubTestCase):
     def test_settings_precedence_and_show_config(self):
         exp = self.experiment("formatter: sacred\nscheduler: local\nname: from-spec\nprogram: prog.py\n"
                               "hypers: {a: 1}\n")
-        env = clean_env(JOBSUB_FORMATTER="hydra", JOBSUB_NAME="from-env")
+        env = clean_env(JOBSUB_FORMATTER="hydra", JOBSUB_NAME="from-env", JOBSUB_SCHEDULER="")  # the spec decides
         result = self.jobsub("--show-config", "--name=from-cli", cwd=exp, env=env)
         self.assertExit(result, 0)
         self.assertIn("formatter = hydra    (env JOBSUB_FORMATTER)", result.stdout)

@@ -50,6 +50,12 @@ JOBSUB_API SiteChoice choose_site(const std::vector<SiteProfile>& sites, const s
 /// before the spec's; records the choice as the setting `site`.
 JOBSUB_API void apply_site(SweepSpec& spec, const SiteChoice& choice);
 
+/// With no scheduler chosen anywhere (spec, site, JOBSUB_SCHEDULER, command
+/// line): `slurm` when `sbatch` is on PATH, `sge` or `pbs` when `qsub` is
+/// (`qstat --version` tells which), `local` when neither; `why` says what was
+/// found. A host with more than one is an error asking to choose: never a guess.
+JOBSUB_API std::string probe_scheduler(std::string& why);
+
 /// This machine's host name.
 JOBSUB_API std::string host_name();
 
