@@ -11,6 +11,7 @@
 
 #include "jobsub/errors.h"
 #include "jobsub/process.h"
+#include "jobsub/script.h"
 #include "jobsub/text.h"
 
 namespace jobsub {
@@ -111,15 +112,7 @@ SiteProfile read_profile(const fs::path& file, const std::string& name, const YA
       }
     } else if (key == "init") {
       if (value.IsScalar()) {
-        std::size_t start = 0;
-        const std::string text = value.Scalar();
-        while (start < text.size()) {
-          std::size_t end = text.find('\n', start);
-          if (end == std::string::npos) end = text.size();
-          if (const std::string line = trim(text.substr(start, end - start)); !line.empty())
-            site.init.push_back(line);
-          start = end + 1;
-        }
+        site.init = nonempty_lines(value.Scalar());
       } else if (value.IsSequence()) {
         for (const auto& line : value) site.init.push_back(scalar(file, line, "init"));
       } else {

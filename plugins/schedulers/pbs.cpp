@@ -73,20 +73,6 @@ jobsub::JobState state_of(const std::string& s, bool has_exit, int exit) {
   return exit == 0 ? jobsub::JobState::completed : jobsub::JobState::failed;
 }
 
-struct Run {
-  uint64_t offset = 0;
-  uint64_t tasks = 0;
-};
-
-std::vector<Run> make_runs(const std::vector<jobsub::TaskRange>& ranges, uint64_t limit) {
-  std::vector<Run> runs;
-  for (const jobsub::TaskRange& r : ranges) {
-    for (uint64_t first = r.first; first <= r.last; first += limit)
-      runs.push_back({first - 1, std::min(r.last, first + limit - 1) - first + 1});
-  }
-  return runs;
-}
-
 /// One job as `qstat -f` shows it.
 struct QstatJob {
   std::string id, state;
@@ -341,14 +327,7 @@ class PbsScheduler final : public jobsub::Scheduler {
       } else if (key == "error") {
         out.push_back(fmt::format("-e {}", directive_value(value, key)));
       } else if (key == "directives") {
-        std::size_t start = 0;
-        while (start < value.size()) {
-          std::size_t end = value.find('\n', start);
-          if (end == std::string::npos) end = value.size();
-          if (const std::string line = trim(value.substr(start, end - start)); !line.empty())
-            extras.push_back(line);
-          start = end + 1;
-        }
+        for (std::string& line : jobsub::nonempty_lines(value)) extras.push_back(std::move(line));
       } else if (key.rfind("pbs.", 0) == 0) {
         extras.push_back(fmt::format("-l {}={}", key.substr(4), directive_value(value, key)));
       } else if (key.find('.') == std::string::npos) {
@@ -391,7 +370,7 @@ class PbsScheduler final : public jobsub::Scheduler {
       }
       return out;
     }
-    for (const Run& run : make_runs(request.tasks, limit_)) {
+    for (const jobsub::ArrayRun& run : jobsub::array_runs(request.tasks, limit_)) {
       if (run.tasks == 1) {
         single(run.offset + 1);
         continue;

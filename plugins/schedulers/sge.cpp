@@ -96,19 +96,6 @@ jobsub::JobState state_of(const std::string& sge_state) {
 }
 
 /// A contiguous run of jobs submitted as one array: job = offset + task.
-struct Run {
-  uint64_t offset = 0;
-  uint64_t tasks = 0;
-};
-
-std::vector<Run> make_runs(const std::vector<jobsub::TaskRange>& ranges, uint64_t max_tasks) {
-  std::vector<Run> runs;
-  for (const jobsub::TaskRange& r : ranges) {
-    for (uint64_t first = r.first; first <= r.last; first += max_tasks)
-      runs.push_back({first - 1, std::min(r.last, first + max_tasks - 1) - first + 1});
-  }
-  return runs;
-}
 
 /// `qstat -g d` rows: the job number, the state and the task (empty for a
 /// job that is not an array), read by the header's column offsets (fixed
@@ -189,7 +176,8 @@ class SgeScheduler final : public jobsub::Scheduler {
     return jobsub::guarded([&]() -> jobsub::Status {
       jobsub::fs::create_directories(request.results_dir / "logs");
       const std::vector<jobsub::Argv> argvs = submissions(request);
-      const std::vector<Run> runs = request.array ? make_runs(request.tasks, max_tasks_) : std::vector<Run>{};
+      const std::vector<jobsub::ArrayRun> runs =
+          request.array ? jobsub::array_runs(request.tasks, max_tasks_) : std::vector<jobsub::ArrayRun>{};
       std::size_t i = 0;
       auto next_job = single_jobs(request);
       for (const jobsub::Argv& argv : argvs) {
@@ -205,7 +193,7 @@ class SgeScheduler final : public jobsub::Scheduler {
         const std::string id = m[1];
         result.native_id += (result.native_id.empty() ? "" : ",") + id;
         if (request.array) {
-          const Run& run = runs[i++];
+          const jobsub::ArrayRun& run = runs[i++];
           result.arrays.push_back({id, run.offset, {{1, run.tasks}}, "qw", "."});
         } else {
           result.outcomes.push_back({next_job[i++], jobsub::JobState::queued, -1, id, "qw"});
@@ -332,14 +320,7 @@ class SgeScheduler final : public jobsub::Scheduler {
       } else if (key == "error") {
         out.push_back(fmt::format("-e {}", output_path(value, "error")));
       } else if (key == "directives") {
-        std::size_t start = 0;
-        while (start < value.size()) {
-          std::size_t end = value.find('\n', start);
-          if (end == std::string::npos) end = value.size();
-          if (const std::string line = trim(value.substr(start, end - start)); !line.empty())
-            extras.push_back(line);
-          start = end + 1;
-        }
+        for (std::string& line : jobsub::nonempty_lines(value)) extras.push_back(std::move(line));
       } else if (key.rfind("sge.", 0) == 0) {
         const std::string option = key.substr(4);
         extras.push_back(value.empty() ? fmt::format("-{}", option)
@@ -386,7 +367,7 @@ class SgeScheduler final : public jobsub::Scheduler {
       return argv;
     };
     if (request.array) {
-      for (const Run& run : make_runs(request.tasks, max_tasks_)) {
+      for (const jobsub::ArrayRun& run : jobsub::array_runs(request.tasks, max_tasks_)) {
         jobsub::Argv argv = base(run.offset);
         argv.push_back("-t");
         argv.push_back(fmt::format("1-{}", run.tasks));

@@ -326,14 +326,7 @@ class SlurmScheduler final : public jobsub::Scheduler {
       } else if (key == "error") {
         out.push_back(directive("error", value));
       } else if (key == "directives") {
-        std::size_t start = 0;
-        while (start < value.size()) {
-          std::size_t end = value.find('\n', start);
-          if (end == std::string::npos) end = value.size();
-          if (const std::string line = trim(value.substr(start, end - start)); !line.empty())
-            extras.push_back(line);
-          start = end + 1;
-        }
+        for (std::string& line : jobsub::nonempty_lines(value)) extras.push_back(std::move(line));
       } else if (key.rfind("slurm.", 0) == 0) {
         const std::string option = key.substr(6);
         extras.push_back(value.empty() ? fmt::format("--{}", option) : directive(option, value));
