@@ -20,9 +20,21 @@ ProgressView::ProgressView(std::ostream& out, std::string scheduler, fs::path re
       terminal_(&out == &std::cout && ::isatty(STDOUT_FILENO)),
       color_(terminal_ && use_color(STDOUT_FILENO)) {}
 
+void ProgressView::emit(const std::string& text) noexcept {
+  if (&out_ == &std::cout) {
+    write_stdout(text);
+    return;
+  }
+  try {
+    out_ << text;
+    out_.flush();
+  } catch (...) {  // a stream set to throw: the text is lost, the run goes on
+  }
+}
+
 void ProgressView::line(const std::string& text) noexcept {
   clear();
-  fmt::print(out_, "{}\n", text);
+  emit(text + "\n");
 }
 
 void ProgressView::scheduler_note(const std::string& text) noexcept {
@@ -31,8 +43,7 @@ void ProgressView::scheduler_note(const std::string& text) noexcept {
 
 void ProgressView::clear() noexcept {
   if (terminal_ && shown_) {
-    fmt::print(out_, "\r\033[K");
-    out_.flush();
+    emit("\r\033[K");
     shown_ = false;
   }
 }
@@ -40,13 +51,12 @@ void ProgressView::clear() noexcept {
 void ProgressView::draw(const JobBook& book) noexcept {
   if (!terminal_) return;
   const uint64_t failed = book.failed();
-  fmt::print(out_, "\r\033[K{} {} completed, {}, {} running",
-             styled(color_, styles::progress,
-                    fmt::format("[{}] {}/{} done:", scheduler_, book.ended(), book.submitted())),
-             book.count(JobState::completed),
-             styled(color_ && failed > 0, styles::failure, fmt::format("{} failed", failed)),
-             book.count(JobState::running));
-  out_.flush();
+  emit(fmt::format("\r\033[K{} {} completed, {}, {} running",
+                   styled(color_, styles::progress,
+                          fmt::format("[{}] {}/{} done:", scheduler_, book.ended(), book.submitted())),
+                   book.count(JobState::completed),
+                   styled(color_ && failed > 0, styles::failure, fmt::format("{} failed", failed)),
+                   book.count(JobState::running)));
   shown_ = true;
 }
 
@@ -72,9 +82,9 @@ void ProgressView::job_changed(const TaskOutcome& outcome, JobState before, cons
       detail = fmt::format(": output in {}", job_dir.string());
     }
     const fmt::text_style style = outcome.state == JobState::completed ? styles::success : styles::failure;
-    fmt::print(out_, "job {}/{} {}{}{}\n", outcome.job, job_count_,
-               styled(color_, style, to_string(outcome.state)),
-               outcome.exit_code >= 0 ? fmt::format(" (exit {})", outcome.exit_code) : std::string(), detail);
+    emit(fmt::format(
+        "job {}/{} {}{}{}\n", outcome.job, job_count_, styled(color_, style, to_string(outcome.state)),
+        outcome.exit_code >= 0 ? fmt::format(" (exit {})", outcome.exit_code) : std::string(), detail));
   }
   draw(book);
 }

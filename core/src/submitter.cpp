@@ -18,6 +18,7 @@
 #include "jobsub/records.h"
 #include "jobsub/script.h"
 #include "jobsub/submit.h"
+#include "jobsub/terminal.h"
 #include "jobsub/text.h"
 #include "jobsub/tracker.h"
 
@@ -75,11 +76,10 @@ bool read_answer(std::string& line) {
 
 Answer TerminalPrompter::ask(uint64_t job, uint64_t job_count, const std::string& args) {
   while (true) {
-    fmt::print("Submit ({}/{}): {}? (y/n/all/exit) ", job, job_count, args);
-    std::fflush(stdout);
+    write_stdout(fmt::format("Submit ({}/{}): {}? (y/n/all/exit) ", job, job_count, args));
     std::string line;
     if (!read_answer(line)) {
-      fmt::print("\n");
+      write_stdout("\n");
       return Answer::exit;  // end of input, or Ctrl-C
     }
     line = trim(line);
@@ -88,7 +88,7 @@ Answer TerminalPrompter::ask(uint64_t job, uint64_t job_count, const std::string
     if (line == "n" || line == "no") return Answer::no;
     if (line == "all" || line == "a") return Answer::all;
     if (line == "exit" || line == "e" || line == "q") return Answer::exit;
-    fmt::print("please answer y (this job), n (skip it), all (this and every later job) or exit\n");
+    write_stdout("please answer y (this job), n (skip it), all (this and every later job) or exit\n");
   }
 }
 

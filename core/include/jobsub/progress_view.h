@@ -23,6 +23,8 @@ class JOBSUB_API ProgressView {
 
   bool color() const { return color_; }
   std::ostream& out() { return out_; }
+  /// Writes `text` as is (on standard output through write_stdout()).
+  void emit(const std::string& text) noexcept;
   /// A line of text, after clearing the progress line.
   void line(const std::string& text) noexcept;
   /// `jobsub: note: <scheduler>: <text>`.

@@ -13,6 +13,13 @@ namespace jobsub {
 /// does not ask for plain text.
 JOBSUB_API bool use_color(int fd) noexcept;
 
+/// Writes `text` to standard output whole, after what stdio and std::cout
+/// hold: a write that a signal interrupts (asio's SIGCHLD handler has no
+/// SA_RESTART, and a busy terminal can block a write) is resumed, not lost,
+/// and std::cout is left usable. What jobsub prints while child processes
+/// run (progress, prompts) goes through here.
+JOBSUB_API void write_stdout(std::string_view text) noexcept;
+
 /// `text` in `style` when `color`, else `text` as is.
 inline std::string styled(bool color, fmt::text_style style, std::string_view text) {
   return color ? fmt::format(style, "{}", text) : std::string(text);
