@@ -2,11 +2,8 @@
 // with the settings its sweep.json kept and the job files already written.
 #include <fmt/format.h>
 #include <fmt/ostream.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -56,12 +53,6 @@ SweepSpec spec_of(const fs::path& results_dir, nlohmann::json& sweep_json) {
     throw spec_error(fmt::format("{} is not a sweep record jobsub can read: {}",
                                  (results_dir / "sweep.json").string(), e.what()));
   }
-}
-
-std::string this_host() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
 }
 
 class FollowUp {
@@ -123,13 +114,13 @@ BatchRequest FollowUp::prototype() const {
 void FollowUp::settle_interrupted_batches(Submitter& submitter) {
   for (const BatchRecord& b : store_->batches(sweep_.id)) {
     if (b.state != "submitting") continue;
-    if (b.host != this_host() && !request_.force) {
+    if (b.host != host_name() && !request_.force) {
       throw job_error(fmt::format(
           "{} of this sweep was being submitted from host {} (pid {}), and jobsub cannot tell from here "
           "whether that jobsub is still at it: run the resume there, or pass --force if it has ended",
           b.name, b.host, b.pid));
     }
-    if (b.host == this_host() && is_running_jobsub(static_cast<long>(b.pid))) {
+    if (b.host == host_name() && is_running_jobsub(static_cast<long>(b.pid))) {
       throw job_error(fmt::format(
           "{} of this sweep is being submitted by jobsub (pid {}) right now: let it finish, or stop it, "
           "then resume",

@@ -139,6 +139,12 @@ ProcessResult run_process(const Argv& argv, const fs::path& cwd) {
   return result;
 }
 
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
 bool is_running_jobsub(long pid) {
   if (pid <= 0 || pid == ::getpid()) return false;
   if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno != EPERM) return false;

@@ -18,7 +18,11 @@ ProgressView::ProgressView(std::ostream& out, std::string scheduler, fs::path re
       results_dir_(std::move(results_dir)),
       job_count_(job_count),
       terminal_(&out == &std::cout && ::isatty(STDOUT_FILENO)),
-      color_(terminal_ && use_color(STDOUT_FILENO)) {}
+      color_(shows_color(out)) {}
+
+bool shows_color(const std::ostream& out) {
+  return &out == &std::cout && ::isatty(STDOUT_FILENO) && use_color(STDOUT_FILENO);
+}
 
 void ProgressView::emit(const std::string& text) noexcept {
   if (&out_ == &std::cout) {

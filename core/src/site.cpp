@@ -40,12 +40,6 @@ std::vector<fs::path> site_files() {
   return files;
 }
 
-std::string host_name() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
-}
-
 namespace {
 
 const std::set<std::string> kSiteKeys = {"match",    "scheduler", "resources", "init",    "options",

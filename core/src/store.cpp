@@ -14,6 +14,7 @@
 #include <map>
 
 #include "jobsub/errors.h"
+#include "jobsub/process.h"
 #include "jobsub/script.h"
 #include "jobsub/text.h"
 
@@ -295,8 +296,6 @@ int64_t Store::add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& 
 int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::string& token,
                            const std::vector<TaskRange>& jobs) {
   Transaction transaction(db_);
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   Statement insert(db_,
                    "INSERT INTO batches(sweep_id, name, jobs, state, updated, token, host, pid) "
                    "VALUES(?, ?, ?, 'submitting', ?, ?, ?, ?)");
@@ -305,7 +304,7 @@ int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::st
       .bind(3, format_task_ranges(jobs))
       .bind(4, utc_timestamp())
       .bind(5, token)
-      .bind(6, std::string(host))
+      .bind(6, host_name())
       .bind(7, static_cast<int64_t>(::getpid()))
       .run();
   const int64_t batch = sqlite3_last_insert_rowid(db_);

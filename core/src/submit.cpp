@@ -21,6 +21,7 @@
 #include "jobsub/errors.h"
 #include "jobsub/job_book.h"
 #include "jobsub/pipeline.h"
+#include "jobsub/process.h"
 #include "jobsub/progress_view.h"
 #include "jobsub/records.h"
 #include "jobsub/script.h"
@@ -168,7 +169,7 @@ void Submission::print_summary() const {
   if (spec_.has("site")) fmt::print(out_, "  {:<11}{}{}\n", "site", spec_.get("site"), origin("site"));
   for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"})
     fmt::print(out_, "  {:<11}{}{}\n", kind, pipeline_.names.at(kind), origin(kind));
-  const bool color = &out_ == &std::cout && ::isatty(STDOUT_FILENO) && use_color(STDOUT_FILENO);
+  const bool color = shows_color(out_);
   for (const std::string& note : pipeline_.notes)
     fmt::print(out_, "jobsub: {} {}\n", styled(color, styles::note, "note:"), note);
   fmt::print(out_, "  {:<11}{}{}\n", "command", plan_->command_template(), origin("command"));
@@ -233,9 +234,8 @@ void Submission::dry_run() {
   const BatchRequest batch = whole_sweep(prototype());
   RenderedBatch rendered;
   check_status(pipeline_.scheduler->render(batch, rendered), pipeline_.stage("scheduler"));
-  const bool color = &out_ == &std::cout && ::isatty(STDOUT_FILENO) && use_color(STDOUT_FILENO);
-  for (const std::string& w : rendered.warnings)
-    fmt::print(out_, "jobsub: {} {}: {}\n", styled(color, styles::note, "note:"), spec_.get("scheduler"), w);
+  ProgressView view(out_, spec_.get("scheduler"), results_dir_, job_count_);
+  for (const std::string& w : rendered.warnings) view.scheduler_note(w);
   fmt::print(out_, "\n--- {} ---\n{}--- submitted with:\n{}", batch.script_path.string(), rendered.script,
              submit_commands(rendered));
 }
@@ -249,9 +249,7 @@ void Submission::write_sweep_json() const {
   localtime_r(&t, &local);
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S%z", &local);
   j["created"] = when;
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  j["host"] = host;
+  j["host"] = host_name();
   const passwd* account = ::getpwuid(::getuid());
   j["user"] = account != nullptr ? std::string(account->pw_name) : std::to_string(::getuid());
   j["command_line"] = request_.command_line;

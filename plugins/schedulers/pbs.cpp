@@ -183,7 +183,7 @@ class PbsScheduler final : public jobsub::Scheduler {
       values.scalars["job_name"] = named != request.resources.end() ? job_name(named->second, true)
                                                                     : job_name(request.sweep_name, false);
       out.script = jobsub::render_batch_script(request, values, kDefaultTemplate, "pbs");
-      for (const jobsub::Argv& argv : submissions(request)) out.all_submit_argvs.push_back(argv);
+      for (const jobsub::PlannedSubmission& p : plan(request)) out.all_submit_argvs.push_back(p.argv);
       out.submit_argv = out.all_submit_argvs.front();
       if (out.all_submit_argvs.size() == 1) out.all_submit_argvs.clear();
     });
@@ -193,7 +193,7 @@ class PbsScheduler final : public jobsub::Scheduler {
                         jobsub::SubmitContext& context, jobsub::SubmitResult& result) noexcept override {
     return jobsub::guarded([&]() -> jobsub::Status {
       jobsub::fs::create_directories(request.results_dir / "logs");
-      for (const Planned& planned : plan(request)) {
+      for (const jobsub::PlannedSubmission& planned : plan(request)) {
         if (context.interrupted()) return jobsub::Status::failure("interrupted");
         const jobsub::ProcessResult r = jobsub::run_process(planned.argv);
         const std::string id = trim(r.out);
@@ -272,13 +272,6 @@ class PbsScheduler final : public jobsub::Scheduler {
   }
 
  private:
-  struct Planned {
-    jobsub::Argv argv;
-    bool array = false;
-    uint64_t offset = 0;  ///< an array's offset, or a single job's number
-    uint64_t tasks = 1;
-  };
-
   static Dialect detect() {
     const jobsub::ProcessResult r = jobsub::run_process({"qstat", "--version"});
     const std::string text = r.out + r.err;
@@ -346,8 +339,8 @@ class PbsScheduler final : public jobsub::Scheduler {
 
   /// One qsub per run of jobs. PBS Pro's -J needs two indices at least (a run
   /// of one is a plain job) and has no throttle: -j with an array is an error.
-  std::vector<Planned> plan(const jobsub::BatchRequest& request) const {
-    std::vector<Planned> out;
+  std::vector<jobsub::PlannedSubmission> plan(const jobsub::BatchRequest& request) const {
+    std::vector<jobsub::PlannedSubmission> out;
     const std::string logs = (request.results_dir / "logs").string() + "/";
     auto base = [&](uint64_t offset) {
       jobsub::Argv argv = {"qsub"};
@@ -360,7 +353,7 @@ class PbsScheduler final : public jobsub::Scheduler {
       return argv;
     };
     auto single = [&](uint64_t job) {
-      Planned p{base(job), false, job, 1};
+      jobsub::PlannedSubmission p{base(job), false, job, 1};
       p.argv.push_back(request.script_path.string());
       out.push_back(std::move(p));
     };
@@ -375,7 +368,7 @@ class PbsScheduler final : public jobsub::Scheduler {
         single(run.offset + 1);
         continue;
       }
-      Planned p{base(run.offset), true, run.offset, run.tasks};
+      jobsub::PlannedSubmission p{base(run.offset), true, run.offset, run.tasks};
       if (dialect() == Dialect::pro) {
         if (request.max_running > 0) {
           throw std::invalid_argument(fmt::format(
@@ -392,12 +385,6 @@ class PbsScheduler final : public jobsub::Scheduler {
       p.argv.push_back(request.script_path.string());
       out.push_back(std::move(p));
     }
-    return out;
-  }
-
-  std::vector<jobsub::Argv> submissions(const jobsub::BatchRequest& request) const {
-    std::vector<jobsub::Argv> out;
-    for (const Planned& p : plan(request)) out.push_back(p.argv);
     return out;
   }
 

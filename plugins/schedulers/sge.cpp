@@ -164,7 +164,7 @@ class SgeScheduler final : public jobsub::Scheduler {
       values.scalars["job_name"] =
           named ? job_name(request.resources.at("job_name"), true) : job_name(request.sweep_name, false);
       out.script = jobsub::render_batch_script(request, values, kDefaultTemplate, "sge");
-      for (const jobsub::Argv& argv : submissions(request)) out.all_submit_argvs.push_back(argv);
+      for (const jobsub::PlannedSubmission& p : plan(request)) out.all_submit_argvs.push_back(p.argv);
       out.submit_argv = out.all_submit_argvs.front();
       if (out.all_submit_argvs.size() == 1) out.all_submit_argvs.clear();
       if (!max_tasks_warning_.empty()) out.warnings.push_back(max_tasks_warning_);
@@ -175,14 +175,9 @@ class SgeScheduler final : public jobsub::Scheduler {
                         jobsub::SubmitContext& context, jobsub::SubmitResult& result) noexcept override {
     return jobsub::guarded([&]() -> jobsub::Status {
       jobsub::fs::create_directories(request.results_dir / "logs");
-      const std::vector<jobsub::Argv> argvs = submissions(request);
-      const std::vector<jobsub::ArrayRun> runs =
-          request.array ? jobsub::array_runs(request.tasks, max_tasks_) : std::vector<jobsub::ArrayRun>{};
-      std::size_t i = 0;
-      auto next_job = single_jobs(request);
-      for (const jobsub::Argv& argv : argvs) {
+      for (const jobsub::PlannedSubmission& planned : plan(request)) {
         if (context.interrupted()) return jobsub::Status::failure("interrupted");
-        const jobsub::ProcessResult r = jobsub::run_process(argv);
+        const jobsub::ProcessResult r = jobsub::run_process(planned.argv);
         static const std::regex kTerse("([0-9]+)(\\..*)?");
         std::smatch m;
         const std::string printed = trim(r.out);
@@ -192,11 +187,10 @@ class SgeScheduler final : public jobsub::Scheduler {
         }
         const std::string id = m[1];
         result.native_id += (result.native_id.empty() ? "" : ",") + id;
-        if (request.array) {
-          const jobsub::ArrayRun& run = runs[i++];
-          result.arrays.push_back({id, run.offset, {{1, run.tasks}}, "qw", "."});
+        if (planned.array) {
+          result.arrays.push_back({id, planned.offset, {{1, planned.tasks}}, "qw", "."});
         } else {
-          result.outcomes.push_back({next_job[i++], jobsub::JobState::queued, -1, id, "qw"});
+          result.outcomes.push_back({planned.offset, jobsub::JobState::queued, -1, id, "qw"});
         }
       }
       return jobsub::Status::success();
@@ -338,19 +332,9 @@ class SgeScheduler final : public jobsub::Scheduler {
     return out;
   }
 
-  /// The job numbers of a `--no-array` batch, in submission order.
-  static std::vector<uint64_t> single_jobs(const jobsub::BatchRequest& request) {
-    std::vector<uint64_t> jobs;
-    if (request.array) return jobs;
-    for (const jobsub::TaskRange& r : request.tasks) {
-      for (uint64_t job = r.first; job <= r.last; ++job) jobs.push_back(job);
-    }
-    return jobs;
-  }
-
   /// One qsub per run of an array (`-t 1-n`, `-tc` the throttle), or per job.
-  std::vector<jobsub::Argv> submissions(const jobsub::BatchRequest& request) const {
-    std::vector<jobsub::Argv> out;
+  std::vector<jobsub::PlannedSubmission> plan(const jobsub::BatchRequest& request) const {
+    std::vector<jobsub::PlannedSubmission> out;
     // The logs directory goes on the command line: in a `#$` line qsub drops a
     // quote inside a quoted path. A directory: each task writes
     // <name>.o<job>.<task> there (one file would be shared by every task).
@@ -377,14 +361,16 @@ class SgeScheduler final : public jobsub::Scheduler {
         }
         argv.push_back(request.script_path.string());
         argv.push_back(std::to_string(run.offset));
-        out.push_back(std::move(argv));
+        out.push_back({std::move(argv), true, run.offset, run.tasks});
       }
-    } else {
-      for (uint64_t job : single_jobs(request)) {
+      return out;
+    }
+    for (const jobsub::TaskRange& r : request.tasks) {
+      for (uint64_t job = r.first; job <= r.last; ++job) {
         jobsub::Argv argv = base(job);
         argv.push_back(request.script_path.string());
         argv.push_back(std::to_string(job));
-        out.push_back(std::move(argv));
+        out.push_back({std::move(argv), false, job, 1});
       }
     }
     return out;

@@ -116,6 +116,18 @@ class Sites(JobsubTestCase):
                           env=clean_env(JOBSUB_SITES=f"{mine}:{self.profiles()}", JOBSUB_SCHEDULER="")).stdout
         self.assertIn(f"scheduler = slurm    ({mine}:3 (site byname))", out)
 
+    def test_the_users_own_file_is_found_where_the_guide_says(self):
+        exp = self.experiment(SPEC)
+        config = self.tmp / "config"
+        (config / "jobsub").mkdir(parents=True)
+        (config / "jobsub/sites.yaml").write_text("sites:\n  mine:\n    scheduler: sge\n")
+        env = clean_env(XDG_CONFIG_HOME=str(config), JOBSUB_SCHEDULER="", JOBSUB_SITE="mine")
+        env.pop("JOBSUB_SITES")  # the harness's empty list: here the default files are read
+        out = self.jobsub("--show-config", cwd=exp, env=env).stdout
+        self.assertIn(f"scheduler = sge    ({config}/jobsub/sites.yaml:3 (site mine))", out)
+        listed = self.jobsub("sites", cwd=exp, env=env).stdout
+        self.assertIn(f"  {config}/jobsub/sites.yaml\n  /etc/jobsub/sites.yaml", listed)
+
     def test_mistakes_name_the_file_and_line(self):
         exp = self.experiment(SPEC)
         unknown = self.run_jobsub(exp, "--site", "bynam", "--dry-run")

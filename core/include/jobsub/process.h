@@ -69,6 +69,9 @@ class JOBSUB_API ScopedEnvironment {
 /// Throws Error when there is no such executable.
 JOBSUB_API fs::path find_program(const std::string& program);
 
+/// This machine's host name (what a batch record and a site profile name it by).
+JOBSUB_API std::string host_name();
+
 /// True when process `pid` on this host is a running jobsub other than this
 /// one (a batch recorded with its pid may still be in its hands).
 JOBSUB_API bool is_running_jobsub(long pid);

@@ -45,6 +45,10 @@ class JOBSUB_API ProgressView {
   bool shown_ = false;
 };
 
+/// True when `out` is standard output on a terminal that takes colour
+/// (not NO_COLOR): what the view, the summary and notes go by.
+JOBSUB_API bool shows_color(const std::ostream& out);
+
 /// The last `count` lines of a file, each indented, after a newline; empty
 /// when there is no such file or it is empty. Reads at most the last 4 KiB.
 JOBSUB_API std::string last_lines(const fs::path& path, std::size_t count);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "jobsub/export.h"
+#include "jobsub/process.h"
 #include "jobsub/spec.h"
 
 namespace jobsub {
@@ -55,8 +56,5 @@ JOBSUB_API void apply_site(SweepSpec& spec, const SiteChoice& choice);
 /// (`qstat --version` tells which), `local` when neither; `why` says what was
 /// found. A host with more than one is an error asking to choose: never a guess.
 JOBSUB_API std::string probe_scheduler(std::string& why);
-
-/// This machine's host name.
-JOBSUB_API std::string host_name();
 
 }  // namespace jobsub
