@@ -39,11 +39,13 @@ namespace {
 std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, const SweepSpec& spec,
                                                    const PluginRegistry& registry) {
   const std::vector<PluginOption> declared = plugin_options(registry);
+  std::map<std::string, std::string> chosen;
+  for (const auto& [kind, entry] : pipeline.entries) chosen[kind] = entry->info->name;
   std::map<std::string, std::string> resolved;
   for (const auto& [key, setting] : spec.settings) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
-    const std::string qualified = resolve_plugin_option(declared, name, setting.origin);
+    const std::string qualified = resolve_plugin_option(declared, name, setting.origin, chosen);
     const auto option = std::find_if(declared.begin(), declared.end(),
                                      [&](const PluginOption& o) { return o.qualified == qualified; });
     const char* kind = option->entry->info->kind;

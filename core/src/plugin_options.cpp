@@ -35,16 +35,21 @@ std::vector<PluginOption> plugin_options(const PluginRegistry& registry) {
     }
   }
   for (PluginOption& option : out) {
+    option.kind_shared = true;
     for (const PluginOption& other : out) {
-      if (&other != &option && other.short_name == option.short_name)
-        option.shared_with.push_back(other.qualified);
+      if (&other == &option || other.short_name != option.short_name) continue;
+      option.shared_with.push_back(other.qualified);
+      option.kind_shared =
+          option.kind_shared && std::string(other.entry->info->kind) == option.entry->info->kind;
     }
+    option.kind_shared = option.kind_shared && !option.shared_with.empty();
   }
   return out;
 }
 
 std::string resolve_plugin_option(const std::vector<PluginOption>& options, const std::string& name,
-                                  const std::string& origin) {
+                                  const std::string& origin,
+                                  const std::map<std::string, std::string>& chosen) {
   const ExitCode code = origin == "command line" ? ExitCode::usage : ExitCode::bad_spec;
   std::vector<std::string> all;
   for (const PluginOption& option : options) {
@@ -52,13 +57,27 @@ std::string resolve_plugin_option(const std::vector<PluginOption>& options, cons
     all.push_back(option.qualified);
   }
   std::vector<std::string> matches;
-  bool core_clash = false;
+  bool core_clash = false, kind_shared = true;
+  std::string kind;
   for (const PluginOption& option : options) {
     if (option.short_name != name) continue;
     matches.push_back(option.qualified);
     core_clash = core_clash || option.core_clash;
+    kind_shared = kind_shared && (kind.empty() || kind == option.entry->info->kind);
+    kind = option.entry->info->kind;
   }
   if (matches.size() == 1 && !core_clash) return matches.front();
+  if (matches.size() > 1 && kind_shared && !core_clash) {
+    auto it = chosen.find(kind);
+    if (it != chosen.end()) {
+      const std::string qualified = fmt::format("{}.{}", it->second, name);
+      if (std::find(matches.begin(), matches.end(), qualified) != matches.end()) return qualified;
+      std::vector<std::string> owners;
+      for (const std::string& q : matches) owners.push_back(q.substr(0, q.find('.')));
+      throw Error(code, fmt::format("{}: option '{}' belongs to the {}s {}, and this sweep uses {} '{}'",
+                                    origin, name, kind, join(owners), kind, it->second));
+    }
+  }
   if (!matches.empty()) {
     std::vector<std::string> spelled;
     for (const std::string& q : matches) {

@@ -119,24 +119,54 @@ pid_t spawn_process(const Argv& argv, const SpawnOptions& options) {
   return child.id();
 }
 
-ProcessResult run_process(const Argv& argv, const fs::path& cwd) {
+ProcessResult run_process(const Argv& argv, const RunOptions& options) {
   if (argv.empty()) throw job_error("cannot run an empty command");
   const fs::path exe = find_program(argv[0]);
   boost::asio::io_context io;
   std::future<std::string> out, err;
   std::error_code error;
-  bp::child child(bp::exe = exe.string(), bp::args = arguments_of(argv), bp::start_dir = start_dir_of(cwd),
-                  bp::std_in<bp::null, bp::std_out> out, bp::std_err > err, io, kChildSetup, error);
+  auto start = [&](auto&& input) {
+    return bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv),
+                     bp::start_dir = start_dir_of(options.cwd), input, bp::std_out > out, bp::std_err > err,
+                     io, kChildSetup, error);
+  };
+  bp::child child = options.stdin_file.empty()
+                        ? start(bp::std_in < bp::null)
+                        : start(bp::std_in < boost::filesystem::path(options.stdin_file.string()));
   if (error) throw job_error(fmt::format("cannot run '{}': {}", argv[0], error.message()));
-  io.run();  // until both streams reach end of file
-  child.wait(error);
   ProcessResult result;
-  result.out = out.get();
-  result.err = err.get();
+  if (options.timeout.count() > 0) {
+    io.run_for(options.timeout);  // returns early once both streams reach end of file
+    if (!io.stopped()) {
+      result.timed_out = true;
+      child.terminate(error);
+      // A grandchild may still hold the pipes: read what comes within a moment, no more.
+      io.run_for(std::chrono::seconds(1));
+      io.stop();
+    }
+  } else {
+    io.run();  // until both streams reach end of file
+  }
+  child.wait(error);
+  auto text = [](std::future<std::string>& f) {
+    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? f.get() : std::string();
+  };
+  result.out = text(out);
+  result.err = text(err);
   const int status = child.native_exit_code();
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.exit_code = WIFEXITED(status) && !result.timed_out ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+ProcessRunner& system_process_runner() {
+  struct SystemRunner final : ProcessRunner {
+    ProcessResult run(const Argv& argv, const RunOptions& options) override {
+      return run_process(argv, options);
+    }
+  };
+  static SystemRunner runner;
+  return runner;
 }
 
 std::string host_name() {

@@ -134,24 +134,10 @@ std::vector<TaskRange> parse_task_ranges(const std::string& text) {
   return out;
 }
 
-std::vector<ArrayRun> array_runs(const std::vector<TaskRange>& ranges, uint64_t limit) {
-  std::vector<ArrayRun> runs;
-  for (const TaskRange& r : ranges) {
-    for (uint64_t first = r.first; first <= r.last; first += limit)
-      runs.push_back({first - 1, std::min(r.last, first + limit - 1) - first + 1});
-  }
-  return runs;
-}
-
 std::vector<std::string> nonempty_lines(const std::string& text) {
   std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    if (std::string line = trim(text.substr(start, end - start)); !line.empty())
-      lines.push_back(std::move(line));
-    start = end + 1;
+  for (const std::string& raw : lines_of(text)) {
+    if (std::string line = trim(raw); !line.empty()) lines.push_back(std::move(line));
   }
   return lines;
 }

@@ -5,8 +5,11 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "jobsub/errors.h"
@@ -222,35 +225,54 @@ fs::path on_path(const std::string& program) {
 
 }  // namespace
 
-std::string probe_scheduler(std::string& why) {
-  std::vector<std::string> found, names;
-  if (!on_path("sbatch").empty()) {
-    found.push_back("slurm");
-    names.push_back("sbatch (Slurm)");
-  }
-  if (const fs::path qsub = on_path("qsub"); !qsub.empty()) {
-    std::string text;
+std::string probe_scheduler(const PluginRegistry& registry, std::string& why) {
+  std::vector<std::string> found, names, looked;
+  std::map<std::string, std::vector<std::string>> unconfirmed;  // a program on PATH -> who it could be
+  std::map<Argv, std::string> answers;                          // each probe runs once
+  for (const ComponentEntry& entry : registry.components()) {
+    if (std::string_view(entry.info->kind) != "scheduler") continue;
+    Detection detection;
     try {
-      const ProcessResult r = run_process({"qstat", "--version"});
-      text = r.out + r.err;
-    } catch (const std::exception& e) {
-      text = e.what();
+      detection = registry.create<Scheduler>(entry.info->name)->detection();
+    } catch (const Error&) {
+      continue;  // a scheduler that cannot be made is not this host's
     }
-    if (text.find("SGE") != std::string::npos || text.find("gridengine") != std::string::npos ||
-        text.find("Grid Engine") != std::string::npos) {
-      found.push_back("sge");
-      names.push_back("qsub (Grid Engine)");
-    } else if (text.find("pbs_version") != std::string::npos || text.find("Version:") != std::string::npos) {
-      found.push_back("pbs");
-      names.push_back("qsub (PBS)");
+    if (detection.program.empty()) continue;
+    if (std::find(looked.begin(), looked.end(), detection.program) == looked.end())
+      looked.push_back(detection.program);
+    if (on_path(detection.program).empty()) continue;
+    bool confirmed = detection.probe.empty();
+    if (!confirmed) {
+      auto [it, fresh] = answers.emplace(detection.probe, std::string());
+      if (fresh) {
+        try {
+          const ProcessResult r = run_process(detection.probe, {{}, {}, std::chrono::seconds(30)});
+          it->second = r.out + r.err;
+        } catch (const std::exception& e) {
+          it->second = e.what();
+        }
+      }
+      for (const std::string& answer : detection.answers)
+        confirmed = confirmed || it->second.find(answer) != std::string::npos;
+    }
+    if (confirmed) {
+      found.push_back(entry.info->name);
+      names.push_back(fmt::format("{} ({})", detection.program, detection.label));
     } else {
-      throw spec_error(fmt::format(
-          "no scheduler is chosen and {} is on PATH, but `qstat --version` does not say which scheduler it "
-          "belongs to: choose one with --scheduler=sge|pbs|local, `scheduler:` in jobsub.yaml, "
-          "JOBSUB_SCHEDULER "
-          "or a site profile (`jobsub sites`)",
-          qsub.string()));
+      unconfirmed[detection.program].push_back(entry.info->name);
     }
+  }
+  for (const auto& [program, schedulers] : unconfirmed) {
+    // An error only when no scheduler that shares the program said it is its.
+    const std::string prefix = program + " (";
+    const bool told = std::any_of(names.begin(), names.end(),
+                                  [&](const std::string& n) { return n.rfind(prefix, 0) == 0; });
+    if (told) continue;
+    throw spec_error(fmt::format(
+        "no scheduler is chosen and {} is on PATH, but it does not say which scheduler it belongs to: choose "
+        "one with --scheduler={}|local, `scheduler:` in jobsub.yaml, JOBSUB_SCHEDULER or a site profile "
+        "(`jobsub sites`)",
+        on_path(program).string(), join(schedulers, "|")));
   }
   if (found.size() > 1) {
     throw spec_error(fmt::format(
@@ -259,7 +281,11 @@ std::string probe_scheduler(std::string& why) {
         join(names, " and "), join(found, "|")));
   }
   if (found.empty()) {
-    why = "default: no sbatch or qsub on PATH";
+    const std::string last = looked.empty() ? "" : looked.back();
+    if (!looked.empty()) looked.pop_back();
+    why = last.empty()     ? "default: no batch scheduler is installed"
+          : looked.empty() ? fmt::format("default: no {} on PATH", last)
+                           : fmt::format("default: no {} or {} on PATH", join(looked), last);
     return "local";
   }
   why = fmt::format("found {} on PATH", names.front());

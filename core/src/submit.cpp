@@ -66,10 +66,13 @@ class ResultsDirGuard {
 
 /// Each command that submits `rendered`, one indented line each.
 std::string submit_commands(const RenderedBatch& rendered) {
+  const std::string input =
+      rendered.submit_stdin.empty() ? "" : " < " + shell_quote(rendered.submit_stdin.string());
   std::string out;
-  if (rendered.all_submit_argvs.empty()) return fmt::format("  {}\n", shell_join(rendered.submit_argv));
+  if (rendered.all_submit_argvs.empty())
+    return fmt::format("  {}{}\n", shell_join(rendered.submit_argv), input);
   for (const std::vector<std::string>& argv : rendered.all_submit_argvs)
-    out += fmt::format("  {}\n", shell_join(argv));
+    out += fmt::format("  {}{}\n", shell_join(argv), input);
   return out;
 }
 

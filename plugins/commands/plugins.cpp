@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <set>
 #include <utility>
 
 namespace {
@@ -77,8 +78,18 @@ class PluginsCommand final : public jobsub::Command {
                    entry.plugin->abi_version, entry.file.string(), "", or_empty(entry.info->summary));
       }
     }
-    std::vector<std::string> shared, hidden;
+    std::vector<std::string> shared, hidden, by_kind;
+    std::set<std::string> listed;
     for (const jobsub::PluginOption& o : jobsub::plugin_options(registry)) {
+      if (o.kind_shared && !o.core_clash) {
+        if (listed.insert(o.short_name).second) {
+          std::vector<std::string> all = o.shared_with;
+          all.insert(all.begin(), o.qualified);
+          by_kind.push_back(fmt::format("  --{}: the chosen {}'s ({})", o.short_name, o.entry->info->kind,
+                                        jobsub::join(all)));
+        }
+        continue;
+      }
       if (!o.shared_with.empty())
         shared.push_back(fmt::format("  --{}: also {}", o.qualified, jobsub::join(o.shared_with)));
       if (o.core_clash)
@@ -89,6 +100,10 @@ class PluginsCommand final : public jobsub::Command {
                  jobsub::join(shared.empty() ? hidden : shared, "\n"));
       if (!shared.empty() && !hidden.empty()) fmt::print("{}\n", jobsub::join(hidden, "\n"));
     }
+    if (!by_kind.empty())
+      fmt::print(
+          "\nOptions several plugins of one kind declare (the short name means the chosen plugin's):\n{}\n",
+          jobsub::join(by_kind, "\n"));
     if (!registry.shadowed().empty()) {
       fmt::print("\nShadowed (an earlier directory of the search path provides the same kind and name):\n");
       for (const auto& [used, hidden] : registry.shadowed())

@@ -135,6 +135,7 @@ class SubmitCommand final : public jobsub::Command {
       if (o.flag()) return po::value<std::string>()->zero_tokens()->implicit_value("true", "");
       return po::value<std::string>()->value_name(o.info->value_name);
     };
+    std::set<std::string> short_names;  // a name several plugins of one kind share is declared once
     for (const jobsub::PluginOption& o : declared_options) {
       const std::string help = fmt::format(
           "{}{}{} [{} {}]", o.info->help ? o.info->help : "",
@@ -142,7 +143,8 @@ class SubmitCommand final : public jobsub::Command {
           o.short_usable() ? fmt::format("; or --{}", o.short_name) : std::string(), o.entry->info->kind,
           o.entry->info->name);
       plugin_options.add_options()(o.qualified.c_str(), plugin_value(o), help.c_str());
-      if (o.short_usable()) hidden.add_options()(o.short_name.c_str(), plugin_value(o), "");
+      if (o.short_usable() && short_names.insert(o.short_name).second)
+        hidden.add_options()(o.short_name.c_str(), plugin_value(o), "");
     }
     hidden.add_options()("override", po::value<std::vector<std::string>>()->composing(), "");
     po::positional_options_description positional;
@@ -237,16 +239,18 @@ class SubmitCommand final : public jobsub::Command {
       }
     }
     for (const jobsub::PluginOption& o : declared_options) {
-      for (const std::string& name : {o.qualified, o.short_name}) {
-        if (vm.count(name) && (name == o.qualified || o.short_usable()))
-          jobsub::set_setting(spec, fmt::format("options.{}", o.qualified), vm[name].as<std::string>(),
-                              "command line");
-      }
+      if (vm.count(o.qualified))
+        jobsub::set_setting(spec, fmt::format("options.{}", o.qualified), vm[o.qualified].as<std::string>(),
+                            "command line");
+      // Shared by one kind: resolved once the sweep's plugins are known.
+      if (o.short_usable() && vm.count(o.short_name))
+        jobsub::set_setting(spec, fmt::format("options.{}", o.kind_shared ? o.short_name : o.qualified),
+                            vm[o.short_name].as<std::string>(), "command line");
     }
     // No scheduler chosen anywhere: what this host has, or an error when it has several.
     if (spec.settings.at("scheduler").origin == "default") {
       std::string why;
-      const std::string scheduler = jobsub::probe_scheduler(why);
+      const std::string scheduler = jobsub::probe_scheduler(registry, why);
       jobsub::set_setting(spec, "scheduler", scheduler, why);
     }
     if (vm.count("override")) {

@@ -224,6 +224,28 @@ class PluginOptions(JobsubTestCase):
         self.assertIn("jobsub.yaml:5: option 'seed' is declared by several plugins: write "
                       "options: {opts: {seed: ...}} or options: {random: {seed: ...}}", result.stderr)
 
+    def test_an_option_every_scheduler_declares_means_the_chosen_schedulers(self):
+        # client-timeout is declared by each batch scheduler (its base's option).
+        listing = self.jobsub("plugins", env=self.env).stdout
+        self.assertIn("Options several plugins of one kind declare (the short name means the chosen plugin's):\n"
+                      "  --array-limit: the chosen scheduler's (lsf.array-limit, pbs.array-limit)\n"
+                      "  --client-timeout: the chosen scheduler's (lsf.client-timeout, pbs.client-timeout, "
+                      "sge.client-timeout, slurm.client-timeout)\n", listing)
+        (self.exp / "jobsub.yaml").write_text("program: prog.py\ncommand: python3 {script} {args}\n"
+                                              "hypers: {lr: [0.1]}\n")
+        shown = self.jobsub("--scheduler=slurm", "--slurm.max-array-size=10", "--client-timeout", "7",
+                            "--show-config", cwd=self.exp, env=self.env)
+        self.assertExit(shown, 0)
+        self.assertIn("options.client-timeout = 7    (command line)", shown.stdout)
+        local = self.jobsub("--scheduler=local", "--client-timeout", "7", "--dry-run", cwd=self.exp, env=self.env)
+        self.assertExit(local, 2)
+        self.assertIn("command line: option 'client-timeout' belongs to the schedulers lsf, pbs, sge, slurm, and this "
+                      "sweep uses scheduler 'local'", local.stderr)
+        bad = self.jobsub("--scheduler=slurm", "--slurm.max-array-size=10", "--client-timeout", "soon", "--dry-run",
+                          cwd=self.exp, env=self.env)
+        self.assertExit(bad, 3)
+        self.assertIn("--slurm.client-timeout takes a number of seconds, not 'soon'", bad.stderr)
+
     def test_help_and_plugins_show_the_rules(self):
         help_text = " ".join(self.jobsub("help", env=self.env).stdout.split())
         self.assertIn("--opts.seed S a seed, like the random sweeper's [formatter opts]", help_text)

@@ -19,12 +19,12 @@ class Sites(JobsubTestCase):
             (bin_dir / name).chmod(0o755)
         env = clean_env(PATH=f"{bin_dir}:/usr/bin:/bin", JOBSUB_SCHEDULER="")
         # This machine may have sbatch and qsub in /usr/bin: a PATH of stand-ins decides here.
-        if any(pathlib.Path(d, n).exists() for d in ("/usr/bin", "/bin") for n in ("sbatch", "qsub")):
+        if any(pathlib.Path(d, n).exists() for d in ("/usr/bin", "/bin") for n in ("sbatch", "qsub", "bsub")):
             env["PATH"] = str(bin_dir)
             for tool in ("python3", "bash", "sh"):
                 (bin_dir / tool).symlink_to(shutil.which(tool))
         alone = self.jobsub("--show-config", cwd=exp, env=env)
-        self.assertIn("scheduler = local    (default: no sbatch or qsub on PATH)", alone.stdout)
+        self.assertIn("scheduler = local    (default: no bsub, qsub or sbatch on PATH)", alone.stdout)
         fake("sbatch")
         self.assertIn("scheduler = slurm    (found sbatch (Slurm) on PATH)",
                       self.jobsub("--show-config", cwd=exp, env=env).stdout)
@@ -32,11 +32,21 @@ class Sites(JobsubTestCase):
         fake("qstat", "pbs_version = 19.1.3")
         both = self.jobsub("--dry-run", cwd=exp, env=env)
         self.assertExit(both, 3)
-        self.assertIn("this host has sbatch (Slurm) and qsub (PBS): choose one with --scheduler=slurm|pbs|local",
+        self.assertIn("this host has qsub (PBS) and sbatch (Slurm): choose one with --scheduler=pbs|slurm|local",
                       both.stderr)
         (bin_dir / "sbatch").unlink()
         fake("qstat", "SGE 8.1.9")
         self.assertIn("scheduler = sge    (found qsub (Grid Engine) on PATH)",
+                      self.jobsub("--show-config", cwd=exp, env=env).stdout)
+        fake("qstat", "qstat: unknown option")  # a qsub that does not say whose it is: never a guess
+        unknown = self.jobsub("--dry-run", cwd=exp, env=env)
+        self.assertExit(unknown, 3)
+        self.assertIn(f"{bin_dir}/qsub is on PATH, but it does not say which scheduler it belongs to: choose one "
+                      "with --scheduler=pbs|sge|local", unknown.stderr)
+        (bin_dir / "qsub").unlink()
+        # LSF's bsub alone: the sweep goes to LSF, never silently to the login node.
+        fake("bsub")
+        self.assertIn("scheduler = lsf    (found bsub (LSF) on PATH)",
                       self.jobsub("--show-config", cwd=exp, env=env).stdout)
 
     def sites(self, text, name="sites.yaml"):

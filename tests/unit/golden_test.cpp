@@ -228,4 +228,44 @@ BOOST_AUTO_TEST_CASE(pbs_pro_and_torque_directives_and_arrays) {
   BOOST_TEST(single.submit_argv[7] == request.script_path.string());
 }
 
+BOOST_AUTO_TEST_CASE(lsf_directives_arrays_and_the_script_on_stdin) {
+  auto request = awkward_request();
+  request.max_running = 4;
+  request.token = "jobsub-0123456789abcdef";
+  request.resources = {{"time", "90m"},
+                       {"mem", "12400M"},
+                       {"cpus", "4"},
+                       {"gpus", "1"},
+                       {"queue", "gpu"},
+                       {"account", "my lab"},
+                       {"lsf.R", "span[hosts=1]"},
+                       {"pbs.place", "scatter"},
+                       {"directives", "-B\n-N"}};
+  const auto rendered = render(request, "lsf", {{"array-limit", "100"}});
+  check_golden("lsf-cluster.sh", rendered.script);
+  const std::string logs = (request.results_dir / "logs").string();
+  const std::vector<std::string> first = {"bsub",
+                                          "-J",
+                                          "log_vs_random[1-100]%4",
+                                          "-Jd",
+                                          "jobsub-0123456789abcdef:0",
+                                          "-env",
+                                          "all,JOBSUB_OFFSET=0",
+                                          "-o",
+                                          logs + "/lsf-%J_%I.out",
+                                          "-e",
+                                          logs + "/lsf-%J_%I.err"};
+  BOOST_TEST(rendered.submit_argv == first, boost::test_tools::per_element());
+  BOOST_TEST(rendered.submit_stdin == request.script_path);  // bsub < script: LSF reads #BSUB only there
+  BOOST_REQUIRE_EQUAL(rendered.all_submit_argvs.size(), 2u);
+  BOOST_TEST(rendered.all_submit_argvs[1][2] == "log_vs_random[1-44]%4");
+  BOOST_TEST(rendered.all_submit_argvs[1][6] == "all,JOBSUB_OFFSET=100");
+  jobsub::RenderedBatch refused;
+  request.resources = {{"qos", "high"}};
+  BOOST_TEST(try_render("lsf", request, refused)
+                 .message.find("LSF cannot express resource 'qos': known are time, "
+                               "mem, cpus, gpus, queue, partition, account, dependency, "
+                               "output, error, job_name, directives") == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,10 @@
 #include <jobsub/errors.h>
 #include <jobsub/process.h>
+#include <jobsub/text.h>
 #include <sys/wait.h>
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <fstream>
 
 BOOST_AUTO_TEST_SUITE(process)
@@ -27,6 +29,33 @@ BOOST_AUTO_TEST_CASE(argv_is_passed_without_a_shell) {
 
 BOOST_AUTO_TEST_CASE(missing_program_is_an_error) {
   BOOST_CHECK_THROW(jobsub::run_process({"no-such-program-jobsub"}), jobsub::Error);
+}
+
+BOOST_AUTO_TEST_CASE(a_file_can_be_the_childs_standard_input) {
+  const auto file = std::filesystem::temp_directory_path() / ("jobsub-stdin-" + std::to_string(::getpid()));
+  std::ofstream(file) << "#BSUB -J x\nline 2\n";
+  jobsub::RunOptions options;
+  options.stdin_file = file;
+  const auto r = jobsub::run_process({"wc", "-l"}, options);
+  BOOST_TEST(jobsub::trim(r.out) == "2");
+  BOOST_TEST(jobsub::run_process({"cat"}).out.empty());  // /dev/null otherwise
+  std::filesystem::remove(file);
+}
+
+BOOST_AUTO_TEST_CASE(a_child_past_its_timeout_is_killed_and_says_so) {
+  const auto started = std::chrono::steady_clock::now();
+  jobsub::RunOptions options;
+  options.timeout = std::chrono::milliseconds(300);
+  const auto r = jobsub::run_process({"sh", "-c", "echo begun; exec sleep 30"}, options);
+  BOOST_TEST(r.timed_out);
+  BOOST_TEST(!r.ok());
+  BOOST_TEST(r.out == "begun\n");
+  // Bounded by the timeout and the one-second drain, not by the child's 30 s.
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(20)));
+  options.timeout = std::chrono::seconds(30);
+  const auto quick = jobsub::run_process({"true"}, options);
+  BOOST_TEST(!quick.timed_out);
+  BOOST_TEST(quick.ok());
 }
 
 BOOST_AUTO_TEST_CASE(spawn_sets_environment_directory_and_output) {

@@ -115,7 +115,7 @@ BOOST_AUTO_TEST_CASE(task_body_as_a_worker_runs_the_jobs_it_is_given) {
   fs::create_directories(root / "jobs" / "0002");
   std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=\n" + jobsub::task_body(root, 2, root, {});
   std::ofstream(root / "in") << "1\techo \"$JOBSUB_TASK_ID $JOBSUB_ARRAY_TASK_ID\"\n2\texit 4\n";
-  const auto result = jobsub::run_process({"bash", "-c", "JOBSUB_WORKER=1 bash s.sh < in"}, root);
+  const auto result = jobsub::run_process({"bash", "-c", "JOBSUB_WORKER=1 bash s.sh < in"}, {root, {}, {}});
   BOOST_TEST(result.exit_code == 0);
   BOOST_TEST(result.out == "1 0\n2 4\n");
   BOOST_TEST(read(root / "jobs" / "0001" / "stdout") == "1 1\n");

@@ -141,6 +141,9 @@ struct RenderedBatch {
   /// chunks of a sweep larger than an array); empty means submit_argv alone.
   /// `--manual` prints them all, `--dry-run` too.
   std::vector<std::vector<std::string>> all_submit_argvs;
+  /// The file each submit command reads on standard input (LSF's `bsub <
+  /// script`); empty: none. `--dry-run` and `--manual` show it as `< file`.
+  fs::path submit_stdin;
 };
 
 struct TaskOutcome {
@@ -167,6 +170,17 @@ struct SubmitResult {
   std::string native_id;               ///< the batch's id (array id), if any
   std::vector<TaskOutcome> outcomes;   ///< one per job in the batch, unless in `arrays`
   std::vector<SubmittedArray> arrays;  ///< jobs taken as array tasks (no outcome each needed)
+};
+
+/// How jobsub tells, with no scheduler chosen anywhere, that this host has
+/// this scheduler: its client `program` on PATH and, where several
+/// schedulers share that program (Grid Engine's and PBS's `qsub`), a `probe`
+/// command whose output (stdout and stderr) holds one of `answers`.
+struct Detection {
+  std::string program;               ///< `sbatch`; empty: never detected (local)
+  std::string label;                 ///< `Slurm`: messages say `sbatch (Slurm)`
+  std::vector<std::string> probe;    ///< `qstat --version`; empty: the program alone decides
+  std::vector<std::string> answers;  ///< `pbs_version`, ...
 };
 
 /// What the core lends a scheduler while it submits. Implemented by the host.
@@ -203,6 +217,8 @@ class Scheduler {
   /// is adopted, the rest submitted again. No outcomes when it has none (and
   /// always for a scheduler whose jobs end with the jobsub that ran them).
   virtual Status find(const BatchRequest& request, std::vector<TaskOutcome>& out) noexcept = 0;
+  /// How to tell this host has the scheduler (see Detection); none by default.
+  virtual Detection detection() const noexcept { return {}; }
 };
 
 // ---------------------------------------------------------------- command
@@ -252,7 +268,7 @@ struct interface_traits<Formatter> {
 template <>
 struct interface_traits<Scheduler> {
   static constexpr const char* kind = "scheduler";
-  static constexpr const char* id = "jobsub::Scheduler/2";
+  static constexpr const char* id = "jobsub::Scheduler/3";
 };
 template <>
 struct interface_traits<Command> {

@@ -5,7 +5,11 @@
 /// (`--random.seed`, `options: {random: {seed: 3}}`). The short name (`--seed`)
 /// works too when exactly one installed plugin declares it and no core option
 /// has it; otherwise it is an error that lists the qualified names. An option
-/// declared without a value name is a flag: it takes no value.
+/// declared without a value name is a flag: it takes no value. A short name
+/// that only plugins of one kind declare (`--client-timeout`, which every
+/// batch scheduler has) resolves against the plugin of that kind the sweep
+/// uses.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,7 +26,10 @@ struct PluginOption {
   /// Other installed plugins' options with the same short name (qualified).
   std::vector<std::string> shared_with;
   bool core_clash = false;  ///< a core option has the short name (`--name`)
-  bool short_usable() const { return shared_with.empty() && !core_clash; }
+  /// Every plugin that shares the short name is of this one's kind: the
+  /// short name means the option of the plugin of that kind the sweep uses.
+  bool kind_shared = false;
+  bool short_usable() const { return (shared_with.empty() || kind_shared) && !core_clash; }
   bool flag() const { return info->value_name == nullptr; }
 };
 
@@ -37,7 +44,9 @@ JOBSUB_API std::vector<PluginOption> plugin_options(const PluginRegistry& regist
 /// stands for, or an Error (exit 2 on the command line, 3 in the spec) that
 /// says why not: unknown, or ambiguous with the qualified names to use.
 /// `origin` names where it was written (`command line`, `jobsub.yaml:7`).
+/// `chosen` (kind -> plugin name) decides a short name shared by one kind.
 JOBSUB_API std::string resolve_plugin_option(const std::vector<PluginOption>& options,
-                                             const std::string& name, const std::string& origin);
+                                             const std::string& name, const std::string& origin,
+                                             const std::map<std::string, std::string>& chosen = {});
 
 }  // namespace jobsub

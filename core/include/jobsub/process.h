@@ -3,6 +3,7 @@
 /// as is, children start with default signal handling and nothing blocked.
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -31,15 +32,36 @@ JOBSUB_API pid_t spawn_process(const Argv& argv, const SpawnOptions& options);
 struct ProcessResult {
   int exit_code = -1;  ///< -1 when killed by a signal
   int signal = 0;
+  bool timed_out = false;  ///< killed (SIGKILL) because it ran past RunOptions::timeout
   std::string out;
   std::string err;
   bool ok() const { return exit_code == 0; }
 };
 
-/// Runs `argv` to completion with stdin from /dev/null, capturing both
-/// streams (no deadlock however much either carries). Throws Error when it
-/// cannot start (e.g. not on PATH).
-JOBSUB_API ProcessResult run_process(const Argv& argv, const fs::path& cwd = {});
+struct RunOptions {
+  fs::path cwd;         ///< empty: inherit
+  fs::path stdin_file;  ///< the child's standard input; empty: /dev/null
+  /// Wall-clock limit; 0 = none. Past it the child gets SIGKILL, the result
+  /// says timed_out, and what it printed until then is kept.
+  std::chrono::milliseconds timeout{0};
+};
+
+/// Runs `argv` to completion (PATH is searched, no shell in between),
+/// capturing both streams (no deadlock however much either carries). Throws
+/// Error when it cannot start (e.g. not on PATH).
+JOBSUB_API ProcessResult run_process(const Argv& argv, const RunOptions& options = {});
+
+/// The seam every scheduler client call goes through: the system's runner
+/// in production (run_process), a scripted one in tests.
+class JOBSUB_API ProcessRunner {
+ public:
+  virtual ~ProcessRunner() = default;
+  /// As run_process(): throws Error when `argv[0]` cannot be started.
+  virtual ProcessResult run(const Argv& argv, const RunOptions& options) = 0;
+};
+
+/// The runner that starts real processes (run_process).
+JOBSUB_API ProcessRunner& system_process_runner();
 
 /// Exit code of a waitpid() status: the code, or 128+signal as a shell reports it.
 JOBSUB_API int exit_code_of(int wait_status);

@@ -33,23 +33,6 @@ JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count
 JOBSUB_API std::string format_task_ranges(const std::vector<TaskRange>& ranges);
 /// format_task_ranges' inverse (`1-3,7`); throws Error (exit 3) on anything else.
 JOBSUB_API std::vector<TaskRange> parse_task_ranges(const std::string& text);
-/// A contiguous run of jobs submitted as one array: job `offset + t` is task t (1..tasks).
-struct ArrayRun {
-  uint64_t offset = 0;
-  uint64_t tasks = 0;
-};
-/// Each of `ranges` cut into runs of at most `limit` tasks (schedulers whose
-/// arrays take one range: Grid Engine, PBS).
-JOBSUB_API std::vector<ArrayRun> array_runs(const std::vector<TaskRange>& ranges, uint64_t limit);
-/// One submit command of a batch: an array run (job = offset + task,
-/// tasks 1..tasks) or a single job (offset = its number, tasks = 1).
-struct PlannedSubmission {
-  std::vector<std::string> argv;
-  bool array = false;
-  uint64_t offset = 0;
-  uint64_t tasks = 1;
-};
-
 /// The non-empty lines of `text`, trimmed: a `directives` resource, an init block.
 JOBSUB_API std::vector<std::string> nonempty_lines(const std::string& text);
 /// Ascending job numbers as the fewest ranges (`1 2 3 7` -> `1-3,7`).

@@ -11,6 +11,7 @@
 
 #include "jobsub/export.h"
 #include "jobsub/process.h"
+#include "jobsub/registry.h"
 #include "jobsub/spec.h"
 
 namespace jobsub {
@@ -52,9 +53,11 @@ JOBSUB_API SiteChoice choose_site(const std::vector<SiteProfile>& sites, const s
 JOBSUB_API void apply_site(SweepSpec& spec, const SiteChoice& choice);
 
 /// With no scheduler chosen anywhere (spec, site, JOBSUB_SCHEDULER, command
-/// line): `slurm` when `sbatch` is on PATH, `sge` or `pbs` when `qsub` is
-/// (`qstat --version` tells which), `local` when neither; `why` says what was
-/// found. A host with more than one is an error asking to choose: never a guess.
-JOBSUB_API std::string probe_scheduler(std::string& why);
+/// line): the installed scheduler whose Detection finds its client on PATH
+/// (`sbatch`: slurm; `qsub`: sge or pbs, as `qstat --version` tells; `bsub`:
+/// lsf), `local` when none does; `why` says what was found. A host with more
+/// than one, or a client whose probe names none, is an error asking to
+/// choose: never a guess.
+JOBSUB_API std::string probe_scheduler(const PluginRegistry& registry, std::string& why);
 
 }  // namespace jobsub

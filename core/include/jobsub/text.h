@@ -29,6 +29,10 @@ inline bool is_control_character(char c) {
 /// True when `text` holds a control character (`except_tab`: other than a tab).
 JOBSUB_API bool has_control_character(std::string_view text, bool except_tab = false);
 
+/// The lines of `text` as they are, without their newlines (a last line
+/// without one too): for parsers that read columns.
+JOBSUB_API std::vector<std::string> lines_of(std::string_view text);
+
 /// `a, b, c`
 JOBSUB_API std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
 

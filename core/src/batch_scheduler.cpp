@@ -1,0 +1,314 @@
+#include "jobsub/batch_scheduler.h"
+
+#include <fmt/core.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <regex>
+#include <stdexcept>
+
+#include "jobsub/plugin.h"
+#include "jobsub/resources.h"
+#include "jobsub/text.h"
+
+namespace jobsub {
+
+namespace batch {
+
+std::vector<Chunk> plan_chunks(const std::vector<TaskRange>& jobs, bool array, ArrayIds ids, uint64_t limit,
+                               bool single_runs_as_jobs) {
+  std::vector<Chunk> chunks;
+  if (!array) {
+    for (const TaskRange& r : jobs) {
+      for (uint64_t job = r.first; job <= r.last; ++job) chunks.push_back({job, {{1, 1}}, false});
+    }
+    return chunks;
+  }
+  limit = std::max<uint64_t>(limit, 1);
+  if (ids == ArrayIds::ranges) {
+    // As few arrays as fit: a chunk takes every job within `limit` of its
+    // first (`--array=2,4` for a resubmit of jobs 2 and 4) and at most
+    // kRangesPerChunk ranges, keeping the command line short.
+    constexpr std::size_t kRangesPerChunk = 1000;
+    for (const TaskRange& range : jobs) {
+      for (uint64_t first = range.first; first <= range.last;) {
+        if (chunks.empty() || first > chunks.back().offset + limit ||
+            chunks.back().ids.size() >= kRangesPerChunk)
+          chunks.push_back({first - 1, {}, true});
+        Chunk& chunk = chunks.back();
+        const uint64_t last = std::min(range.last, chunk.offset + limit);
+        chunk.ids.push_back({first - chunk.offset, last - chunk.offset});
+        first = last + 1;
+      }
+    }
+    return chunks;
+  }
+  for (const TaskRange& r : jobs) {
+    for (uint64_t first = r.first; first <= r.last; first += limit) {
+      const uint64_t tasks = std::min(limit, r.last - first + 1);
+      if (tasks == 1 && single_runs_as_jobs) {
+        chunks.push_back({first, {{1, 1}}, false});
+      } else {
+        chunks.push_back({first - 1, {{1, tasks}}, true});
+      }
+    }
+  }
+  return chunks;
+}
+
+std::optional<uint64_t> offset_in_tag(const std::string& tag, const std::string& token) {
+  if (token.empty()) return std::nullopt;
+  const std::string marker = token + ":";
+  const std::size_t at = tag.find(marker);
+  if (at == std::string::npos) return std::nullopt;
+  const std::size_t digits = at + marker.size();
+  std::size_t end = digits;
+  while (end < tag.size() && tag[end] >= '0' && tag[end] <= '9') ++end;
+  if (end == digits) return std::nullopt;
+  return std::stoull(tag.substr(digits, end - digits));
+}
+
+}  // namespace batch
+
+BatchScheduler::BatchScheduler(std::span<const jobsub_option_info> options, std::string display_name,
+                               std::string prefix)
+    : options_(options),
+      display_name_(std::move(display_name)),
+      prefix_(std::move(prefix)),
+      runner_(&system_process_runner()) {}
+
+Status BatchScheduler::configure(const PluginOptions& options) noexcept {
+  return guarded([&] {
+    notes_.clear();
+    const OptionReader reader(options_, options, prefix_);
+    if (std::any_of(options_.begin(), options_.end(),
+                    [](const jobsub_option_info& o) { return std::string_view(o.name) == "client-timeout"; }))
+      client_timeout_ =
+          std::chrono::milliseconds(static_cast<int64_t>(reader.seconds("client-timeout") * 1000));
+    configure_dialect(reader);
+  });
+}
+
+std::string BatchScheduler::default_template() const noexcept { return script_template_; }
+
+std::string BatchScheduler::read_value(const batch::DirectiveRule& rule, const std::string& value) const {
+  switch (rule.unit) {
+    case batch::Unit::duration_hms:
+      return format_duration_hms(parse_duration(value, rule.resource));
+    case batch::Unit::duration_hm: {
+      const uint64_t minutes = (parse_duration(value, rule.resource) + 59) / 60;
+      return fmt::format("{}:{:02}", minutes / 60, minutes % 60);
+    }
+    case batch::Unit::memory_mib:
+      return std::to_string(parse_memory_mib(value, rule.resource));
+    case batch::Unit::text:
+      break;
+  }
+  return value;
+}
+
+std::vector<std::string> BatchScheduler::directives(const BatchRequest& request) const {
+  std::vector<std::string> out = leading_directives(request);
+  std::vector<std::string> extras;
+  const std::string extra_prefix = prefix_ + ".";
+  for (const auto& [key, value] : request.resources) {
+    if (consumes(key)) continue;
+    if (key == "directives") {
+      for (std::string& line : nonempty_lines(value)) extras.push_back(std::move(line));
+      continue;
+    }
+    if (key.rfind(extra_prefix, 0) == 0) {
+      extras.push_back(extra_directive(key.substr(extra_prefix.size()), value));
+      continue;
+    }
+    const std::string& resource = key;  // (clang 14 cannot capture a structured binding)
+    auto rule = std::find_if(directives_.begin(), directives_.end(),
+                             [&](const batch::DirectiveRule& r) { return r.resource == resource; });
+    if (rule != directives_.end()) {
+      std::string line = rule->custom ? rule->custom(value, request) : spell(*rule, read_value(*rule, value));
+      if (!line.empty()) out.push_back(std::move(line));
+      continue;
+    }
+    if (key.find('.') != std::string::npos) continue;  // `pbs.x` on Slurm: another scheduler's extras
+    std::vector<std::string> known;
+    for (const batch::DirectiveRule& r : directives_) {
+      if (std::find(known.begin(), known.end(), r.resource) == known.end()) known.push_back(r.resource);
+    }
+    known.insert(known.end(), {"job_name", "directives"});
+    throw std::invalid_argument(
+        fmt::format("{} cannot express resource '{}': known are {}; for anything else write {}.<option>",
+                    display_name_, key, join(known), prefix_));
+  }
+  for (std::string& line : trailing_directives(request)) out.push_back(std::move(line));
+  out.insert(out.end(), extras.begin(), extras.end());
+  return out;
+}
+
+std::vector<batch::Chunk> BatchScheduler::plan(const BatchRequest& request) const {
+  return batch::plan_chunks(request.tasks, request.array, array_ids_, array_limit_, single_runs_as_jobs_);
+}
+
+Status BatchScheduler::render(const BatchRequest& request, RenderedBatch& out) noexcept {
+  return guarded([&] {
+    TemplateValues values = batch_template_values(request);
+    values.lists["directives"] = directives(request);
+    add_template_values(request, values);
+    out.script = render_batch_script(request, values, script_template_, prefix_);
+    const std::vector<batch::Chunk> chunks = plan(request);
+    for (const batch::Chunk& chunk : chunks) out.all_submit_argvs.push_back(submit_argv(request, chunk));
+    out.submit_argv = out.all_submit_argvs.front();
+    if (out.all_submit_argvs.size() == 1) out.all_submit_argvs.clear();
+    out.submit_stdin = submit_stdin(request);
+    plan_notes(request, chunks, out.warnings);
+    out.warnings.insert(out.warnings.end(), notes_.begin(), notes_.end());
+  });
+}
+
+ProcessResult BatchScheduler::call(const Argv& argv, const fs::path& stdin_file) const {
+  ProcessResult r;
+  try {
+    r = runner_->run(argv, {.cwd = {}, .stdin_file = stdin_file, .timeout = client_timeout_});
+  } catch (const std::exception& e) {
+    throw std::runtime_error(e.what());
+  }
+  if (r.timed_out) {
+    throw std::runtime_error(
+        fmt::format("`{}` did not answer within {} s (stopped)", join(argv, " "),
+                    std::chrono::duration_cast<std::chrono::seconds>(client_timeout_).count()));
+  }
+  return r;
+}
+
+Status BatchScheduler::submit_one(const Argv& argv, const fs::path& stdin_file, SubmitContext& context,
+                                  std::string& id) const {
+  double delay = retry_delay_;
+  for (unsigned attempt = 0;; ++attempt) {
+    const ProcessResult r = call(argv, stdin_file);
+    const std::string out = trim(r.out), err = trim(r.err);
+    if (r.ok()) {
+      if (std::optional<std::string> printed = job_id(out)) {
+        id = *printed;
+        return Status::success();
+      }
+      return Status::failure(fmt::format("{} printed no job id: '{}'", argv.front(), out));
+    }
+    const std::string message = err.empty() ? out : err;
+    if (!is_transient(message) || attempt >= submit_retries_ || context.interrupted()) {
+      return Status::failure(fmt::format(
+          "{}{}", attempt > 0 ? fmt::format("after {} attempts, ", attempt + 1) : std::string(), message));
+    }
+    context.progress(fmt::format("{} failed ({}); retrying in {:.3g} s ({}/{})", argv.front(), message, delay,
+                                 attempt + 1, submit_retries_));
+    timespec pause{static_cast<time_t>(delay), static_cast<long>((delay - std::floor(delay)) * 1e9)};
+    nanosleep(&pause, nullptr);
+    delay *= 2;
+  }
+}
+
+SubmittedArray BatchScheduler::array_of(const std::string& id, const batch::Chunk& chunk) const {
+  return {id, chunk.offset, chunk.ids, submitted_state_, task_separator_, task_suffix_};
+}
+
+Status BatchScheduler::submit(const BatchRequest& request, const RenderedBatch&, SubmitContext& context,
+                              SubmitResult& result) noexcept {
+  return guarded([&]() -> Status {
+    fs::create_directories(request.results_dir / "logs");
+    const fs::path input = submit_stdin(request);
+    result.native_id.clear();
+    for (const batch::Chunk& chunk : plan(request)) {
+      if (context.interrupted()) return Status::failure("interrupted");
+      std::string id;
+      const Status status = submit_one(submit_argv(request, chunk), input, context, id);
+      if (!status.ok) return status;
+      result.native_id += (result.native_id.empty() ? "" : ",") + id;
+      if (chunk.array) {
+        result.arrays.push_back(array_of(id, chunk));
+      } else {
+        result.outcomes.push_back({chunk.offset, JobState::queued, -1, id, submitted_state_});
+      }
+    }
+    return Status::success();
+  });
+}
+
+std::string BatchScheduler::job_of(const std::string& native_id) const {
+  return native_id.substr(0, native_id.find(task_separator_));
+}
+
+Status BatchScheduler::query(const std::vector<std::string>& native_ids,
+                             std::vector<TaskOutcome>& out) noexcept {
+  return guarded([&]() -> Status {
+    std::set<std::string> jobs;
+    for (const std::string& id : native_ids) jobs.insert(job_of(id));
+    if (jobs.empty()) return Status::success();
+    const ProcessResult answer = call(status_argv(jobs));
+    const std::set<std::string> wanted(native_ids.begin(), native_ids.end());
+    std::set<std::string> seen;
+    for (const batch::JobRow& row : parse_status(answer)) {
+      if (!wanted.count(row.id) || !seen.insert(row.id).second) continue;
+      out.push_back({0, row.state, row.exit_code, row.id, row.native_state});
+    }
+    std::set<std::string> gone;
+    for (const std::string& id : native_ids) {
+      if (!seen.count(id)) gone.insert(job_of(id));
+    }
+    if (gone.empty()) return Status::success();
+    for (const batch::JobRow& row : accounting(gone)) {
+      if (wanted.count(row.id) && seen.insert(row.id).second)
+        out.push_back({0, row.state, row.exit_code, row.id, row.native_state});
+    }
+    return Status::success();
+  });
+}
+
+Status BatchScheduler::find(const BatchRequest& request, std::vector<TaskOutcome>& out) noexcept {
+  return guarded([&]() -> Status {
+    if (request.token.empty()) return Status::success();
+    for (const batch::JobRow& row : tagged_jobs()) {
+      const std::optional<uint64_t> offset = batch::offset_in_tag(row.tag, request.token);
+      if (!offset) continue;
+      out.push_back({*offset + row.task, row.state, row.exit_code, row.id, row.native_state});
+    }
+    return Status::success();
+  });
+}
+
+Argv BatchScheduler::cancel_argv(const std::vector<std::string>& native_ids) const {
+  Argv argv = {cancel_client_};
+  argv.insert(argv.end(), native_ids.begin(), native_ids.end());
+  return argv;
+}
+
+Status BatchScheduler::cancel(const std::vector<std::string>& native_ids) noexcept {
+  return guarded([&]() -> Status {
+    if (native_ids.empty()) return Status::success();
+    const Argv argv = cancel_argv(native_ids);
+    const ProcessResult r = call(argv);
+    if (!cancelled(r))
+      return Status::failure(fmt::format("{} failed: {}", argv.front(), trim(r.err + r.out)));
+    return Status::success();
+  });
+}
+
+uint64_t BatchScheduler::probe_limit(const Argv& command, const std::string& pattern, uint64_t fallback,
+                                     const std::string& setting, const std::string& option) {
+  const std::regex line(pattern);
+  std::string why;
+  try {
+    const ProcessResult r = call(command);
+    std::smatch m;
+    if (r.ok() && std::regex_search(r.out, m, line) && std::stoull(m[1]) >= 1) return std::stoull(m[1]);
+    why = r.ok() ? fmt::format("it shows no {}", setting) : trim(r.err);
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  notes_.push_back(
+      fmt::format("could not read {} from `{}` ({}); planning with {}'s default {} (set --{} to your "
+                  "site's)",
+                  setting, join(command, " "), why, display_name_, fallback, option));
+  return fallback;
+}
+
+}  // namespace jobsub

@@ -1,0 +1,54 @@
+// The batch-scheduler base's planning and token helpers.
+#include <jobsub/batch_scheduler.h>
+
+#include <boost/test/unit_test.hpp>
+
+using jobsub::batch::ArrayIds;
+using jobsub::batch::plan_chunks;
+
+BOOST_AUTO_TEST_SUITE(batch_scheduler)
+
+BOOST_AUTO_TEST_CASE(contiguous_arrays_are_cut_at_the_limit) {
+  const auto chunks = plan_chunks({{1, 144}}, true, ArrayIds::contiguous, 100, false);
+  BOOST_REQUIRE_EQUAL(chunks.size(), 2u);
+  BOOST_TEST(chunks[0].offset == 0u);
+  BOOST_TEST(chunks[0].tasks() == 100u);
+  BOOST_TEST(chunks[1].offset == 100u);
+  BOOST_TEST(chunks[1].tasks() == 44u);
+  // A resubmit of jobs 2 and 4: one array each, or a plain job each where a
+  // scheduler's array needs two indices (PBS Pro).
+  const auto scattered = plan_chunks({{2, 2}, {4, 4}}, true, ArrayIds::contiguous, 100, false);
+  BOOST_REQUIRE_EQUAL(scattered.size(), 2u);
+  BOOST_TEST(scattered[1].offset == 3u);
+  BOOST_TEST(scattered[1].array);
+  const auto plain = plan_chunks({{2, 2}, {4, 4}}, true, ArrayIds::contiguous, 100, true);
+  BOOST_TEST(!plain[1].array);
+  BOOST_TEST(plain[1].offset == 4u);  // a plain job's offset is its number
+}
+
+BOOST_AUTO_TEST_CASE(ranged_arrays_take_every_job_within_the_limits_span) {
+  const auto chunks = plan_chunks({{2, 2}, {4, 9}, {300, 310}}, true, ArrayIds::ranges, 100, false);
+  BOOST_REQUIRE_EQUAL(chunks.size(), 2u);
+  BOOST_TEST(jobsub::format_task_ranges(chunks[0].ids) == "1,3-8");  // offset 1: jobs 2, 4-9
+  BOOST_TEST(chunks[0].offset == 1u);
+  BOOST_TEST(chunks[1].offset == 299u);
+  BOOST_TEST(jobsub::format_task_ranges(chunks[1].ids) == "1-11");
+}
+
+BOOST_AUTO_TEST_CASE(without_arrays_each_job_is_its_own_call) {
+  const auto chunks = plan_chunks({{5, 7}}, false, ArrayIds::ranges, 100, false);
+  BOOST_REQUIRE_EQUAL(chunks.size(), 3u);
+  BOOST_TEST(chunks[2].offset == 7u);
+  BOOST_TEST(!chunks[2].array);
+}
+
+BOOST_AUTO_TEST_CASE(the_token_and_offset_are_read_from_a_tag) {
+  BOOST_TEST(*jobsub::batch::offset_in_tag("jobsub=jobsub-0123456789abcdef:35", "jobsub-0123456789abcdef") ==
+             35u);
+  BOOST_TEST(*jobsub::batch::offset_in_tag("JOBSUB_OFFSET=3,JOBSUB_TOKEN=jobsub-ab:3,", "jobsub-ab") == 3u);
+  BOOST_TEST(!jobsub::batch::offset_in_tag("(null)", "jobsub-ab"));
+  BOOST_TEST(!jobsub::batch::offset_in_tag("jobsub-ab:", "jobsub-ab"));
+  BOOST_TEST(!jobsub::batch::offset_in_tag("jobsub-ab:3", ""));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

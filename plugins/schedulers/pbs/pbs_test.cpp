@@ -1,0 +1,109 @@
+// The PBS dialects without a PBS (none can be installed here): the parsers on
+// answers in the formats of OpenPBS's `qstat -f -F json` and Torque's
+// `qstat -f`, as their manuals show them, and the scheduler through a
+// scripted runner.
+#include "pbs.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "scripted_runner.h"
+
+using jobsub::JobState;
+
+namespace {
+
+const char* const kProJson = R"({
+    "timestamp":1764527400,
+    "pbs_version":"23.06.06",
+    "pbs_server":"head",
+    "Jobs":{
+        "12[].head":{"Job_Name":"sweep","job_state":"B","array":"True",
+                     "Variable_List":{"JOBSUB_OFFSET":"0","JOBSUB_TOKEN":"jobsub-0123456789abcdef:0"}},
+        "12[1].head":{"job_state":"X","Exit_status":0,
+                      "Variable_List":{"JOBSUB_OFFSET":"0","JOBSUB_TOKEN":"jobsub-0123456789abcdef:0"}},
+        "12[2].head":{"job_state":"X","Exit_status":-29,
+                      "Variable_List":{"JOBSUB_OFFSET":"0","JOBSUB_TOKEN":"jobsub-0123456789abcdef:0"}},
+        "12[3].head":{"job_state":"R",
+                      "Variable_List":{"JOBSUB_OFFSET":"0","JOBSUB_TOKEN":"jobsub-0123456789abcdef:0"}},
+        "13.head":{"job_state":"F","Exit_status":271,"Variable_List":{"PBS_O_HOME":"/root"}}
+    }
+})";
+
+const char* const kTorqueText =
+    "Job Id: 20[1].head\n"
+    "    Job_Name = sweep-1\n"
+    "    job_state = C\n"
+    "    exit_status = 3\n"
+    "    Variable_List = PBS_O_HOME=/root,JOBSUB_OFFSET=4,\n"
+    "\tJOBSUB_TOKEN=jobsub-0123456789abcdef:4\n"
+    "\n"
+    "Job Id: 20[2].head\n"
+    "    job_state = Q\n"
+    "    Variable_List = JOBSUB_OFFSET=4,JOBSUB_TOKEN=jobsub-0123456789abcdef:4\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(pbs)
+
+BOOST_AUTO_TEST_CASE(pbs_pro_json_states_and_exit_statuses) {
+  std::map<std::string, jobsub::batch::JobRow> rows;
+  for (const auto& row : jobsub::pbs::parse_qstat_json(kProJson)) rows[row.id] = row;
+  BOOST_TEST((rows.at("12[1].head").state == JobState::completed));
+  BOOST_TEST(rows.at("12[1].head").task == 1u);
+  BOOST_TEST((rows.at("12[2].head").state == JobState::timeout));  // -29: walltime
+  BOOST_TEST((rows.at("12[3].head").state == JobState::running));
+  BOOST_TEST((rows.at("13.head").state == JobState::cancelled));  // 256 + SIGTERM from qdel
+  BOOST_TEST(rows.at("12[3].head").tag.find("JOBSUB_TOKEN=jobsub-0123456789abcdef:0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(torque_text_with_a_continued_variable_list) {
+  const auto rows = jobsub::pbs::parse_qstat_text(kTorqueText);
+  BOOST_REQUIRE_EQUAL(rows.size(), 2u);
+  BOOST_TEST((rows[0].state == JobState::failed));
+  BOOST_TEST(rows[0].exit_code == 3);
+  BOOST_TEST(rows[0].tag.find("JOBSUB_TOKEN=jobsub-0123456789abcdef:4") != std::string::npos);
+  BOOST_TEST((rows[1].state == JobState::queued));
+}
+
+BOOST_AUTO_TEST_CASE(find_and_query_through_one_qstat) {
+  jobsub::testing::ScriptedRunner runner;
+  runner.answer("qstat", 0, kProJson);
+  jobsub::pbs::PbsScheduler scheduler;
+  scheduler.use_runner(runner);
+  BOOST_REQUIRE(scheduler.configure({{"dialect", "pro"}}).ok);
+  std::vector<jobsub::TaskOutcome> found;
+  BOOST_REQUIRE(scheduler.find(jobsub::testing::request_for({{1, 3}}, 3), found).ok);
+  BOOST_REQUIRE_EQUAL(found.size(), 3u);  // the tasks, not the array `12[]`
+  std::vector<jobsub::TaskOutcome> states;
+  BOOST_REQUIRE(scheduler.query({"12[2].head", "13.head"}, states).ok);
+  BOOST_REQUIRE_EQUAL(states.size(), 2u);
+  BOOST_TEST((runner.calls.back() == jobsub::Argv{"qstat", "-f", "-F", "json", "-x", "-t"}));
+}
+
+BOOST_AUTO_TEST_CASE(an_array_id_spells_its_tasks_with_the_server) {
+  jobsub::testing::ScriptedRunner runner;
+  runner.answer("qsub", 0, "12[].head\n");
+  jobsub::pbs::PbsScheduler scheduler;
+  scheduler.use_runner(runner);
+  BOOST_REQUIRE(scheduler.configure({{"dialect", "torque"}}).ok);
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  BOOST_REQUIRE(scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result).ok);
+  BOOST_REQUIRE_EQUAL(result.arrays.size(), 1u);
+  BOOST_TEST(result.arrays[0].task_id(2) == "12[2].head");
+}
+
+BOOST_AUTO_TEST_CASE(the_dialect_is_told_by_qstat_version) {
+  jobsub::testing::ScriptedRunner runner;
+  runner.answer("qstat", 0, "Version: 6.1.3\nCommit: abc\n");
+  jobsub::pbs::PbsScheduler scheduler;
+  scheduler.use_runner(runner);
+  BOOST_REQUIRE(scheduler.configure({}).ok);
+  jobsub::RenderedBatch rendered;
+  auto request = jobsub::testing::request_for({{1, 3}}, 3);
+  request.resources = {{"cpus", "4"}};
+  BOOST_REQUIRE(scheduler.render(request, rendered).ok);
+  BOOST_TEST(rendered.script.find("#PBS -l nodes=1:ppn=4\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

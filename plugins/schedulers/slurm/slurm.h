@@ -1,0 +1,63 @@
+#pragma once
+// Slurm as a dialect of the batch-scheduler base: `#SBATCH --x=v` directives,
+// `sbatch --parsable --array=...` (one script for every chunk: the job number
+// is SLURM_ARRAY_TASK_ID plus the script's argument), one `squeue` per query,
+// the batch token in `--comment`, `scancel`. Nothing goes through --export: a
+// variable list there makes slurmd load the user's login environment (su -)
+// before every task, seconds per task.
+#include <jobsub/batch_scheduler.h>
+
+#include <string>
+#include <vector>
+
+namespace jobsub::slurm {
+
+inline constexpr jobsub_option_info kOptions[] = {
+    {"gpu-directive", "STYLE", "gres", "GPUs as gres (--gres=gpu:N) or gpus (--gpus=N)"},
+    {"max-array-size", "N", nullptr, "largest array Slurm accepts (default: MaxArraySize from scontrol)"},
+    {"submit-retries", "N", "5", "retries of an sbatch that failed for a transient reason"},
+    {"retry-delay", "SECONDS", "2", "first wait before a retry; doubles each time"},
+    batch::kClientTimeoutOption,
+};
+
+/// A `#SBATCH` value as Slurm 22.05 reads it: bare when plain, in single
+/// quotes when it has none, else in double quotes with `\"`. A newline is an
+/// error (std::invalid_argument).
+std::string directive_value(const std::string& value);
+
+/// Slurm's state names (squeue %T, sacct State) as jobsub's states.
+JobState state_of(const std::string& slurm_state);
+
+/// Rows of `squeue --noheader --array --format=%i|%T[|%k]`: `4711_3|RUNNING|tag`.
+std::vector<batch::JobRow> parse_squeue(const std::string& out);
+
+/// The job id of `sbatch --parsable` (`4711` or `4711;cluster`).
+std::optional<std::string> parse_sbatch(const std::string& out);
+
+class SlurmScheduler final : public BatchScheduler {
+ public:
+  SlurmScheduler();
+
+ protected:
+  void configure_dialect(const OptionReader& options) override;
+  std::string spell(const batch::DirectiveRule& rule, const std::string& value) const override;
+  std::string extra_directive(const std::string& option, const std::string& value) const override;
+  std::vector<std::string> trailing_directives(const BatchRequest& request) const override;
+  void add_template_values(const BatchRequest& request, TemplateValues& values) const override;
+  void plan_notes(const BatchRequest& request, const std::vector<batch::Chunk>& chunks,
+                  std::vector<std::string>& warnings) const override;
+  Argv submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const override;
+  std::optional<std::string> job_id(const std::string& printed) const override {
+    return parse_sbatch(printed);
+  }
+  bool is_transient(const std::string& message) const override;
+  Argv status_argv(const std::set<std::string>& jobs) const override;
+  std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const override;
+  std::vector<batch::JobRow> tagged_jobs() override;
+
+ private:
+  uint64_t max_array_size_ = 0;  ///< Slurm's MaxArraySize: task ids are < it
+  std::string limit_source_;     ///< `, from scontrol` or `, assumed`
+};
+
+}  // namespace jobsub::slurm

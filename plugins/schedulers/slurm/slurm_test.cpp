@@ -1,0 +1,201 @@
+// The Slurm dialect without a cluster: its parsers on output captured from a
+// real Slurm 22.05 (tests/data/schedulers/slurm/README.md), and the whole
+// scheduler driven through a scripted runner.
+#include "slurm.h"
+
+#include <boost/test/unit_test.hpp>
+#include <set>
+
+#include "scripted_runner.h"
+
+using jobsub::JobState;
+using jobsub::testing::captured;
+
+namespace {
+
+struct Slurm {
+  jobsub::testing::ScriptedRunner runner;
+  jobsub::slurm::SlurmScheduler scheduler;
+  explicit Slurm(jobsub::PluginOptions options = {{"max-array-size", "1001"}, {"retry-delay", "0"}}) {
+    scheduler.use_runner(runner);
+    const jobsub::Status status = scheduler.configure(options);
+    BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(slurm)
+
+BOOST_AUTO_TEST_CASE(sbatch_parsable_answers) {
+  BOOST_TEST(*jobsub::slurm::parse_sbatch(captured("slurm/sbatch-array.out")) == "2");
+  BOOST_TEST(*jobsub::slurm::parse_sbatch("4711;cluster2\n") == "4711");
+  BOOST_TEST(!jobsub::slurm::parse_sbatch("Submitted batch job 4711\n"));
+}
+
+BOOST_AUTO_TEST_CASE(squeue_rows_of_every_state) {
+  const auto rows = jobsub::slurm::parse_squeue(captured("slurm/squeue-mixed.out"));
+  BOOST_REQUIRE_EQUAL(rows.size(), 15u);
+  std::map<std::string, const jobsub::batch::JobRow*> by_id;
+  for (const auto& row : rows) by_id[row.id] = &row;
+  BOOST_TEST((by_id.at("2_2")->state == JobState::queued));  // held back by the %1 throttle
+  BOOST_TEST(by_id.at("2_2")->task == 2u);
+  BOOST_TEST((by_id.at("2_1")->state == JobState::running));
+  BOOST_TEST((by_id.at("9_2")->state == JobState::failed));
+  BOOST_TEST((by_id.at("4")->state == JobState::completed));
+  BOOST_TEST(by_id.at("4")->task == 0u);
+  BOOST_TEST((by_id.at("6")->state == JobState::cancelled));
+  BOOST_TEST((by_id.at("1")->state == JobState::timeout));
+  BOOST_TEST(by_id.at("1")->native_state == "TIMEOUT");
+}
+
+BOOST_AUTO_TEST_CASE(a_folded_pending_range_is_not_a_task) {
+  // Without --array squeue folds pending tasks into `2_[2-3%1]`.
+  for (const auto& row : jobsub::slurm::parse_squeue(captured("slurm/squeue-no-array-flag.out")))
+    BOOST_TEST(row.id.find('[') == std::string::npos, row.id);
+}
+
+BOOST_AUTO_TEST_CASE(max_array_size_comes_from_scontrol_or_is_assumed_with_a_warning) {
+  jobsub::testing::ScriptedRunner runner;
+  runner.answer("scontrol", 0, captured("slurm/scontrol-show-config.out"));
+  jobsub::slurm::SlurmScheduler scheduler;
+  scheduler.use_runner(runner);
+  BOOST_REQUIRE(scheduler.configure({}).ok);
+  auto request = jobsub::testing::request_for({{1, 250000}}, 250000);
+  jobsub::RenderedBatch rendered;
+  BOOST_REQUIRE(scheduler.render(request, rendered).ok);
+  BOOST_REQUIRE_EQUAL(rendered.all_submit_argvs.size(), 3u);  // MaxArraySize 100001: 100000 tasks an array
+  BOOST_TEST(rendered.warnings.at(0) ==
+             "jobs 1-250000 go in 3 arrays of at most 100000 (MaxArraySize 100001, from scontrol)");
+
+  jobsub::testing::ScriptedRunner broken;
+  broken.answer("scontrol", 1, "", "slurm_load_ctl_conf error: Unable to contact slurm controller\n");
+  jobsub::slurm::SlurmScheduler assumed;
+  assumed.use_runner(broken);
+  BOOST_REQUIRE(assumed.configure({}).ok);
+  jobsub::RenderedBatch plan;
+  BOOST_REQUIRE(assumed.render(jobsub::testing::request_for({{1, 10}}, 10), plan).ok);
+  BOOST_REQUIRE_EQUAL(plan.warnings.size(), 1u);
+  BOOST_TEST(plan.warnings[0].find(
+                 "could not read MaxArraySize from `scontrol show config` (slurm_load_ctl_conf "
+                 "error: Unable to contact slurm controller); planning with Slurm's default 1001") == 0u,
+             plan.warnings[0]);
+}
+
+BOOST_AUTO_TEST_CASE(a_transient_sbatch_failure_is_retried_and_the_array_recorded) {
+  Slurm slurm;
+  slurm.runner.answer("sbatch", 1, "",
+                      "sbatch: error: Batch job submission failed: Socket timed out on send/recv\n");
+  slurm.runner.answer("sbatch", 0, captured("slurm/sbatch-array.out"));
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  const auto request = jobsub::testing::request_for({{1, 3}}, 3);
+  const jobsub::Status status = slurm.scheduler.submit(request, {}, context, result);
+  BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+  BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 2u);
+  BOOST_REQUIRE_EQUAL(context.lines.size(), 1u);
+  BOOST_TEST(context.lines[0].find(
+                 "sbatch failed (sbatch: error: Batch job submission failed: Socket timed out") == 0u);
+  BOOST_REQUIRE_EQUAL(result.arrays.size(), 1u);
+  BOOST_TEST(result.arrays[0].task_id(3) == "2_3");
+  const jobsub::Argv expected = {"sbatch",
+                                 "--parsable",
+                                 "--array=1-3",
+                                 "--comment=jobsub-0123456789abcdef:0",
+                                 request.script_path.string(),
+                                 "0"};
+  BOOST_TEST(slurm.runner.calls.back() == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_sbatch_is_not_retried_and_says_why) {
+  Slurm slurm;
+  slurm.runner.answer("sbatch", 1, captured("slurm/sbatch-bad-partition.out"),
+                      captured("slurm/sbatch-bad-partition.err"));
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  const jobsub::Status status =
+      slurm.scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result);
+  BOOST_TEST(!status.ok);
+  BOOST_TEST(status.message.find("Invalid partition name specified") != std::string::npos, status.message);
+  BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_hung_client_is_an_error_that_names_the_command) {
+  Slurm slurm;
+  slurm.runner.time_out("squeue");
+  std::vector<jobsub::TaskOutcome> out;
+  const jobsub::Status status = slurm.scheduler.query({"2_1"}, out);
+  BOOST_TEST(!status.ok);
+  BOOST_TEST(
+      status.message.find("`squeue --noheader --array --states=all --format=%i|%T --jobs=2` did not answer "
+                          "within 120 s") == 0u,
+      status.message);
+}
+
+BOOST_AUTO_TEST_CASE(query_is_one_squeue_for_all_arrays_and_an_empty_queue_is_no_error) {
+  Slurm slurm;
+  slurm.runner.answer("squeue", 0, captured("slurm/squeue-mixed.out"));
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(slurm.scheduler.query({"2_1", "2_2", "9_2", "4", "77_1"}, out).ok);
+  BOOST_TEST(slurm.runner.calls_of("squeue").size() == 1u);
+  BOOST_TEST(slurm.runner.calls.back().back() == "--jobs=2,4,77,9");
+  BOOST_REQUIRE_EQUAL(out.size(), 4u);  // 77_1: not listed, so no answer
+  std::map<std::string, JobState> states;
+  for (const auto& o : out) states[o.native_id] = o.state;
+  BOOST_TEST((states.at("9_2") == JobState::failed));
+  BOOST_TEST((states.at("2_2") == JobState::queued));
+
+  Slurm gone;
+  gone.runner.answer("squeue", 1, captured("slurm/squeue-gone.out"), captured("slurm/squeue-gone.err"));
+  out.clear();
+  BOOST_TEST(gone.scheduler.query({"999999"}, out).ok);
+  BOOST_TEST(out.empty());
+
+  Slurm down;
+  down.runner.answer("squeue", 1, "",
+                     "slurm_load_jobs error: Unable to contact slurm controller (connect failure)\n");
+  const auto status = down.scheduler.query({"2_1"}, out);
+  BOOST_TEST(status.message ==
+             "squeue failed: slurm_load_jobs error: Unable to contact slurm controller (connect failure)");
+}
+
+BOOST_AUTO_TEST_CASE(find_adopts_the_jobs_that_carry_the_token) {
+  Slurm slurm;
+  slurm.runner.answer("squeue", 0, captured("slurm/squeue-all-comments.out"));
+  auto request = jobsub::testing::request_for({{1, 30}}, 30);
+  request.token = "jobsub-00000000deadbeef";
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(slurm.scheduler.find(request, out).ok);
+  std::set<std::pair<uint64_t, std::string>> found;
+  for (const auto& o : out) found.insert({o.job, o.native_id});
+  // Array 9 carries offset 10 (jobs 11-14), array 10 offset 20; `(null)` and other tokens are not ours.
+  const std::set<std::pair<uint64_t, std::string>> expected = {
+      {11, "9_1"}, {12, "9_2"}, {13, "9_3"}, {14, "9_4"}, {21, "10_1"}, {22, "10_2"}, {23, "10_3"}};
+  BOOST_TEST((found == expected));
+}
+
+BOOST_AUTO_TEST_CASE(cancel_is_one_scancel) {
+  Slurm slurm;
+  slurm.runner.answer("scancel", 0, captured("slurm/scancel-unknown.out"),
+                      captured("slurm/scancel-unknown.err"));
+  BOOST_TEST(slurm.scheduler.cancel({"2_1", "3"}).ok);
+  BOOST_TEST((slurm.runner.calls.back() == jobsub::Argv{"scancel", "2_1", "3"}));
+}
+
+BOOST_AUTO_TEST_CASE(no_array_submits_one_job_per_combination_with_its_number) {
+  Slurm slurm;
+  slurm.runner.answer("sbatch", 0, "41\n");
+  slurm.runner.answer("sbatch", 0, "42\n");
+  auto request = jobsub::testing::request_for({{2, 3}}, 3);
+  request.array = false;
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  BOOST_REQUIRE(slurm.scheduler.submit(request, {}, context, result).ok);
+  BOOST_REQUIRE_EQUAL(result.outcomes.size(), 2u);
+  BOOST_TEST(result.outcomes[1].job == 3u);
+  BOOST_TEST(result.outcomes[1].native_id == "42");
+  BOOST_TEST(result.native_id == "41,42");
+  BOOST_TEST(slurm.runner.calls_of("sbatch")[1].back() == "3");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,91 @@
+"""Issue 18, point 9: the lsf scheduler, a dialect of the batch-scheduler base.
+No LSF can be installed on these machines, so these tests stand in for one
+with fake_lsf.py: a bsub/bjobs/bkill that keeps its queue in a file, runs the
+scripts it accepts (honouring an array's %K throttle) and answers in the
+formats of IBM's LSF 10.1 command reference. The script itself is checked
+against a golden file (tests/unit/golden_test.cpp)."""
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+from harness import JOBSUB, JobsubTestCase, clean_env
+
+FAKE = pathlib.Path(__file__).resolve().parent / "fake_lsf.py"
+PROGRAM = "import json, sys\nprint(json.dumps(sys.argv[1:]))\nsys.exit(4 if '--i=3' in sys.argv else 0)\n"
+SPEC = "program: prog.py\ncommand: python3 {script} {args}\nresources: {cpus: 2, mem: 4G, time: 1h}\n" \
+       "hypers:\n  i: range(1, 7)\n  s: [\"it's $HOME; `x`\"]\n"
+
+
+class Lsf(JobsubTestCase):
+    def fake(self, **extra):
+        bin_dir = self.tmp / "fakebin"
+        if not bin_dir.exists():
+            bin_dir.mkdir()
+            for name in ("bsub", "bjobs", "bkill"):
+                (bin_dir / name).symlink_to(FAKE)
+        return clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_LSF_DIR=str(self.tmp / "lsf"), **extra)
+
+    def submissions(self, results):
+        return [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
+
+    def test_an_array_runs_every_job_with_its_exact_arguments(self):
+        exp = self.experiment(SPEC, program=PROGRAM)
+        env = self.fake()
+        result = self.jobsub("--scheduler=lsf", "--yes", "--wait", "--poll", "0.3", "-j", "2", cwd=exp, env=env,
+                             timeout=300)
+        self.assertExit(result, 1)  # job 3 exits 4
+        self.assertIn("5 completed, 1 failed", result.stdout)
+        results = self.only_results_dir(exp)
+        script = (results / "batch-1.sh").read_text()
+        for line in ("#BSUB -n 2\n", "#BSUB -M 4096MB\n", "#BSUB -W 1:00\n"):
+            self.assertIn(line, script)
+        submit = self.submissions(results)[0]["submit"]
+        self.assertEqual(submit[:3], ["bsub", "-J", f"{exp.name}[1-6]%2"])
+        rows = self.jobs_table(results)
+        self.assertEqual([r["state"] for r in rows], ["completed"] * 2 + ["failed"] + ["completed"] * 3)
+        array = self.submissions(results)[-1]["native_id"]
+        self.assertEqual(rows[2]["native_id"], f"{array}[3]")
+        self.assertEqual(self.job_stdout_json(results, 6), ["--i=6", "--s=it's $HOME; `x`"])
+        status = self.jobsub("status", cwd=exp, env=env)
+        self.assertExit(status, 1)
+        self.assertIn("(lsf, 6 jobs): 5 completed, 1 failed", status.stdout)
+
+    def test_the_plan_shows_the_script_on_standard_input(self):
+        exp = self.experiment(SPEC, program=PROGRAM)
+        result = self.jobsub("--scheduler=lsf", "--dry-run", cwd=exp, env=self.fake())
+        self.assertExit(result, 0)
+        self.assertRegex(result.stdout, r"bsub -J '?\w+\[1-6\]'? .*-env 'all,JOBSUB_OFFSET=0' .* < \S*batch-1\.sh")
+
+    def test_cancel_with_one_bkill(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0, 3)\n",
+                              program="import time\ntime.sleep(120)\n")
+        env = self.fake()
+        self.assertExit(self.jobsub("--scheduler=lsf", "--yes", cwd=exp, env=env), 0)
+        cancelled = self.jobsub("cancel", cwd=exp, env=env)
+        self.assertExit(cancelled, 0)
+        self.assertIn("cancelled 3 of the 3 unfinished jobs", cancelled.stdout)
+        report = json.loads(self.jobsub("status", "--json", cwd=exp, env=env).stdout)
+        self.assertEqual(report["states"], {"cancelled": 3})
+
+    def test_killed_after_bsub_before_the_record_then_resumed(self):
+        exp = self.experiment(SPEC, program=PROGRAM)
+        env = self.fake(FAKE_LSF_SLOW_AFTER="60")
+        proc = subprocess.Popen([JOBSUB, "--scheduler=lsf", "--yes"], cwd=exp, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not (self.tmp / "lsf/accepted").exists():
+            time.sleep(0.05)
+        self.assertTrue((self.tmp / "lsf/accepted").exists(), "the fake bsub was not reached")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+        env.pop("FAKE_LSF_SLOW_AFTER")
+        resumed = self.jobsub("submit", "--resume", "--yes", "--wait", "--poll", "0.3", cwd=exp, env=env,
+                              timeout=300)
+        self.assertExit(resumed, 1)  # job 3 fails, as it always does
+        self.assertRegex(resumed.stdout, r"Of its 6 jobs: 6 with the scheduler \(\d+\), 0 ended")
+        self.assertIn("nothing to resume", resumed.stdout)
+        state = json.loads((self.tmp / "lsf/state.json").read_text())
+        self.assertEqual(len(state["jobs"]), 1, "the array was submitted once")
