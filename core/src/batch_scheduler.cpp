@@ -137,9 +137,9 @@ std::vector<std::string> BatchScheduler::directives(const BatchRequest& request)
       if (std::find(known.begin(), known.end(), r.resource) == known.end()) known.push_back(r.resource);
     }
     known.insert(known.end(), {"job_name", "directives"});
-    throw std::invalid_argument(
-        fmt::format("{} cannot express resource '{}': known are {}; for anything else write {}.<option>",
-                    display_name_, key, join(known), prefix_));
+    throw std::invalid_argument(fmt::format(
+        "{} cannot express resource '{}': known are {}; for anything else write {}", display_name_, key,
+        join(known), extra_resources_.empty() ? prefix_ + ".<option>" : extra_resources_));
   }
   for (std::string& line : trailing_directives(request)) out.push_back(std::move(line));
   out.insert(out.end(), extras.begin(), extras.end());
@@ -152,6 +152,7 @@ std::vector<batch::Chunk> BatchScheduler::plan(const BatchRequest& request) cons
 
 Status BatchScheduler::render(const BatchRequest& request, RenderedBatch& out) noexcept {
   return guarded([&] {
+    if (request.tasks.empty()) throw std::invalid_argument("a batch without jobs");
     TemplateValues values = batch_template_values(request);
     values.lists["directives"] = directives(request);
     add_template_values(request, values);
@@ -231,6 +232,12 @@ Status BatchScheduler::submit(const BatchRequest& request, const RenderedBatch&,
     }
     return Status::success();
   });
+}
+
+std::string BatchScheduler::job_name_of(const BatchRequest& request, bool& given) {
+  const auto named = request.resources.find("job_name");
+  given = named != request.resources.end();
+  return given ? named->second : request.sweep_name;
 }
 
 std::string BatchScheduler::job_of(const std::string& native_id) const {

@@ -31,10 +31,6 @@ const std::vector<JobState>& resubmittable_states() {
 
 namespace {
 
-/// The native state the local scheduler gives a job its own Ctrl-C stopped:
-/// such a job is resumed, not resubmitted.
-constexpr const char* kInterrupted = "interrupted";
-
 /// A recorded sweep's settings, as its sweep.json kept them.
 SweepSpec spec_of(const fs::path& results_dir, nlohmann::json& sweep_json) {
   std::ifstream in(results_dir / "sweep.json");
@@ -188,7 +184,7 @@ std::vector<uint64_t> FollowUp::choose_jobs() const {
     const bool take =
         request_.kind == FollowUpRequest::Kind::resume
             ? state == JobState::not_submitted ||
-                  (state == JobState::cancelled && j.native_state == kInterrupted)
+                  (state == JobState::cancelled && j.native_state == kInterruptedNativeState)
             : std::find(request_.states.begin(), request_.states.end(), state) != request_.states.end();
     if (take) jobs.push_back(j.job);
   }

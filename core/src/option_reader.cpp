@@ -28,7 +28,7 @@ std::string OptionReader::text(const char* name) const {
 
 uint64_t OptionReader::count(const char* name, uint64_t minimum, uint64_t fallback) const {
   const std::string value = trim(text(name));
-  if (value.empty()) return fallback;
+  if (value.empty() && fallback >= minimum) return fallback;
   std::size_t used = 0;
   uint64_t number = 0;
   try {
@@ -36,7 +36,7 @@ uint64_t OptionReader::count(const char* name, uint64_t minimum, uint64_t fallba
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != value.size() || value[0] == '-' || number < minimum) {
+  if (value.empty() || used != value.size() || value[0] == '-' || number < minimum) {
     throw std::invalid_argument(fmt::format("--{}.{} takes a whole number{}, not '{}'", component_, name,
                                             minimum > 0 ? fmt::format(" of at least {}", minimum) : "",
                                             value));

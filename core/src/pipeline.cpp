@@ -45,15 +45,22 @@ std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, con
   for (const auto& [key, setting] : spec.settings) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
-    const std::string qualified = resolve_plugin_option(declared, name, setting.origin, chosen);
+    const bool from_site = setting.origin.find("(site ") != std::string::npos;
+    std::string qualified;
+    try {
+      qualified = resolve_plugin_option(declared, name, setting.origin, chosen);
+    } catch (const Error&) {
+      // A site profile sets options for the plugins its site uses; a sweep that
+      // chooses another plugin leaves them be.
+      if (from_site) continue;
+      throw;
+    }
     const auto option = std::find_if(declared.begin(), declared.end(),
                                      [&](const PluginOption& o) { return o.qualified == qualified; });
     const char* kind = option->entry->info->kind;
     const auto used = pipeline.entries.find(kind);
     const bool unused = used == pipeline.entries.end() || used->second != option->entry;
-    // A site profile sets options for the plugins its site uses; a sweep that
-    // chooses another plugin leaves them be.
-    if (unused && setting.origin.find("(site ") != std::string::npos) continue;
+    if (unused && from_site) continue;
     if (unused) {
       throw spec_error(fmt::format(
           "{}: option '{}' belongs to {} '{}', which this sweep does not use: add --{}={} (now: {})",
@@ -135,6 +142,19 @@ BatchSettings batch_settings(const SweepSpec& spec) {
     out.template_file = path;
   }
   return out;
+}
+
+PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, const std::string& name) {
+  PluginHandle<Scheduler> scheduler = registry.create<Scheduler>(name);
+  const ComponentEntry& entry = registry.require("scheduler", name);
+  PluginOptions options;
+  for (std::size_t i = 0; i < entry.info->option_count; ++i) {
+    if (entry.info->options[i].default_value != nullptr)
+      options[entry.info->options[i].name] = entry.info->options[i].default_value;
+  }
+  const Status status = scheduler->configure(options);
+  if (!status.ok) throw plugin_error(fmt::format("scheduler '{}': {}", name, status.message));
+  return scheduler;
 }
 
 }  // namespace jobsub

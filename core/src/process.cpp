@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/process/args.hpp>
 #include <boost/process/async.hpp>
 #include <boost/process/child.hpp>
@@ -23,6 +25,7 @@
 #include <fstream>
 #include <future>
 #include <memory>
+#include <optional>
 
 #include "jobsub/errors.h"
 
@@ -123,33 +126,42 @@ ProcessResult run_process(const Argv& argv, const RunOptions& options) {
   if (argv.empty()) throw job_error("cannot run an empty command");
   const fs::path exe = find_program(argv[0]);
   boost::asio::io_context io;
-  std::future<std::string> out, err;
+  // Buffers of our own, filled as output arrives: what a killed child printed is kept.
+  boost::asio::streambuf out, err;
+  bp::group group;  // so a timeout ends the child's children too
   std::error_code error;
   auto start = [&](auto&& input) {
     return bp::child(bp::exe = exe.string(), bp::args = arguments_of(argv),
                      bp::start_dir = start_dir_of(options.cwd), input, bp::std_out > out, bp::std_err > err,
-                     io, kChildSetup, error);
+                     io, group, kChildSetup, error);
   };
   bp::child child = options.stdin_file.empty()
                         ? start(bp::std_in < bp::null)
                         : start(bp::std_in < boost::filesystem::path(options.stdin_file.string()));
   if (error) throw job_error(fmt::format("cannot run '{}': {}", argv[0], error.message()));
   ProcessResult result;
-  if (options.timeout.count() > 0) {
-    io.run_for(options.timeout);  // returns early once both streams reach end of file
-    if (!io.stopped()) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + options.timeout;
+  std::optional<clock::time_point> exited_at;
+  while (!io.stopped()) {  // until both streams reach end of file
+    io.run_for(std::chrono::milliseconds(100));
+    if (io.stopped()) break;
+    std::error_code ec;
+    if (!exited_at && !child.running(ec)) exited_at = clock::now();
+    if (exited_at && clock::now() - *exited_at > std::chrono::seconds(1))
+      break;  // a grandchild holds the pipes
+    if (!exited_at && options.timeout.count() > 0 && clock::now() >= deadline) {
       result.timed_out = true;
-      child.terminate(error);
-      // A grandchild may still hold the pipes: read what comes within a moment, no more.
-      io.run_for(std::chrono::seconds(1));
-      io.stop();
+      ::killpg(group.native_handle(), SIGKILL);
+      io.run_for(std::chrono::seconds(1));  // what the pipes still hold
+      break;
     }
-  } else {
-    io.run();  // until both streams reach end of file
   }
+  io.stop();
   child.wait(error);
-  auto text = [](std::future<std::string>& f) {
-    return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? f.get() : std::string();
+  if (!result.timed_out) group.detach();  // leave what the child started in the background alone
+  auto text = [](const boost::asio::streambuf& b) {
+    return std::string(boost::asio::buffers_begin(b.data()), boost::asio::buffers_end(b.data()));
   };
   result.out = text(out);
   result.err = text(err);

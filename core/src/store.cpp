@@ -512,15 +512,12 @@ fs::path take_experiment(std::vector<std::string>& args) {
   fs::path experiment = fs::current_path();
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--spec" || args[i] == "--plugin-dir") && i + 1 >= args.size())
-      throw usage_error(fmt::format("{} takes a value", args[i]));
+    if (args[i] == "--spec" && i + 1 >= args.size()) throw usage_error("--spec takes a value");
     if (args[i] == "--spec") {
       experiment = fs::absolute(args[++i]).parent_path();
     } else if (args[i].rfind("--spec=", 0) == 0) {
       experiment = fs::absolute(args[i].substr(7)).parent_path();
-    } else if (args[i] == "--plugin-dir") {
-      ++i;  // main's
-    } else if (args[i].rfind("--plugin-dir=", 0) != 0) {
+    } else {
       rest.push_back(args[i]);
     }
   }

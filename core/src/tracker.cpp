@@ -23,19 +23,6 @@ JobState job_state_from_string(const std::string& text) {
   return JobState::pending;
 }
 
-PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, const std::string& name) {
-  PluginHandle<Scheduler> scheduler = registry.create<Scheduler>(name);
-  const ComponentEntry& entry = registry.require("scheduler", name);
-  PluginOptions options;
-  for (std::size_t i = 0; i < entry.info->option_count; ++i) {
-    if (entry.info->options[i].default_value != nullptr)
-      options[entry.info->options[i].name] = entry.info->options[i].default_value;
-  }
-  const Status status = scheduler->configure(options);
-  if (!status.ok) throw plugin_error(fmt::format("scheduler '{}': {}", name, status.message));
-  return scheduler;
-}
-
 void NativeIdTable::set(uint64_t job, const std::string& id) {
   const std::size_t i = job - 1;
   whole_.erase(job);

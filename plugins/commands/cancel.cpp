@@ -2,6 +2,7 @@
 // (all of them, or the numbered ones) with one scheduler call, and records them.
 #include <fmt/core.h>
 #include <jobsub/errors.h>
+#include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/registry.h>
 #include <jobsub/store.h>

@@ -22,27 +22,30 @@ class PluginsCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
     try {
-      std::vector<std::string> rest;
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--plugin-dir") {
-          ++i;  // used by main already
-        } else if (args[i].rfind("--plugin-dir=", 0) != 0) {
-          rest.push_back(args[i]);
-        }
-      }
+      std::vector<std::string> rest = args;  // main took --plugin-dir
       if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
         fmt::print(
             "Usage: jobsub plugins [--plugin-dir DIR]   list plugins and the search path\n"
             "       jobsub plugins check FILE           say why FILE does or does not load\n"
             "       jobsub plugins new KIND NAME [DIR]  write a plugin project that builds as it is\n"
-            "                                           (KIND: {}; DIR: ./jobsub-KIND-NAME)\n",
+            "                                           (KIND: {}; DIR: ./jobsub-KIND-NAME)\n"
+            "       jobsub plugins new scheduler NAME [DIR] --batch\n"
+            "                                           a batch scheduler: a dialect of jobsub's\n"
+            "                                           batch-scheduler base (queue, arrays, client)\n",
             jobsub::join(jobsub::plugin_kinds()));
         return 0;
       }
       if (!rest.empty() && rest[0] == "new") {
+        const auto batch = std::find(rest.begin(), rest.end(), "--batch");
+        const bool batch_scheduler = batch != rest.end();
+        if (batch_scheduler) rest.erase(batch);
         if (rest.size() != 3 && rest.size() != 4)
-          throw jobsub::usage_error("usage: jobsub plugins new KIND NAME [DIR]");
-        return scaffold(context, rest[1], rest[2], rest.size() == 4 ? rest[3] : std::string());
+          throw jobsub::usage_error("usage: jobsub plugins new KIND NAME [DIR] [--batch]");
+        if (batch_scheduler && rest[1] != "scheduler")
+          throw jobsub::usage_error(
+              "--batch makes a batch scheduler: jobsub plugins new scheduler NAME --batch");
+        return scaffold(context, rest[1], rest[2], rest.size() == 4 ? rest[3] : std::string(),
+                        batch_scheduler);
       }
       if (!rest.empty() && rest[0] == "check") {
         if (rest.size() != 2) throw jobsub::usage_error("usage: jobsub plugins check FILE");
@@ -138,7 +141,7 @@ class PluginsCommand final : public jobsub::Command {
   /// `jobsub plugins new KIND NAME [DIR]`: the templates installed with jobsub
   /// (share/jobsub/plugin-templates), with the kind and name filled in.
   static int scaffold(const jobsub::CommandContext& context, const std::string& kind, const std::string& name,
-                      std::string dir) {
+                      std::string dir, bool batch_scheduler) {
     namespace fs = jobsub::fs;
     const auto& kinds = jobsub::plugin_kinds();
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
@@ -177,7 +180,7 @@ class PluginsCommand final : public jobsub::Command {
       return text;
     };
     const std::string cmake = read("CMakeLists.txt.in");
-    const std::string source = read(kind + ".cpp.in");
+    const std::string source = read(batch_scheduler ? "batch-scheduler.cpp.in" : kind + ".cpp.in");
     fs::create_directories(dir);
     std::ofstream(fs::path(dir) / "CMakeLists.txt", std::ios::binary) << cmake;
     std::ofstream(fs::path(dir) / fmt::format("{}.cpp", name), std::ios::binary) << source;

@@ -3,6 +3,7 @@
 // exit-code file (never by the scheduler's word alone), the store updated.
 #include <fmt/core.h>
 #include <jobsub/errors.h>
+#include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/process.h>
 #include <jobsub/records.h>

@@ -257,8 +257,8 @@ class SubmitCommand final : public jobsub::Command {
       for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {
         if (!jobsub::is_override(item)) {
           throw jobsub::usage_error(
-              fmt::format("unexpected argument '{}': overrides are key=value, and commands come first "
-                          "(jobsub COMMAND ...)",
+              fmt::format("unexpected argument '{}': overrides are key=value, and a command comes before "
+                          "the other options (jobsub [--spec FILE] [--plugin-dir DIR] COMMAND ...)",
                           item));
         }
         const jobsub::Override override_ = jobsub::parse_override(item);

@@ -3,6 +3,7 @@
 // experiment's templates/ (where jobsub then finds it).
 #include <fmt/core.h>
 #include <jobsub/errors.h>
+#include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/records.h>
 #include <jobsub/registry.h>

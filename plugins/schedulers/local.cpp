@@ -165,7 +165,7 @@ class LocalRun {
     const bool stopped = stopping_ && interrupted_ && state == jobsub::JobState::cancelled;
     jobsub::TaskOutcome outcome{job, state, exit_code,
                                 state == jobsub::JobState::not_submitted ? std::string() : native_id(job),
-                                stopped ? "interrupted" : jobsub::to_string(state)};
+                                stopped ? jobsub::kInterruptedNativeState : jobsub::to_string(state)};
     context_.job_event(outcome);
     if (state != jobsub::JobState::running) result_.outcomes.push_back(outcome);
   }

@@ -13,6 +13,9 @@ not know gives `Job <N> is not found` on stderr. `bkill` sends a kill (exit
 reason TERM_OWNER). The queue is kept in $FAKE_LSF_DIR/state.json; a job runs
 as soon as its throttle allows, in the background, as on an idle cluster.
   FAKE_LSF_SLOW_AFTER=S    bsub sleeps S seconds after accepting a job (a test kills jobsub then)
+  FAKE_LSF_SLOW_BEFORE=S   bsub sleeps S seconds before it accepts anything (likewise)
+  FAKE_LSF_CONSISTENT_EXIT=1  as with LSB_BJOBS_CONSISTENT_EXIT_CODE=Y: bjobs exits 255 when any id
+                           is unknown, and with `No job found` when the user has no jobs
 """
 import fcntl
 import json
@@ -100,6 +103,9 @@ def schedule(q):
 
 def bsub(args):
     text = sys.stdin.read()
+    if os.environ.get("FAKE_LSF_SLOW_BEFORE"):
+        (HOME.mkdir(parents=True, exist_ok=True), (HOME / "entered").touch())
+        time.sleep(float(os.environ["FAKE_LSF_SLOW_BEFORE"]))
     directives = []
     for line in text.splitlines():
         if line.startswith("#BSUB "):
@@ -166,7 +172,11 @@ def bjobs(args):
                                 reason or "-", job["description"] or "-"]))
     for w in missing:
         print(f"Job <{w}> is not found", file=sys.stderr)
-    return 255 if missing and len(missing) == len(wanted) else 0
+    consistent = os.environ.get("FAKE_LSF_CONSISTENT_EXIT") == "1"
+    if not wanted and not q["jobs"]:
+        print("No job found", file=sys.stderr)
+        return 255 if consistent else 0
+    return 255 if missing and (consistent or len(missing) == len(wanted)) else 0
 
 
 def bkill(args):

@@ -59,6 +59,27 @@ class Lsf(JobsubTestCase):
         self.assertExit(result, 0)
         self.assertRegex(result.stdout, r"bsub -J '?\w+\[1-6\]'? .*-env 'all,JOBSUB_OFFSET=0' .* < \S*batch-1\.sh")
 
+    def test_killed_before_bsub_took_anything_then_resumed(self):
+        # bjobs then answers "No job found" (exit 255 with LSB_BJOBS_CONSISTENT_EXIT_CODE=Y):
+        # an empty answer, so the resume submits the whole batch, once.
+        exp = self.experiment(SPEC, program=PROGRAM)
+        env = self.fake(FAKE_LSF_SLOW_BEFORE="60", FAKE_LSF_CONSISTENT_EXIT="1")
+        proc = subprocess.Popen([JOBSUB, "--scheduler=lsf", "--yes"], cwd=exp, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not (self.tmp / "lsf/entered").exists():
+            time.sleep(0.05)
+        self.assertTrue((self.tmp / "lsf/entered").exists(), "the fake bsub was not reached")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+        env.pop("FAKE_LSF_SLOW_BEFORE")
+        resumed = self.jobsub("submit", "--resume", "--yes", "--wait", "--poll", "0.3", cwd=exp, env=env,
+                              timeout=300)
+        self.assertExit(resumed, 1)  # job 3 fails, as it always does
+        self.assertIn("5 completed, 1 failed", resumed.stdout)
+        state = json.loads((self.tmp / "lsf/state.json").read_text())
+        self.assertEqual(len(state["jobs"]), 1, "the array was submitted once")
+
     def test_cancel_with_one_bkill(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0, 3)\n",
                               program="import time\ntime.sleep(120)\n")
@@ -72,7 +93,8 @@ class Lsf(JobsubTestCase):
 
     def test_killed_after_bsub_before_the_record_then_resumed(self):
         exp = self.experiment(SPEC, program=PROGRAM)
-        env = self.fake(FAKE_LSF_SLOW_AFTER="60")
+        # As with LSB_BJOBS_CONSISTENT_EXIT_CODE=Y: bjobs exits 255 for "No job found".
+        env = self.fake(FAKE_LSF_SLOW_AFTER="60", FAKE_LSF_CONSISTENT_EXIT="1")
         proc = subprocess.Popen([JOBSUB, "--scheduler=lsf", "--yes"], cwd=exp, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
         deadline = time.time() + 60

@@ -35,6 +35,11 @@ class Plugins(JobsubTestCase):
         self.assertIn(f"Shadowed (an earlier directory of the search path provides the same kind and name):\n"
                       f"  {TEST_PLUGINS}/dup1/jobsub-formatter-upper.so: not used; "
                       f"{TEST_PLUGINS}/dup2/jobsub-formatter-upper.so is\n", result.stdout)
+        # A global option may come before the command too, as git's -C does.
+        before = self.jobsub("--plugin-dir", str(TEST_PLUGINS / "dup2"), "plugins",
+                             env=clean_env(JOBSUB_PLUGIN_PATH=str(TEST_PLUGINS / "dup1")))
+        self.assertExit(before, 0)
+        self.assertEqual(before.stdout, result.stdout)
         # A sweep that uses the shadowing plugin says so in one line.
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [1]}\n")
         sweep = self.jobsub("--dry-run", "--formatter=upper", "--plugin-dir", str(TEST_PLUGINS / "dup2"), cwd=exp,
@@ -133,6 +138,8 @@ class Scaffold(JobsubTestCase):
         installed = str(prefix / "bin/jobsub")
         for example in ("formatter-shout/shout.cpp", "scheduler-serial/serial.cpp"):
             self.assertTrue((prefix / "share/jobsub/examples/plugins" / example).exists(), example)
+        guide = prefix / "share/doc/jobsub/plugin-guide.md"
+        self.assertIn("## Scheduler plugins", guide.read_text())  # the docs are installed with the SDK
         work = self.tmp / "plugins"
         kinds = ["layout", "sweeper", "formatter", "scheduler", "command"]
         for kind in kinds:
@@ -140,13 +147,16 @@ class Scaffold(JobsubTestCase):
                                   text=True, cwd=self.tmp)
             self.assertEqual(made.returncode, 0, made.stderr)
             self.assertIn(f"a {kind} plugin 'demo'", made.stdout)
+        batch = subprocess.run([installed, "plugins", "new", "scheduler", "qdemo", str(work / "batch"), "--batch"],
+                               capture_output=True, text=True, cwd=self.tmp)
+        self.assertEqual(batch.returncode, 0, batch.stderr)
         again = subprocess.run([installed, "plugins", "new", "formatter", "demo", str(work / "formatter")],
                                capture_output=True, text=True)
         self.assertEqual(again.returncode, 2)
         self.assertIn("exists and is not empty", again.stderr)
         # One configure for the five projects, each built exactly as written.
         (work / "CMakeLists.txt").write_text("cmake_minimum_required(VERSION 3.25)\nproject(all LANGUAGES CXX)\n" +
-                                             "".join(f"add_subdirectory({k})\n" for k in kinds))
+                                             "".join(f"add_subdirectory({k})\n" for k in kinds + ["batch"]))
         configure = subprocess.run(["cmake", "-S", str(work), "-B", str(work / "build"), f"-DCMAKE_PREFIX_PATH={prefix}",
                                     "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS=-Wall -Wextra -Werror"],
                                    capture_output=True, text=True)
@@ -158,8 +168,19 @@ class Scaffold(JobsubTestCase):
             check = subprocess.run([installed, "plugins", "check", f"{d}/jobsub-{kind}-demo.so"], capture_output=True,
                                    text=True)
             self.assertEqual(check.returncode, 0, check.stdout)
-        env = clean_env(JOBSUB_PLUGIN_PATH=":".join(dirs))
+        batch_plugin = f"{work}/build/batch/jobsub-scheduler-qdemo.so"
+        check = subprocess.run([installed, "plugins", "check", batch_plugin], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout)
+        self.assertIn("--qdemo.client-timeout SECONDS", check.stdout)
+        env = clean_env(JOBSUB_PLUGIN_PATH=":".join(dirs + [f"{work}/build/batch"]))
         exp = self.experiment("program: prog.py\nhypers: {lr: [0.1, 0.01]}\n")
+        # The batch scheduler's starting point renders and plans as it is (its client does not exist here).
+        planned = subprocess.run([installed, "--dry-run", "--scheduler=qdemo", "--resource", "time=1h",
+                                  "--command=python3 {script} {args}"], cwd=exp, env=env, capture_output=True,
+                                 text=True, stdin=subprocess.DEVNULL)
+        self.assertEqual(planned.returncode, 0, planned.stdout + planned.stderr)
+        self.assertIn("#qdemo --time=01:00:00", planned.stdout)
+        self.assertRegex(planned.stdout, r"qdemo-submit '--env=JOBSUB_OFFSET=0' '--tasks=1-2' \S*batch-1\.sh")
         (exp / "data").mkdir()
         sweep = subprocess.run([installed, "--yes", "--layout=demo", "--sweeper=demo", "--formatter=demo",
                                 "--scheduler=demo", "--command=python3 {script} {args}"], cwd=exp, env=env,

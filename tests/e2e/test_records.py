@@ -31,6 +31,10 @@ class Records(JobsubTestCase):
         table = self.jobsub("list", cwd=exp).stdout.splitlines()
         self.assertRegex(table[1], r"^results/exp/\S+\s+local\s+2\s+1 completed, 1 failed$")
         self.assertRegex(table[2], r"^results/exp/\S+\s+local\s+2\s+1 not_submitted, 1 skipped$")
+        # --spec before the command names the experiment as after it does.
+        elsewhere = self.jobsub("--spec", str(exp / "jobsub.yaml"), "list", "--json", cwd=self.tmp)
+        self.assertExit(elsewhere, 0)
+        self.assertEqual(json.loads(elsewhere.stdout), sweeps)
 
     def test_nothing_submitted_records_nothing(self):
         exp = self.experiment(SPEC, program=EXIT_WITH)

@@ -157,8 +157,10 @@ class GridEngine(JobsubTestCase):
         (d / "qsub").write_text('#!/bin/bash\n/usr/bin/qsub "$@"; code=$?\ntouch "$SHIM_DIR/entered"\nsleep 60\n'
                                 'exit $code\n')
         (d / "qsub").chmod(0o755)
+        # Each job runs 8 s, so that they are still with Grid Engine (qstat forgets a finished job)
+        # when the resume looks, even on a busy machine.
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(1, 7)\n",
-                              program="import time\ntime.sleep(1)\n")
+                              program="import time\ntime.sleep(8)\n")
         proc = subprocess.Popen([JOBSUB, "--scheduler=sge", "--yes"], cwd=exp,
                                 env=self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d)),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -52,10 +52,26 @@ BOOST_AUTO_TEST_CASE(a_child_past_its_timeout_is_killed_and_says_so) {
   BOOST_TEST(r.out == "begun\n");
   // Bounded by the timeout and the one-second drain, not by the child's 30 s.
   BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(20)));
+  // Not exec'd: the shell's child (sleep) holds the pipe too, and is killed with it.
+  const auto nested = jobsub::run_process({"sh", "-c", "echo begun; sleep 30; echo never"}, options);
+  BOOST_TEST(nested.timed_out);
+  BOOST_TEST(nested.out == "begun\n");
   options.timeout = std::chrono::seconds(30);
   const auto quick = jobsub::run_process({"true"}, options);
   BOOST_TEST(!quick.timed_out);
   BOOST_TEST(quick.ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_child_that_left_something_running_is_not_a_timeout) {
+  // The client answered and exited; a process it started keeps the pipe open.
+  jobsub::RunOptions options;
+  options.timeout = std::chrono::seconds(20);
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = jobsub::run_process({"sh", "-c", "echo 4711; sleep 30 & exit 0"}, options);
+  BOOST_TEST(!r.timed_out);
+  BOOST_TEST(r.ok());
+  BOOST_TEST(r.out == "4711\n");
+  BOOST_TEST((std::chrono::steady_clock::now() - started < std::chrono::seconds(15)));
 }
 
 BOOST_AUTO_TEST_CASE(spawn_sets_environment_directory_and_output) {

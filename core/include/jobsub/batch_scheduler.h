@@ -105,6 +105,9 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   /// `display_name` (`Slurm`) and `prefix` (`slurm`: resources `slurm.x`,
   /// options `--slurm.x`) name it in messages.
   BatchScheduler(std::span<const jobsub_option_info> options, std::string display_name, std::string prefix);
+  // Directive rules may capture `this`: a copy would point back at the original.
+  BatchScheduler(const BatchScheduler&) = delete;
+  BatchScheduler& operator=(const BatchScheduler&) = delete;
 
   Status configure(const PluginOptions& options) noexcept final;
   std::string default_template() const noexcept final;
@@ -136,7 +139,9 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   unsigned submit_retries_ = 0;       ///< retries of a submit that failed transiently
   double retry_delay_ = 2;            ///< seconds before the first retry; doubles each time
   std::chrono::milliseconds client_timeout_{std::chrono::seconds(120)};  ///< from `client-timeout`
-  std::string cancel_client_;       ///< `scancel`: cancel_argv() is it and the ids
+  std::string cancel_client_;  ///< `scancel`: cancel_argv() is it and the ids
+  /// How the unknown-resource error tells to write anything else (default `<prefix>.<option>`).
+  std::string extra_resources_;
   std::vector<std::string> notes_;  ///< warnings every render shows (an assumed limit)
 
   // ---- the dialect's answers
@@ -187,6 +192,8 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   /// `fallback` with a note saying so (the note names `option` to set it).
   uint64_t probe_limit(const Argv& command, const std::string& pattern, uint64_t fallback,
                        const std::string& setting, const std::string& option);
+  /// The job name the user set (`resources.job_name`, `given`), else the sweep's name.
+  static std::string job_name_of(const BatchRequest& request, bool& given);
   /// The array id part of a native id (`4711_3` -> `4711`).
   std::string job_of(const std::string& native_id) const;
   /// `<prefix>`: as in `--slurm.x`.

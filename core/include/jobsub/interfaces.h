@@ -103,6 +103,12 @@ enum class JobState {
   skipped,  ///< not submitted: the same params and command completed in an earlier sweep
 };
 
+/// The native state of a job that the user's own Ctrl-C stopped (state
+/// `cancelled`): `jobsub submit --resume` runs such a job again, `resubmit`
+/// leaves it to resume. A scheduler whose jobs end with the jobsub that ran
+/// them (local) reports it so.
+inline constexpr const char* kInterruptedNativeState = "interrupted";
+
 /// An inclusive range of job numbers (1-based, as the user sees them).
 struct TaskRange {
   uint64_t first = 0;

@@ -22,7 +22,7 @@ class JOBSUB_API OptionReader {
   /// The given value, else the declared default, else "". Throws
   /// std::invalid_argument for a name the table does not declare (a bug).
   std::string text(const char* name) const;
-  /// A whole number >= `minimum` (empty or absent: `fallback`). Throws
+  /// A whole number >= `minimum` (empty or absent: `fallback`, when that is >= `minimum`). Throws
   /// std::invalid_argument naming the option otherwise.
   uint64_t count(const char* name, uint64_t minimum = 0, uint64_t fallback = 0) const;
   /// A non-negative number of seconds (fractions allowed).

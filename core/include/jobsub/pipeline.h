@@ -52,4 +52,9 @@ struct BatchSettings {
 /// `<experiment>/templates/<scheduler>.sh.mustache` when it exists.
 JOBSUB_API BatchSettings batch_settings(const SweepSpec& spec);
 
+/// The scheduler plugin `name`, configured with its options' defaults: for
+/// commands that follow or cancel jobs a sweep submitted earlier.
+JOBSUB_API PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry,
+                                                        const std::string& name);
+
 }  // namespace jobsub

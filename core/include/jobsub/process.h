@@ -41,8 +41,11 @@ struct ProcessResult {
 struct RunOptions {
   fs::path cwd;         ///< empty: inherit
   fs::path stdin_file;  ///< the child's standard input; empty: /dev/null
-  /// Wall-clock limit; 0 = none. Past it the child gets SIGKILL, the result
-  /// says timed_out, and what it printed until then is kept.
+  /// Wall-clock limit; 0 = none. Past it the child and what it started in
+  /// its process group get SIGKILL, the result says timed_out, and what it
+  /// printed until then is kept. (A child that exited while something it
+  /// left in the background holds its output open is not a timeout: its
+  /// answer is read for a second more, then taken.)
   std::chrono::milliseconds timeout{0};
 };
 

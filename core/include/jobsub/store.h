@@ -131,7 +131,7 @@ class JOBSUB_API Store {
 
 /// For the commands that read an experiment's records (list, status, cancel,
 /// logs): the experiment is `--spec FILE`'s directory (`--spec=FILE` too), else
-/// the current directory. Takes `--spec` and main's `--plugin-dir` out of `args`.
+/// the current directory. Takes `--spec` out of `args`.
 JOBSUB_API fs::path take_experiment(std::vector<std::string>& args);
 
 /// The experiment's store, which must exist: else Error (exit 3) "no sweeps

@@ -47,11 +47,6 @@ struct OpenJob {
   std::string native_id;
 };
 
-/// The scheduler plugin `name`, configured with its options' defaults: for
-/// commands that follow or cancel jobs a sweep submitted earlier.
-JOBSUB_API PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry,
-                                                        const std::string& name);
-
 class JOBSUB_API Tracker {
  public:
   /// `lost_after`: polls a job may be gone from the queue without an

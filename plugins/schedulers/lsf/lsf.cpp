@@ -132,8 +132,8 @@ std::string LsfScheduler::extra_directive(const std::string& option, const std::
 void LsfScheduler::add_template_values(const BatchRequest&, TemplateValues&) const {}
 
 Argv LsfScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const {
-  const auto named = request.resources.find("job_name");
-  std::string name = job_name(named != request.resources.end() ? named->second : request.sweep_name);
+  bool given = false;
+  std::string name = job_name(job_name_of(request, given));
   if (chunk.array) {
     name += fmt::format("[1-{}]", chunk.tasks());
     if (request.max_running > 0) name += fmt::format("%{}", request.max_running);
@@ -155,10 +155,14 @@ Argv LsfScheduler::status_argv(const std::set<std::string>& jobs) const {
 }
 
 std::vector<batch::JobRow> LsfScheduler::parse_status(const ProcessResult& answer) const {
-  // bjobs exits 255 with `Job <N> is not found` for ids it forgot: an empty
-  // answer for those, not an error.
-  if (!answer.ok() && answer.err.find("is not found") == std::string::npos)
-    throw std::runtime_error(fmt::format("bjobs failed: {}", trim(answer.err + answer.out)));
+  // bjobs exits 255 with `Job <N> is not found` for ids it forgot, and (with
+  // LSB_BJOBS_CONSISTENT_EXIT_CODE=Y) with `No job found` / `No unfinished job
+  // found` for a user with none: empty answers, not errors.
+  const std::string said = answer.out + answer.err;
+  const bool empty = said.find("is not found") != std::string::npos ||
+                     said.find("No job found") != std::string::npos ||
+                     said.find("No unfinished job found") != std::string::npos;
+  if (!answer.ok() && !empty) throw std::runtime_error(fmt::format("bjobs failed: {}", trim(said)));
   return parse_bjobs(answer.out);
 }
 

@@ -7,7 +7,8 @@
 // `bkill`. Output formats follow IBM's LSF 10.1 command reference.
 //
 // No LSF can be installed on the machines this is built on: the tests drive it
-// with a golden script, recorded answers and a stand-in bsub/bjobs/bkill
+// with a golden script, answers written from IBM's documentation (not
+// captured from a real LSF) and a stand-in bsub/bjobs/bkill
 // (tests/e2e/fake_lsf.py).
 #include <jobsub/batch_scheduler.h>
 

@@ -146,6 +146,7 @@ PbsScheduler::PbsScheduler() : BatchScheduler(kOptions, "PBS", "pbs") {
   task_separator_ = "[";
   submitted_state_ = "Q";
   single_runs_as_jobs_ = true;
+  extra_resources_ = "pbs.<resource> (-l <resource>=<value>)";
 }
 
 void PbsScheduler::configure_dialect(const OptionReader& options) {
@@ -226,9 +227,9 @@ std::vector<std::string> PbsScheduler::leading_directives(const BatchRequest& re
 }
 
 void PbsScheduler::add_template_values(const BatchRequest& request, TemplateValues& values) const {
-  const auto named = request.resources.find("job_name");
-  values.scalars["job_name"] =
-      named != request.resources.end() ? job_name(named->second, true) : job_name(request.sweep_name, false);
+  bool given = false;
+  const std::string name = job_name_of(request, given);
+  values.scalars["job_name"] = job_name(name, given);
 }
 
 /// PBS Pro's -J needs two indices at least (a run of one is a plain job) and
@@ -269,7 +270,9 @@ std::optional<std::string> PbsScheduler::job_id(const std::string& printed) cons
 /// `1234[].server`: task t is `1234[t].server`.
 SubmittedArray PbsScheduler::array_of(const std::string& id, const batch::Chunk& chunk) const {
   const auto brackets = id.find("[]");
-  if (brackets == std::string::npos) return BatchScheduler::array_of(id, chunk);
+  if (brackets == std::string::npos)
+    throw std::runtime_error(
+        fmt::format("qsub took an array but printed no array id (`N[].server`): '{}'", id));
   return {id.substr(0, brackets), chunk.offset, chunk.ids,
           submitted_state_,       "[",          "]" + id.substr(brackets + 2)};
 }

@@ -8,8 +8,8 @@
 // token for find().
 //
 // No PBS can be installed on the machines this is built on: the tests drive it
-// with golden scripts, recorded output and a fake qsub/qstat/qdel
-// (tests/e2e/fake_pbs.py).
+// with golden scripts, answers written from PBS's documentation (not captured
+// from a real PBS) and a fake qsub/qstat/qdel (tests/e2e/fake_pbs.py).
 #include <jobsub/batch_scheduler.h>
 
 #include <string>

@@ -243,9 +243,9 @@ std::string SgeScheduler::extra_directive(const std::string& option, const std::
 }
 
 void SgeScheduler::add_template_values(const BatchRequest& request, TemplateValues& values) const {
-  const auto named = request.resources.find("job_name");
-  values.scalars["job_name"] =
-      named != request.resources.end() ? job_name(named->second, true) : job_name(request.sweep_name, false);
+  bool given = false;
+  const std::string name = job_name_of(request, given);
+  values.scalars["job_name"] = job_name(name, given);
 }
 
 Argv SgeScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const {

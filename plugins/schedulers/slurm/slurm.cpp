@@ -147,9 +147,8 @@ std::vector<std::string> SlurmScheduler::trailing_directives(const BatchRequest&
 }
 
 void SlurmScheduler::add_template_values(const BatchRequest& request, TemplateValues& values) const {
-  const auto named = request.resources.find("job_name");
-  values.scalars["job_name"] =
-      directive_value(named != request.resources.end() ? named->second : request.sweep_name);
+  bool given = false;
+  values.scalars["job_name"] = directive_value(job_name_of(request, given));
 }
 
 void SlurmScheduler::plan_notes(const BatchRequest& request, const std::vector<batch::Chunk>& chunks,
