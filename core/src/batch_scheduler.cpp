@@ -195,7 +195,9 @@ Status BatchScheduler::submit_one(const Argv& argv, const fs::path& stdin_file, 
       }
       return Status::failure(fmt::format("{} printed no job id: '{}'", argv.front(), out));
     }
-    const std::string message = err.empty() ? out : err;
+    std::string message = err.empty() ? out : err;
+    if (message.rfind(argv.front(), 0) != 0)  // `sbatch: error: ...` names itself
+      message = fmt::format("{} (exit {}): {}", argv.front(), r.exit_code, message);
     if (!is_transient(message) || attempt >= submit_retries_ || context.interrupted()) {
       return Status::failure(fmt::format(
           "{}{}", attempt > 0 ? fmt::format("after {} attempts, ", attempt + 1) : std::string(), message));

@@ -128,12 +128,18 @@ class PluginsCommand final : public jobsub::Command {
     if (std::find(core.begin(), core.end(), std::string(option)) != core.end())
       return fmt::format("; not --{}: that is jobsub's own option", option);
     std::vector<std::string> others;
+    bool one_kind = true;  // then the short name means the chosen plugin's
     for (const jobsub::PluginOption& o : jobsub::plugin_options(registry)) {
       const bool same = std::string(o.entry->info->kind) == entry.info->kind &&
                         o.entry->info->name == std::string(entry.info->name);
-      if (o.short_name == option && !same) others.push_back(o.qualified);
+      if (o.short_name != option || same) continue;
+      others.push_back(o.qualified);
+      one_kind = one_kind && std::string(o.entry->info->kind) == entry.info->kind;
     }
     if (others.empty()) return fmt::format("; or --{}", option);
+    if (one_kind)
+      return fmt::format("; or --{}, which means the chosen {}'s ({} also declare{} it)", option,
+                         entry.info->kind, jobsub::join(others), others.size() == 1 ? "s" : "");
     return fmt::format("; not --{}: {} also declare{} it", option, jobsub::join(others),
                        others.size() == 1 ? "s" : "");
   }

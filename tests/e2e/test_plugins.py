@@ -262,6 +262,10 @@ class PluginOptions(JobsubTestCase):
         self.assertExit(local, 2)
         self.assertIn("command line: option 'client-timeout' belongs to the schedulers lsf, pbs, sge, slurm, and this "
                       "sweep uses scheduler 'local'", local.stderr)
+        check = self.jobsub("plugins", "check", str(BUILD_DIR / "lib/jobsub/plugins/jobsub-scheduler-lsf.so"),
+                            env=self.env)
+        self.assertIn("; or --client-timeout, which means the chosen scheduler's (pbs.client-timeout, "
+                      "sge.client-timeout, slurm.client-timeout also declare it)", check.stdout)
         bad = self.jobsub("--scheduler=slurm", "--slurm.max-array-size=10", "--client-timeout", "soon", "--dry-run",
                           cwd=self.exp, env=self.env)
         self.assertExit(bad, 3)

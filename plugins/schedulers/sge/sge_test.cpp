@@ -100,8 +100,10 @@ BOOST_AUTO_TEST_CASE(submit_reads_the_terse_id_and_a_refusal_says_why) {
   Sge refused;
   refused.runner.answer("qsub", 1, captured("sge/qsub-bad-queue.out"), captured("sge/qsub-bad-queue.err"));
   const auto status = refused.scheduler.submit(request, {}, context, result);
-  BOOST_TEST(status.message ==
-             "Unable to run job: Job was rejected because job requests unknown queue \"nosuch.q\"\nExiting.");
+  BOOST_TEST(
+      status.message ==
+      "qsub (exit 1): Unable to run job: Job was rejected because job requests unknown queue \"nosuch.q\"\n"
+      "Exiting.");
   BOOST_TEST(refused.runner.calls_of("qsub").size() == 1u);  // Grid Engine's submits are not retried (yet)
 }
 
