@@ -17,8 +17,6 @@ as soon as its throttle allows, in the background, as on an idle cluster.
   FAKE_LSF_CONSISTENT_EXIT=1  as with LSB_BJOBS_CONSISTENT_EXIT_CODE=Y: bjobs exits 255 when any id
                            is unknown, and with `No job found` when the user has no jobs
 """
-import fcntl
-import json
 import os
 import pathlib
 import re
@@ -27,29 +25,9 @@ import subprocess
 import sys
 import time
 
+from fake_queue import Queue
+
 HOME = pathlib.Path(os.environ["FAKE_LSF_DIR"])
-
-
-class Queue:
-    def __enter__(self):
-        HOME.mkdir(parents=True, exist_ok=True)
-        self.lock = open(HOME / "lock", "w")
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        state = HOME / "state.json"
-        self.data = json.loads(state.read_text()) if state.exists() else {"next": 300, "jobs": []}
-        return self.data
-
-    def __exit__(self, *exc):
-        (HOME / "state.json").write_text(json.dumps(self.data))
-        self.lock.close()
-
-
-def alive(pid):
-    try:
-        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 def options(words):
@@ -125,7 +103,7 @@ def bsub(args):
         if item and item != "all" and "=" in item:
             key, _, value = item.partition("=")
             env[key] = value
-    with Queue() as q:
+    with Queue(HOME, 300) as q:
         seq = q["next"]
         q["next"] += 1
         script = str(HOME / f"script.{seq}")
@@ -159,7 +137,7 @@ def bjobs(args):
             wanted.append(args[i])
             i += 1
     missing = []
-    with Queue() as q:
+    with Queue(HOME, 300) as q:
         schedule(q)
         known = {str(job["seq"]) for job in q["jobs"]}
         missing = [w for w in wanted if w not in known]
@@ -180,7 +158,7 @@ def bjobs(args):
 
 
 def bkill(args):
-    with Queue() as q:
+    with Queue(HOME, 300) as q:
         for job in q["jobs"]:
             for task in job["tasks"]:
                 if task["id"] in args or str(job["seq"]) in args:

@@ -10,7 +10,6 @@ a-b%K`, PBS_ARRAYID, `qstat -f -t` text). What it is told by environment:
   FAKE_PBS_FAIL_POLLS=N    the first N `qstat -f` calls fail ("Connection refused")
   FAKE_PBS_SLOW_AFTER=S    qsub sleeps S seconds after accepting a job (so a test can kill jobsub then)
 """
-import fcntl
 import json
 import os
 import pathlib
@@ -19,31 +18,11 @@ import subprocess
 import sys
 import time
 
+from fake_queue import Queue, alive
+
 HOME = pathlib.Path(os.environ["FAKE_PBS_DIR"])
 DIALECT = os.environ.get("FAKE_PBS_DIALECT", "pro")
 SERVER = "fakepbs"
-
-
-class Queue:
-    def __enter__(self):
-        HOME.mkdir(parents=True, exist_ok=True)
-        self.lock = open(HOME / "lock", "w")
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        state = HOME / "state.json"
-        self.data = json.loads(state.read_text()) if state.exists() else {"next": 100, "jobs": []}
-        return self.data
-
-    def __exit__(self, *exc):
-        (HOME / "state.json").write_text(json.dumps(self.data))
-        self.lock.close()
-
-
-def alive(pid):
-    try:
-        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-        return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError):
-        return False
 
 
 def qsub(args):
@@ -74,7 +53,7 @@ def qsub(args):
     for line in pathlib.Path(script).read_text().splitlines():
         if line.startswith("#PBS -N "):
             name = line[8:].strip()
-    with Queue() as q:
+    with Queue(HOME, 100) as q:
         seq = q["next"]
         q["next"] += 1
         if array:
@@ -139,7 +118,7 @@ def qstat(args):
             print(f"Connection refused\nqstat: cannot connect to server {SERVER} (errno=15010)", file=sys.stderr)
             return 1
     purge = os.environ.get("FAKE_PBS_PURGE") == "1"
-    with Queue() as q:
+    with Queue(HOME, 100) as q:
         rows = []  # (id, state letter, exit or None, variables)
         for job in q["jobs"]:
             states = [task_state(t) for t in job["tasks"]]
@@ -180,7 +159,7 @@ def qstat(args):
 
 
 def qdel(args):
-    with Queue() as q:
+    with Queue(HOME, 100) as q:
         for job in q["jobs"]:
             for task in job["tasks"]:
                 if task["id"] in args or job["id"] in args:
