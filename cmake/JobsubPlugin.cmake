@@ -1,7 +1,7 @@
 # jobsub_add_plugin(KIND <kind> NAME <name> SOURCES <file>... [LIBRARIES <lib>...])
 #
 # Builds jobsub-<kind>-<name>.so, a module with hidden visibility that exports
-# only its entry point and links the jobsub core library. Inside the jobsub
+# only its entry point and links the SDK (jobsub::sdk, libjobsub.so). Inside the jobsub
 # build it lands in build/lib/jobsub/plugins/ and is installed next to the
 # bundled plugins; out of tree (find_package(jobsub)) it lands in the build
 # directory, ready to be copied to a plugin directory.
@@ -19,7 +19,7 @@ function(jobsub_add_plugin)
     CXX_STANDARD_REQUIRED ON
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON)
-  target_link_libraries(${target} PRIVATE jobsub::core ${PLUGIN_LIBRARIES})
+  target_link_libraries(${target} PRIVATE jobsub::sdk ${PLUGIN_LIBRARIES})
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
     # GCC 12 reports false -Wrestrict/-Wstringop-overflow on inlined std::string
     # code at -O2 (GCC bug 105651, fixed in GCC 13): a plugin built with

@@ -1,8 +1,11 @@
 // jobsub's entry point: finds the plugins, picks the command, hands it argv.
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
+#include <jobsub/engine_host.h>
 #include <jobsub/errors.h>
 #include <jobsub/registry.h>
 #include <jobsub/spec.h>
+#include <jobsub/terminal.h>
 #include <jobsub/version.h>
 
 #include <algorithm>
@@ -36,7 +39,9 @@ int main(int argc, char** argv) {
     // `jobsub [GLOBAL...] [COMMAND] ...`: after the options every command
     // takes (as git takes `-C DIR` before its command), a word that is neither
     // an option nor an override names the command; otherwise it is `submit`.
-    static const std::vector<std::string> kGlobalsWithValue = {"--spec", "--site"};
+    std::vector<std::string> kGlobalsWithValue;  // each global takes one value (command_line.h)
+    for (const jobsub::GlobalOption& g : jobsub::global_options())
+      kGlobalsWithValue.push_back(fmt::format("--{}", g.name));
     std::size_t at = 0;
     while (at < args.size()) {
       const std::string& arg = args[at];
@@ -71,7 +76,8 @@ int main(int argc, char** argv) {
       }
     }
     auto handle = registry.create<jobsub::Command>(command);
-    jobsub::CommandContext context{&registry, "jobsub", executable};
+    jobsub::EngineHost host(registry);
+    jobsub::CommandContext context{&registry, "jobsub", executable, &host};
     return handle->run(context, args);
   } catch (...) {
     return jobsub::report_current_exception(std::cerr);

@@ -1,11 +1,13 @@
 // `jobsub cancel [SWEEP] [JOB...]`: cancels a sweep's jobs that have not ended
 // (all of them, or the numbered ones) with one scheduler call, and records them.
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/registry.h>
 #include <jobsub/store.h>
+#include <jobsub/terminal.h>
 #include <jobsub/text.h>
 #include <jobsub/tracker.h>
 
@@ -15,14 +17,6 @@
 namespace {
 
 namespace fs = jobsub::fs;
-
-const char* const kHelp =
-    "Usage: jobsub cancel [SWEEP] [JOB...] [--spec FILE]\n\n"
-    "Cancels the jobs of a sweep that have not ended: all of them, or the jobs numbered (3, 5-7).\n"
-    "SWEEP is the latest sweep of the experiment unless named (see jobsub help status). One\n"
-    "scheduler call for all of them; each is then recorded as the scheduler settles it (a job\n"
-    "that finished first keeps its result), the rest as cancelled.\n\n"
-    "Exit codes: 0 done (or nothing to cancel); 1 the scheduler refused; 2 usage; 3 no such sweep.\n";
 
 /// `3`, `5-7` -> the numbers; false for anything else.
 bool parse_jobs(const std::string& arg, std::set<uint64_t>& out) {
@@ -48,20 +42,23 @@ class CancelCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext& context, const std::vector<std::string>& given) noexcept override {
     try {
+      jobsub::CommandLine cl(
+          "cancel", "[SWEEP] [JOB...] [OPTIONS]",
+          "Cancels the jobs of a sweep that have not ended: all of them, or the jobs numbered (3, 5-7).\n"
+          "SWEEP is the latest sweep of the experiment unless named (see jobsub help status). One\n"
+          "scheduler call for all of them; each is then recorded as the scheduler settles it (a job\n"
+          "that finished first keeps its result), the rest as cancelled.",
+          "0 done (or nothing to cancel); 1 the scheduler refused; 2 usage; 3 no such sweep.");
+      cl.takes(jobsub::Global::spec);
+      if (!cl.parse(given)) return 0;
+      const fs::path experiment = cl.experiment();
       std::string which;
       std::set<uint64_t> numbered;
-      std::vector<std::string> args = given;
-      const fs::path experiment = jobsub::take_experiment(args);
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--help" || args[i] == "-h") {
-          fmt::print("{}", kHelp);
-          return 0;
-        } else if (!args[i].empty() && args[i][0] == '-') {
-          throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help cancel)", args[i]));
-        } else if (!parse_jobs(args[i], numbered)) {
+      for (const std::string& word : cl.words()) {
+        if (!parse_jobs(word, numbered)) {
           if (!which.empty() || !numbered.empty())
-            throw jobsub::usage_error(fmt::format("'{}' is not a job number or range (3, 5-7)", args[i]));
-          which = args[i];
+            throw jobsub::usage_error(fmt::format("'{}' is not a job number or range (3, 5-7)", word));
+          which = word;
         }
       }
       const std::unique_ptr<jobsub::Store> records = jobsub::open_records(experiment);

@@ -1,9 +1,11 @@
 // `jobsub list`: the experiment's sweeps, oldest first, with their jobs
 // counted by state, from the experiment's state store.
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
 #include <jobsub/store.h>
+#include <jobsub/terminal.h>
 #include <jobsub/text.h>
 
 #include <algorithm>
@@ -16,22 +18,17 @@ class ListCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext&, const std::vector<std::string>& given) noexcept override {
     try {
-      bool json = false;
-      std::vector<std::string> args = given;
-      const jobsub::fs::path experiment = jobsub::take_experiment(args);
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--help" || args[i] == "-h") {
-          fmt::print(
-              "Usage: jobsub list [--spec FILE] [--json]\n\n"
-              "The experiment's sweeps (the directory of FILE, default the current one), oldest first,\n"
-              "with their jobs counted by state, as recorded in <experiment>/.jobsub/state.db.\n");
-          return 0;
-        } else if (args[i] == "--json") {
-          json = true;
-        } else {
-          throw jobsub::usage_error(fmt::format("unexpected argument '{}' (see jobsub help list)", args[i]));
-        }
-      }
+      jobsub::CommandLine cl(
+          "list", "[OPTIONS]",
+          "The experiment's sweeps (the directory of --spec FILE, default the current one),\n"
+          "oldest first, with their jobs counted by state, as recorded in\n"
+          "<experiment>/.jobsub/state.db.",
+          "0; 2 usage.");
+      cl.options()("json", "the same as JSON");
+      cl.takes(jobsub::Global::spec);
+      if (!cl.parse(given, 0)) return 0;
+      const jobsub::fs::path experiment = cl.experiment();
+      const bool json = cl.given("json");
       std::vector<jobsub::SweepSummary> sweeps;
       if (jobsub::fs::exists(jobsub::Store::path_for(experiment)))
         sweeps = jobsub::open_records(experiment)->sweeps();

@@ -1,11 +1,13 @@
 // `jobsub logs [SWEEP] JOB [-f]`: a job's stdout and stderr; -f follows them
 // while the job runs.
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
 #include <jobsub/script.h>
 #include <jobsub/store.h>
 #include <jobsub/submit.h>
+#include <jobsub/terminal.h>
 #include <jobsub/tracker.h>
 #include <time.h>
 
@@ -16,13 +18,6 @@
 namespace {
 
 namespace fs = jobsub::fs;
-
-const char* const kHelp =
-    "Usage: jobsub logs [SWEEP] JOB [--stdout | --stderr] [-f] [--spec FILE]\n\n"
-    "Prints job JOB's stdout, then its stderr (each under a header), from its directory in the\n"
-    "sweep's results (SWEEP: the latest sweep unless named; see jobsub help status). -f keeps\n"
-    "printing what the job writes until its exit-code file appears (Ctrl-C stops).\n\n"
-    "Exit codes: 0; 2 usage; 3 no such sweep or job.\n";
 
 /// Copies what `file` holds from `offset` on to stdout; returns the new offset.
 std::streamoff copy_from(const fs::path& file, std::streamoff offset) {
@@ -42,27 +37,21 @@ class LogsCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext&, const std::vector<std::string>& given) noexcept override {
     try {
-      std::vector<std::string> words;
-      bool follow = false, out = true, err = true;
-      std::vector<std::string> args = given;
-      const fs::path experiment = jobsub::take_experiment(args);
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--help" || args[i] == "-h") {
-          fmt::print("{}", kHelp);
-          return 0;
-        } else if (args[i] == "-f" || args[i] == "--follow") {
-          follow = true;
-        } else if (args[i] == "--stdout") {
-          err = false;
-        } else if (args[i] == "--stderr") {
-          out = false;
-        } else if (!args[i].empty() && args[i][0] == '-') {
-          throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help logs)", args[i]));
-        } else {
-          words.push_back(args[i]);
-        }
-      }
-      if (words.empty() || words.size() > 2) throw jobsub::usage_error("usage: jobsub logs [SWEEP] JOB [-f]");
+      jobsub::CommandLine cl(
+          "logs", "[SWEEP] JOB [OPTIONS]",
+          "Prints job JOB's stdout, then its stderr (each under a header), from its directory in the\n"
+          "sweep's results (SWEEP: the latest sweep unless named; see jobsub help status). -f keeps\n"
+          "printing what the job writes until its exit-code file appears (Ctrl-C stops).",
+          "0; 2 usage; 3 no such sweep or job.");
+      cl.options()("follow,f", "keep printing what the job writes until it has ended")(
+          "stdout", "only its stdout")("stderr", "only its stderr");
+      cl.takes(jobsub::Global::spec);
+      if (!cl.parse(given)) return 0;
+      const fs::path experiment = cl.experiment();
+      const std::vector<std::string>& words = cl.words();
+      const bool follow = cl.given("follow"), out = !cl.given("stderr"), err = !cl.given("stdout");
+      if (words.empty() || words.size() > 2)
+        throw jobsub::usage_error("usage: jobsub logs [SWEEP] JOB [-f] (see jobsub help logs)");
       if (!out && !err) throw jobsub::usage_error("--stdout and --stderr together: give neither to see both");
       uint64_t job = 0;
       try {

@@ -2,10 +2,12 @@
 // files that could not be used. `jobsub plugins check FILE`: why a file does
 // or does not load.
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
 #include <jobsub/plugin_options.h>
 #include <jobsub/registry.h>
+#include <jobsub/terminal.h>
 #include <jobsub/text.h>
 #include <jobsub/version.h>
 
@@ -22,23 +24,24 @@ class PluginsCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
     try {
-      std::vector<std::string> rest = args;  // main took --plugin-dir
-      if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
-        fmt::print(
-            "Usage: jobsub plugins [--plugin-dir DIR]   list plugins and the search path\n"
-            "       jobsub plugins check FILE           say why FILE does or does not load\n"
-            "       jobsub plugins new KIND NAME [DIR]  write a plugin project that builds as it is\n"
-            "                                           (KIND: {}; DIR: ./jobsub-KIND-NAME)\n"
-            "       jobsub plugins new scheduler NAME [DIR] --batch\n"
-            "                                           a batch scheduler: a dialect of jobsub's\n"
-            "                                           batch-scheduler base (queue, arrays, client)\n",
-            jobsub::join(jobsub::plugin_kinds()));
-        return 0;
-      }
+      jobsub::CommandLine cl(
+          "plugins", "[check FILE | new KIND NAME [DIR] [--batch]]",
+          fmt::format("  jobsub plugins                      list plugins and the search path\n"
+                      "  jobsub plugins check FILE           say why FILE does or does not load\n"
+                      "  jobsub plugins new KIND NAME [DIR]  write a plugin project that builds as it is\n"
+                      "                                      (KIND: {}; DIR: ./jobsub-KIND-NAME)\n"
+                      "  jobsub plugins new scheduler NAME [DIR] --batch\n"
+                      "                                      a batch scheduler: a dialect of jobsub's\n"
+                      "                                      batch-scheduler base (queue, arrays, client)",
+                      jobsub::join(jobsub::plugin_kinds())),
+          "0; 2 usage; 4 a plugin does not load (check).");
+      cl.options()("batch", "with new scheduler: start from the batch-scheduler base");
+      if (!cl.parse(args)) return 0;
+      const std::vector<std::string>& rest = cl.words();
+      if (cl.given("batch") && (rest.empty() || rest[0] != "new"))
+        throw jobsub::usage_error("--batch goes with new: jobsub plugins new scheduler NAME --batch");
       if (!rest.empty() && rest[0] == "new") {
-        const auto batch = std::find(rest.begin(), rest.end(), "--batch");
-        const bool batch_scheduler = batch != rest.end();
-        if (batch_scheduler) rest.erase(batch);
+        const bool batch_scheduler = cl.given("batch");
         if (rest.size() != 3 && rest.size() != 4)
           throw jobsub::usage_error("usage: jobsub plugins new KIND NAME [DIR] [--batch]");
         if (batch_scheduler && rest[1] != "scheduler")
@@ -52,8 +55,7 @@ class PluginsCommand final : public jobsub::Command {
         return check(*context.registry, rest[1]);
       }
       if (!rest.empty())
-        throw jobsub::usage_error(
-            fmt::format("unexpected argument '{}' (see jobsub plugins --help)", rest[0]));
+        throw jobsub::usage_error(fmt::format("unexpected argument '{}' (see jobsub help plugins)", rest[0]));
       list(*context.registry);
       return 0;
     } catch (...) {

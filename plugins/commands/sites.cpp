@@ -1,40 +1,30 @@
 // `jobsub sites`: the site profiles found, and which one applies here, and why.
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
 #include <jobsub/site.h>
+#include <jobsub/terminal.h>
 #include <jobsub/text.h>
 
 #include <iostream>
 
 namespace {
 
-const char* const kHelp =
-    "Usage: jobsub sites [--site NAME]\n\n"
-    "Lists the site profiles of sites.yaml ($JOBSUB_SITES, colon-separated, when set; else\n"
-    "~/.config/jobsub/sites.yaml, then /etc/jobsub/sites.yaml), what each matches and sets, and\n"
-    "which one a submit here would use, and why: --site NAME, else JOBSUB_SITE, else the first\n"
-    "profile whose host patterns or environment match. See docs/user-guide.md, 'Site profiles'.\n\n"
-    "Exit codes: 0; 2 usage; 3 a sites.yaml mistake or an unknown --site.\n";
-
 class SitesCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext&, const std::vector<std::string>& args) noexcept override {
     try {
-      std::string requested;
-      for (std::size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--help" || args[i] == "-h") {
-          fmt::print("{}", kHelp);
-          return 0;
-        }
-        if (args[i] == "--site" && i + 1 < args.size()) {
-          requested = args[++i];
-        } else if (args[i].rfind("--site=", 0) == 0) {
-          requested = args[i].substr(7);
-        } else {
-          throw jobsub::usage_error(fmt::format("unexpected argument '{}' (see jobsub help sites)", args[i]));
-        }
-      }
+      jobsub::CommandLine cl(
+          "sites", "[--site NAME]",
+          "Lists the site profiles of sites.yaml ($JOBSUB_SITES, colon-separated, when set; else\n"
+          "~/.config/jobsub/sites.yaml, then /etc/jobsub/sites.yaml), what each matches and sets, and\n"
+          "which one a submit here would use, and why: --site NAME, else JOBSUB_SITE, else the first\n"
+          "profile whose host patterns or environment match. See docs/user-guide.md, 'Site profiles'.",
+          "0; 2 usage; 3 a sites.yaml mistake or an unknown --site.");
+      cl.takes(jobsub::Global::site);
+      if (!cl.parse(args, 0)) return 0;
+      const std::string requested = cl.value("site");
       const std::vector<jobsub::fs::path> files = jobsub::site_files();
       fmt::print("Files (the first profile of a name wins):\n");
       for (const jobsub::fs::path& file : files) {

@@ -2,6 +2,7 @@
 // scheduler for the jobs not yet final, each answer settled by the job's
 // exit-code file (never by the scheduler's word alone), the store updated.
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
@@ -36,65 +37,35 @@ struct Args {
   double poll = 5;
 };
 
-const char* const kHelp =
-    "Usage: jobsub status [SWEEP] [--all] [--json] [--watch] [--poll SECONDS] [--spec FILE]\n\n"
-    "Where the jobs of a sweep of this experiment are (the latest sweep unless SWEEP names one:\n"
-    "its results directory, or a unique prefix of its name as `jobsub list` shows it). Jobs not\n"
-    "yet final are looked up with one query to their scheduler and settled by their exit-code\n"
-    "files; the state store and jobs.tsv are updated.\n\n"
-    "  --all            a line for every job (default: every job not completed)\n"
-    "  --json           the same as JSON\n"
-    "  --watch          refresh until every job has ended\n"
-    "  --poll SECONDS   with --watch: time between refreshes (default 5)\n"
-    "  --spec FILE      the experiment is FILE's directory (default: the current one)\n\n"
-    "Exit codes: 0 when no job failed, was cancelled or lost (so far), 1 otherwise; 2 usage;\n"
-    "3 no such sweep; 130 interrupted.\n";
-
-Args parse(std::vector<std::string> args) {
-  Args a;
-  a.experiment = jobsub::take_experiment(args);
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&](const char* option) -> std::string {
-      if (i + 1 >= args.size()) throw jobsub::usage_error(fmt::format("{} takes a value", option));
-      return args[++i];
-    };
-    if (arg == "--all") {
-      a.all = true;
-    } else if (arg == "--json") {
-      a.json = true;
-    } else if (arg == "--watch") {
-      a.watch = true;
-    } else if (arg == "--poll") {
-      const std::string text = value("--poll");
-      try {
-        a.poll = std::stod(text);
-      } catch (const std::exception&) {
-        a.poll = -1;
-      }
-      if (!(a.poll > 0))
-        throw jobsub::usage_error(fmt::format("--poll takes a number of seconds > 0, got '{}'", text));
-    } else if (!arg.empty() && arg[0] == '-') {
-      throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help status)", arg));
-    } else if (a.sweep.empty()) {
-      a.sweep = arg;
-    } else {
-      throw jobsub::usage_error(fmt::format("unexpected argument '{}': status takes one SWEEP", arg));
-    }
-  }
-  return a;
+/// The command line, declared once: parsing and help come from it.
+std::unique_ptr<jobsub::CommandLine> command_line() {
+  auto cl = std::make_unique<jobsub::CommandLine>(
+      "status", "[SWEEP] [OPTIONS]",
+      "Where the jobs of a sweep of this experiment are (the latest sweep unless SWEEP names one:\n"
+      "its results directory, or a unique prefix of its name as `jobsub list` shows it). Jobs not\n"
+      "yet final are looked up with one query to their scheduler and settled by their exit-code\n"
+      "files; the state store and jobs.tsv are updated.",
+      "0 when no job failed, was cancelled or lost (so far), 1 otherwise; 2 usage;\n"
+      "3 no such sweep; 130 interrupted.");
+  cl->options()("all", "a line for every job (default: every job not completed)")("json", "the same as JSON")(
+      "watch", "refresh until every job has ended (every --poll seconds)");
+  cl->takes(jobsub::Global::spec).takes(jobsub::Global::poll);
+  return cl;
 }
 
 class StatusCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext& context, const std::vector<std::string>& args) noexcept override {
     try {
-      if (std::find(args.begin(), args.end(), "--help") != args.end() ||
-          std::find(args.begin(), args.end(), "-h") != args.end()) {
-        fmt::print("{}", kHelp);
-        return 0;
-      }
-      const Args a = parse(args);
+      const std::unique_ptr<jobsub::CommandLine> cl = command_line();
+      if (!cl->parse(args, 1)) return 0;
+      Args a;
+      a.sweep = cl->words().empty() ? std::string() : cl->words()[0];
+      a.experiment = cl->experiment();
+      a.all = cl->given("all");
+      a.json = cl->given("json");
+      a.watch = cl->given("watch");
+      a.poll = cl->poll();
       const std::unique_ptr<jobsub::Store> records = jobsub::open_records(a.experiment);
       jobsub::Store& store = *records;
       const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), a.sweep, a.experiment);
@@ -102,28 +73,12 @@ class StatusCommand final : public jobsub::Command {
       note_unfinished_batches(store, sweep, a);
       std::unique_ptr<Follow> follow;
       while (true) {
-        std::vector<jobsub::JobRecord> jobs = store.jobs(sweep.id);
-        std::vector<jobsub::OpenJob> open;
-        for (const auto& j : jobs) {
-          const jobsub::JobState state = jobsub::job_state_from_string(j.state);
-          // `lost` is looked at again: its exit-code file may have come since.
-          if (!j.native_id.empty() && (!jobsub::is_final(state) || state == jobsub::JobState::lost))
-            open.push_back({j.job, state, j.native_id});
-        }
-        if (!open.empty()) {
-          if (!follow) follow = std::make_unique<Follow>(*context.registry, sweep);
-          std::vector<jobsub::TaskOutcome> outcomes;
-          const jobsub::Status status = follow->tracker.poll(open, outcomes);
-          if (!status.ok)
-            throw jobsub::job_error(fmt::format("cannot ask {}: {}", sweep.sweep.scheduler, status.message));
-          store.update_jobs(sweep.id, outcomes);
-          jobs = store.jobs(sweep.id);
-          write_jobs_table(sweep, jobs);
-        }
-        const bool running = std::any_of(jobs.begin(), jobs.end(), [](const jobsub::JobRecord& j) {
-          const jobsub::JobState s = jobsub::job_state_from_string(j.state);
-          return !j.native_id.empty() && !jobsub::is_final(s);
-        });
+        const std::vector<jobsub::JobRecord> jobs =
+            jobsub::settle_sweep(store, sweep, [&]() -> jobsub::Tracker& {
+              if (!follow) follow = std::make_unique<Follow>(*context.registry, sweep);
+              return follow->tracker;
+            });
+        const bool running = std::any_of(jobs.begin(), jobs.end(), jobsub::is_open);
         if (!a.watch || !running || jobsub::interrupt_requested()) {
           report(sweep, jobs, a);
           if (jobsub::interrupt_requested()) return static_cast<int>(jobsub::ExitCode::interrupted);
@@ -227,15 +182,6 @@ class StatusCommand final : public jobsub::Command {
                  j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
                  j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string());
     }
-  }
-
-  /// jobs.tsv, the table a person reads, follows the store.
-  static void write_jobs_table(const jobsub::SweepSummary& sweep,
-                               const std::vector<jobsub::JobRecord>& jobs) {
-    jobsub::write_jobs_table(sweep.sweep.dir, jobs.size(), [&](uint64_t job) {
-      const jobsub::JobRecord& j = jobs[job - 1];
-      return jobsub::JobsTableRow{j.state, j.exit_code, j.native_id};
-    });
   }
 };
 

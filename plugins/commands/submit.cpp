@@ -1,5 +1,6 @@
 // `jobsub [submit] [options] [key=value ...]`: the default command.
 #include <fmt/ostream.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/plugin.h>
 #include <jobsub/plugin_options.h>
@@ -90,8 +91,6 @@ class SubmitCommand final : public jobsub::Command {
     po::options_description general("Options");
     auto option = general.add_options();
     option("help,h", "show this help");
-    option("spec", po::value<std::string>()->value_name("FILE"),
-           "the sweep spec (default: ./jobsub.yaml when it exists)");
     option("max-running,j", po::value<std::string>()->value_name("N"),
            "jobs at a time (local: default the number of cores)");
     option("resource", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
@@ -101,8 +100,6 @@ class SubmitCommand final : public jobsub::Command {
     option("manual", "write the scripts and records; submit nothing");
     option("no-array", "submit one job per combination instead of an array");
     option("wait", "after submitting, wait until every job has ended; exit 1 unless all completed");
-    option("poll", po::value<double>()->default_value(5.0)->value_name("SECONDS"),
-           "with --wait: seconds between scheduler queries");
     option("allow-no-args", "let a command without {args} run more than one job");
     option("rerun-completed", "submit combinations that completed in an earlier sweep of the experiment too");
     option("resume", "submit what an interrupted submit of the latest sweep (or of SWEEP) did not");
@@ -110,11 +107,10 @@ class SubmitCommand final : public jobsub::Command {
     option("max-jobs", po::value<std::string>()->value_name("N"),
            "refuse a sweep of more than N jobs (default 10000000)");
     option("show-config", "print the merged settings with their origins and exit");
-    option(
-        "site", po::value<std::string>()->value_name("NAME"),
-        "use site profile NAME from sites.yaml (default: JOBSUB_SITE, else the profile matching this host)");
-    option("plugin-dir", po::value<std::vector<std::string>>()->composing()->value_name("DIR"),
-           "search DIR for plugins first (repeatable)");
+    // The options every command may take, declared once (command_line.h).
+    for (const jobsub::Global g :
+         {jobsub::Global::spec, jobsub::Global::site, jobsub::Global::poll, jobsub::Global::plugin_dir})
+      jobsub::declare_global(general, g);
     po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
     for (const auto& flag : kSettingFlags)
       settings.add_options()(flag[0], po::value<std::string>()->value_name(flag[2]), flag[1]);
@@ -154,7 +150,13 @@ class SubmitCommand final : public jobsub::Command {
 
     po::variables_map vm;
     try {
-      po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+      // Unix style without guessing, as every command (command_line.h): a typo is named, not taken.
+      po::store(po::command_line_parser(args)
+                    .options(all)
+                    .positional(positional)
+                    .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
+                    .run(),
+                vm);
       po::notify(vm);
     } catch (const po::unknown_option& e) {
       std::string given = e.get_option_name();
@@ -289,12 +291,11 @@ class SubmitCommand final : public jobsub::Command {
     request.manual = vm.count("manual") > 0;
     request.no_array = vm.count("no-array") > 0;
     request.wait = vm.count("wait") > 0;
-    request.poll_seconds = vm["poll"].as<double>();
+    request.poll_seconds = jobsub::poll_seconds(vm);
     request.allow_no_args = vm.count("allow-no-args") > 0;
     request.rerun_completed = vm.count("rerun-completed") > 0;
     if (vm.count("max-jobs"))
       request.max_jobs = parse_whole(vm["max-jobs"].as<std::string>(), "--max-jobs", 1);
-    if (!(request.poll_seconds > 0)) throw jobsub::usage_error("--poll takes a number of seconds > 0");
     request.command_line.push_back(context.program_name);
     request.command_line.insert(request.command_line.end(), args.begin(), args.end());
 
@@ -328,8 +329,7 @@ class SubmitCommand final : public jobsub::Command {
     }
     jobsub::FollowUpRequest request;
     request.kind = jobsub::FollowUpRequest::Kind::resume;
-    request.experiment = vm.count("spec") ? jobsub::fs::absolute(vm["spec"].as<std::string>()).parent_path()
-                                          : jobsub::fs::current_path();
+    request.experiment = jobsub::experiment_dir(vm);
     if (vm.count("override")) {
       const auto& words = vm["override"].as<std::vector<std::string>>();
       if (words.size() > 1 || jobsub::is_override(words.front())) {
@@ -342,8 +342,7 @@ class SubmitCommand final : public jobsub::Command {
     request.dry_run = vm.count("dry-run") > 0;
     request.force = vm.count("force") > 0;
     request.wait = vm.count("wait") > 0;
-    request.poll_seconds = vm["poll"].as<double>();
-    if (!(request.poll_seconds > 0)) throw jobsub::usage_error("--poll takes a number of seconds > 0");
+    request.poll_seconds = jobsub::poll_seconds(vm);
     const bool ask = !vm.count("yes") && !request.dry_run;
     check_can_ask(ask);
     jobsub::TerminalPrompter prompter;

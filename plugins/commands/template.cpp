@@ -2,12 +2,14 @@
 // scheduler uses when the experiment has none, printed or copied into the
 // experiment's templates/ (where jobsub then finds it).
 #include <fmt/core.h>
+#include <jobsub/command_line.h>
 #include <jobsub/errors.h>
 #include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/records.h>
 #include <jobsub/registry.h>
 #include <jobsub/store.h>
+#include <jobsub/terminal.h>
 #include <jobsub/tracker.h>
 
 #include <iostream>
@@ -16,37 +18,24 @@ namespace {
 
 namespace fs = jobsub::fs;
 
-const char* const kHelp =
-    "Usage: jobsub template show SCHEDULER\n"
-    "       jobsub template init SCHEDULER [--force] [--spec FILE]\n\n"
-    "show prints the batch script template (Mustache) that SCHEDULER renders when the experiment\n"
-    "has none of its own. init copies it to templates/<SCHEDULER>.sh.mustache in the experiment\n"
-    "(the directory of --spec FILE, else the current one), where every later submit to that\n"
-    "scheduler uses it: edit it there. init does not overwrite an existing file unless --force.\n"
-    "The user guide's 'Batch script templates' lists the values a template may use.\n\n"
-    "Exit codes: 0; 2 usage; 3 the file exists; 4 no such scheduler.\n";
-
 class TemplateCommand final : public jobsub::Command {
  public:
   int run(jobsub::CommandContext& context, const std::vector<std::string>& given) noexcept override {
     try {
-      std::vector<std::string> args = given;
-      const fs::path experiment = jobsub::take_experiment(args);
-      bool force = false;
-      std::vector<std::string> words;
-      for (const std::string& arg : args) {
-        if (arg == "--help" || arg == "-h") {
-          fmt::print("{}", kHelp);
-          return 0;
-        }
-        if (arg == "--force") {
-          force = true;
-        } else if (!arg.empty() && arg[0] == '-') {
-          throw jobsub::usage_error(fmt::format("unknown option '{}' (see jobsub help template)", arg));
-        } else {
-          words.push_back(arg);
-        }
-      }
+      jobsub::CommandLine cl(
+          "template", "show|init SCHEDULER [OPTIONS]",
+          "show prints the batch script template (Mustache) that SCHEDULER renders when the experiment\n"
+          "has none of its own. init copies it to templates/<SCHEDULER>.sh.mustache in the experiment\n"
+          "(the directory of --spec FILE, else the current one), where every later submit to that\n"
+          "scheduler uses it: edit it there. init does not overwrite an existing file unless --force.\n"
+          "The user guide's 'Batch script templates' lists the values a template may use.",
+          "0; 2 usage; 3 the file exists; 4 no such scheduler.");
+      cl.options()("force", "with init: replace an existing file");
+      cl.takes(jobsub::Global::spec);
+      if (!cl.parse(given)) return 0;
+      const fs::path experiment = cl.experiment();
+      const bool force = cl.given("force");
+      const std::vector<std::string>& words = cl.words();
       if (words.size() != 2 || (words[0] != "show" && words[0] != "init"))
         throw jobsub::usage_error("usage: jobsub template show|init SCHEDULER (see jobsub help template)");
       const std::string& scheduler = words[1];

@@ -11,11 +11,11 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <jobsub/interrupt.h>
 #include <jobsub/plugin.h>
 #include <jobsub/process.h>
-#include <jobsub/records.h>
 #include <jobsub/script.h>
-#include <jobsub/submit.h>
+#include <jobsub/task_files.h>
 #include <signal.h>
 #include <unistd.h>
 

@@ -289,6 +289,42 @@ class BadInput(JobsubTestCase):
         self.assertIn("Usage: jobsub plugins", plugins.stdout)
         self.assertExit(self.jobsub("help", "nope"), 2)
 
+    def test_global_options_go_before_or_after_any_command_which_refuses_one_it_has_no_use_for(self):
+        """Issue 18, point 4: the global options are declared once; every command's
+        options and help come from Boost.Program_options declarations."""
+        exp = self.experiment(OK_SPEC)
+        self.assertExit(self.jobsub("--yes", cwd=exp), 0)
+        spec = str(exp / "jobsub.yaml")
+        before, after = self.jobsub("--spec", spec, "list"), self.jobsub("list", f"--spec={spec}")
+        self.assertExit(before, 0)
+        self.assertEqual(before.stdout, after.stdout)
+        self.assertIn("2 completed", before.stdout)
+        self.assertExit(self.jobsub("--poll", "1", "status", cwd=exp), 0)
+        self.assertExit(self.jobsub("status", "--poll", "1", "--all", cwd=exp), 0)
+        refused = self.jobsub("list", "--site", "hpc", cwd=exp)
+        self.assertExit(refused, 2)
+        self.assertIn("jobsub list does not take --site", refused.stderr)
+        self.assertIn("jobsub sites does not take --poll", self.jobsub("--poll", "2", "sites").stderr)
+        self.assertIn("unknown option '--dry' (did you mean '--dry-run'?)", self.jobsub("--dry", cwd=exp).stderr)
+        unknown = self.jobsub("status", "--wat", cwd=exp)  # no guessing: a typo is named, not taken
+        self.assertExit(unknown, 2)
+        self.assertIn("unknown option '--wat' (did you mean '--watch'?)", unknown.stderr)
+        for bad in ("0", "-1", "x", ""):
+            result = self.jobsub("status", "--poll", bad, cwd=exp)
+            self.assertExit(result, 2)
+            self.assertIn("--poll takes a number of seconds > 0", result.stderr)
+        self.assertExit(self.jobsub("logs", cwd=exp), 2)
+        extra = self.jobsub("status", "a", "b", cwd=exp)
+        self.assertExit(extra, 2)
+        self.assertIn("unexpected argument 'b'", extra.stderr)
+        helped = self.jobsub("help", "status")
+        self.assertExit(helped, 0)
+        self.assertEqual(helped.stdout, self.jobsub("status", "--help").stdout)
+        for line in ("Usage: jobsub status [SWEEP] [OPTIONS]", "  --watch ", "Global options (also before the command):",
+                     "  --spec FILE ", "  --poll SECONDS (=5) ", "Exit codes: "):
+            self.assertIn(line, helped.stdout)
+        self.assertNotIn("--site", helped.stdout)
+
     # ------------------------------------------------------------ point 8: small things
 
     def test_a_failed_test_job_shows_the_end_of_its_stderr(self):

@@ -132,7 +132,7 @@ class DocsCode(JobsubTestCase):
                 source = self.tmp / f"block-{block.line}.cpp"
                 source.write_text("\n".join(block.lines) + "\n")
                 result = subprocess.run(["g++", "-std=c++20", "-fsyntax-only", "-Wall", "-Werror",
-                                         f"-I{SOURCE_DIR}/core/include", f"-I{build}/generated", str(source)],
+                                         f"-I{SOURCE_DIR}/sdk/include", f"-I{build}/generated", str(source)],
                                         capture_output=True, text=True, timeout=300)
                 self.assertEqual(result.returncode, 0, f"{block.where} does not compile:\n{result.stderr}")
                 ran += 1

@@ -190,9 +190,11 @@ class Scaffold(JobsubTestCase):
         # The sweeper runs the grid last first; the formatter writes --key value pairs.
         self.assertEqual([self.job_stdout_json(results, j) for j in (1, 2)], [["--lr", "0.01"], ["--lr", "0.1"]])
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed", "completed"])
-        command = subprocess.run([installed, "demo", "a", "b"], env=env, capture_output=True, text=True)
+        # The command, built against the SDK alone, reads jobsub's records through the host.
+        command = subprocess.run([installed, "demo", "a", "b"], cwd=exp, env=env, capture_output=True, text=True)
         self.assertEqual(command.returncode, 0, command.stderr)
-        self.assertIn("jobsub demo: 2 argument(s)", command.stdout)
+        self.assertIn("jobsub demo: 2 argument(s);", command.stdout)
+        self.assertIn("; 1 sweep(s) recorded here", command.stdout)
 
 
 class PluginOptions(JobsubTestCase):

@@ -17,6 +17,13 @@ BOOST_AUTO_TEST_CASE(suggests_only_plausible_typos) {
   BOOST_TEST(jobsub::did_you_mean("tensorflow", names).empty());
 }
 
+BOOST_AUTO_TEST_CASE(suggests_the_one_candidate_a_word_begins) {
+  const std::vector<std::string> options = {"--dry-run", "--max-jobs", "--max-running"};
+  BOOST_TEST(jobsub::did_you_mean("--dry", options) == " (did you mean '--dry-run'?)");
+  BOOST_TEST(jobsub::did_you_mean("--max-", options).empty());  // the start of two: no guess
+  BOOST_TEST(jobsub::did_you_mean("--", options).empty());      // too short to mean anything
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(text)

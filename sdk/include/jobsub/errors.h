@@ -1,8 +1,8 @@
 #pragma once
 /// Errors and exit codes. Every error carries the exit code it ends jobsub
-/// with; report_error() turns one into a message and that code, in one place.
+/// with; report_current_exception() (the engine's terminal.h) turns one into a
+/// message and that code, in one place.
 #include <exception>
-#include <iosfwd>
 #include <stdexcept>
 #include <string>
 
@@ -36,9 +36,5 @@ inline Error usage_error(const std::string& m) { return Error(ExitCode::usage, m
 inline Error spec_error(const std::string& m) { return Error(ExitCode::bad_spec, m); }
 inline Error plugin_error(const std::string& m) { return Error(ExitCode::plugin, m); }
 inline Error job_error(const std::string& m) { return Error(ExitCode::job_failed, m); }
-
-/// Prints `jobsub: error: <message>` to `err` and returns the exit code for
-/// the exception in flight. Call it from a catch block.
-JOBSUB_API int report_current_exception(std::ostream& err) noexcept;
 
 }  // namespace jobsub

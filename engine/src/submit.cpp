@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "jobsub/errors.h"
+#include "jobsub/interrupt.h"
 #include "jobsub/job_book.h"
 #include "jobsub/pipeline.h"
 #include "jobsub/process.h"
@@ -34,11 +35,6 @@
 
 namespace jobsub {
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-void on_interrupt(int) { g_interrupted.store(true); }
 
 using ordered_json = nlohmann::ordered_json;
 
@@ -471,19 +467,6 @@ void print_outcome(ProgressView& view, const SubmitOutcome& o, uint64_t sent) {
     fmt::print(view.out(), "jobsub: `jobsub submit --resume {}` submits what did not run\n",
                o.results_dir.string());
 }
-
-void install_interrupt_handler() {
-  struct sigaction action {};
-  action.sa_handler = on_interrupt;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
-bool interrupt_requested() { return g_interrupted.load(); }
-
-void request_interrupt() noexcept { g_interrupted.store(true); }
 
 SubmitOutcome run_submit(const PluginRegistry& registry, const SubmitRequest& request, Prompter* prompter,
                          std::ostream& out) {

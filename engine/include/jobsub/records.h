@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "jobsub/export.h"
+#include "jobsub/task_files.h"
 #include "jobsub/value.h"
 
 namespace jobsub {
@@ -25,46 +26,12 @@ JOBSUB_API fs::path create_results_dir(const fs::path& root, const std::string& 
 JOBSUB_API fs::path planned_results_dir(const fs::path& root, const std::string& sweep_name,
                                         std::chrono::system_clock::time_point when);
 
-/// Writes `text` to `path` through a temporary file and a rename, so a reader
-/// never sees half a file.
-JOBSUB_API void write_file_atomically(const fs::path& path, const std::string& text);
-/// The same, with the text streamed by `write` (for files too large to hold).
-JOBSUB_API void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write);
-
 /// One job's params as a JSON object in declared key order, one line. Numbers,
 /// booleans and null keep their literal text where JSON allows it; anything
 /// else is a JSON string of the exact text.
 JOBSUB_API std::string params_to_json(const Params& params);
 /// A JSON array of strings, one line.
 JOBSUB_API std::string argv_to_json(const Argv& argv);
-
-/// `tasks.idx` beside `commands`, `params.jsonl` and `argv.jsonl`: record i
-/// (0-based) holds the byte offsets where job i+1's line starts in each of the
-/// three files, and one last record where they end. Records have a fixed width,
-/// so a batch script (`dd skip=`) and jobsub find any job's lines in constant
-/// time, however large the sweep.
-inline constexpr std::size_t kTaskIndexRecordSize = 39;
-/// One record: three 12-digit offsets, space-separated, newline-terminated.
-JOBSUB_API std::string task_index_record(uint64_t commands, uint64_t params, uint64_t argv);
-
-/// One job's lines, without their newlines.
-struct TaskLines {
-  std::string command;
-  std::string params;
-  std::string argv;
-};
-
-/// Reads jobs' lines from a results directory through `tasks.idx`.
-class JOBSUB_API TaskReader {
- public:
-  explicit TaskReader(const fs::path& results_dir);
-  /// Job `job` (1-based). Throws Error when the files do not hold it.
-  TaskLines at(uint64_t job);
-
- private:
-  fs::path dir_;
-  std::ifstream index_, commands_, params_, argv_;
-};
 
 /// The project's git commit and whether its tree has uncommitted changes.
 struct GitState {

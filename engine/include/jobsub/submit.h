@@ -9,6 +9,7 @@
 
 #include "jobsub/export.h"
 #include "jobsub/interfaces.h"
+#include "jobsub/interrupt.h"
 #include "jobsub/registry.h"
 #include "jobsub/spec.h"
 #include "jobsub/submitter.h"
@@ -77,13 +78,5 @@ class ProgressView;
 JOBSUB_API SubmitOutcome outcome_of(const fs::path& results_dir, const JobBook& book);
 /// The closing lines: how many of the jobs went, how they ended, and where.
 JOBSUB_API void print_outcome(ProgressView& view, const SubmitOutcome& outcome, uint64_t submitted);
-
-/// Installs SIGINT/SIGTERM handlers that only set a flag (no SA_RESTART, so
-/// blocking calls return EINTR). Idempotent; call it again to take the
-/// signals back from code that handled them itself (asio::signal_set).
-JOBSUB_API void install_interrupt_handler();
-JOBSUB_API bool interrupt_requested();
-/// Sets the flag, as the handler does: for code that caught the signal itself.
-JOBSUB_API void request_interrupt() noexcept;
 
 }  // namespace jobsub

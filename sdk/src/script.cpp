@@ -7,8 +7,8 @@
 #include <kainjow/mustache.hpp>
 
 #include "jobsub/errors.h"
-#include "jobsub/records.h"
 #include "jobsub/shell.h"
+#include "jobsub/task_files.h"
 #include "jobsub/text.h"
 #include "jobsub/version.h"
 

@@ -104,4 +104,30 @@ Status Tracker::poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>&
   return Status::success();
 }
 
+bool is_open(const JobRecord& job) {
+  return !job.native_id.empty() && !is_final(job_state_from_string(job.state));
+}
+
+std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
+                                    const std::function<Tracker&()>& tracker) {
+  std::vector<JobRecord> jobs = store.jobs(sweep.id);
+  std::vector<OpenJob> open;
+  for (const JobRecord& j : jobs) {
+    const JobState state = job_state_from_string(j.state);
+    if (!j.native_id.empty() && (!is_final(state) || state == JobState::lost))
+      open.push_back({j.job, state, j.native_id});
+  }
+  if (open.empty()) return jobs;
+  std::vector<TaskOutcome> outcomes;
+  const Status status = tracker().poll(open, outcomes);
+  if (!status.ok) throw job_error(fmt::format("cannot ask {}: {}", sweep.sweep.scheduler, status.message));
+  store.update_jobs(sweep.id, outcomes);
+  jobs = store.jobs(sweep.id);
+  write_jobs_table(sweep.sweep.dir, jobs.size(), [&](uint64_t job) {
+    const JobRecord& j = jobs[job - 1];
+    return JobsTableRow{j.state, j.exit_code, j.native_id};
+  });
+  return jobs;
+}
+
 }  // namespace jobsub

@@ -3,6 +3,7 @@
 /// the exit-code file the task body writes. Shared by `--wait` and `jobsub status`.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "jobsub/export.h"
 #include "jobsub/interfaces.h"
 #include "jobsub/registry.h"
+#include "jobsub/store.h"
 
 namespace jobsub {
 
@@ -78,5 +80,17 @@ class JOBSUB_API Tracker {
   int lost_after_;
   std::map<uint64_t, int> unexplained_polls_;
 };
+
+/// One settling pass over a recorded sweep, what one `jobsub status` does:
+/// its jobs not yet final (and `lost` ones: their exit-code file may have come
+/// since) asked of the tracker `tracker()` returns (built only when such jobs
+/// exist) in one query, the answers recorded in the store and jobs.tsv.
+/// Returns the sweep's jobs afterwards, in job order. A failed query throws
+/// Error (exit 1) naming the scheduler.
+JOBSUB_API std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
+                                               const std::function<Tracker&()>& tracker);
+
+/// True for a job that was submitted and has not ended.
+JOBSUB_API bool is_open(const JobRecord& job);
 
 }  // namespace jobsub

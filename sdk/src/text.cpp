@@ -31,9 +31,17 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
       best = candidate;
     }
   }
-  // Like ninja: a suggestion only for a plausible typo.
+  // Like ninja: a suggestion only for a plausible typo...
   const std::size_t allowed = std::max<std::size_t>(2, word.size() / 3);
-  return best_distance <= allowed ? best : std::string();
+  if (best_distance <= allowed) return best;
+  // ...or for the start of exactly one candidate (`--dry` for `--dry-run`).
+  std::string only;
+  for (const std::string& candidate : candidates) {
+    if (word.size() < 3 || candidate.compare(0, word.size(), word) != 0) continue;
+    if (!only.empty()) return std::string();
+    only = candidate;
+  }
+  return only;
 }
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {

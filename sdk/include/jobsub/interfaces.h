@@ -230,12 +230,14 @@ class Scheduler {
 // ---------------------------------------------------------------- command
 
 class PluginRegistry;
+class Host;
 
 /// What a subcommand gets from the host.
 struct CommandContext {
-  PluginRegistry* registry = nullptr;
-  std::string program_name;  ///< argv[0] as the user typed it
-  fs::path executable;       ///< the running jobsub binary
+  PluginRegistry* registry = nullptr;  ///< the engine's registry: for the bundled commands only
+  std::string program_name;            ///< argv[0] as the user typed it
+  fs::path executable;                 ///< the running jobsub binary
+  Host* host = nullptr;                ///< plugins and records (host.h): what a third-party command uses
 };
 
 class Command {
@@ -279,7 +281,7 @@ struct interface_traits<Scheduler> {
 template <>
 struct interface_traits<Command> {
   static constexpr const char* kind = "command";
-  static constexpr const char* id = "jobsub::Command/1";
+  static constexpr const char* id = "jobsub::Command/2";
 };
 
 /// The identity a component of `kind` must report; empty for an unknown kind.

@@ -2,6 +2,7 @@
 /// What a terminal is shown: colour only on a terminal, and never with NO_COLOR.
 #include <fmt/color.h>
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -32,5 +33,9 @@ inline const fmt::text_style success = fmt::fg(fmt::terminal_color::green);
 inline const fmt::text_style note = fmt::fg(fmt::terminal_color::yellow);
 inline const fmt::text_style progress = fmt::emphasis::bold;
 }  // namespace styles
+
+/// Prints `jobsub: error: <message>` to `err` and returns the exit code for
+/// the exception in flight. Call it from a catch block.
+JOBSUB_API int report_current_exception(std::ostream& err) noexcept;
 
 }  // namespace jobsub

@@ -12,7 +12,8 @@ namespace jobsub {
 JOBSUB_API std::size_t edit_distance(std::string_view a, std::string_view b);
 
 /// The candidate nearest to `word`, or "" when none is close enough to be a
-/// plausible typo.
+/// plausible typo (an edit distance of at most max(2, size/3)) and `word`
+/// (3 characters or more) is not the start of exactly one candidate.
 JOBSUB_API std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 
 /// `did you mean 'x'?` or "" (with a leading space when non-empty).
