@@ -41,8 +41,20 @@ SweepSpec spec_of(const fs::path& results_dir, nlohmann::json& sweep_json) {
     sweep_json = nlohmann::json::parse(in);
     SweepSpec spec;
     spec.experiment_dir = sweep_json.at("experiment_dir").get<std::string>();
-    for (const auto& [key, setting] : sweep_json.at("settings").items())
-      spec.settings[key] = {setting.at("value").get<std::string>(), setting.at("origin").get<std::string>()};
+    for (const auto& [key, setting] : sweep_json.at("settings").items()) {
+      Setting& s = spec.settings[key];
+      s.value = setting.at("value").get<std::string>();
+      s.origin = setting.at("origin").get<std::string>();
+      const std::optional<SettingSource> source =
+          setting.contains("source") ? setting_source_from_string(setting.at("source").get<std::string>())
+                                     : std::nullopt;
+      // Records from before sources were written: the origin text is all
+      // there is, read once here (a site's settings say `(site NAME)`).
+      s.source = source                                         ? *source
+                 : s.origin.find("(site ") != std::string::npos ? SettingSource::site
+                 : s.origin == "command line"                   ? SettingSource::command_line
+                                                                : SettingSource::spec_file;
+    }
     spec.init_lines = sweep_json.at("init").get<std::vector<std::string>>();
     return spec;
   } catch (const nlohmann::json::exception& e) {
@@ -109,7 +121,7 @@ BatchRequest FollowUp::prototype() const {
 /// were not submitted.
 void FollowUp::settle_interrupted_batches(Submitter& submitter) {
   for (const BatchRecord& b : store_->batches(sweep_.id)) {
-    if (b.state != "submitting") continue;
+    if (b.state != BatchState::submitting) continue;
     if (b.host != host_name() && !request_.force) {
       throw job_error(fmt::format(
           "{} of this sweep was being submitted from host {} (pid {}), and jobsub cannot tell from here "
@@ -158,7 +170,7 @@ void FollowUp::settle_interrupted_batches(Submitter& submitter) {
       if (native_id.find(id) == std::string::npos) native_id += (native_id.empty() ? "" : ",") + id;
     }
     store_->end_batch(
-        sweep_.id, b.id, adopted + ended + lost > 0 ? "submitted" : "failed", native_id,
+        sweep_.id, b.id, adopted + ended + lost > 0 ? BatchState::submitted : BatchState::failed, native_id,
         fmt::format("settled by --resume: {} held by the scheduler, {} ended, {} lost", adopted, ended, lost),
         outcomes);
     for (const TaskOutcome& o : outcomes) book_.apply(o);
@@ -180,7 +192,7 @@ void FollowUp::settle_interrupted_batches(Submitter& submitter) {
 std::vector<uint64_t> FollowUp::choose_jobs() const {
   std::vector<uint64_t> jobs;
   for (const JobRecord& j : records_) {
-    const JobState state = job_state_from_string(j.state);
+    const JobState state = j.state;
     const bool take =
         request_.kind == FollowUpRequest::Kind::resume
             ? state == JobState::not_submitted ||
@@ -198,7 +210,7 @@ void FollowUp::start_new_attempts(const std::vector<TaskRange>& tasks) {
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
       const JobRecord& record = records_[job - 1];
-      if (job_state_from_string(record.state) == JobState::not_submitted) continue;  // never ran
+      if (record.state == JobState::not_submitted) continue;  // never ran
       const fs::path dir = sweep_.sweep.dir / "jobs" / job_dir_name(job, sweep_.sweep.job_count);
       std::error_code ec;
       if (fs::exists(dir, ec)) fs::rename(dir, fmt::format("{}.attempt-{}", dir.string(), record.attempt));

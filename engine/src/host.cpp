@@ -50,8 +50,7 @@ Status EngineHost::jobs(const fs::path& experiment_dir, const std::string& which
       jobs = store->jobs(sweep.id);
     }
     for (const JobRecord& j : jobs)
-      out.push_back(
-          {j.job, job_state_from_string(j.state), j.native_state, j.native_id, j.exit_code, j.attempt});
+      out.push_back({j.job, j.state, j.native_state, j.native_id, j.exit_code, j.attempt});
   });
 }
 

@@ -9,8 +9,7 @@ JobBook::JobBook(uint64_t jobs)
 
 JobBook JobBook::from_records(const std::vector<JobRecord>& jobs) {
   JobBook book(jobs.size());
-  for (const JobRecord& j : jobs)
-    book.apply({j.job, job_state_from_string(j.state), j.exit_code, j.native_id, j.native_state});
+  for (const JobRecord& j : jobs) book.apply({j.job, j.state, j.exit_code, j.native_id, j.native_state});
   return book;
 }
 
@@ -37,7 +36,7 @@ std::vector<OpenJob> JobBook::open() const {
 }
 
 JobsTableRow JobBook::row(uint64_t job) const {
-  return {to_string(state(job)), exit_codes_[job - 1], native_ids_.get(job)};
+  return {state(job), exit_codes_[job - 1], native_ids_.get(job)};
 }
 
 uint64_t JobBook::failed() const {

@@ -45,10 +45,10 @@ std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, con
   for (const auto& [key, setting] : spec.settings) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
-    const bool from_site = setting.origin.find("(site ") != std::string::npos;
+    const bool from_site = setting.source == SettingSource::site;
     std::string qualified;
     try {
-      qualified = resolve_plugin_option(declared, name, setting.origin, chosen);
+      qualified = resolve_plugin_option(declared, name, setting.origin, setting.source, chosen);
     } catch (const Error&) {
       // A site profile sets options for the plugins its site uses; a sweep that
       // chooses another plugin leaves them be.

@@ -48,9 +48,9 @@ std::vector<PluginOption> plugin_options(const PluginRegistry& registry) {
 }
 
 std::string resolve_plugin_option(const std::vector<PluginOption>& options, const std::string& name,
-                                  const std::string& origin,
+                                  const std::string& origin, SettingSource source,
                                   const std::map<std::string, std::string>& chosen) {
-  const ExitCode code = origin == "command line" ? ExitCode::usage : ExitCode::bad_spec;
+  const ExitCode code = source == SettingSource::command_line ? ExitCode::usage : ExitCode::bad_spec;
   std::vector<std::string> all;
   for (const PluginOption& option : options) {
     if (option.qualified == name) return option.qualified;

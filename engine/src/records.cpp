@@ -137,7 +137,7 @@ void write_jobs_table(const fs::path& results_dir, uint64_t job_count,
     fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
     for (uint64_t job = 1; job <= job_count; ++job) {
       const JobsTableRow r = row(job);
-      fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", job, r.state,
+      fmt::format_to(std::back_inserter(table), "{}\t{}\t{}\t{}\n", job, to_string(r.state),
                      r.exit_code >= 0 ? std::to_string(r.exit_code) : std::string(), r.native_id);
       if (table.size() >= (1 << 16) || job == job_count) {
         out.write(table.data(), static_cast<std::streamsize>(table.size()));

@@ -97,14 +97,15 @@ SiteProfile read_profile(const fs::path& file, const std::string& name, const YA
     } else if (key == "resources") {
       if (!value.IsMap()) fail(file, value, "'resources' must be a mapping, e.g. {account: my-lab}");
       for (const auto& r : value)
-        site.settings["resources." + r.first.Scalar()] = {scalar(file, r.second, r.first.Scalar()), origin};
+        site.settings["resources." + r.first.Scalar()] = {scalar(file, r.second, r.first.Scalar()), origin,
+                                                          SettingSource::site};
     } else if (key == "options") {
       if (!value.IsMap()) fail(file, value, "'options' takes {plugin: {option: value}}");
       for (const auto& p : value) {
         if (!p.second.IsMap()) fail(file, p.second, "'options' takes {plugin: {option: value}}");
         for (const auto& o : p.second) {
           site.settings[fmt::format("options.{}.{}", p.first.Scalar(), o.first.Scalar())] = {
-              scalar(file, o.second, o.first.Scalar()), origin};
+              scalar(file, o.second, o.first.Scalar()), origin, SettingSource::site};
         }
       }
     } else if (key == "init") {
@@ -116,7 +117,7 @@ SiteProfile read_profile(const fs::path& file, const std::string& name, const YA
         fail(file, value, "'init' takes lines of shell (a list, or a block)");
       }
     } else {
-      site.settings[key] = {scalar(file, value, key), origin};
+      site.settings[key] = {scalar(file, value, key), origin, SettingSource::site};
     }
   }
   return site;  // without `match`, chosen only by name (--site, JOBSUB_SITE)
@@ -209,7 +210,8 @@ void apply_site(SweepSpec& spec, const SiteChoice& choice) {
                            : fmt::format("{}, then {}", choice.profile->origin, spec.init_origin);
     spec.init_lines = std::move(lines);
   }
-  set_setting(spec, "site", choice.profile->name, fmt::format("{}; {}", choice.why, choice.profile->origin));
+  set_setting(spec, "site", choice.profile->name, fmt::format("{}; {}", choice.why, choice.profile->origin),
+              SettingSource::site);
 }
 
 namespace {

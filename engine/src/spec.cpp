@@ -38,9 +38,31 @@ std::map<std::string, std::string> SweepSpec::section(const std::string& prefix)
   return out;
 }
 
-void set_setting(SweepSpec& spec, const std::string& key, const std::string& value,
-                 const std::string& origin) {
-  spec.settings[key] = {value, origin};
+void set_setting(SweepSpec& spec, const std::string& key, const std::string& value, const std::string& origin,
+                 SettingSource source) {
+  spec.settings[key] = {value, origin, source};
+}
+
+namespace {
+constexpr std::pair<SettingSource, const char*> kSourceNames[] = {
+    {SettingSource::default_value, "default"},
+    {SettingSource::site, "site"},
+    {SettingSource::spec_file, "spec"},
+    {SettingSource::environment, "environment"},
+    {SettingSource::command_line, "command line"},
+    {SettingSource::detected, "detected"}};
+}  // namespace
+
+const char* to_string(SettingSource source) {
+  for (const auto& [s, name] : kSourceNames)
+    if (s == source) return name;
+  return "spec";
+}
+
+std::optional<SettingSource> setting_source_from_string(const std::string& text) {
+  for (const auto& [s, name] : kSourceNames)
+    if (text == name) return s;
+  return std::nullopt;
 }
 
 namespace {
@@ -104,7 +126,7 @@ class SpecReader {
       } else if (key == "zip") {
         read_zip(spec, value);
       } else {
-        set_setting(spec, key, scalar(value, key), where(value));
+        set_setting(spec, key, scalar(value, key), where(value), SettingSource::spec_file);
       }
     }
     return spec;
@@ -234,11 +256,12 @@ class SpecReader {
       if (section == "options" && item.second.IsMap()) {
         for (const auto& option : item.second) {
           const std::string full = fmt::format("{}.{}", key, option.first.as<std::string>());
-          set_setting(spec, full, scalar(option.second, full), where(option.second));
+          set_setting(spec, full, scalar(option.second, full), where(option.second),
+                      SettingSource::spec_file);
         }
         continue;
       }
-      set_setting(spec, key, scalar(item.second, key), where(item.second));
+      set_setting(spec, key, scalar(item.second, key), where(item.second), SettingSource::spec_file);
     }
   }
 
@@ -375,13 +398,13 @@ void apply_defaults_and_environment(SweepSpec& spec) {
                                                        {"scheduler", "local"},
                                                        {"name", spec.experiment_dir.filename().string()}};
   for (const auto& [key, value] : defaults) {
-    if (!spec.has(key)) set_setting(spec, key, value, "default");
+    if (!spec.has(key)) set_setting(spec, key, value, "default", SettingSource::default_value);
   }
   for (const std::string& key : scalar_setting_keys()) {
     std::string env = fmt::format("JOBSUB_{}", key);
     std::transform(env.begin(), env.end(), env.begin(), [](unsigned char c) { return std::toupper(c); });
     if (const char* value = std::getenv(env.c_str()); value != nullptr && *value != '\0') {
-      set_setting(spec, key, value, fmt::format("env {}", env));
+      set_setting(spec, key, value, fmt::format("env {}", env), SettingSource::environment);
     }
   }
 }

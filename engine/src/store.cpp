@@ -293,6 +293,26 @@ int64_t Store::add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& 
   return id;
 }
 
+const char* to_string(BatchState state) {
+  switch (state) {
+    case BatchState::submitting:
+      return "submitting";
+    case BatchState::submitted:
+      return "submitted";
+    case BatchState::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+namespace {
+BatchState batch_state_from_string(const std::string& text) {
+  for (const BatchState s : {BatchState::submitting, BatchState::submitted, BatchState::failed})
+    if (text == to_string(s)) return s;
+  return BatchState::failed;
+}
+}  // namespace
+
 int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::string& token,
                            const std::vector<TaskRange>& jobs) {
   Transaction transaction(db_);
@@ -344,12 +364,17 @@ void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcom
   }
 }
 
-void Store::end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
+void Store::end_batch(int64_t sweep, int64_t batch, BatchState state, const std::string& native_id,
                       const std::string& message, const std::vector<TaskOutcome>& outcomes,
                       const std::vector<SubmittedArray>& arrays) {
   Transaction transaction(db_);
   Statement update(db_, "UPDATE batches SET state = ?, native_id = ?, message = ?, updated = ? WHERE id = ?");
-  update.bind(1, state).bind(2, native_id).bind(3, message).bind(4, utc_timestamp()).bind(5, batch).run();
+  update.bind(1, to_string(state))
+      .bind(2, native_id)
+      .bind(3, message)
+      .bind(4, utc_timestamp())
+      .bind(5, batch)
+      .run();
   // Array tasks as ranges: a 10^6-task array is one row (and its jobs' own
   // rows, from an earlier attempt, go: the array has the news now).
   Statement clear(db_, "DELETE FROM jobs WHERE sweep_id = ? AND job BETWEEN ? AND ?");
@@ -400,7 +425,7 @@ std::vector<BatchRecord> Store::batches(int64_t sweep) const {
     b.id = select.integer(0);
     b.name = select.text(1);
     b.jobs = parse_task_ranges(select.text(2));
-    b.state = select.text(3);
+    b.state = batch_state_from_string(select.text(3));
     b.native_id = select.text(4);
     b.token = select.text(5);
     b.host = select.text(6);
@@ -476,7 +501,7 @@ void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
     keep.bind(1, sweep)
         .bind(2, static_cast<int64_t>(job))
         .bind(3, static_cast<int64_t>(j.attempt))
-        .bind(4, j.state)
+        .bind(4, to_string(j.state))
         .bind(5, j.native_state)
         .bind(6, j.native_id)
         .bind_exit_code(7, j.exit_code)
@@ -499,30 +524,13 @@ std::vector<SweepSummary> Store::sweeps() const {
     out.push_back(std::move(s));
   }
   for (SweepSummary& s : out) {
-    std::map<std::string, uint64_t> counts;
+    std::map<JobState, uint64_t> counts;
     for (const JobRecord& j : jobs(s.id)) ++counts[j.state];
     s.states.assign(counts.begin(), counts.end());
     std::stable_sort(s.states.begin(), s.states.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
   }
   return out;
-}
-
-fs::path take_experiment(std::vector<std::string>& args) {
-  fs::path experiment = fs::current_path();
-  std::vector<std::string> rest;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--spec" && i + 1 >= args.size()) throw usage_error("--spec takes a value");
-    if (args[i] == "--spec") {
-      experiment = fs::absolute(args[++i]).parent_path();
-    } else if (args[i].rfind("--spec=", 0) == 0) {
-      experiment = fs::absolute(args[i].substr(7)).parent_path();
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
-  args = std::move(rest);
-  return experiment;
 }
 
 std::unique_ptr<Store> open_records(const fs::path& experiment) {
@@ -562,7 +570,8 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     if (count.step()) job_count = static_cast<uint64_t>(count.integer(0));
   }
   std::vector<JobRecord> out(job_count);
-  for (uint64_t job = 1; job <= job_count; ++job) out[job - 1] = {job, "not_submitted", "", "", -1, 1};
+  for (uint64_t job = 1; job <= job_count; ++job)
+    out[job - 1] = {job, JobState::not_submitted, "", "", -1, 1};
   // In order, each later word overriding: a batch still `submitting` makes
   // its jobs pending; an array, its tasks queued; a job's own row, all else.
   Statement batches(db_,
@@ -570,7 +579,8 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
   batches.bind(1, sweep);
   while (batches.step()) {
     for (const TaskRange& r : parse_task_ranges(batches.text(1))) {
-      for (uint64_t job = r.first; job <= std::min(r.last, job_count); ++job) out[job - 1].state = "pending";
+      for (uint64_t job = r.first; job <= std::min(r.last, job_count); ++job)
+        out[job - 1].state = JobState::pending;
     }
   }
   Statement arrays(
@@ -589,7 +599,7 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     for (const TaskRange& r : parse_task_ranges(arrays.text(2))) {
       for (uint64_t t = r.first; t <= r.last && t + offset <= job_count; ++t) {
         JobRecord& j = out[t + offset - 1];
-        j.state = "queued";
+        j.state = JobState::queued;
         j.native_state = native_state;
         j.native_id = fmt::format("{}{}{}{}", id, separator, t, suffix);
         j.exit_code = -1;
@@ -603,7 +613,7 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     const auto job = static_cast<uint64_t>(rows.integer(0));
     if (job == 0 || job > job_count) continue;
     JobRecord& j = out[job - 1];
-    j.state = rows.text(1);
+    j.state = job_state_from_string(rows.text(1));
     j.native_state = rows.text(2);
     if (!rows.text(3).empty()) j.native_id = rows.text(3);
     j.exit_code = rows.is_null(4) ? -1 : static_cast<int>(rows.integer(4));

@@ -260,7 +260,8 @@ void Submission::write_sweep_json() const {
   j["git"] = git.is_repo ? ordered_json{{"commit", git.commit}, {"dirty", git.dirty}} : ordered_json(nullptr);
   ordered_json settings = ordered_json::object();
   for (const auto& [key, setting] : spec_.settings)
-    settings[key] = {{"value", setting.value}, {"origin", setting.origin}};
+    settings[key] = {
+        {"value", setting.value}, {"origin", setting.origin}, {"source", to_string(setting.source)}};
   j["settings"] = settings;
   j["init"] = spec_.init_lines;
   ordered_json grids = ordered_json::array();

@@ -230,8 +230,8 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   {
     const std::lock_guard lock(mutex_);
     flush_store_locked();
-    parts_.store.end_batch(parts_.sweep_id, batch_id, status.ok ? "submitted" : "failed", result.native_id,
-                           status.message, result.outcomes, result.arrays);
+    parts_.store.end_batch(parts_.sweep_id, batch_id, status.ok ? BatchState::submitted : BatchState::failed,
+                           result.native_id, status.message, result.outcomes, result.arrays);
   }
   save();
   if (!status.ok && interrupted()) {

@@ -11,18 +11,6 @@
 
 namespace jobsub {
 
-bool is_final(JobState s) {
-  return s != JobState::pending && s != JobState::queued && s != JobState::held && s != JobState::running &&
-         s != JobState::not_submitted;
-}
-
-JobState job_state_from_string(const std::string& text) {
-  for (int s = 0; s <= static_cast<int>(JobState::skipped); ++s) {
-    if (text == to_string(static_cast<JobState>(s))) return static_cast<JobState>(s);
-  }
-  return JobState::pending;
-}
-
 void NativeIdTable::set(uint64_t job, const std::string& id) {
   const std::size_t i = job - 1;
   whole_.erase(job);
@@ -104,18 +92,15 @@ Status Tracker::poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>&
   return Status::success();
 }
 
-bool is_open(const JobRecord& job) {
-  return !job.native_id.empty() && !is_final(job_state_from_string(job.state));
-}
+bool is_open(const JobRecord& job) { return !job.native_id.empty() && !is_final(job.state); }
 
 std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
                                     const std::function<Tracker&()>& tracker) {
   std::vector<JobRecord> jobs = store.jobs(sweep.id);
   std::vector<OpenJob> open;
   for (const JobRecord& j : jobs) {
-    const JobState state = job_state_from_string(j.state);
-    if (!j.native_id.empty() && (!is_final(state) || state == JobState::lost))
-      open.push_back({j.job, state, j.native_id});
+    if (!j.native_id.empty() && (!is_final(j.state) || j.state == JobState::lost))
+      open.push_back({j.job, j.state, j.native_id});
   }
   if (open.empty()) return jobs;
   std::vector<TaskOutcome> outcomes;

@@ -67,8 +67,7 @@ class CancelCommand final : public jobsub::Command {
       std::vector<jobsub::OpenJob> open;
       for (const jobsub::JobRecord& j : store.jobs(sweep.id)) {
         if (!numbered.empty() && !numbered.count(j.job)) continue;
-        const jobsub::JobState state = jobsub::job_state_from_string(j.state);
-        if (!j.native_id.empty() && !jobsub::is_final(state)) open.push_back({j.job, state, j.native_id});
+        if (jobsub::is_open(j)) open.push_back({j.job, j.state, j.native_id});
       }
       const std::string name = fs::relative(sweep.sweep.dir, experiment).string();
       if (open.empty()) {

@@ -36,7 +36,7 @@ class ListCommand final : public jobsub::Command {
         nlohmann::ordered_json out = nlohmann::ordered_json::array();
         for (const auto& s : sweeps) {
           nlohmann::ordered_json states = nlohmann::ordered_json::object();
-          for (const auto& [state, n] : s.states) states[state] = n;
+          for (const auto& [state, n] : s.states) states[jobsub::to_string(state)] = n;
           out.push_back({{"name", s.sweep.name},
                          {"dir", s.sweep.dir.string()},
                          {"created", s.sweep.created},
@@ -60,7 +60,8 @@ class ListCommand final : public jobsub::Command {
       fmt::print("{:<{}}  {:<10} {:>7}  {}\n", "SWEEP", width, "SCHEDULER", "JOBS", "STATES");
       for (std::size_t i = 0; i < sweeps.size(); ++i) {
         std::vector<std::string> states;
-        for (const auto& [state, n] : sweeps[i].states) states.push_back(fmt::format("{} {}", n, state));
+        for (const auto& [state, n] : sweeps[i].states)
+          states.push_back(fmt::format("{} {}", n, jobsub::to_string(state)));
         fmt::print("{:<{}}  {:<10} {:>7}  {}\n", dirs[i], width, sweeps[i].sweep.scheduler,
                    sweeps[i].sweep.job_count, jobsub::join(states));
       }

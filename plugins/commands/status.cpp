@@ -83,8 +83,8 @@ class StatusCommand final : public jobsub::Command {
           report(sweep, jobs, a);
           if (jobsub::interrupt_requested()) return static_cast<int>(jobsub::ExitCode::interrupted);
           const bool bad = std::any_of(jobs.begin(), jobs.end(), [](const jobsub::JobRecord& j) {
-            const jobsub::JobState s = jobsub::job_state_from_string(j.state);
-            return jobsub::is_final(s) && s != jobsub::JobState::completed && s != jobsub::JobState::skipped;
+            return jobsub::is_final(j.state) && j.state != jobsub::JobState::completed &&
+                   j.state != jobsub::JobState::skipped;
           });
           return bad ? 1 : 0;
         }
@@ -114,7 +114,7 @@ class StatusCommand final : public jobsub::Command {
                                       const Args& a) {
     if (a.json) return;
     for (const jobsub::BatchRecord& b : store.batches(sweep.id)) {
-      if (b.state != "submitting") continue;
+      if (b.state != jobsub::BatchState::submitting) continue;
       if (jobsub::is_running_jobsub(static_cast<long>(b.pid))) {
         fmt::print("note: {} is being submitted by jobsub pid {}\n", b.name, b.pid);
       } else {
@@ -129,7 +129,7 @@ class StatusCommand final : public jobsub::Command {
 
   static std::map<std::string, uint64_t> counts(const std::vector<jobsub::JobRecord>& jobs) {
     std::map<std::string, uint64_t> n;
-    for (const auto& j : jobs) ++n[j.state];
+    for (const auto& j : jobs) ++n[jobsub::to_string(j.state)];
     return n;
   }
 
@@ -161,10 +161,10 @@ class StatusCommand final : public jobsub::Command {
       out["states"] = counts(jobs);
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const auto& j : jobs) {
-        if (!a.all && j.state == "completed") continue;
+        if (!a.all && j.state == jobsub::JobState::completed) continue;
         list.push_back(
             {{"job", j.job},
-             {"state", j.state},
+             {"state", jobsub::to_string(j.state)},
              {"exit_code", j.exit_code >= 0 ? nlohmann::ordered_json(j.exit_code) : nlohmann::ordered_json()},
              {"native_id", j.native_id},
              {"native_state", j.native_state},
@@ -177,8 +177,8 @@ class StatusCommand final : public jobsub::Command {
     fmt::print("sweep {} ({}, {} jobs): {}\n", fs::relative(sweep.sweep.dir, a.experiment).string(),
                sweep.sweep.scheduler, sweep.sweep.job_count, counts_text(jobs));
     for (const auto& j : jobs) {
-      if (!a.all && j.state == "completed") continue;
-      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}\n", j.job, j.state,
+      if (!a.all && j.state == jobsub::JobState::completed) continue;
+      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}\n", j.job, jobsub::to_string(j.state),
                  j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
                  j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string());
     }

@@ -163,7 +163,9 @@ class SubmitCommand final : public jobsub::Command {
       given = given.substr(0, given.find('='));
       const std::string bare = given.rfind("--", 0) == 0 ? given.substr(2) : given;
       for (const jobsub::PluginOption& o : declared_options) {
-        if (o.short_name == bare) jobsub::resolve_plugin_option(declared_options, bare, "command line");
+        if (o.short_name == bare)
+          jobsub::resolve_plugin_option(declared_options, bare, "command line",
+                                        jobsub::SettingSource::command_line);
       }
       std::vector<std::string> known;
       for (const auto& declared : all.options()) {
@@ -223,11 +225,13 @@ class SubmitCommand final : public jobsub::Command {
     jobsub::apply_defaults_and_environment(spec);
     for (const auto& flag : kSettingFlags) {
       if (vm.count(flag[0]))
-        jobsub::set_setting(spec, flag[0], vm[flag[0]].as<std::string>(), "command line");
+        jobsub::set_setting(spec, flag[0], vm[flag[0]].as<std::string>(), "command line",
+                            jobsub::SettingSource::command_line);
     }
     if (vm.count("max-running")) {
       parse_whole(vm["max-running"].as<std::string>(), "-j/--max-running", 0);
-      jobsub::set_setting(spec, "max_running", vm["max-running"].as<std::string>(), "command line");
+      jobsub::set_setting(spec, "max_running", vm["max-running"].as<std::string>(), "command line",
+                          jobsub::SettingSource::command_line);
     }
     if (vm.count("resource")) {
       for (const std::string& item : vm["resource"].as<std::vector<std::string>>()) {
@@ -237,23 +241,24 @@ class SubmitCommand final : public jobsub::Command {
               fmt::format("--resource takes KEY=VALUE, e.g. --resource time=2h; got '{}'", item));
         }
         jobsub::set_setting(spec, fmt::format("resources.{}", item.substr(0, eq)), item.substr(eq + 1),
-                            "command line");
+                            "command line", jobsub::SettingSource::command_line);
       }
     }
     for (const jobsub::PluginOption& o : declared_options) {
       if (vm.count(o.qualified))
         jobsub::set_setting(spec, fmt::format("options.{}", o.qualified), vm[o.qualified].as<std::string>(),
-                            "command line");
+                            "command line", jobsub::SettingSource::command_line);
       // Shared by one kind: resolved once the sweep's plugins are known.
       if (o.short_usable() && vm.count(o.short_name))
         jobsub::set_setting(spec, fmt::format("options.{}", o.kind_shared ? o.short_name : o.qualified),
-                            vm[o.short_name].as<std::string>(), "command line");
+                            vm[o.short_name].as<std::string>(), "command line",
+                            jobsub::SettingSource::command_line);
     }
     // No scheduler chosen anywhere: what this host has, or an error when it has several.
-    if (spec.settings.at("scheduler").origin == "default") {
+    if (spec.settings.at("scheduler").source == jobsub::SettingSource::default_value) {
       std::string why;
       const std::string scheduler = jobsub::probe_scheduler(registry, why);
-      jobsub::set_setting(spec, "scheduler", scheduler, why);
+      jobsub::set_setting(spec, "scheduler", scheduler, why, jobsub::SettingSource::detected);
     }
     if (vm.count("override")) {
       for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {

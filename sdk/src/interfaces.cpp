@@ -44,6 +44,18 @@ const char* to_string(JobState state) {
 
 namespace jobsub {
 
+JobState job_state_from_string(const std::string& text) {
+  for (int s = 0; s <= static_cast<int>(JobState::skipped); ++s) {
+    if (text == to_string(static_cast<JobState>(s))) return static_cast<JobState>(s);
+  }
+  return JobState::pending;
+}
+
+bool is_final(JobState s) {
+  return s != JobState::pending && s != JobState::queued && s != JobState::held && s != JobState::running &&
+         s != JobState::not_submitted;
+}
+
 std::string program_problem(const fs::path& program) {
   std::error_code ec;
   if (fs::is_regular_file(program, ec)) return "";

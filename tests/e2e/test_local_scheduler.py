@@ -61,7 +61,7 @@ class LocalScheduler(JobsubTestCase):
         self.assertTrue(os.access(results / "batch-1.sh", os.X_OK))
         sweep = json.loads((results / "sweep.json").read_text())
         self.assertEqual(sweep["job_count"], 4)
-        self.assertEqual(sweep["settings"]["formatter"], {"value": "sacred", "origin": "jobsub.yaml:1"})
+        self.assertEqual(sweep["settings"]["formatter"], {"value": "sacred", "origin": "jobsub.yaml:1", "source": "spec"})
         self.assertEqual(sweep["plugins"]["scheduler"]["name"], "local")
         for kind, plugin in sweep["plugins"].items():  # which build of each plugin made the sweep
             path = pathlib.Path(plugin["file"])

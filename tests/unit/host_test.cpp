@@ -69,7 +69,7 @@ BOOST_AUTO_TEST_CASE(reads_a_sweeps_jobs_and_settles_them_by_their_exit_code_fil
     jobsub::Store store(jobsub::Store::path_for(e.dir), true);
     sweep = store.add_sweep({"s", results, "2026-11-30T00:00:00Z", "local", 3, "x {args}"}, {1, 2, 3});
     const int64_t batch = store.begin_batch(sweep, "batch-1", "jobsub-00000000000000ab", {{1, 2}});
-    store.end_batch(sweep, batch, "submitted", "", "",
+    store.end_batch(sweep, batch, jobsub::BatchState::submitted, "", "",
                     {{1, jobsub::JobState::running, -1, "local-1_1", ""},
                      {2, jobsub::JobState::completed, 0, "local-1_2", ""}});
   }

@@ -185,13 +185,14 @@ BOOST_AUTO_TEST_CASE(counts_follow_every_change) {
   BOOST_TEST(book.open().front().job == 4u);
   BOOST_TEST(book.row(1).native_id == "7_1");
   BOOST_TEST(book.row(1).exit_code == 0);
-  BOOST_TEST(book.row(2).state == "timeout");
+  BOOST_TEST(std::string(jobsub::to_string(book.row(2).state)) == "timeout");
 }
 
 BOOST_AUTO_TEST_CASE(a_book_reads_back_from_the_records) {
-  const jobsub::JobBook book = jobsub::JobBook::from_records({{1, "completed", "", "5_1", 0, 1},
-                                                              {2, "running", "RUNNING", "5_2", -1, 1},
-                                                              {3, "not_submitted", "", "", -1, 1}});
+  const jobsub::JobBook book =
+      jobsub::JobBook::from_records({{1, jobsub::JobState::completed, "", "5_1", 0, 1},
+                                     {2, jobsub::JobState::running, "RUNNING", "5_2", -1, 1},
+                                     {3, jobsub::JobState::not_submitted, "", "", -1, 1}});
   BOOST_TEST(book.count(jobsub::JobState::completed) == 1u);
   BOOST_TEST(book.open().size() == 1u);
   BOOST_TEST(book.open().front().native_id == "5_2");
@@ -299,14 +300,14 @@ BOOST_AUTO_TEST_CASE(a_batch_is_submitting_during_the_call_and_recorded_with_its
   submitter->submit({{1, 4}}, nullptr, rig.first_batch());
   BOOST_TEST(rig.first_batch_calls == 1);
   BOOST_REQUIRE_EQUAL(batches_during.size(), 1u);
-  BOOST_TEST(batches_during[0].state == "submitting");
+  BOOST_TEST(std::string(jobsub::to_string(batches_during[0].state)) == "submitting");
   BOOST_TEST(batches_during[0].token == rig.scheduler.batches.at(0).token);
   BOOST_TEST(batches_during[0].token.rfind("jobsub-", 0) == 0u);
-  BOOST_TEST(during.at(3).state == "pending");
+  BOOST_TEST(std::string(jobsub::to_string(during.at(3).state)) == "pending");
   const auto after = rig.store.jobs(rig.sweep);
-  BOOST_TEST(after.at(3).state == "queued");
+  BOOST_TEST(std::string(jobsub::to_string(after.at(3).state)) == "queued");
   BOOST_TEST(after.at(3).native_id == "900_4");
-  BOOST_TEST(rig.store.batches(rig.sweep).at(0).state == "submitted");
+  BOOST_TEST(std::string(jobsub::to_string(rig.store.batches(rig.sweep).at(0).state)) == "submitted");
   BOOST_TEST(rig.book.count(jobsub::JobState::queued) == 4u);
   BOOST_TEST(rig.out.str().find("jobs 1-4 submitted as 900") != std::string::npos);
   std::ifstream table(rig.dir.path / "results/jobs.tsv");
@@ -336,8 +337,8 @@ BOOST_AUTO_TEST_CASE(jobs_not_taken_are_not_submitted_and_a_refusal_is_an_error_
                         });
   const auto jobs = rig.store.jobs(rig.sweep);
   BOOST_TEST(jobs.at(1).native_id == "42");
-  BOOST_TEST(jobs.at(2).state == "not_submitted");
-  BOOST_TEST(rig.store.batches(rig.sweep).at(0).state == "failed");
+  BOOST_TEST(std::string(jobsub::to_string(jobs.at(2).state)) == "not_submitted");
+  BOOST_TEST(std::string(jobsub::to_string(rig.store.batches(rig.sweep).at(0).state)) == "failed");
   BOOST_TEST((rig.book.state(3) == jobsub::JobState::not_submitted));
 }
 
@@ -354,7 +355,8 @@ BOOST_AUTO_TEST_CASE(the_answers_choose_the_batches) {
   BOOST_TEST((rig.scheduler.batches[1].tasks == std::vector<jobsub::TaskRange>{{4, 6}}));
   BOOST_TEST(rig.scheduler.batches[1].batch_name == "batch-2");
   BOOST_TEST(rig.first_batch_calls == 1);
-  BOOST_TEST(rig.store.jobs(rig.sweep).at(1).state == "not_submitted");  // answered n
+  BOOST_TEST(std::string(jobsub::to_string(rig.store.jobs(rig.sweep).at(1).state)) ==
+             "not_submitted");  // answered n
   ScriptedPrompter stop({jobsub::Answer::exit});
   Rig idle(2);
   idle.submitter()->submit({{1, 2}}, &stop, idle.first_batch());
@@ -369,14 +371,15 @@ BOOST_AUTO_TEST_CASE(states_reported_during_a_long_run_reach_the_store_within_a_
                                 jobsub::SubmitResult& result) {
     context.job_event({1, jobsub::JobState::running, -1, "local-1_1", "running"});
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // a job that runs a while
-    seen = jobsub::Store(jobsub::Store::path_for(rig.dir.path), false).jobs(rig.sweep).at(0).state;
+    seen = jobsub::to_string(
+        jobsub::Store(jobsub::Store::path_for(rig.dir.path), false).jobs(rig.sweep).at(0).state);
     result.outcomes.push_back({1, jobsub::JobState::completed, 0, "local-1_1", "completed"});
     result.outcomes.push_back({2, jobsub::JobState::completed, 0, "local-1_2", "completed"});
     return jobsub::Status::success();
   };
   rig.submitter()->submit({{1, 2}}, nullptr, rig.first_batch());
   BOOST_TEST(seen == "running");
-  BOOST_TEST(rig.store.jobs(rig.sweep).at(1).state == "completed");
+  BOOST_TEST(std::string(jobsub::to_string(rig.store.jobs(rig.sweep).at(1).state)) == "completed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -388,13 +391,14 @@ BOOST_AUTO_TEST_CASE(the_stages_load_with_their_options_and_an_unused_plugins_op
   const jobsub::PluginRegistry registry({JOBSUB_TEST_PLUGIN_DIR});
   jobsub::SweepSpec spec = jobsub::empty_spec(dir.path);
   jobsub::apply_defaults_and_environment(spec);
-  jobsub::set_setting(spec, "scheduler", "slurm", "command line");
-  jobsub::set_setting(spec, "options.slurm.submit-retries", "2", "command line");
+  jobsub::set_setting(spec, "scheduler", "slurm", "command line", jobsub::SettingSource::command_line);
+  jobsub::set_setting(spec, "options.slurm.submit-retries", "2", "command line",
+                      jobsub::SettingSource::command_line);
   const jobsub::Pipeline pipeline = jobsub::load_pipeline(registry, spec);
   BOOST_TEST(pipeline.stage("scheduler") == "scheduler 'slurm'");
   BOOST_TEST(pipeline.options_for("scheduler").at("submit-retries") == "2");
   BOOST_TEST(pipeline.options_for("scheduler").at("retry-delay") == "2");  // its default
-  jobsub::set_setting(spec, "options.local.grace", "1", "jobsub.yaml:4");
+  jobsub::set_setting(spec, "options.local.grace", "1", "jobsub.yaml:4", jobsub::SettingSource::spec_file);
   BOOST_CHECK_EXCEPTION(jobsub::load_pipeline(registry, spec), jobsub::Error, [](const jobsub::Error& e) {
     return std::string(e.what()).find(
                "jobsub.yaml:4: option 'local.grace' belongs to scheduler 'local', which "
@@ -409,11 +413,11 @@ BOOST_AUTO_TEST_CASE(batch_settings_find_the_experiments_template) {
   BOOST_TEST(jobsub::batch_settings(spec).template_text.empty());
   fs::create_directories(dir.path / "templates");
   std::ofstream(dir.path / "templates/local.sh.mustache") << "#!/bin/bash\n{{{task_body}}}\n";
-  jobsub::set_setting(spec, "max_running", "3", "command line");
+  jobsub::set_setting(spec, "max_running", "3", "command line", jobsub::SettingSource::command_line);
   const jobsub::BatchSettings settings = jobsub::batch_settings(spec);
   BOOST_TEST(settings.template_file == dir.path / "templates/local.sh.mustache");
   BOOST_TEST(settings.max_running == 3u);
-  jobsub::set_setting(spec, "max_running", "-1", "jobsub.yaml:2");
+  jobsub::set_setting(spec, "max_running", "-1", "jobsub.yaml:2", jobsub::SettingSource::spec_file);
   BOOST_CHECK_THROW(jobsub::batch_settings(spec), jobsub::Error);
 }
 

@@ -16,11 +16,16 @@ const std::vector<jobsub::PluginOption>& bundled_options() {
   return options;
 }
 
+constexpr jobsub::SettingSource kCommandLine = jobsub::SettingSource::command_line;
+
 /// The message and exit code resolve_plugin_option() fails with.
 std::pair<std::string, jobsub::ExitCode> refusal(const std::string& name, const std::string& origin,
                                                  const std::map<std::string, std::string>& chosen = {}) {
   try {
-    const std::string resolved = jobsub::resolve_plugin_option(bundled_options(), name, origin, chosen);
+    const jobsub::SettingSource source =
+        origin == "command line" ? jobsub::SettingSource::command_line : jobsub::SettingSource::spec_file;
+    const std::string resolved =
+        jobsub::resolve_plugin_option(bundled_options(), name, origin, source, chosen);
     return {"resolved to " + resolved, jobsub::ExitCode::ok};
   } catch (const jobsub::Error& e) {
     return {e.what(), e.code()};
@@ -32,8 +37,9 @@ std::pair<std::string, jobsub::ExitCode> refusal(const std::string& name, const 
 BOOST_AUTO_TEST_SUITE(plugin_options)
 
 BOOST_AUTO_TEST_CASE(a_short_name_one_plugin_declares_is_that_plugins) {
-  BOOST_TEST(jobsub::resolve_plugin_option(bundled_options(), "seed", "command line") == "random.seed");
-  BOOST_TEST(jobsub::resolve_plugin_option(bundled_options(), "random.seed", "command line") ==
+  BOOST_TEST(jobsub::resolve_plugin_option(bundled_options(), "seed", "command line", kCommandLine) ==
+             "random.seed");
+  BOOST_TEST(jobsub::resolve_plugin_option(bundled_options(), "random.seed", "command line", kCommandLine) ==
              "random.seed");
 }
 
@@ -44,9 +50,10 @@ BOOST_AUTO_TEST_CASE(a_name_every_batch_scheduler_declares_is_the_chosen_schedul
   BOOST_REQUIRE(timeout != options.end());
   BOOST_TEST(timeout->kind_shared);
   BOOST_TEST(timeout->short_usable());
-  BOOST_TEST(jobsub::resolve_plugin_option(options, "client-timeout", "command line",
+  BOOST_TEST(jobsub::resolve_plugin_option(options, "client-timeout", "command line", kCommandLine,
                                            {{"scheduler", "sge"}}) == "sge.client-timeout");
   BOOST_TEST(jobsub::resolve_plugin_option(options, "client-timeout", "jobsub.yaml:4",
+                                           jobsub::SettingSource::spec_file,
                                            {{"scheduler", "lsf"}}) == "lsf.client-timeout");
   const auto [local, code] = refusal("client-timeout", "command line", {{"scheduler", "local"}});
   BOOST_TEST(

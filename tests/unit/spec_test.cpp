@@ -133,6 +133,19 @@ BOOST_AUTO_TEST_CASE(environment_overrides_spec_and_defaults_fill_gaps) {
   BOOST_TEST(spec.get("formatter") == "sacred");
   BOOST_TEST(spec.get("sweeper") == "grid");
   BOOST_TEST(spec.settings.at("sweeper").origin == "default");
+  // What logic asks is the source, not the origin's text.
+  BOOST_TEST((spec.settings.at("scheduler").source == jobsub::SettingSource::environment));
+  BOOST_TEST((spec.settings.at("formatter").source == jobsub::SettingSource::spec_file));
+  BOOST_TEST((spec.settings.at("sweeper").source == jobsub::SettingSource::default_value));
+}
+
+BOOST_AUTO_TEST_CASE(a_settings_source_has_one_word_each_way) {
+  for (const jobsub::SettingSource source :
+       {jobsub::SettingSource::default_value, jobsub::SettingSource::site, jobsub::SettingSource::spec_file,
+        jobsub::SettingSource::environment, jobsub::SettingSource::command_line,
+        jobsub::SettingSource::detected})
+    BOOST_TEST((jobsub::setting_source_from_string(jobsub::to_string(source)) == source));
+  BOOST_TEST(!jobsub::setting_source_from_string("jobsub.yaml:4").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,9 +16,9 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-uint64_t count(const std::vector<std::pair<std::string, uint64_t>>& states, const std::string& state) {
+uint64_t count(const std::vector<std::pair<jobsub::JobState, uint64_t>>& states, const std::string& state) {
   for (const auto& [s, n] : states)
-    if (s == state) return n;
+    if (jobsub::to_string(s) == state) return n;
   return 0;
 }
 
@@ -34,11 +34,11 @@ BOOST_AUTO_TEST_CASE(a_sweep_its_batches_and_jobs_are_recorded) {
   const int64_t sweep = store.add_sweep(
       {"s", dir.path / "results/s/1", "2026-11-26T00:00:00Z", "local", 5, "x {args}"}, {11, 12, 13, 14, 15});
   BOOST_TEST(store.jobs(sweep).size() == 5u);  // rows or not, every job is there
-  BOOST_TEST(store.jobs(sweep)[4].state == "not_submitted");
+  BOOST_TEST(std::string(jobsub::to_string(store.jobs(sweep)[4].state)) == "not_submitted");
   const int64_t batch = store.begin_batch(sweep, "batch-1", "jobsub-00000000000000aa", {{1, 3}});
   const auto batches = store.batches(sweep);
   BOOST_REQUIRE_EQUAL(batches.size(), 1u);
-  BOOST_TEST(batches[0].state == "submitting");
+  BOOST_TEST(std::string(jobsub::to_string(batches[0].state)) == "submitting");
   BOOST_TEST(batches[0].token == "jobsub-00000000000000aa");
   BOOST_TEST(batches[0].pid == ::getpid());
   BOOST_TEST((batches[0].jobs == std::vector<jobsub::TaskRange>{{1, 3}}));
@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(a_sweep_its_batches_and_jobs_are_recorded) {
   BOOST_TEST(count(summary[0].states, "pending") == 3u);
   BOOST_TEST(count(summary[0].states, "not_submitted") == 2u);
   // The scheduler took jobs 1 and 2, then failed: job 3 was not submitted.
-  store.end_batch(sweep, batch, "failed", "", "sbatch: error",
+  store.end_batch(sweep, batch, jobsub::BatchState::failed, "", "sbatch: error",
                   {{1, jobsub::JobState::queued, -1, "7_1", "PENDING"},
                    {2, jobsub::JobState::queued, -1, "7_2", "PENDING"}});
   store.update_jobs(sweep, {{1, jobsub::JobState::completed, 0, "7_1", "COMPLETED"}});
@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(a_new_attempt_keeps_the_old_one_in_the_history) {
   jobsub::Store store(jobsub::Store::path_for(dir.path), true);
   const int64_t sweep = store.add_sweep({"s", dir.path / "r", "t", "slurm", 3, "c"}, {1, 2, 3});
   const int64_t batch = store.begin_batch(sweep, "batch-1", "t1", {{1, 3}});
-  store.end_batch(sweep, batch, "submitted", "7", "",
+  store.end_batch(sweep, batch, jobsub::BatchState::submitted, "7", "",
                   {{1, jobsub::JobState::completed, 0, "7_1", "COMPLETED"},
                    {2, jobsub::JobState::failed, 3, "7_2", "FAILED"},
                    {3, jobsub::JobState::timeout, -1, "7_3", "TIMEOUT"}});
@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_new_attempt_keeps_the_old_one_in_the_history) {
   auto jobs = store.jobs(sweep);
   BOOST_TEST(jobs[0].attempt == 1);
   BOOST_TEST(jobs[1].attempt == 2);
-  BOOST_TEST(jobs[1].state == "not_submitted");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[1].state)) == "not_submitted");
   BOOST_TEST(jobs[1].native_id == "");
   BOOST_TEST(jobs[1].exit_code == -1);
   sqlite3* db = nullptr;
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(completed_jobs_are_found_by_hash_and_skipped_ones_recorded)
   const int64_t first = store.add_sweep({"s", dir.path / "r1", "t", "local", 2, "c"}, {101, 102});
   const int64_t b = store.begin_batch(first, "batch-1", "t", {{1, 2}});
   store.end_batch(
-      first, b, "submitted", "", "",
+      first, b, jobsub::BatchState::submitted, "", "",
       {{1, jobsub::JobState::completed, 0, "l_1", ""}, {2, jobsub::JobState::failed, 1, "l_2", ""}});
   const int64_t second = store.add_sweep({"s", dir.path / "r2", "t", "local", 2, "c"});
   const auto completed = store.completed_jobs(second);
@@ -149,8 +149,8 @@ BOOST_AUTO_TEST_CASE(completed_jobs_are_found_by_hash_and_skipped_ones_recorded)
   BOOST_TEST(completed.at(101).job == 1u);
   store.record_skipped(second, {2}, [](uint64_t) { return std::string("completed in r1 (job 1)"); });
   const auto jobs = store.jobs(second);
-  BOOST_TEST(jobs[0].state == "not_submitted");
-  BOOST_TEST(jobs[1].state == "skipped");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[0].state)) == "not_submitted");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[1].state)) == "skipped");
   BOOST_TEST(jobs[1].native_state == "completed in r1 (job 1)");
   BOOST_TEST(store.completed_jobs(first).empty());
 }
@@ -160,35 +160,36 @@ BOOST_AUTO_TEST_CASE(an_array_is_kept_as_ranges_and_a_jobs_own_news_overrides_it
   jobsub::Store store(jobsub::Store::path_for(dir.path), true);
   const int64_t sweep = store.add_sweep({"s", dir.path / "r", "t", "slurm", 20, "c"});
   const int64_t b1 = store.begin_batch(sweep, "batch-1", "t1", {{11, 14}});
-  BOOST_TEST(store.jobs(sweep)[10].state == "pending");
+  BOOST_TEST(std::string(jobsub::to_string(store.jobs(sweep)[10].state)) == "pending");
   // The scheduler took jobs 11-13 as tasks 1-3 of array 77, and not job 14.
-  store.end_batch(sweep, b1, "failed", "77", "later chunk refused", {}, {{"77", 10, {{1, 3}}, "PENDING"}});
+  store.end_batch(sweep, b1, jobsub::BatchState::failed, "77", "later chunk refused", {},
+                  {{"77", 10, {{1, 3}}, "PENDING"}});
   auto jobs = store.jobs(sweep);
-  BOOST_TEST(jobs[10].state == "queued");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[10].state)) == "queued");
   BOOST_TEST(jobs[10].native_id == "77_1");
   BOOST_TEST(jobs[12].native_id == "77_3");
   BOOST_TEST(jobs[12].native_state == "PENDING");
-  BOOST_TEST(jobs[13].state == "not_submitted");
-  BOOST_TEST(jobs[0].state == "not_submitted");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[13].state)) == "not_submitted");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[0].state)) == "not_submitted");
   store.update_jobs(sweep, {{12, jobsub::JobState::failed, 2, "77_2", "FAILED"}});
   jobs = store.jobs(sweep);
-  BOOST_TEST(jobs[11].state == "failed");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[11].state)) == "failed");
   BOOST_TEST(jobs[11].exit_code == 2);
-  BOOST_TEST(jobs[10].state == "queued");
+  BOOST_TEST(std::string(jobsub::to_string(jobs[10].state)) == "queued");
   // A new attempt of job 12 that the scheduler does not take is not_submitted,
   // not the old array's `queued`.
   store.new_attempt(sweep, {12});
   BOOST_TEST(store.jobs(sweep)[11].attempt == 2);
   const int64_t b2 = store.begin_batch(sweep, "batch-2", "t2", {{12, 12}});
-  BOOST_TEST(store.jobs(sweep)[11].state == "pending");
-  store.end_batch(sweep, b2, "failed", "", "refused", {});
-  BOOST_TEST(store.jobs(sweep)[11].state == "not_submitted");
+  BOOST_TEST(std::string(jobsub::to_string(store.jobs(sweep)[11].state)) == "pending");
+  store.end_batch(sweep, b2, jobsub::BatchState::failed, "", "refused", {});
+  BOOST_TEST(std::string(jobsub::to_string(store.jobs(sweep)[11].state)) == "not_submitted");
   // Taken as an array this time: the array has the news.
   const int64_t b3 = store.begin_batch(sweep, "batch-3", "t3", {{12, 12}});
-  store.end_batch(sweep, b3, "submitted", "80", "", {},
+  store.end_batch(sweep, b3, jobsub::BatchState::submitted, "80", "", {},
                   {{"80", 11, {{1, 1}}, "qw", "."}});  // Grid Engine ids
   BOOST_TEST(store.jobs(sweep)[11].native_id == "80.1");
-  BOOST_TEST(store.jobs(sweep)[11].state == "queued");
+  BOOST_TEST(std::string(jobsub::to_string(store.jobs(sweep)[11].state)) == "queued");
   const auto summary = store.sweeps();
   BOOST_TEST(count(summary[0].states, "queued") == 3u);  // 11 and 13 of array 77, 12 of array 80
   BOOST_TEST(count(summary[0].states, "not_submitted") == 17u);
@@ -224,7 +225,7 @@ BOOST_AUTO_TEST_CASE(a_version_1_store_is_migrated_keeping_its_records) {
   BOOST_REQUIRE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   jobsub::Store store(file, false);
-  BOOST_TEST(store.jobs(1)[0].state == "completed");
+  BOOST_TEST(std::string(jobsub::to_string(store.jobs(1)[0].state)) == "completed");
   BOOST_TEST(store.batches(1)[0].token == "");
   BOOST_TEST(store.completed_jobs(0).count(5) == 1u);
 }

@@ -15,6 +15,7 @@
 
 #include "jobsub/export.h"
 #include "jobsub/registry.h"
+#include "jobsub/spec.h"
 
 namespace jobsub {
 
@@ -43,10 +44,13 @@ JOBSUB_API std::vector<PluginOption> plugin_options(const PluginRegistry& regist
 /// The qualified name (`random.seed`) that `name` (`seed` or `random.seed`)
 /// stands for, or an Error (exit 2 on the command line, 3 in the spec) that
 /// says why not: unknown, or ambiguous with the qualified names to use.
-/// `origin` names where it was written (`command line`, `jobsub.yaml:7`).
-/// `chosen` (kind -> plugin name) decides a short name shared by one kind.
+/// `origin` names where it was written (`command line`, `jobsub.yaml:7`);
+/// an error is a usage error (exit 2) for a `source` on the command line, a
+/// spec error (exit 3) otherwise. `chosen` (kind -> plugin name) decides a
+/// short name shared by one kind.
 JOBSUB_API std::string resolve_plugin_option(const std::vector<PluginOption>& options,
                                              const std::string& name, const std::string& origin,
+                                             SettingSource source,
                                              const std::map<std::string, std::string>& chosen = {});
 
 }  // namespace jobsub

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "jobsub/export.h"
+#include "jobsub/interfaces.h"
 #include "jobsub/task_files.h"
 #include "jobsub/value.h"
 
@@ -43,7 +44,7 @@ JOBSUB_API GitState read_git_state(const fs::path& dir);
 
 /// One line of jobs.tsv.
 struct JobsTableRow {
-  std::string_view state;
+  JobState state = JobState::pending;
   int exit_code = -1;  ///< -1: unknown (an empty cell)
   std::string native_id;
 };

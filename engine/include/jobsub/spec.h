@@ -3,6 +3,7 @@
 /// overrides, merged with the origin of every value kept.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,9 +17,25 @@ namespace fs = std::filesystem;
 
 /// A resolved setting and where it came from (`default`, `jobsub.yaml:3`,
 /// `env JOBSUB_SCHEDULER`, `command line`).
+/// Where a setting's value came from, lowest precedence first. Logic asks
+/// this; `Setting::origin` is the text a person reads (`jobsub.yaml:4`).
+enum class SettingSource {
+  default_value,  ///< jobsub's own default
+  site,           ///< a site profile (sites.yaml)
+  spec_file,      ///< jobsub.yaml
+  environment,    ///< a JOBSUB_<NAME> variable
+  command_line,   ///< a flag or override
+  detected,       ///< found on this host (the scheduler probe)
+};
+
+/// The word sweep.json records for a source, and back (nullopt: unknown).
+JOBSUB_API const char* to_string(SettingSource source);
+JOBSUB_API std::optional<SettingSource> setting_source_from_string(const std::string& text);
+
 struct Setting {
   std::string value;
-  std::string origin;
+  std::string origin;  ///< for people: `jobsub.yaml:4`, `env JOBSUB_SCHEDULER`, `command line`
+  SettingSource source = SettingSource::spec_file;
 };
 
 struct HyperDecl {
@@ -63,7 +80,7 @@ JOBSUB_API SweepSpec empty_spec(const fs::path& experiment_dir);
 /// spec file). Command-line values are set afterwards with set_setting.
 JOBSUB_API void apply_defaults_and_environment(SweepSpec& spec);
 JOBSUB_API void set_setting(SweepSpec& spec, const std::string& key, const std::string& value,
-                            const std::string& origin);
+                            const std::string& origin, SettingSource source);
 
 /// `key=v1,v2`, `seed=range(0,5)`, `name='a,b'`: Hydra-style override.
 struct Override {

@@ -41,25 +41,31 @@ struct SweepRecord {
 struct SweepSummary {
   int64_t id = 0;
   SweepRecord sweep;
-  std::vector<std::pair<std::string, uint64_t>> states;  ///< state -> jobs, most first
+  std::vector<std::pair<JobState, uint64_t>> states;  ///< state -> jobs, most first
 };
 
 /// One job as the store knows it.
 struct JobRecord {
   uint64_t job = 0;
-  std::string state;
+  JobState state = JobState::not_submitted;
   std::string native_state;
   std::string native_id;
   int exit_code = -1;  ///< -1 when unknown
   int attempt = 1;
 };
 
+/// Where a submission stands: `submitting` from just before the scheduler
+/// call until its answer is recorded (a `submitting` batch whose jobsub died
+/// is what `--resume` looks up), then `submitted` or `failed`.
+enum class BatchState { submitting, submitted, failed };
+JOBSUB_API const char* to_string(BatchState state);
+
 /// One submission of some of a sweep's jobs.
 struct BatchRecord {
   int64_t id = 0;
   std::string name;  ///< `batch-3`: the script is `<results>/batch-3.sh`
   std::vector<TaskRange> jobs;
-  std::string state;  ///< submitting, submitted or failed
+  BatchState state = BatchState::submitting;
   std::string native_id;
   std::string token;  ///< BatchRequest::token
   std::string host;   ///< where the jobsub that submitted it ran
@@ -99,7 +105,7 @@ class JOBSUB_API Store {
   /// message, the outcomes the scheduler reported and its arrays (kept as
   /// ranges), in one transaction. Jobs of the batch in neither were not
   /// taken: they are `not_submitted`.
-  void end_batch(int64_t sweep, int64_t batch, const std::string& state, const std::string& native_id,
+  void end_batch(int64_t sweep, int64_t batch, BatchState state, const std::string& native_id,
                  const std::string& message, const std::vector<TaskOutcome>& outcomes,
                  const std::vector<SubmittedArray>& arrays = {});
   /// The sweep's batches, in order.
@@ -128,11 +134,6 @@ class JOBSUB_API Store {
   sqlite3* db_ = nullptr;
   fs::path file_;
 };
-
-/// For the commands that read an experiment's records (list, status, cancel,
-/// logs): the experiment is `--spec FILE`'s directory (`--spec=FILE` too), else
-/// the current directory. Takes `--spec` out of `args`.
-JOBSUB_API fs::path take_experiment(std::vector<std::string>& args);
 
 /// The experiment's store, which must exist: else Error (exit 3) "no sweeps
 /// recorded in DIR yet".

@@ -17,12 +17,6 @@ namespace jobsub {
 
 namespace fs = std::filesystem;
 
-/// True for a state a job does not leave (completed, failed, cancelled, ...).
-JOBSUB_API bool is_final(JobState state);
-
-/// The state a job's record names (`to_string`'s inverse); pending when unknown.
-JOBSUB_API JobState job_state_from_string(const std::string& text);
-
 /// The scheduler's id of each job of a sweep, in 8 bytes a job instead of a
 /// string each: an id is almost always a prefix shared by many jobs and a
 /// number (`4711_3`, `local-12-batch-1_3`), kept as the prefix's index and the

@@ -31,7 +31,7 @@ struct SweepInfo {
   std::string created;  ///< UTC, `2026-11-30T20:49:57Z`
   std::string scheduler;
   uint64_t job_count = 0;
-  std::vector<std::pair<std::string, uint64_t>> states;  ///< state -> jobs, most first
+  std::vector<std::pair<JobState, uint64_t>> states;  ///< state -> jobs, most first
 };
 
 /// One job of a sweep, as `jobsub status` shows it.

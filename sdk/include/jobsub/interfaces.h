@@ -248,7 +248,12 @@ class Command {
   virtual int run(CommandContext& context, const std::vector<std::string>& args) noexcept = 0;
 };
 
+/// The word for a state, as the store, jobs.tsv, `status` and `--json` write it.
 JOBSUB_API const char* to_string(JobState state);
+/// to_string's inverse; pending for a word it does not know.
+JOBSUB_API JobState job_state_from_string(const std::string& text);
+/// True for a state a job does not leave (completed, failed, cancelled, ...).
+JOBSUB_API bool is_final(JobState state);
 
 // ---------------------------------------------------------------- identities
 
