@@ -32,11 +32,10 @@ const std::vector<JobState>& resubmittable_states() {
 namespace {
 
 /// A recorded sweep's settings, as its sweep.json kept them.
-SweepSpec spec_of(const fs::path& results_dir, nlohmann::json& sweep_json) {
-  std::ifstream in(results_dir / "sweep.json");
-  if (!in)
-    throw spec_error(fmt::format("cannot read {}: the sweep's record is incomplete",
-                                 (results_dir / "sweep.json").string()));
+SweepSpec spec_of(const ResultsLayout& results, nlohmann::json& sweep_json) {
+  const fs::path record = results.sweep_record();
+  std::ifstream in(record);
+  if (!in) throw spec_error(fmt::format("cannot read {}: the sweep's record is incomplete", record.string()));
   try {
     sweep_json = nlohmann::json::parse(in);
     SweepSpec spec;
@@ -58,8 +57,7 @@ SweepSpec spec_of(const fs::path& results_dir, nlohmann::json& sweep_json) {
     spec.init_lines = sweep_json.at("init").get<std::vector<std::string>>();
     return spec;
   } catch (const nlohmann::json::exception& e) {
-    throw spec_error(fmt::format("{} is not a sweep record jobsub can read: {}",
-                                 (results_dir / "sweep.json").string(), e.what()));
+    throw spec_error(fmt::format("{} is not a sweep record jobsub can read: {}", record.string(), e.what()));
   }
 }
 
@@ -69,7 +67,8 @@ class FollowUp {
       : request_(request),
         store_(open_records(request.experiment)),
         sweep_(choose_sweep(store_->sweeps(), request.sweep, request.experiment)),
-        spec_(spec_of(sweep_.sweep.dir, sweep_json_)),
+        results_(sweep_.sweep.dir, sweep_.sweep.job_count),
+        spec_(spec_of(results_, sweep_json_)),
         pipeline_(load_pipeline(registry, spec_)),
         book_(JobBook::from_records(store_->jobs(sweep_.id))),
         view_(out, sweep_.sweep.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count),
@@ -87,6 +86,7 @@ class FollowUp {
   std::unique_ptr<Store> store_;
   SweepSummary sweep_;
   nlohmann::json sweep_json_;
+  ResultsLayout results_;
   SweepSpec spec_;
   Pipeline pipeline_;
   JobBook book_;
@@ -156,8 +156,7 @@ void FollowUp::settle_interrupted_batches(Submitter& submitter) {
         // A job started when its output file was opened (the task body's
         // redirection); its directory alone may be made before it starts.
         std::error_code ec;
-        const fs::path dir = sweep_.sweep.dir / "jobs" / job_dir_name(job, sweep_.sweep.job_count);
-        if (!fs::exists(dir / "stdout", ec)) continue;
+        if (!fs::exists(results_.job_file(job, job_files::kStdout), ec)) continue;
         const int code = tracker.exit_code(job);
         const JobState state = code < 0 ? JobState::lost : code == 0 ? JobState::completed : JobState::failed;
         outcomes.push_back({job, state, code, "", code < 0 ? "started; no exit code" : "ended"});
@@ -211,9 +210,9 @@ void FollowUp::start_new_attempts(const std::vector<TaskRange>& tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
       const JobRecord& record = records_[job - 1];
       if (record.state == JobState::not_submitted) continue;  // never ran
-      const fs::path dir = sweep_.sweep.dir / "jobs" / job_dir_name(job, sweep_.sweep.job_count);
+      const fs::path dir = results_.job_dir(job);
       std::error_code ec;
-      if (fs::exists(dir, ec)) fs::rename(dir, fmt::format("{}.attempt-{}", dir.string(), record.attempt));
+      if (fs::exists(dir, ec)) fs::rename(dir, results_.attempt_dir(job, record.attempt));
       again.push_back(job);
       book_.set_state(job, JobState::not_submitted);
     }
@@ -228,7 +227,7 @@ SubmitOutcome FollowUp::run(Prompter* prompter) {
   Submitter submitter({*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_,
                        view_,
                        [&](uint64_t job) {
-                         if (!reader_) reader_ = std::make_unique<TaskReader>(sweep_.sweep.dir);
+                         if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
                          const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
                          return shell_join(argv.get<std::vector<std::string>>());
                        },

@@ -71,17 +71,19 @@ void ProgressView::job_changed(const TaskOutcome& outcome, JobState before, cons
   if (is_final(outcome.state) && !is_final(before) && outcome.state != JobState::skipped &&
       (!terminal_ || outcome.state != JobState::completed || test_job)) {
     clear();
-    const fs::path job_dir = results_dir_ / "jobs" / job_dir_name(outcome.job, job_count_);
+    const ResultsLayout results(results_dir_, job_count_);
+    const fs::path job_dir = results.job_dir(outcome.job);
+    const fs::path stderr_file = results.job_file(outcome.job, job_files::kStderr);
     std::string detail;
     if (outcome.state == JobState::lost) {
       detail = ": gone from the queue without an exit code";
     } else if (outcome.state != JobState::completed && outcome.state != JobState::cancelled) {
       std::error_code ec;
-      detail = fs::exists(job_dir / "stderr", ec)
-                   ? fmt::format(": see {}", (job_dir / "stderr").string())
+      detail = fs::exists(stderr_file, ec)
+                   ? fmt::format(": see {}", stderr_file.string())
                    : fmt::format(": it left no output of its own; see the scheduler's log in {}",
-                                 (results_dir_ / "logs").string());
-      if (test_job) detail += last_lines(job_dir / "stderr", 5);
+                                 results.logs().string());
+      if (test_job) detail += last_lines(stderr_file, 5);
     } else if (test_job && outcome.state == JobState::completed) {
       detail = fmt::format(": output in {}", job_dir.string());
     }

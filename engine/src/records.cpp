@@ -132,7 +132,7 @@ namespace jobsub {
 void write_jobs_table(const fs::path& results_dir, uint64_t job_count,
                       const std::function<JobsTableRow(uint64_t job)>& row) {
   // Streamed through a small buffer: a 10^6-job table is 20 MB.
-  write_file_atomically(results_dir / "jobs.tsv", [&](std::ostream& out) {
+  write_file_atomically(ResultsLayout(results_dir, job_count).jobs_table(), [&](std::ostream& out) {
     fmt::memory_buffer table;
     fmt::format_to(std::back_inserter(table), "job\tstate\texit_code\tnative_id\n");
     for (uint64_t job = 1; job <= job_count; ++job) {

@@ -199,7 +199,7 @@ BatchRequest Submission::prototype() const {
 /// The batch-1 request of a whole sweep, for the dry run, --manual and the probe render.
 BatchRequest whole_sweep(BatchRequest batch) {
   batch.batch_name = "batch-1";
-  batch.script_path = batch.results_dir / "batch-1.sh";
+  batch.script_path = batch.results().batch_script(batch.batch_name);
   batch.tasks = {{1, batch.job_count}};
   return batch;
 }
@@ -296,14 +296,16 @@ void Submission::write_sweep_json() const {
   j["workdir"] = layout_.workdir.string();
   j["array"] = !request_.no_array;
   j["job_count"] = job_count_;
-  write_file_atomically(results_dir_ / "sweep.json",
+  const ResultsLayout results(results_dir_, job_count_);
+  write_file_atomically(results.sweep_record(),
                         j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  if (!spec_.file.empty()) fs::copy_file(spec_.file, results_dir_ / "jobsub.yaml");
+  if (!spec_.file.empty()) fs::copy_file(spec_.file, results.spec_copy());
 }
 
 void Submission::write_jobs(JobBook& book) {
   hashes_.reserve(job_count_);
-  plan_->write(results_dir_, [&](uint64_t job, uint64_t hash) {
+  const ResultsLayout results(results_dir_, job_count_);
+  plan_->write(results, [&](uint64_t job, uint64_t hash) {
     hashes_.push_back(hash);
     if (!completed_.empty() && completed_.count(hash)) {
       skipped_.push_back(job);
@@ -316,7 +318,7 @@ void Submission::write_jobs(JobBook& book) {
       to_submit_.push_back({job, job});
     }
   });
-  fs::create_directory(results_dir_ / "jobs");
+  fs::create_directory(results.jobs());
   if (!skipped_.empty()) {
     fmt::print(out_,
                "jobsub: {} of {} jobs skipped: the same params and command completed in an earlier sweep of "

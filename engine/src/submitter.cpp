@@ -117,7 +117,7 @@ bool Submitter::interrupted() const noexcept { return interrupt_requested(); }
 BatchRequest Submitter::batch(const std::string& name, const std::vector<TaskRange>& tasks) const {
   BatchRequest batch = parts_.prototype;
   batch.batch_name = name;
-  batch.script_path = batch.results_dir / fmt::format("{}.sh", name);
+  batch.script_path = batch.results().batch_script(name);
   batch.tasks = tasks;
   return batch;
 }
@@ -216,11 +216,11 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   const uint64_t job_count = parts_.prototype.job_count;
   if (status.ok && queued && !result.native_id.empty()) {
     const bool one = batch_size_ == 1;
-    parts_.view.line(fmt::format(
-        "jobsub: {} {} submitted as {}{}", one ? "job" : "jobs", jobs, result.native_id,
-        one ? fmt::format("; output will be in {}",
-                          (results / "jobs" / job_dir_name(tasks.front().first, job_count)).string())
-            : std::string()));
+    parts_.view.line(
+        fmt::format("jobsub: {} {} submitted as {}{}", one ? "job" : "jobs", jobs, result.native_id,
+                    one ? fmt::format("; output will be in {}",
+                                      ResultsLayout(results, job_count).job_dir(tasks.front().first).string())
+                        : std::string()));
   }
   append_submission(results, {{"batch", name},
                               {"jobs", jobs},
@@ -238,13 +238,14 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
     throw Error(
         ExitCode::interrupted,
         fmt::format("interrupted while submitting {}: {} of its {} jobs were submitted; record of which: {}",
-                    name, batch_size_ - untaken, batch_size_, (results / "jobs.tsv").string()));
+                    name, batch_size_ - untaken, batch_size_,
+                    parts_.prototype.results().jobs_table().string()));
   }
   if (!status.ok) {
-    throw job_error(
-        fmt::format("scheduler '{}' could not submit {} (jobs {}): {}\nrecord of what was and was not "
-                    "submitted: {}",
-                    parts_.scheduler_name, name, jobs, status.message, (results / "jobs.tsv").string()));
+    throw job_error(fmt::format(
+        "scheduler '{}' could not submit {} (jobs {}): {}\nrecord of what was and was not "
+        "submitted: {}",
+        parts_.scheduler_name, name, jobs, status.message, parts_.prototype.results().jobs_table().string()));
   }
 }
 

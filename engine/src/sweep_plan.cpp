@@ -38,11 +38,12 @@ std::string SweepPlan::command_line(const Argv& args) const {
   return expand_command_template(command_template_, program_, args);
 }
 
-void SweepPlan::write(const fs::path& dir, const std::function<void(uint64_t, uint64_t)>& each) const {
-  std::ofstream commands(dir / "commands", std::ios::binary);
-  std::ofstream params_out(dir / "params.jsonl", std::ios::binary);
-  std::ofstream argv_out(dir / "argv.jsonl", std::ios::binary);
-  std::ofstream index(dir / "tasks.idx", std::ios::binary);
+void SweepPlan::write(const ResultsLayout& results,
+                      const std::function<void(uint64_t, uint64_t)>& each) const {
+  std::ofstream commands(results.commands(), std::ios::binary);
+  std::ofstream params_out(results.params(), std::ios::binary);
+  std::ofstream argv_out(results.argv(), std::ios::binary);
+  std::ofstream index(results.task_index(), std::ios::binary);
   uint64_t offsets[3] = {0, 0, 0};
   auto write_line = [&](std::ofstream& file, uint64_t& offset, const std::string& line) {
     file << line << '\n';
@@ -65,7 +66,7 @@ void SweepPlan::write(const fs::path& dir, const std::function<void(uint64_t, ui
   index << task_index_record(offsets[0], offsets[1], offsets[2]);
   for (std::ofstream* file : {&commands, &params_out, &argv_out, &index}) file->flush();
   if (!commands || !params_out || !argv_out || !index)
-    throw job_error(fmt::format("cannot write the job files in {}", dir.string()));
+    throw job_error(fmt::format("cannot write the job files in {}", results.dir().string()));
 }
 
 }  // namespace jobsub

@@ -38,7 +38,7 @@ std::string NativeIdTable::get(uint64_t job) const {
 }
 
 int Tracker::exit_code(uint64_t job) const {
-  std::ifstream in(results_dir_ / "jobs" / job_dir_name(job, job_count_) / "exit_code");
+  std::ifstream in(ResultsLayout(results_dir_, job_count_).job_file(job, job_files::kExitCode));
   int code = -1;
   if (in >> code) return code;
   return -1;

@@ -68,27 +68,29 @@ class LogsCommand final : public jobsub::Command {
                                              fs::relative(sweep.sweep.dir, experiment).string(),
                                              sweep.sweep.job_count, job));
       }
-      const fs::path dir = sweep.sweep.dir / "jobs" / jobsub::job_dir_name(job, sweep.sweep.job_count);
+      const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
+      const fs::path dir = results.job_dir(job);
+      namespace files = jobsub::job_files;
       if (!fs::exists(dir) && !follow) {
         fmt::print(stderr, "jobsub: job {} has not started: {} does not exist yet\n", job, dir.string());
         return 0;
       }
       if (!follow) {
-        for (const char* name : {"stdout", "stderr"}) {
-          if ((name[3] == 'o' && !out) || (name[3] == 'e' && !err)) continue;
-          fmt::print("==> {} <==\n", (dir / name).string());
+        for (const auto& [name, wanted] : {std::pair{files::kStdout, out}, std::pair{files::kStderr, err}}) {
+          if (!wanted) continue;
+          fmt::print("==> {} <==\n", results.job_file(job, name).string());
           std::fflush(stdout);
-          copy_from(dir / name, 0);
+          copy_from(results.job_file(job, name), 0);
         }
         return 0;
       }
       // Follow one stream (stdout unless --stderr) until the job has ended.
       jobsub::install_interrupt_handler();
-      const fs::path stream = dir / (out ? "stdout" : "stderr");
+      const fs::path stream = results.job_file(job, out ? files::kStdout : files::kStderr);
       std::streamoff offset = 0;
       while (!jobsub::interrupt_requested()) {
         offset = copy_from(stream, offset);
-        if (fs::exists(dir / "exit_code")) {
+        if (fs::exists(results.job_file(job, files::kExitCode))) {
           copy_from(stream, offset);
           return 0;
         }

@@ -108,7 +108,7 @@ class LocalRun {
         context_(context),
         result_(result),
         grace_(grace),
-        reader_(request.results_dir),
+        reader_(request.results()),
         signals_(io_, SIGINT, SIGTERM),
         stop_timer_(io_),
         settle_timer_(io_) {
@@ -125,7 +125,7 @@ class LocalRun {
     for (const jobsub::TaskRange& range : request_.tasks) jobs += range.size();
     const uint64_t slots =
         request_.max_running > 0 ? request_.max_running : std::max(1u, std::thread::hardware_concurrency());
-    jobsub::fs::create_directories(request_.results_dir / "logs");
+    jobsub::fs::create_directories(request_.results().logs());
     watch_signals();
     for (uint64_t i = 0; i < std::min(slots, jobs); ++i) start_worker(i + 1);
     if (context_.interrupted()) begin_stop();
@@ -187,8 +187,7 @@ class LocalRun {
     w.number = number;
     for (int fd : {w.to.native_source(), w.to.native_sink(), w.from.native_source(), w.from.native_sink()})
       set_cloexec(fd);  // or every other worker would hold this one's stdin open
-    const jobsub::fs::path log_path =
-        request_.results_dir / "logs" / fmt::format("local-worker-{}.log", number);
+    const jobsub::fs::path log_path = request_.results().logs() / fmt::format("local-worker-{}.log", number);
     w.log = std::fopen(log_path.c_str(), "ae");
     if (w.log == nullptr) throw std::runtime_error(fmt::format("cannot write {}", log_path.string()));
     const jobsub::ScopedEnvironment env({{"JOBSUB_WORKER", std::to_string(number)},
@@ -286,7 +285,8 @@ class LocalRun {
   void finish(Worker& w, int code) {
     const uint64_t job = w.jobs.front();
     w.jobs.pop_front();
-    jobsub::write_file_atomically(job_dir(job) / "exit_code", fmt::format("{}\n", code));
+    jobsub::write_file_atomically(request_.results().job_file(job, jobsub::job_files::kExitCode),
+                                  fmt::format("{}\n", code));
     const jobsub::JobState state = code == 0   ? jobsub::JobState::completed
                                    : stopping_ ? jobsub::JobState::cancelled
                                                : jobsub::JobState::failed;
@@ -321,7 +321,7 @@ class LocalRun {
       context_.progress(fmt::format(
           "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}",
           w.number, code, w.jobs.front(),
-          (request_.results_dir / "logs" / fmt::format("local-worker-{}.log", w.number)).string()));
+          (request_.results().logs() / fmt::format("local-worker-{}.log", w.number)).string()));
     }
     const jobsub::JobState state = stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed;
     for (std::size_t i = 0; i < w.jobs.size(); ++i) {
@@ -405,9 +405,7 @@ class LocalRun {
     for (const auto& w : workers_) ::kill(-w->pgid, SIGKILL);
   }
 
-  jobsub::fs::path job_dir(uint64_t job) const {
-    return request_.results_dir / "jobs" / jobsub::job_dir_name(job, request_.job_count);
-  }
+  jobsub::fs::path job_dir(uint64_t job) const { return request_.results().job_dir(job); }
 
   static void write_file(const jobsub::fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);

@@ -217,7 +217,7 @@ SubmittedArray BatchScheduler::array_of(const std::string& id, const batch::Chun
 Status BatchScheduler::submit(const BatchRequest& request, const RenderedBatch&, SubmitContext& context,
                               SubmitResult& result) noexcept {
   return guarded([&]() -> Status {
-    fs::create_directories(request.results_dir / "logs");
+    fs::create_directories(request.results().logs());
     const fs::path input = submit_stdin(request);
     result.native_id.clear();
     for (const batch::Chunk& chunk : plan(request)) {

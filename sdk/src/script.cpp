@@ -7,29 +7,17 @@
 #include <kainjow/mustache.hpp>
 
 #include "jobsub/errors.h"
+#include "jobsub/results_layout.h"
 #include "jobsub/shell.h"
 #include "jobsub/task_files.h"
 #include "jobsub/text.h"
 #include "jobsub/version.h"
 
 namespace jobsub {
-namespace {
-
-int padding_width(uint64_t job_count) {
-  return std::max<int>(4, static_cast<int>(std::to_string(job_count).size()));
-}
-
-}  // namespace
-
-std::string job_dir_name(uint64_t job, uint64_t job_count) {
-  std::string digits = std::to_string(job);
-  const int width = padding_width(job_count);
-  if (static_cast<int>(digits.size()) < width) digits.insert(0, width - digits.size(), '0');
-  return digits;
-}
 
 std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
                       const std::vector<std::string>& init_lines) {
+  const ResultsLayout layout(results_dir, job_count);
   std::string init;
   for (const std::string& line : init_lines) init += fmt::format("    {}\n", line);
   return fmt::format(
@@ -43,16 +31,16 @@ jobsub_slice() {{
 # into JOBSUB_COMMAND. tasks.idx has fixed-width records of byte offsets.
 jobsub_lookup() {{
   local offsets
-  offsets=($(dd if="$JOBSUB_RESULTS_DIR/tasks.idx" bs={record} skip=$((JOBSUB_TASK_ID - 1)) count=2 status=none))
+  offsets=($(dd if="$JOBSUB_RESULTS_DIR/{task_index}" bs={record} skip=$((JOBSUB_TASK_ID - 1)) count=2 status=none))
   [ "${{#offsets[@]}}" -eq 6 ] &&
-    jobsub_slice params.jsonl "${{offsets[1]}}" "${{offsets[4]}}" > "$JOBSUB_JOB_DIR/params.json" &&
-    jobsub_slice argv.jsonl "${{offsets[2]}}" "${{offsets[5]}}" > "$JOBSUB_JOB_DIR/argv.json" &&
-    JOBSUB_COMMAND=$(jobsub_slice commands "${{offsets[0]}}" "${{offsets[3]}}")
+    jobsub_slice {params} "${{offsets[1]}}" "${{offsets[4]}}" > "$JOBSUB_JOB_DIR/{job_params}" &&
+    jobsub_slice {argv} "${{offsets[2]}}" "${{offsets[5]}}" > "$JOBSUB_JOB_DIR/{job_argv}" &&
+    JOBSUB_COMMAND=$(jobsub_slice {commands} "${{offsets[0]}}" "${{offsets[3]}}")
 }}
 # Runs job $JOBSUB_TASK_ID and returns its exit code. $1 is its command line
 # when the caller already has it (and has made its directory).
 jobsub_task() {{
-  printf -v JOBSUB_JOB_DIR '%s/jobs/%0{width}d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
+  printf -v JOBSUB_JOB_DIR '%s/{jobs}/%0{width}d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
   export JOBSUB_TASK_ID JOBSUB_JOB_DIR
   JOBSUB_COMMAND=$1
   if [ -z "$JOBSUB_COMMAND" ]; then
@@ -65,7 +53,7 @@ jobsub_task() {{
   (
     cd {workdir} || exit 1
 {init}    eval "$JOBSUB_COMMAND"
-  ) < /dev/null > "$JOBSUB_JOB_DIR/stdout" 2> "$JOBSUB_JOB_DIR/stderr"
+  ) < /dev/null > "$JOBSUB_JOB_DIR/{stdout}" 2> "$JOBSUB_JOB_DIR/{stderr}"
 }}
 if [ -n "${{JOBSUB_WORKER:-}}" ]; then
   # A worker of the local scheduler: "<job><TAB><command>" lines on stdin,
@@ -85,12 +73,20 @@ case ${{JOBSUB_TASK_ID:-}} in
 esac
 jobsub_task ""
 JOBSUB_EXIT=$?
-echo "$JOBSUB_EXIT" > "$JOBSUB_JOB_DIR/exit_code.tmp" && mv -f "$JOBSUB_JOB_DIR/exit_code.tmp" "$JOBSUB_JOB_DIR/exit_code"
+echo "$JOBSUB_EXIT" > "$JOBSUB_JOB_DIR/{exit_code}.tmp" && mv -f "$JOBSUB_JOB_DIR/{exit_code}.tmp" "$JOBSUB_JOB_DIR/{exit_code}"
 exit "$JOBSUB_EXIT"
 )",
       fmt::arg("results_dir", shell_quote(results_dir.string())), fmt::arg("record", kTaskIndexRecordSize),
-      fmt::arg("width", padding_width(job_count)), fmt::arg("workdir", shell_quote(workdir.string())),
-      fmt::arg("init", init));
+      fmt::arg("width", job_dir_width(job_count)), fmt::arg("workdir", shell_quote(workdir.string())),
+      fmt::arg("init", init),
+      // The layout's names (results_layout.h), relative to the results and job directories.
+      fmt::arg("task_index", layout.task_index().filename().string()),
+      fmt::arg("params", layout.params().filename().string()),
+      fmt::arg("argv", layout.argv().filename().string()),
+      fmt::arg("commands", layout.commands().filename().string()),
+      fmt::arg("jobs", layout.jobs().filename().string()), fmt::arg("job_params", job_files::kParams),
+      fmt::arg("job_argv", job_files::kArgv), fmt::arg("stdout", job_files::kStdout),
+      fmt::arg("stderr", job_files::kStderr), fmt::arg("exit_code", job_files::kExitCode));
 }
 
 std::string format_task_ranges(const std::vector<TaskRange>& ranges) {

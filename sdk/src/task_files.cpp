@@ -41,12 +41,12 @@ std::string task_index_record(uint64_t commands, uint64_t params, uint64_t argv)
   return record;
 }
 
-TaskReader::TaskReader(const fs::path& results_dir)
-    : dir_(results_dir),
-      index_(results_dir / "tasks.idx", std::ios::binary),
-      commands_(results_dir / "commands", std::ios::binary),
-      params_(results_dir / "params.jsonl", std::ios::binary),
-      argv_(results_dir / "argv.jsonl", std::ios::binary) {
+TaskReader::TaskReader(const ResultsLayout& results)
+    : dir_(results.dir()),
+      index_(results.task_index(), std::ios::binary),
+      commands_(results.commands(), std::ios::binary),
+      params_(results.params(), std::ios::binary),
+      argv_(results.argv(), std::ios::binary) {
   if (!index_ || !commands_ || !params_ || !argv_) {
     throw job_error(fmt::format(
         "cannot read the job files (tasks.idx, commands, params.jsonl, argv.jsonl) in {}", dir_.string()));

@@ -209,12 +209,13 @@ BOOST_AUTO_TEST_CASE(the_job_files_are_streamed_and_each_job_hashed) {
   const DashFormatter formatter;
   const jobsub::SweepPlan plan(sweeper, formatter, "sweeper 'count'", "formatter 'dash'", "prog {args}", "");
   std::vector<uint64_t> hashes;
-  plan.write(dir.path, [&](uint64_t job, uint64_t hash) {
+  const jobsub::ResultsLayout results(dir.path, 5);
+  plan.write(results, [&](uint64_t job, uint64_t hash) {
     BOOST_TEST(job == hashes.size() + 1);
     hashes.push_back(hash);
   });
   BOOST_TEST(hashes.size() == 5u);
-  jobsub::TaskReader reader(dir.path);
+  jobsub::TaskReader reader(results);
   BOOST_TEST(reader.at(4).command == "prog '--i=3'");
   BOOST_TEST(reader.at(4).params == R"({"i":3})");
   BOOST_TEST(reader.at(4).argv == R"(["--i=3"])");

@@ -15,6 +15,21 @@ BOOST_AUTO_TEST_CASE(job_dirs_are_zero_padded_to_the_sweep_size) {
   BOOST_TEST(jobsub::job_dir_name(7, 123456) == "000007");
 }
 
+BOOST_AUTO_TEST_CASE(the_results_layout_is_spelled_in_one_place) {
+  const jobsub::ResultsLayout r("/r/s/1", 12345);
+  BOOST_TEST(r.job_dir(42) == fs::path("/r/s/1/jobs/00042"));
+  BOOST_TEST(r.job_file(42, jobsub::job_files::kExitCode) == fs::path("/r/s/1/jobs/00042/exit_code"));
+  BOOST_TEST(r.attempt_dir(42, 2) == fs::path("/r/s/1/jobs/00042.attempt-2"));
+  BOOST_TEST(r.batch_script("batch-3") == fs::path("/r/s/1/batch-3.sh"));
+  BOOST_TEST(r.task_index() == fs::path("/r/s/1/tasks.idx"));
+  BOOST_TEST(r.jobs_table() == fs::path("/r/s/1/jobs.tsv"));
+  BOOST_TEST(r.logs() == fs::path("/r/s/1/logs"));
+  // The task body names the same job directory the core reads.
+  const std::string body = jobsub::task_body("/r/s/1", 12345, "/w", {});
+  BOOST_TEST(body.find("'%s/jobs/%05d'") != std::string::npos);
+  BOOST_TEST(body.find("\"$JOBSUB_JOB_DIR/exit_code\"") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(task_ranges_are_compact) {
   BOOST_TEST(jobsub::format_task_ranges({{1, 3}, {7, 7}, {9, 12}}) == "1-3,7,9-12");
 }

@@ -8,6 +8,7 @@
 
 #include "jobsub/export.h"
 #include "jobsub/interfaces.h"
+#include "jobsub/results_layout.h"
 
 namespace jobsub {
 
@@ -34,7 +35,8 @@ class JOBSUB_API SweepPlan {
   /// Streams `commands`, `params.jsonl`, `argv.jsonl` and `tasks.idx` into
   /// `dir` (see records.h), calling `each(job, job_hash)` for every job.
   /// Checks the interrupt flag as it goes: Error(130) when set.
-  void write(const fs::path& dir, const std::function<void(uint64_t job, uint64_t hash)>& each) const;
+  void write(const ResultsLayout& results,
+             const std::function<void(uint64_t job, uint64_t hash)>& each) const;
 
  private:
   const Sweeper& sweeper_;

@@ -138,7 +138,7 @@ Argv LsfScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& 
     name += fmt::format("[1-{}]", chunk.tasks());
     if (request.max_running > 0) name += fmt::format("%{}", request.max_running);
   }
-  const std::string logs = (request.results_dir / "logs").string();
+  const std::string logs = request.results().logs().string();
   Argv argv = {"bsub", "-J", name};
   if (!request.token.empty())
     argv.insert(argv.end(), {"-Jd", fmt::format("{}:{}", request.token, chunk.offset)});

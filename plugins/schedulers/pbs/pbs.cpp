@@ -235,7 +235,7 @@ void PbsScheduler::add_template_values(const BatchRequest& request, TemplateValu
 /// PBS Pro's -J needs two indices at least (a run of one is a plain job) and
 /// has no throttle: -j with an array is an error.
 Argv PbsScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const {
-  const std::string logs = (request.results_dir / "logs").string() + "/";
+  const std::string logs = request.results().logs().string() + "/";
   Argv argv = {"qsub"};
   if (!request.resources.count("output")) argv.insert(argv.end(), {"-o", logs});
   if (!request.resources.count("error")) argv.insert(argv.end(), {"-e", logs});

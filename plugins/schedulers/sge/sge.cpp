@@ -252,7 +252,7 @@ Argv SgeScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& 
   // The logs directory goes on the command line: in a `#$` line qsub drops a
   // quote inside a quoted path. A directory: each task writes
   // <name>.o<job>.<task> there (one file would be shared by every task).
-  const std::string logs = (request.results_dir / "logs").string() + "/";
+  const std::string logs = request.results().logs().string() + "/";
   if (logs.find_first_of(":,") != std::string::npos) output_path(logs, "results directory");  // throws
   Argv argv = {"qsub", "-terse"};
   if (!request.resources.count("output")) argv.insert(argv.end(), {"-o", logs});

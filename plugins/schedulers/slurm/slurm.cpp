@@ -142,8 +142,8 @@ std::string SlurmScheduler::extra_directive(const std::string& option, const std
 
 std::vector<std::string> SlurmScheduler::trailing_directives(const BatchRequest& request) const {
   if (request.resources.count("output")) return {};
-  return {fmt::format("--output={}",
-                      directive_value((request.results_dir / "logs" / "slurm-%A_%a.out").string()))};
+  return {
+      fmt::format("--output={}", directive_value((request.results().logs() / "slurm-%A_%a.out").string()))};
 }
 
 void SlurmScheduler::add_template_values(const BatchRequest& request, TemplateValues& values) const {
@@ -169,7 +169,7 @@ Argv SlurmScheduler::submit_argv(const BatchRequest& request, const batch::Chunk
   // `--comment=<token>:<offset>`: what find() looks for after a crash.
   if (!request.token.empty()) argv.push_back(fmt::format("--comment={}:{}", request.token, chunk.offset));
   if (!chunk.array && !request.resources.count("output"))
-    argv.push_back(fmt::format("--output={}", (request.results_dir / "logs" / "slurm-%j.out").string()));
+    argv.push_back(fmt::format("--output={}", (request.results().logs() / "slurm-%j.out").string()));
   argv.push_back(request.script_path.string());
   argv.push_back(std::to_string(chunk.offset));
   return argv;

@@ -18,6 +18,7 @@
 
 #include "jobsub/export.h"
 #include "jobsub/hyperspace.h"
+#include "jobsub/results_layout.h"
 #include "jobsub/status.h"
 #include "jobsub/value.h"
 
@@ -137,6 +138,9 @@ struct BatchRequest {
   std::string template_text;  ///< a user's Mustache template; empty = the plugin's own
   std::string task_body;      ///< the core's shell code that runs one job (see script.h)
   fs::path template_file;     ///< where template_text came from, for messages
+
+  /// The layout of results_dir (results_layout.h): its logs/, job directories, ...
+  ResultsLayout results() const { return {results_dir, job_count}; }
 };
 
 struct RenderedBatch {

@@ -8,13 +8,11 @@
 
 #include "jobsub/export.h"
 #include "jobsub/interfaces.h"
+#include "jobsub/results_layout.h"
 
 namespace jobsub {
 
 namespace fs = std::filesystem;
-
-/// `jobs/0042`-style directory name of a job within a sweep's results.
-JOBSUB_API std::string job_dir_name(uint64_t job, uint64_t job_count);
 
 /// Shell code that runs one job of a sweep, given `$JOBSUB_TASK_ID` (the
 /// 1-based job number) set by the script's scheduler-specific preamble.

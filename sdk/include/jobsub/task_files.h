@@ -10,6 +10,7 @@
 #include <string>
 
 #include "jobsub/export.h"
+#include "jobsub/results_layout.h"
 
 namespace jobsub {
 
@@ -40,7 +41,7 @@ struct TaskLines {
 /// Reads jobs' lines from a results directory through `tasks.idx`.
 class JOBSUB_API TaskReader {
  public:
-  explicit TaskReader(const fs::path& results_dir);
+  explicit TaskReader(const ResultsLayout& results);
   /// Job `job` (1-based). Throws Error when the files do not hold it.
   TaskLines at(uint64_t job);
 
