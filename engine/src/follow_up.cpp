@@ -61,9 +61,9 @@ SweepSpec spec_of(const ResultsLayout& results, nlohmann::json& sweep_json) {
   }
 }
 
-class FollowUp {
+class FollowUpDriver {
  public:
-  FollowUp(const PluginRegistry& registry, const FollowUpRequest& request, std::ostream& out)
+  FollowUpDriver(const PluginRegistry& registry, const FollowUpRequest& request, std::ostream& out)
       : request_(request),
         store_(open_records(request.experiment)),
         sweep_(choose_sweep(store_->sweeps(), request.sweep, request.experiment)),
@@ -96,22 +96,9 @@ class FollowUp {
   std::unique_ptr<TaskReader> reader_;
 };
 
-BatchRequest FollowUp::prototype() const {
-  const BatchSettings settings = batch_settings(spec_);
-  const fs::path workdir = sweep_json_.value("workdir", "");
-  BatchRequest batch;
-  batch.sweep_name = sweep_.sweep.name;
-  batch.results_dir = sweep_.sweep.dir;
-  batch.workdir = workdir;
-  batch.job_count = sweep_.sweep.job_count;
-  batch.array = sweep_json_.value("array", true);
-  batch.max_running = settings.max_running;
-  batch.resources = spec_.section("resources");
-  batch.init_lines = spec_.init_lines;
-  batch.template_text = settings.template_text;
-  batch.template_file = settings.template_file;
-  batch.task_body = task_body(batch.results_dir, batch.job_count, workdir, spec_.init_lines);
-  return batch;
+BatchRequest FollowUpDriver::prototype() const {
+  return batch_prototype(spec_, sweep_.sweep.name, results_, sweep_json_.value("workdir", ""),
+                         sweep_json_.value("array", true));
 }
 
 /// Batches still `submitting`: their jobsub died between recording them and
@@ -119,7 +106,7 @@ BatchRequest FollowUp::prototype() const {
 /// batch's token) is adopted; a job it does not hold but that started (its
 /// directory exists) is settled by its exit-code file, else `lost`; the rest
 /// were not submitted.
-void FollowUp::settle_interrupted_batches(Submitter& submitter) {
+void FollowUpDriver::settle_interrupted_batches(Submitter& submitter) {
   for (const BatchRecord& b : store_->batches(sweep_.id)) {
     if (b.state != BatchState::submitting) continue;
     if (b.host != host_name() && !request_.force) {
@@ -188,7 +175,7 @@ void FollowUp::settle_interrupted_batches(Submitter& submitter) {
   records_ = store_->jobs(sweep_.id);
 }
 
-std::vector<uint64_t> FollowUp::choose_jobs() const {
+std::vector<uint64_t> FollowUpDriver::choose_jobs() const {
   std::vector<uint64_t> jobs;
   for (const JobRecord& j : records_) {
     const JobState state = j.state;
@@ -204,7 +191,7 @@ std::vector<uint64_t> FollowUp::choose_jobs() const {
 
 /// Jobs that ran before start a new attempt: their directory is kept as
 /// `jobs/<N>.attempt-<K>`, the store keeps the old attempt in its history.
-void FollowUp::start_new_attempts(const std::vector<TaskRange>& tasks) {
+void FollowUpDriver::start_new_attempts(const std::vector<TaskRange>& tasks) {
   std::vector<uint64_t> again;
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
@@ -220,7 +207,7 @@ void FollowUp::start_new_attempts(const std::vector<TaskRange>& tasks) {
   store_->new_attempt(sweep_.id, again);
 }
 
-SubmitOutcome FollowUp::run(Prompter* prompter) {
+SubmitOutcome FollowUpDriver::run(Prompter* prompter) {
   const bool resume = request_.kind == FollowUpRequest::Kind::resume;
   records_ = store_->jobs(sweep_.id);
   const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
@@ -250,18 +237,14 @@ SubmitOutcome FollowUp::run(Prompter* prompter) {
     if (request_.dry_run) return outcome;
     submitter.submit(jobs, prompter, [&] { return sweep_.id; });
   }
-  if (request_.wait && !interrupt_requested()) submitter.wait(request_.poll_seconds);
-  submitter.save();
-  outcome = outcome_of(sweep_.sweep.dir, book_);
-  print_outcome(view_, outcome, book_.submitted());
-  return outcome;
+  return submitter.finish(request_.wait, request_.poll_seconds);
 }
 
 }  // namespace
 
 SubmitOutcome run_follow_up(const PluginRegistry& registry, const FollowUpRequest& request,
                             Prompter* prompter, std::ostream& out) {
-  FollowUp follow_up(registry, request, out);
+  FollowUpDriver follow_up(registry, request, out);
   return follow_up.run(prompter);
 }
 

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "jobsub/plugin_options.h"
+#include "jobsub/script.h"
 
 namespace jobsub {
 
@@ -142,6 +143,24 @@ BatchSettings batch_settings(const SweepSpec& spec) {
     out.template_file = path;
   }
   return out;
+}
+
+BatchRequest batch_prototype(const SweepSpec& spec, const std::string& sweep_name,
+                             const ResultsLayout& results, const fs::path& workdir, bool array) {
+  const BatchSettings settings = batch_settings(spec);
+  BatchRequest batch;
+  batch.sweep_name = sweep_name;
+  batch.results_dir = results.dir();
+  batch.workdir = workdir;
+  batch.job_count = results.job_count();
+  batch.array = array;
+  batch.max_running = settings.max_running;
+  batch.resources = spec.section("resources");
+  batch.init_lines = spec.init_lines;
+  batch.template_text = settings.template_text;
+  batch.template_file = settings.template_file;
+  batch.task_body = task_body(results.dir(), results.job_count(), workdir, spec.init_lines);
+  return batch;
 }
 
 PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, const std::string& name) {

@@ -73,9 +73,9 @@ std::string submit_commands(const RenderedBatch& rendered) {
 }
 
 /// A new sweep: everything one `jobsub submit` run keeps track of.
-class Submission {
+class NewSweepDriver {
  public:
-  Submission(const PluginRegistry& registry, const SubmitRequest& request, std::ostream& out)
+  NewSweepDriver(const PluginRegistry& registry, const SubmitRequest& request, std::ostream& out)
       : request_(request), spec_(request.spec), out_(out), pipeline_(load_pipeline(registry, request.spec)) {}
 
   SubmitOutcome run(Prompter* prompter);
@@ -98,7 +98,6 @@ class Submission {
   LayoutResult layout_;
   HyperSpace space_;
   std::unique_ptr<SweepPlan> plan_;
-  BatchSettings batch_settings_;
   uint64_t job_count_ = 0;
   std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   fs::path results_dir_;
@@ -109,7 +108,7 @@ class Submission {
   std::vector<TaskRange> to_submit_;
 };
 
-void Submission::prepare() {
+void NewSweepDriver::prepare() {
   check_status(pipeline_.layout->verify({spec_.experiment_dir, spec_.get("program")}, layout_),
                pipeline_.stage("layout"));
   // The planned directory (checking the name), which dry run and the probe render use.
@@ -151,14 +150,14 @@ void Submission::prepare() {
   }
   plan_ = std::make_unique<SweepPlan>(*pipeline_.sweeper, *pipeline_.formatter, pipeline_.stage("sweeper"),
                                       pipeline_.stage("formatter"), command_template, layout_.program);
-  batch_settings_ = batch_settings(spec_);
+  batch_settings(spec_);  // a template that cannot be read is an error before anything is written
   if (const fs::path file = Store::path_for(spec_.experiment_dir); fs::exists(file)) {
     store_ = std::make_unique<Store>(file, false);
     if (!request_.rerun_completed) completed_ = store_->completed_jobs(0);
   }
 }
 
-void Submission::print_summary() const {
+void NewSweepDriver::print_summary() const {
   auto origin = [&](const std::string& key) {
     auto it = spec_.settings.find(key);
     return it == spec_.settings.end() ? std::string() : fmt::format("  ({})", it->second.origin);
@@ -180,20 +179,9 @@ void Submission::print_summary() const {
   }
 }
 
-BatchRequest Submission::prototype() const {
-  BatchRequest batch;
-  batch.sweep_name = spec_.get("name");
-  batch.results_dir = results_dir_;
-  batch.workdir = layout_.workdir;
-  batch.job_count = job_count_;
-  batch.array = !request_.no_array;
-  batch.max_running = batch_settings_.max_running;
-  batch.resources = spec_.section("resources");
-  batch.init_lines = spec_.init_lines;
-  batch.template_text = batch_settings_.template_text;
-  batch.template_file = batch_settings_.template_file;
-  batch.task_body = task_body(results_dir_, job_count_, layout_.workdir, spec_.init_lines);
-  return batch;
+BatchRequest NewSweepDriver::prototype() const {
+  return batch_prototype(spec_, spec_.get("name"), ResultsLayout(results_dir_, job_count_), layout_.workdir,
+                         !request_.no_array);
 }
 
 /// The batch-1 request of a whole sweep, for the dry run, --manual and the probe render.
@@ -204,7 +192,7 @@ BatchRequest whole_sweep(BatchRequest batch) {
   return batch;
 }
 
-void Submission::dry_run() {
+void NewSweepDriver::dry_run() {
   Params params;
   Argv args;
   fmt::print(out_, "dry run: nothing is written or submitted; results would go to {}\n\n",
@@ -239,7 +227,7 @@ void Submission::dry_run() {
              submit_commands(rendered));
 }
 
-void Submission::write_sweep_json() const {
+void NewSweepDriver::write_sweep_json() const {
   ordered_json j;
   j["jobsub_version"] = JOBSUB_VERSION;
   const std::time_t t = std::chrono::system_clock::to_time_t(started_);
@@ -302,7 +290,7 @@ void Submission::write_sweep_json() const {
   if (!spec_.file.empty()) fs::copy_file(spec_.file, results.spec_copy());
 }
 
-void Submission::write_jobs(JobBook& book) {
+void NewSweepDriver::write_jobs(JobBook& book) {
   hashes_.reserve(job_count_);
   const ResultsLayout results(results_dir_, job_count_);
   plan_->write(results, [&](uint64_t job, uint64_t hash) {
@@ -329,7 +317,7 @@ void Submission::write_jobs(JobBook& book) {
 
 /// The sweep and its skipped jobs in the experiment's state store, once: at
 /// the first submission (or --manual), when the results directory is kept.
-int64_t Submission::record_sweep() {
+int64_t NewSweepDriver::record_sweep() {
   if (!store_) store_ = std::make_unique<Store>(Store::path_for(spec_.experiment_dir), true);
   const int64_t id = store_->add_sweep({spec_.get("name"), results_dir_, utc_timestamp(started_),
                                         spec_.get("scheduler"), job_count_, plan_->command_template()},
@@ -341,7 +329,7 @@ int64_t Submission::record_sweep() {
   return id;
 }
 
-SubmitOutcome Submission::manual(JobBook& book, ResultsDirGuard& guard) {
+SubmitOutcome NewSweepDriver::manual(JobBook& book, ResultsDirGuard& guard) {
   const BatchRequest batch = whole_sweep(prototype());
   RenderedBatch rendered;
   check_status(pipeline_.scheduler->render(batch, rendered), pipeline_.stage("scheduler"));
@@ -362,7 +350,7 @@ SubmitOutcome Submission::manual(JobBook& book, ResultsDirGuard& guard) {
   return outcome;
 }
 
-SubmitOutcome Submission::run(Prompter* prompter) {
+SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
   prepare();
   print_summary();
   if (request_.dry_run) {
@@ -426,11 +414,7 @@ SubmitOutcome Submission::run(Prompter* prompter) {
     outcome.exit_code = outcome.interrupted ? static_cast<int>(ExitCode::interrupted) : 0;
     return outcome;  // the guard removes the directory
   }
-  if (request_.wait && !interrupt_requested()) submitter.wait(request_.poll_seconds);
-  submitter.save();
-  const SubmitOutcome outcome = outcome_of(results_dir_, book);
-  print_outcome(view, outcome, book.submitted());
-  return outcome;
+  return submitter.finish(request_.wait, request_.poll_seconds);
 }
 
 }  // namespace
@@ -473,7 +457,7 @@ void print_outcome(ProgressView& view, const SubmitOutcome& o, uint64_t sent) {
 
 SubmitOutcome run_submit(const PluginRegistry& registry, const SubmitRequest& request, Prompter* prompter,
                          std::ostream& out) {
-  Submission submission(registry, request, out);
+  NewSweepDriver submission(registry, request, out);
   return submission.run(prompter);
 }
 

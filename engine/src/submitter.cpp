@@ -112,6 +112,14 @@ Submitter::~Submitter() {
   flush_store();
 }
 
+SubmitOutcome Submitter::finish(bool wait_for_jobs, double poll_seconds) {
+  if (wait_for_jobs && !interrupt_requested()) wait(poll_seconds);
+  save();
+  const SubmitOutcome outcome = outcome_of(parts_.prototype.results_dir, parts_.book);
+  print_outcome(parts_.view, outcome, parts_.book.submitted());
+  return outcome;
+}
+
 bool Submitter::interrupted() const noexcept { return interrupt_requested(); }
 
 BatchRequest Submitter::batch(const std::string& name, const std::vector<TaskRange>& tasks) const {

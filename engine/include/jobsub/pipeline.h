@@ -52,6 +52,14 @@ struct BatchSettings {
 /// `<experiment>/templates/<scheduler>.sh.mustache` when it exists.
 JOBSUB_API BatchSettings batch_settings(const SweepSpec& spec);
 
+/// What every batch of a sweep shares, new or recorded (everything but
+/// batch_name, script_path, token and tasks): the batch settings, the
+/// resources, the init lines and the task body of `spec`, for the sweep
+/// `sweep_name` whose results are `results` and whose jobs start in `workdir`;
+/// `array` false for `--no-array`.
+JOBSUB_API BatchRequest batch_prototype(const SweepSpec& spec, const std::string& sweep_name,
+                                        const ResultsLayout& results, const fs::path& workdir, bool array);
+
 /// The scheduler plugin `name`, configured with its options' defaults: for
 /// commands that follow or cancel jobs a sweep submitted earlier.
 JOBSUB_API PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry,

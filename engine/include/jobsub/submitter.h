@@ -40,6 +40,8 @@ class JOBSUB_API TerminalPrompter final : public Prompter {
 /// A new batch's token: `jobsub-` and 16 random hex digits.
 JOBSUB_API std::string new_batch_token();
 
+struct SubmitOutcome;  // submit.h
+
 class JOBSUB_API Submitter final : public SubmitContext {
  public:
   struct Parts {
@@ -77,6 +79,12 @@ class JOBSUB_API Submitter final : public SubmitContext {
 
   /// Writes job states not yet in the store, then jobs.tsv from the book.
   void save() noexcept;
+
+  /// How every run that sent jobs ends (a new sweep, a resume, a resubmit):
+  /// with `wait`, follows the open jobs until they have ended (Ctrl-C stops
+  /// the waiting, not the jobs); saves; prints the closing lines and returns
+  /// the outcome (exit 130 after Ctrl-C, 1 when a job failed or was cancelled).
+  SubmitOutcome finish(bool wait, double poll_seconds);
   int batches_submitted() const { return batches_submitted_; }
 
   // SubmitContext
