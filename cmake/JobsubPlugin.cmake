@@ -34,3 +34,45 @@ function(jobsub_add_plugin)
     install(TARGETS ${target} LIBRARY DESTINATION ${JOBSUB_PLUGIN_INSTALL_DIR})
   endif()
 endfunction()
+
+# The scenario kit (share/jobsub/scenarios/scheduler_scenarios.py): where it
+# and the jobsub binary are, beside this file in an install prefix
+# (lib/cmake/jobsub -> share/jobsub/scenarios, bin/jobsub); jobsub's own build
+# sets both before including this file.
+if(NOT DEFINED JOBSUB_SCENARIOS_DRIVER)
+  get_filename_component(_jobsub_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
+  set(JOBSUB_SCENARIOS_DRIVER "${_jobsub_prefix}/share/jobsub/scenarios/scheduler_scenarios.py")
+  set(JOBSUB_EXECUTABLE "${_jobsub_prefix}/bin/jobsub")
+endif()
+
+# jobsub_add_scheduler_scenarios(NAME <test> SCHEDULER <name> SUBMIT_PROGRAM <client>
+#                                [PLUGIN_DIRS <dir>...] [PATHS <dir>...]
+#                                [ENVIRONMENT <NAME=VALUE>...] [JOBSUB_ARGS <arg>...])
+#
+# A ctest test that runs the scenarios every jobsub scheduler passes (submit
+# and wait, status, cancel, kill-and-resume before and after the submit client
+# took the batch, resubmit) against the scheduler plugin <name>, found in
+# PLUGIN_DIRS, with PATHS first on PATH (a stand-in client, or none for a real
+# one). `{tmp}` in an ENVIRONMENT value is each scenario's own directory.
+function(jobsub_add_scheduler_scenarios)
+  cmake_parse_arguments(S "" "NAME;SCHEDULER;SUBMIT_PROGRAM" "PLUGIN_DIRS;PATHS;ENVIRONMENT;JOBSUB_ARGS" ${ARGN})
+  if(NOT S_NAME OR NOT S_SCHEDULER OR NOT S_SUBMIT_PROGRAM)
+    message(FATAL_ERROR "jobsub_add_scheduler_scenarios: NAME, SCHEDULER and SUBMIT_PROGRAM are required")
+  endif()
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  set(args --jobsub "${JOBSUB_EXECUTABLE}" --scheduler ${S_SCHEDULER} --submit-program ${S_SUBMIT_PROGRAM})
+  foreach(dir ${S_PLUGIN_DIRS})
+    list(APPEND args "--plugin-dir=${dir}")
+  endforeach()
+  foreach(dir ${S_PATHS})
+    list(APPEND args "--path=${dir}")
+  endforeach()
+  foreach(item ${S_ENVIRONMENT})
+    list(APPEND args "--env=${item}")
+  endforeach()
+  foreach(arg ${S_JOBSUB_ARGS})
+    list(APPEND args "--jobsub-arg=${arg}")
+  endforeach()
+  add_test(NAME ${S_NAME} COMMAND ${Python3_EXECUTABLE} ${JOBSUB_SCENARIOS_DRIVER} ${args})
+  set_tests_properties(${S_NAME} PROPERTIES TIMEOUT 900)
+endfunction()

@@ -88,12 +88,23 @@ class Plugins(JobsubTestCase):
             self.assertTrue((prefix / path).exists(), path)
 
         sdk_build = self.tmp / "sdk-build"
+        standin = self.tmp / "standin-lsf"  # the stand-in LSF clients, for the installed scenario kit
+        standin.mkdir()
+        for client in ("bsub", "bjobs", "bkill"):
+            (standin / client).symlink_to(SOURCE_DIR / "tests/e2e/fake_lsf.py")
         configure = subprocess.run(["cmake", "-S", str(SOURCE_DIR / "tests/plugin-sdk"), "-B", str(sdk_build),
-                                    f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_BUILD_TYPE=Release"],
+                                    f"-DCMAKE_PREFIX_PATH={prefix}", "-DCMAKE_BUILD_TYPE=Release",
+                                    f"-DSTANDIN_LSF_BIN={standin}", f"-DSTANDIN_PYTHONPATH={SOURCE_DIR / 'tests/e2e'}"],
                                    capture_output=True, text=True)
         self.assertEqual(configure.returncode, 0, configure.stdout + configure.stderr)
         build = subprocess.run(["cmake", "--build", str(sdk_build), "-j2"], capture_output=True, text=True)
         self.assertEqual(build.returncode, 0, build.stdout + build.stderr)
+        # The installed scenario kit (jobsub_add_scheduler_scenarios, share/jobsub/scenarios) passes
+        # on the installed jobsub's lsf scheduler: what a scheduler author runs on theirs.
+        scenarios = subprocess.run(["ctest", "--test-dir", str(sdk_build), "--output-on-failure"],
+                                   capture_output=True, text=True, timeout=900)
+        self.assertEqual(scenarios.returncode, 0, scenarios.stdout + scenarios.stderr)
+        self.assertIn("100% tests passed, 0 tests failed out of 1", scenarios.stdout)
 
         drop = self.tmp / "my-plugins"
         drop.mkdir()
