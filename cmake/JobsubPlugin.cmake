@@ -39,10 +39,13 @@ endfunction()
 # and the jobsub binary are, beside this file in an install prefix
 # (lib/cmake/jobsub -> share/jobsub/scenarios, bin/jobsub); jobsub's own build
 # sets both before including this file.
+get_filename_component(_jobsub_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 if(NOT DEFINED JOBSUB_SCENARIOS_DRIVER)
-  get_filename_component(_jobsub_prefix "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
-  set(JOBSUB_SCENARIOS_DRIVER "${_jobsub_prefix}/share/jobsub/scenarios/scheduler_scenarios.py")
-  set(JOBSUB_EXECUTABLE "${_jobsub_prefix}/bin/jobsub")
+  set(JOBSUB_SCENARIOS_DRIVER "${_jobsub_prefix}/share/jobsub/scenarios/scheduler_scenarios.py"
+      CACHE INTERNAL "the scenario kit's driver")
+endif()
+if(NOT DEFINED JOBSUB_EXECUTABLE)
+  set(JOBSUB_EXECUTABLE "${_jobsub_prefix}/bin/jobsub" CACHE INTERNAL "the jobsub the scenarios run")
 endif()
 
 # jobsub_add_scheduler_scenarios(NAME <test> SCHEDULER <name> SUBMIT_PROGRAM <client>

@@ -3,6 +3,7 @@
 #include <jobsub/command_line.h>
 #include <jobsub/engine_host.h>
 #include <jobsub/errors.h>
+#include <jobsub/overrides.h>
 #include <jobsub/registry.h>
 #include <jobsub/spec.h>
 #include <jobsub/terminal.h>

@@ -4,6 +4,7 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "jobsub/errors.h"
@@ -50,8 +51,8 @@ double poll_seconds(const po::variables_map& vm) {
   const std::string text = vm["poll"].as<std::string>();
   char* end = nullptr;
   const double seconds = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !(seconds > 0) || seconds > 86400)
-    throw usage_error(fmt::format("--poll takes a number of seconds > 0 (at most a day), got '{}'", text));
+  if (text.empty() || *end != '\0' || !(seconds > 0) || !std::isfinite(seconds))
+    throw usage_error(fmt::format("--poll takes a number of seconds > 0, got '{}'", text));
   return seconds;
 }
 
@@ -108,6 +109,7 @@ bool CommandLine::parse(const std::vector<std::string>& args, std::size_t max_wo
   positional.add("jobsub-words", -1);
   const std::string see = fmt::format("see jobsub help {}", command_);
   vm_.clear();
+  words_.clear();
   try {
     // Unix style without guessing: --wat is not taken for --watch.
     po::store(po::command_line_parser(args)

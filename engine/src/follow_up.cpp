@@ -52,6 +52,8 @@ SweepSpec spec_of(const ResultsLayout& results, nlohmann::json& sweep_json) {
       s.source = source                                         ? *source
                  : s.origin.find("(site ") != std::string::npos ? SettingSource::site
                  : s.origin == "command line"                   ? SettingSource::command_line
+                 : s.origin == "default"                        ? SettingSource::default_value
+                 : s.origin.rfind("env ", 0) == 0               ? SettingSource::environment
                                                                 : SettingSource::spec_file;
     }
     spec.init_lines = sweep_json.at("init").get<std::vector<std::string>>();

@@ -14,7 +14,9 @@ Status EngineHost::plugins(std::vector<InstalledPlugin>& out) const noexcept {
   return guarded([&] {
     out.clear();
     for (const ComponentEntry& c : registry_.components())
-      out.push_back({c.info->kind, c.info->name, c.info->summary, c.plugin->plugin_version, c.file});
+      // The C descriptor may leave the summary and the version NULL.
+      out.push_back({c.info->kind, c.info->name, c.info->summary ? c.info->summary : "",
+                     c.plugin->plugin_version ? c.plugin->plugin_version : "?", c.file});
     std::sort(out.begin(), out.end(), [](const InstalledPlugin& a, const InstalledPlugin& b) {
       return std::tie(a.kind, a.name) < std::tie(b.kind, b.name);
     });

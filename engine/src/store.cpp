@@ -527,8 +527,11 @@ std::vector<SweepSummary> Store::sweeps() const {
     std::map<JobState, uint64_t> counts;
     for (const JobRecord& j : jobs(s.id)) ++counts[j.state];
     s.states.assign(counts.begin(), counts.end());
-    std::stable_sort(s.states.begin(), s.states.end(),
-                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    // Most first; a tie in the order of the states' names, as people read them.
+    std::sort(s.states.begin(), s.states.end(), [](const auto& a, const auto& b) {
+      if (a.second != b.second) return a.second > b.second;
+      return std::string_view(to_string(a.first)) < std::string_view(to_string(b.first));
+    });
   }
   return out;
 }
@@ -537,29 +540,6 @@ std::unique_ptr<Store> open_records(const fs::path& experiment) {
   const fs::path file = Store::path_for(experiment);
   if (!fs::exists(file)) throw spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
   return std::make_unique<Store>(file, false);
-}
-
-const SweepSummary& choose_sweep(const std::vector<SweepSummary>& sweeps, const std::string& which,
-                                 const fs::path& experiment) {
-  if (sweeps.empty()) throw spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
-  if (which.empty()) return sweeps.back();
-  std::vector<const SweepSummary*> matches;
-  std::vector<std::string> names;
-  for (const SweepSummary& s : sweeps) {
-    const std::string relative = fs::relative(s.sweep.dir, experiment).string();
-    names.push_back(relative);
-    if (fs::absolute(which).lexically_normal() == s.sweep.dir) return s;
-    if (relative.rfind(which, 0) == 0 || relative.rfind("results/" + which, 0) == 0) matches.push_back(&s);
-  }
-  if (matches.size() == 1) return *matches.front();
-  if (matches.empty()) {
-    throw spec_error(fmt::format("no sweep '{}' in {}{}; `jobsub list` shows them", which,
-                                 experiment.string(), did_you_mean(which, names)));
-  }
-  std::vector<std::string> candidates;
-  for (const SweepSummary* m : matches) candidates.push_back(fs::relative(m->sweep.dir, experiment).string());
-  throw spec_error(
-      fmt::format("'{}' names {} sweeps ({}): give more of it", which, matches.size(), join(candidates)));
 }
 
 std::vector<JobRecord> Store::jobs(int64_t sweep) const {

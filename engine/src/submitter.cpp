@@ -39,7 +39,7 @@ void write_script(const fs::path& path, const std::string& text) {
 }
 
 void append_submission(const fs::path& results_dir, const nlohmann::ordered_json& line) {
-  std::ofstream out(results_dir / "submissions.jsonl", std::ios::app | std::ios::binary);
+  std::ofstream out(ResultsLayout(results_dir, 1).submissions(), std::ios::app | std::ios::binary);
   out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   out.flush();
 }

@@ -2,6 +2,7 @@
 #include <fmt/ostream.h>
 #include <jobsub/command_line.h>
 #include <jobsub/errors.h>
+#include <jobsub/overrides.h>
 #include <jobsub/plugin.h>
 #include <jobsub/plugin_options.h>
 #include <jobsub/registry.h>
@@ -86,74 +87,81 @@ class SubmitCommand final : public jobsub::Command {
   }
 
  private:
-  static int run_or_throw(jobsub::CommandContext& context, const std::vector<std::string>& args) {
-    const jobsub::PluginRegistry& registry = *context.registry;
-    po::options_description general("Options");
-    auto option = general.add_options();
-    option("help,h", "show this help");
-    option("max-running,j", po::value<std::string>()->value_name("N"),
-           "jobs at a time (local: default the number of cores)");
-    option("resource", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
-           "a resource, e.g. time=2h (repeatable)");
-    option("yes,y", "submit every job without asking");
-    option("dry-run", "print what would run; write and submit nothing");
-    option("manual", "write the scripts and records; submit nothing");
-    option("no-array", "submit one job per combination instead of an array");
-    option("wait", "after submitting, wait until every job has ended; exit 1 unless all completed");
-    option("allow-no-args", "let a command without {args} run more than one job");
-    option("rerun-completed", "submit combinations that completed in an earlier sweep of the experiment too");
-    option("resume", "submit what an interrupted submit of the latest sweep (or of SWEEP) did not");
-    option("force", "with --resume: resume a batch another host was submitting");
-    option("max-jobs", po::value<std::string>()->value_name("N"),
-           "refuse a sweep of more than N jobs (default 10000000)");
-    option("show-config", "print the merged settings with their origins and exit");
-    // The options every command may take, declared once (command_line.h).
-    for (const jobsub::Global g :
-         {jobsub::Global::spec, jobsub::Global::site, jobsub::Global::poll, jobsub::Global::plugin_dir})
-      jobsub::declare_global(general, g);
-    po::options_description settings("Settings (override jobsub.yaml and JOBSUB_<NAME>)");
-    for (const auto& flag : kSettingFlags)
-      settings.add_options()(flag[0], po::value<std::string>()->value_name(flag[2]), flag[1]);
-    po::options_description plugin_options(
-        "Options of the installed plugins (--<plugin>.<option>; the short form when only one plugin has it)");
-    po::options_description hidden;
-    // Every core option must be on the list the plugin naming rules know.
-    const auto& core_names = jobsub::core_option_names();
-    for (const po::options_description* group : {&general, &settings}) {
-      for (const auto& declared : group->options()) {
-        if (std::find(core_names.begin(), core_names.end(), declared->long_name()) == core_names.end())
-          throw std::logic_error(
-              fmt::format("core option --{} is missing from core_option_names()", declared->long_name()));
+  /// Every option submit takes, declared once: help and parsing come from here.
+  struct Options {
+    explicit Options(const jobsub::PluginRegistry& registry)
+        : plugin_declared(jobsub::plugin_options(registry)) {
+      auto option = general.add_options();
+      option("help,h", "show this help");
+      option("max-running,j", po::value<std::string>()->value_name("N"),
+             "jobs at a time (local: default the number of cores)");
+      option("resource", po::value<std::vector<std::string>>()->composing()->value_name("KEY=VALUE"),
+             "a resource, e.g. time=2h (repeatable)");
+      option("yes,y", "submit every job without asking");
+      option("dry-run", "print what would run; write and submit nothing");
+      option("manual", "write the scripts and records; submit nothing");
+      option("no-array", "submit one job per combination instead of an array");
+      option("wait", "after submitting, wait until every job has ended; exit 1 unless all completed");
+      option("allow-no-args", "let a command without {args} run more than one job");
+      option("rerun-completed",
+             "submit combinations that completed in an earlier sweep of the experiment too");
+      option("resume", "submit what an interrupted submit of the latest sweep (or of SWEEP) did not");
+      option("force", "with --resume: resume a batch another host was submitting");
+      option("max-jobs", po::value<std::string>()->value_name("N"),
+             "refuse a sweep of more than N jobs (default 10000000)");
+      option("show-config", "print the merged settings with their origins and exit");
+      // The options every command may take, declared once (command_line.h).
+      for (const jobsub::Global g :
+           {jobsub::Global::spec, jobsub::Global::site, jobsub::Global::poll, jobsub::Global::plugin_dir})
+        jobsub::declare_global(general, g);
+      for (const auto& flag : kSettingFlags)
+        settings.add_options()(flag[0], po::value<std::string>()->value_name(flag[2]), flag[1]);
+      // Every core option must be on the list the plugin naming rules know.
+      const auto& core_names = jobsub::core_option_names();
+      for (const po::options_description* group : {&general, &settings}) {
+        for (const auto& declared : group->options()) {
+          if (std::find(core_names.begin(), core_names.end(), declared->long_name()) == core_names.end())
+            throw std::logic_error(
+                fmt::format("core option --{} is missing from core_option_names()", declared->long_name()));
+        }
       }
+      auto plugin_value = [](const jobsub::PluginOption& o) -> po::value_semantic* {
+        if (o.flag()) return po::value<std::string>()->zero_tokens()->implicit_value("true", "");
+        return po::value<std::string>()->value_name(o.info->value_name);
+      };
+      std::set<std::string> short_names;  // a name several plugins of one kind share is declared once
+      for (const jobsub::PluginOption& o : plugin_declared) {
+        const std::string help = fmt::format(
+            "{}{}{} [{} {}]", o.info->help ? o.info->help : "",
+            o.info->default_value ? fmt::format(" (default: {})", o.info->default_value) : std::string(),
+            o.short_usable() ? fmt::format("; or --{}", o.short_name) : std::string(), o.entry->info->kind,
+            o.entry->info->name);
+        plugin_options.add_options()(o.qualified.c_str(), plugin_value(o), help.c_str());
+        if (o.short_usable() && short_names.insert(o.short_name).second)
+          hidden.add_options()(o.short_name.c_str(), plugin_value(o), "");
+      }
+      hidden.add_options()("override", po::value<std::vector<std::string>>()->composing(), "");
+      positional.add("override", -1);
+      all.add(general).add(settings).add(plugin_options).add(hidden);
     }
-    const std::vector<jobsub::PluginOption> declared_options = jobsub::plugin_options(registry);
-    auto plugin_value = [](const jobsub::PluginOption& o) -> po::value_semantic* {
-      if (o.flag()) return po::value<std::string>()->zero_tokens()->implicit_value("true", "");
-      return po::value<std::string>()->value_name(o.info->value_name);
-    };
-    std::set<std::string> short_names;  // a name several plugins of one kind share is declared once
-    for (const jobsub::PluginOption& o : declared_options) {
-      const std::string help = fmt::format(
-          "{}{}{} [{} {}]", o.info->help ? o.info->help : "",
-          o.info->default_value ? fmt::format(" (default: {})", o.info->default_value) : std::string(),
-          o.short_usable() ? fmt::format("; or --{}", o.short_name) : std::string(), o.entry->info->kind,
-          o.entry->info->name);
-      plugin_options.add_options()(o.qualified.c_str(), plugin_value(o), help.c_str());
-      if (o.short_usable() && short_names.insert(o.short_name).second)
-        hidden.add_options()(o.short_name.c_str(), plugin_value(o), "");
-    }
-    hidden.add_options()("override", po::value<std::vector<std::string>>()->composing(), "");
-    po::positional_options_description positional;
-    positional.add("override", -1);
+    po::options_description general{"Options"};
+    po::options_description settings{"Settings (override jobsub.yaml and JOBSUB_<NAME>)"};
+    po::options_description plugin_options{
+        "Options of the installed plugins (--<plugin>.<option>; the short form when only one plugin has it)"};
+    po::options_description hidden;
     po::options_description all;
-    all.add(general).add(settings).add(plugin_options).add(hidden);
+    po::positional_options_description positional;
+    std::vector<jobsub::PluginOption> plugin_declared;
+  };
 
+  /// The command line, parsed; an unknown option is a usage error naming the nearest.
+  static po::variables_map parse(const Options& options, const std::vector<std::string>& args) {
     po::variables_map vm;
     try {
       // Unix style without guessing, as every command (command_line.h): a typo is named, not taken.
       po::store(po::command_line_parser(args)
-                    .options(all)
-                    .positional(positional)
+                    .options(options.all)
+                    .positional(options.positional)
                     .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
                     .run(),
                 vm);
@@ -162,13 +170,13 @@ class SubmitCommand final : public jobsub::Command {
       std::string given = e.get_option_name();
       given = given.substr(0, given.find('='));
       const std::string bare = given.rfind("--", 0) == 0 ? given.substr(2) : given;
-      for (const jobsub::PluginOption& o : declared_options) {
+      for (const jobsub::PluginOption& o : options.plugin_declared) {
         if (o.short_name == bare)
-          jobsub::resolve_plugin_option(declared_options, bare, "command line",
+          jobsub::resolve_plugin_option(options.plugin_declared, bare, "command line",
                                         jobsub::SettingSource::command_line);
       }
       std::vector<std::string> known;
-      for (const auto& declared : all.options()) {
+      for (const auto& declared : options.all.options()) {
         if (!declared->long_name().empty() && declared->long_name() != "override")
           known.push_back(fmt::format("--{}", declared->long_name()));
       }
@@ -180,36 +188,39 @@ class SubmitCommand final : public jobsub::Command {
           "--dry-run and --manual together: --dry-run writes nothing, --manual writes the scripts and "
           "records without submitting; choose one");
     }
+    return vm;
+  }
 
-    if (vm.count("help")) {
-      std::string commands;
-      for (const jobsub::ComponentEntry& entry : registry.components()) {
-        if (std::string(entry.info->kind) == "command")
-          commands += fmt::format("  {:<10}{}\n", entry.info->name, entry.info->summary);
-      }
-      fmt::print(
-          "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
-          "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
-          "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
-          "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
-          "Commands (`jobsub help COMMAND` for one):\n{}\n"
-          "Overrides, Hydra style: lr=0.1,0.01  'seed=range(0,5)'  name='a,b' (quoted commas stay)\n\n"
-          "{}\n{}\n{}\n"
-          "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n70 "
-          "internal error, "
-          "130 interrupted. See docs/user-guide.md.\n\n"
-          "Examples:\n"
-          "  jobsub --dry-run                                  # show every job and the script; write "
-          "nothing\n"
-          "  jobsub --scheduler=local -j 4 lr=0.1,0.01 'seed=range(0,3)'\n"
-          "  jobsub --scheduler=slurm --yes --wait             # submit all, follow them to the end\n",
-          commands, fmt::streamed(general), fmt::streamed(settings), fmt::streamed(plugin_options));
-      return 0;
+  static void print_help(const jobsub::PluginRegistry& registry, const Options& options) {
+    std::string commands;
+    for (const jobsub::ComponentEntry& entry : registry.components()) {
+      if (std::string(entry.info->kind) == "command")
+        commands += fmt::format("  {:<10}{}\n", entry.info->name, entry.info->summary);
     }
+    fmt::print(
+        "Usage: jobsub [COMMAND] [OPTIONS] [key=value ...]\n\n"
+        "Expands a hyperparameter sweep into jobs and submits them. With no COMMAND, submits:\n"
+        "reads ./jobsub.yaml, shows the job count, then asks for each job\n"
+        "`Submit (i/N): <args>? (y/n/all/exit)`.\n\n"
+        "Commands (`jobsub help COMMAND` for one):\n{}\n"
+        "Overrides, Hydra style: lr=0.1,0.01  'seed=range(0,5)'  name='a,b' (quoted commas stay)\n\n"
+        "{}\n{}\n{}\n"
+        "Exit codes: 0 ok, 1 a job or scheduler failed, 2 usage, 3 bad spec or layout, 4 plugin error,\n70 "
+        "internal error, "
+        "130 interrupted. See docs/user-guide.md.\n\n"
+        "Examples:\n"
+        "  jobsub --dry-run                                  # show every job and the script; write "
+        "nothing\n"
+        "  jobsub --scheduler=local -j 4 lr=0.1,0.01 'seed=range(0,3)'\n"
+        "  jobsub --scheduler=slurm --yes --wait             # submit all, follow them to the end\n",
+        commands, fmt::streamed(options.general), fmt::streamed(options.settings),
+        fmt::streamed(options.plugin_options));
+  }
 
-    if (vm.count("resume")) return resume(context, vm);
-    if (vm.count("force")) throw jobsub::usage_error("--force goes with --resume");
-
+  /// The sweep's settings, lowest first: defaults, the site profile, the spec
+  /// file, JOBSUB_*, then the command line's flags, plugin options and overrides.
+  static jobsub::SweepSpec merged_spec(const jobsub::PluginRegistry& registry, const Options& options,
+                                       const po::variables_map& vm) {
     jobsub::SweepSpec spec;
     if (vm.count("spec")) {
       spec = jobsub::load_spec_file(vm["spec"].as<std::string>());
@@ -244,7 +255,7 @@ class SubmitCommand final : public jobsub::Command {
                             "command line", jobsub::SettingSource::command_line);
       }
     }
-    for (const jobsub::PluginOption& o : declared_options) {
+    for (const jobsub::PluginOption& o : options.plugin_declared) {
       if (vm.count(o.qualified))
         jobsub::set_setting(spec, fmt::format("options.{}", o.qualified), vm[o.qualified].as<std::string>(),
                             "command line", jobsub::SettingSource::command_line);
@@ -273,20 +284,37 @@ class SubmitCommand final : public jobsub::Command {
         jobsub::apply_override(spec, override_);
       }
     }
+    return spec;
+  }
 
+  /// --show-config: every setting with where it came from.
+  static void show_config(const jobsub::SweepSpec& spec) {
+    for (const auto& [key, setting] : spec.settings) {
+      fmt::print("{} = {}    ({})\n", key, setting.value, setting.origin);
+    }
+    for (const std::string& line : spec.init_lines) fmt::print("init: {}    ({})\n", line, spec.init_origin);
+    for (std::size_t g = 0; g < spec.grids.size(); ++g) {
+      for (const jobsub::HyperDecl& h : spec.grids[g].hypers) {
+        fmt::print("hypers{}.{} = {}    ({})\n",
+                   spec.grids.size() > 1 ? fmt::format("[{}]", g) : std::string(), h.key,
+                   jobsub::display_list(h.values), h.origin);
+      }
+    }
+  }
+
+  static int run_or_throw(jobsub::CommandContext& context, const std::vector<std::string>& args) {
+    const jobsub::PluginRegistry& registry = *context.registry;
+    const Options options(registry);
+    const po::variables_map vm = parse(options, args);
+    if (vm.count("help")) {
+      print_help(registry, options);
+      return 0;
+    }
+    if (vm.count("resume")) return resume(context, vm);
+    if (vm.count("force")) throw jobsub::usage_error("--force goes with --resume");
+    jobsub::SweepSpec spec = merged_spec(registry, options, vm);
     if (vm.count("show-config")) {
-      for (const auto& [key, setting] : spec.settings) {
-        fmt::print("{} = {}    ({})\n", key, setting.value, setting.origin);
-      }
-      for (const std::string& line : spec.init_lines)
-        fmt::print("init: {}    ({})\n", line, spec.init_origin);
-      for (std::size_t g = 0; g < spec.grids.size(); ++g) {
-        for (const jobsub::HyperDecl& h : spec.grids[g].hypers) {
-          fmt::print("hypers{}.{} = {}    ({})\n",
-                     spec.grids.size() > 1 ? fmt::format("[{}]", g) : std::string(), h.key,
-                     jobsub::display_list(h.values), h.origin);
-        }
-      }
+      show_config(spec);
       return 0;
     }
 

@@ -15,8 +15,8 @@ or, from CMake, jobsub_add_scheduler_scenarios() (cmake/JobsubPlugin.cmake).
 wrapper of that name first on PATH, which pauses before or after the real
 client so that jobsub can be killed at that point; the wrapper also counts the
 real client's runs, so "submitted once" is checked without asking the queue.
-`{tmp}` in an --env value is a fresh directory for each scenario. Every wait is
-bounded. Exit status: 0 when every scenario passed (unittest's own output says
+`{tmp}` in an --env value is a fresh directory for each scenario (under
+--tmp-dir: on a real cluster, give one its nodes see). Every wait is bounded. Exit status: 0 when every scenario passed (unittest's own output says
 which failed)."""
 import argparse
 import json
@@ -44,7 +44,8 @@ class SchedulerScenarios(unittest.TestCase):
     maxDiff = None
 
     def setUp(self):
-        self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f"jobsub-scenario-{ARGS.scheduler}-"))
+        # On a real cluster the jobs' nodes must see it: --tmp-dir on shared storage.
+        self.tmp = pathlib.Path(tempfile.mkdtemp(prefix=f"jobsub-scenario-{ARGS.scheduler}-", dir=ARGS.tmp_dir))
         self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("JOBSUB_")}
         self.env["JOBSUB_SITES"] = ""  # no site profile of this machine's
@@ -125,11 +126,14 @@ class SchedulerScenarios(unittest.TestCase):
         deadline = time.time() + 120
         while time.time() < deadline and not (mark.exists() and mark.read_text().strip()) and proc.poll() is None:
             time.sleep(0.05)
-        if not (mark.exists() and mark.read_text().strip()):
-            out, err = proc.communicate(timeout=60)
+        reached = mark.exists() and mark.read_text().strip()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it had ended
+            pass
+        out, err = proc.communicate(timeout=60)
+        if not reached:
             self.fail(f"jobsub never reached {ARGS.submit_program}:\n{out}\n{err}")
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=60)
         # jobsub runs its clients in a process group of their own: the paused
         # wrapper (and its sleep) goes too.
         try:
@@ -157,6 +161,7 @@ class SchedulerScenarios(unittest.TestCase):
 
     def test_cancel_cancels_every_unfinished_job(self):
         exp = self.experiment(SLEEPER_SPEC, SLEEPER)
+        self.addCleanup(self.jobsub, "cancel", cwd=exp)  # whatever happens below, no job is left sleeping
         self.assertExit(self.submit(exp), 0)
         cancelled = self.jobsub("cancel", cwd=exp)
         self.assertExit(cancelled, 0)
@@ -203,6 +208,8 @@ def main():
     parser.add_argument("--path", action="append", default=[], help="put DIR first on PATH (repeatable)")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for jobsub and the clients; "
                         "{tmp} is the scenario's own directory (repeatable)")
+    parser.add_argument("--tmp-dir", default=None, help="where each scenario's experiment goes (default: "
+                        "the system's temporary directory; with a real cluster, a directory its nodes see)")
     parser.add_argument("--jobsub-arg", action="append", default=[],
                         help="an extra argument for each submit, e.g. --jobsub-arg=--resource=time=10m")
     ARGS, unittest_args = parser.parse_known_args()  # the rest goes to unittest (-k PATTERN, ...)

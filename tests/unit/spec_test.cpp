@@ -1,4 +1,5 @@
 #include <jobsub/errors.h>
+#include <jobsub/overrides.h>
 #include <jobsub/spec.h>
 
 #include <boost/test/unit_test.hpp>

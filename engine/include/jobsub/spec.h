@@ -82,18 +82,6 @@ JOBSUB_API void apply_defaults_and_environment(SweepSpec& spec);
 JOBSUB_API void set_setting(SweepSpec& spec, const std::string& key, const std::string& value,
                             const std::string& origin, SettingSource source);
 
-/// `key=v1,v2`, `seed=range(0,5)`, `name='a,b'`: Hydra-style override.
-struct Override {
-  std::string key;
-  ValueList values;
-};
-/// True when `arg` looks like an override (`key=...`).
-JOBSUB_API bool is_override(const std::string& arg);
-JOBSUB_API Override parse_override(const std::string& arg);
-/// Replaces the key's values in every grid that has it; adds it (varying
-/// fastest) to every grid that does not.
-JOBSUB_API void apply_override(SweepSpec& spec, const Override& override_);
-
 /// The combinations the spec declares, zip groups applied.
 JOBSUB_API HyperSpace build_hyperspace(const SweepSpec& spec);
 

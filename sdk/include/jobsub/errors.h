@@ -1,7 +1,8 @@
 #pragma once
 /// Errors and exit codes. Every error carries the exit code it ends jobsub
-/// with; report_current_exception() (the engine's terminal.h) turns one into a
-/// message and that code, in one place.
+/// with. jobsub turns one into a message and that code in one place; a
+/// plugin's method reports it through Status (jobsub::guarded, plugin.h), a
+/// command returns the code (Error::code()).
 #include <exception>
 #include <stdexcept>
 #include <string>

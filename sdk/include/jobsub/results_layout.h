@@ -2,7 +2,7 @@
 /// A sweep's results directory: the one place its layout is spelled, for the
 /// core, the commands, the schedulers and the task body alike.
 ///
-///   <dir>/sweep.json  jobsub.yaml  jobs.tsv  batch-<N>.sh  logs/
+///   <dir>/sweep.json  jobsub.yaml  jobs.tsv  submissions.jsonl  batch-<N>.sh  logs/
 ///         commands  params.jsonl  argv.jsonl  tasks.idx       (job files)
 ///         jobs/<NNN>/  stdout  stderr  exit_code  params.json  argv.json
 ///         jobs/<NNN>.attempt-<K>/                              (an earlier attempt)
@@ -42,14 +42,15 @@ class JOBSUB_API ResultsLayout {
   const fs::path& dir() const { return dir_; }
   uint64_t job_count() const { return job_count_; }
 
-  fs::path sweep_record() const { return dir_ / "sweep.json"; }  ///< settings, plugins, provenance
-  fs::path spec_copy() const { return dir_ / "jobsub.yaml"; }    ///< the spec as it was
-  fs::path jobs_table() const { return dir_ / "jobs.tsv"; }      ///< job state exit_code native_id
-  fs::path logs() const { return dir_ / "logs"; }                ///< the scheduler's own logs
-  fs::path commands() const { return dir_ / "commands"; }        ///< line i: job i's command
-  fs::path params() const { return dir_ / "params.jsonl"; }      ///< line i: job i's params
-  fs::path argv() const { return dir_ / "argv.jsonl"; }          ///< line i: job i's argv
-  fs::path task_index() const { return dir_ / "tasks.idx"; }     ///< byte offsets, see task_files.h
+  fs::path sweep_record() const { return dir_ / "sweep.json"; }        ///< settings, plugins, provenance
+  fs::path spec_copy() const { return dir_ / "jobsub.yaml"; }          ///< the spec as it was
+  fs::path jobs_table() const { return dir_ / "jobs.tsv"; }            ///< job state exit_code native_id
+  fs::path submissions() const { return dir_ / "submissions.jsonl"; }  ///< each scheduler call, a line
+  fs::path logs() const { return dir_ / "logs"; }                      ///< the scheduler's own logs
+  fs::path commands() const { return dir_ / "commands"; }              ///< line i: job i's command
+  fs::path params() const { return dir_ / "params.jsonl"; }            ///< line i: job i's params
+  fs::path argv() const { return dir_ / "argv.jsonl"; }                ///< line i: job i's argv
+  fs::path task_index() const { return dir_ / "tasks.idx"; }           ///< byte offsets, see task_files.h
   /// `batch-3.sh` for the batch named `batch-3`.
   fs::path batch_script(const std::string& batch_name) const { return dir_ / (batch_name + ".sh"); }
 

@@ -42,6 +42,8 @@ struct TaskLines {
 class JOBSUB_API TaskReader {
  public:
   explicit TaskReader(const ResultsLayout& results);
+  /// The same for the results directory `results_dir` (only its job files are read).
+  explicit TaskReader(const fs::path& results_dir) : TaskReader(ResultsLayout(results_dir, 1)) {}
   /// Job `job` (1-based). Throws Error when the files do not hold it.
   TaskLines at(uint64_t job);
 

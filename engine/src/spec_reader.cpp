@@ -1,0 +1,297 @@
+// jobsub.yaml: the YAML reader. Errors name the file, the line and the key.
+#include <fmt/core.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+
+#include "jobsub/errors.h"
+#include "jobsub/overrides.h"
+#include "jobsub/spec.h"
+#include "jobsub/text.h"
+
+namespace jobsub {
+namespace {
+
+class SpecReader {
+ public:
+  explicit SpecReader(fs::path file) : file_(std::move(file)), name_(file_.string()) {}
+
+  SweepSpec read() {
+    std::error_code ec;
+    if (fs::is_directory(file_, ec)) {
+      const bool inside = fs::exists(file_ / "jobsub.yaml", ec);
+      throw spec_error(fmt::format("{} is a directory, not a spec file{}", name_,
+                                   inside
+                                       ? fmt::format(": did you mean {}?", (file_ / "jobsub.yaml").string())
+                                       : std::string(": name the YAML file, e.g. --spec jobsub.yaml")));
+    }
+    std::ifstream in(file_, std::ios::binary);
+    if (!in) throw spec_error(fmt::format("cannot read spec file {}", name_));
+    std::string text(std::istreambuf_iterator<char>(in), {});
+    if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
+      throw spec_error(fmt::format(
+          "{}:{}: a NUL byte: a spec is text, and no program argument can hold NUL; remove it", name_,
+          std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n') + 1));
+    }
+    split_lines(text);
+    YAML::Node root;
+    try {
+      root = YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+      throw spec_error(fmt::format("{}:{}: {}{}", name_, e.mark.line + 1, e.msg, tab_hint(e.mark.line)));
+    }
+    check_unique_keys(root);
+    SweepSpec spec;
+    spec.file = fs::absolute(file_).lexically_normal();
+    spec.experiment_dir = spec.file.parent_path();
+    if (root.IsNull()) return spec;
+    if (!root.IsMap()) fail(root, "", "the spec must be a mapping of settings (name: value)");
+
+    static const std::vector<std::string> known = [] {
+      std::vector<std::string> k = scalar_setting_keys();
+      k.insert(k.end(), {"resources", "options", "init", "hypers", "zip"});
+      return k;
+    }();
+    for (const auto& item : root) {
+      const std::string key = item.first.as<std::string>();
+      const YAML::Node& value = item.second;
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        fail(item.first, key,
+             fmt::format("unknown key{}; known keys: {}", did_you_mean(key, known), join(known)));
+      }
+      if (key == "resources" || key == "options") {
+        read_section(spec, key, value);
+      } else if (key == "init") {
+        read_init(spec, value);
+      } else if (key == "hypers") {
+        read_hypers(spec, value);
+      } else if (key == "zip") {
+        read_zip(spec, value);
+      } else {
+        set_setting(spec, key, scalar(value, key), where(value), SettingSource::spec_file);
+      }
+    }
+    return spec;
+  }
+
+ private:
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& key, const std::string& what) const {
+    throw spec_error(fmt::format(
+        "{}{}: {}{}", name_, node.Mark().line >= 0 ? fmt::format(":{}", node.Mark().line + 1) : std::string(),
+        key.empty() ? std::string() : fmt::format("key '{}': ", key), what));
+  }
+
+  void split_lines(const std::string& text) {
+    std::size_t start = 0;
+    while (start <= text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      lines_.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+
+  /// yaml-cpp's message for a tab in the indentation is "illegal map value"
+  /// or the like: say what it means.
+  std::string tab_hint(int line) const {
+    for (int l : {line, line - 1, line + 1}) {
+      if (l < 0 || l >= static_cast<int>(lines_.size())) continue;
+      const std::string& text = lines_[static_cast<std::size_t>(l)];
+      const std::size_t first = text.find_first_not_of(" \t");
+      if (text.find('\t') < first) {
+        return fmt::format(" (line {} is indented with a tab; YAML indents with spaces only)", l + 1);
+      }
+    }
+    return "";
+  }
+
+  /// A key written twice in one mapping is an error naming both lines (yaml-cpp
+  /// keeps both, and the reader would take one silently).
+  void check_unique_keys(const YAML::Node& node) const {
+    if (node.IsSequence()) {
+      for (const auto& element : node) check_unique_keys(element);
+    } else if (node.IsMap()) {
+      std::map<std::string, int> seen;
+      for (const auto& item : node) {
+        const std::string key = item.first.Scalar();
+        const auto [at, fresh] = seen.emplace(key, item.first.Mark().line + 1);
+        if (!fresh) {
+          throw spec_error(fmt::format("{}:{}: key '{}' is written twice (lines {} and {}); keep one", name_,
+                                       item.first.Mark().line + 1, key, at->second,
+                                       item.first.Mark().line + 1));
+        }
+        check_unique_keys(item.second);
+      }
+    }
+  }
+
+  /// True when `node` is a null written as nothing (`lr:`), not as `null` or `~`.
+  bool is_empty_value(const YAML::Node& key_node) const {
+    const int line = key_node.Mark().line;
+    if (line < 0 || line >= static_cast<int>(lines_.size())) return false;
+    const std::string& text = lines_[static_cast<std::size_t>(line)];
+    std::size_t colon = text.find(':', static_cast<std::size_t>(std::max(0, key_node.Mark().column)));
+    if (colon == std::string::npos) return false;
+    std::string rest = text.substr(colon + 1);
+    if (const std::size_t hash = rest.find('#'); hash != std::string::npos) rest.resize(hash);
+    return trim(rest).empty();
+  }
+
+  std::string where(const YAML::Node& node) const {
+    return fmt::format("{}:{}", file_.filename().string(), node.Mark().line + 1);
+  }
+
+  std::string scalar(const YAML::Node& node, const std::string& key) const {
+    if (node.IsNull()) return "";
+    if (!node.IsScalar()) fail(node, key, fmt::format("expected a single value, not a {}", shape(node)));
+    refuse_nul(node, key, node.Scalar());
+    return node.Scalar();
+  }
+
+  void refuse_nul(const YAML::Node& node, const std::string& key, const std::string& text) const {
+    if (text.find('\0') != std::string::npos) {
+      fail(node, key,
+           "holds a NUL character (\\0), which no program argument or script can carry; remove it");
+    }
+  }
+
+  static std::string shape(const YAML::Node& node) {
+    return node.IsMap() ? "mapping" : node.IsSequence() ? "list" : "value";
+  }
+
+  static Value to_value(const YAML::Node& node) {
+    if (node.IsNull()) return {"null", ValueKind::Null};
+    if (node.Tag() == "!") return string_value(node.Scalar());  // quoted in the file
+    return plain_value(node.Scalar());
+  }
+
+  /// A value, or the values of an unquoted `range(start,stop[,step])`, as an
+  /// override writes it (quoted, `'range(0,5)'` stays a string).
+  void append_values(const YAML::Node& node, const std::string& key, ValueList& out) const {
+    const Value value = to_value(node);
+    refuse_nul(node, key, value.text);
+    const std::string& text = value.text;
+    if (value.kind != ValueKind::String || node.Tag() == "!" || text.rfind("range(", 0) != 0) {
+      out.push_back(value);
+      return;
+    }
+    if (text.back() != ')') {
+      fail(node, key,
+           fmt::format("'{}' is a range() cut at a comma: inside {{ }} or [ ], YAML splits at commas; write "
+                       "the hyper on its own line (seed: range(0,5))",
+                       text));
+    }
+    try {
+      append_range(text.substr(6, text.size() - 7), text, out);
+    } catch (const Error& e) {
+      fail(node, key, e.what());
+    }
+  }
+
+  void read_section(SweepSpec& spec, const std::string& section, const YAML::Node& node) const {
+    if (node.IsNull()) return;
+    if (!node.IsMap())
+      fail(node, section, fmt::format("expected a mapping (name: value), not a {}", shape(node)));
+    for (const auto& item : node) {
+      const std::string key = fmt::format("{}.{}", section, item.first.as<std::string>());
+      // `options: {random: {seed: 3}}`: a plugin's options under its name.
+      if (section == "options" && item.second.IsMap()) {
+        for (const auto& option : item.second) {
+          const std::string full = fmt::format("{}.{}", key, option.first.as<std::string>());
+          set_setting(spec, full, scalar(option.second, full), where(option.second),
+                      SettingSource::spec_file);
+        }
+        continue;
+      }
+      set_setting(spec, key, scalar(item.second, key), where(item.second), SettingSource::spec_file);
+    }
+  }
+
+  void read_init(SweepSpec& spec, const YAML::Node& node) const {
+    spec.init_origin = where(node);
+    spec.init_lines.clear();
+    if (node.IsNull()) return;
+    if (node.IsSequence()) {
+      for (const auto& line : node) spec.init_lines.push_back(scalar(line, "init"));
+      return;
+    }
+    std::string text = scalar(node, "init");
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      spec.init_lines.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+
+  GridDecl read_grid(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsMap())
+      fail(node, path, fmt::format("expected a mapping of name: values, not a {}", shape(node)));
+    GridDecl grid;
+    for (const auto& item : node) {
+      const std::string key = item.first.as<std::string>();
+      const std::string full = fmt::format("{}.{}", path, key);
+      HyperDecl decl{key, {}, where(item.first)};
+      if (item.second.IsSequence()) {
+        for (const auto& element : item.second) {
+          if (!element.IsScalar() && !element.IsNull()) {
+            fail(element, full, fmt::format("a value must be a single value, not a {}", shape(element)));
+          }
+          append_values(element, full, decl.values);
+        }
+        if (decl.values.empty())
+          fail(item.second, full, "an empty list gives no jobs: give at least one value");
+      } else if (item.second.IsMap()) {
+        fail(item.second, full, "expected a value or a list of values, not a mapping");
+      } else {
+        if (item.second.IsNull() && is_empty_value(item.first)) {
+          fail(item.first, full,
+               "has no value: give values (lr: [0.1, 0.01]), or write `null` if the program should get null");
+        }
+        append_values(item.second, full, decl.values);
+      }
+      grid.hypers.push_back(std::move(decl));
+    }
+    return grid;
+  }
+
+  void read_hypers(SweepSpec& spec, const YAML::Node& node) const {
+    if (node.IsNull()) return;
+    if (node.IsMap()) {
+      spec.grids.push_back(read_grid(node, "hypers"));
+    } else if (node.IsSequence()) {
+      std::size_t i = 0;
+      for (const auto& grid : node) spec.grids.push_back(read_grid(grid, fmt::format("hypers[{}]", i++)));
+    } else {
+      fail(node, "hypers", "expected a mapping of name: values, or a list of such mappings");
+    }
+  }
+
+  void read_zip(SweepSpec& spec, const YAML::Node& node) const {
+    if (node.IsNull()) return;
+    if (!node.IsSequence()) fail(node, "zip", "expected a list of groups, e.g. [[lr, seed]]");
+    for (const auto& group : node) {
+      if (!group.IsSequence() || group.size() < 2) {
+        fail(group, "zip", "each group is a list of two or more hyper names, e.g. [lr, seed]");
+      }
+      std::vector<std::string> keys;
+      for (const auto& key : group) keys.push_back(scalar(key, "zip"));
+      spec.zip.push_back(std::move(keys));
+    }
+  }
+
+  fs::path file_;
+  std::string name_;
+  std::vector<std::string> lines_;  ///< the file's text, for messages
+};
+
+}  // namespace
+
+SweepSpec load_spec_file(const fs::path& file) { return SpecReader(file).read(); }
+
+}  // namespace jobsub
