@@ -28,6 +28,21 @@ class Lsf(JobsubTestCase):
                 (bin_dir / name).symlink_to(FAKE)
         return clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_LSF_DIR=str(self.tmp / "lsf"), **extra)
 
+    def kill_during_bsub(self, exp, slow, marker):
+        """Submits with bsub slowed by `slow`, SIGKILLs jobsub once the fake
+        writes lsf/<marker>, and returns the environment for the resume."""
+        env = self.fake(**{slow: "60"}, FAKE_LSF_CONSISTENT_EXIT="1")
+        proc = subprocess.Popen([JOBSUB, "--scheduler=lsf", "--yes"], cwd=exp, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline and not (self.tmp / "lsf" / marker).exists():
+            time.sleep(0.05)
+        self.assertTrue((self.tmp / "lsf" / marker).exists(), "the fake bsub was not reached")
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+        env.pop(slow)
+        return env
+
     def submissions(self, results):
         return [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
 
@@ -63,16 +78,7 @@ class Lsf(JobsubTestCase):
         # bjobs then answers "No job found" (exit 255 with LSB_BJOBS_CONSISTENT_EXIT_CODE=Y):
         # an empty answer, so the resume submits the whole batch, once.
         exp = self.experiment(SPEC, program=PROGRAM)
-        env = self.fake(FAKE_LSF_SLOW_BEFORE="60", FAKE_LSF_CONSISTENT_EXIT="1")
-        proc = subprocess.Popen([JOBSUB, "--scheduler=lsf", "--yes"], cwd=exp, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline and not (self.tmp / "lsf/entered").exists():
-            time.sleep(0.05)
-        self.assertTrue((self.tmp / "lsf/entered").exists(), "the fake bsub was not reached")
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=60)
-        env.pop("FAKE_LSF_SLOW_BEFORE")
+        env = self.kill_during_bsub(exp, "FAKE_LSF_SLOW_BEFORE", "entered")
         resumed = self.jobsub("submit", "--resume", "--yes", "--wait", "--poll", "0.3", cwd=exp, env=env,
                               timeout=300)
         self.assertExit(resumed, 1)  # job 3 fails, as it always does
@@ -94,16 +100,7 @@ class Lsf(JobsubTestCase):
     def test_killed_after_bsub_before_the_record_then_resumed(self):
         exp = self.experiment(SPEC, program=PROGRAM)
         # As with LSB_BJOBS_CONSISTENT_EXIT_CODE=Y: bjobs exits 255 for "No job found".
-        env = self.fake(FAKE_LSF_SLOW_AFTER="60", FAKE_LSF_CONSISTENT_EXIT="1")
-        proc = subprocess.Popen([JOBSUB, "--scheduler=lsf", "--yes"], cwd=exp, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline and not (self.tmp / "lsf/accepted").exists():
-            time.sleep(0.05)
-        self.assertTrue((self.tmp / "lsf/accepted").exists(), "the fake bsub was not reached")
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=60)
-        env.pop("FAKE_LSF_SLOW_AFTER")
+        env = self.kill_during_bsub(exp, "FAKE_LSF_SLOW_AFTER", "accepted")
         resumed = self.jobsub("submit", "--resume", "--yes", "--wait", "--poll", "0.3", cwd=exp, env=env,
                               timeout=300)
         self.assertExit(resumed, 1)  # job 3 fails, as it always does
