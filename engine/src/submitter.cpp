@@ -211,11 +211,22 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   parts_.view.clear();
   // Jobs the scheduler did not take (still pending) are recorded as such.
   uint64_t untaken = 0;
+  std::vector<TaskRange> not_taken, taken;
+  auto add = [](std::vector<TaskRange>& ranges, uint64_t job) {
+    if (!ranges.empty() && ranges.back().last + 1 == job) {
+      ranges.back().last = job;
+    } else {
+      ranges.push_back({job, job});
+    }
+  };
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
       if (parts_.book.state(job) == JobState::pending) {
         parts_.book.set_state(job, JobState::not_submitted);
+        add(not_taken, job);
         ++untaken;
+      } else {
+        add(taken, job);
       }
     }
   }
@@ -250,10 +261,25 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
                     parts_.prototype.results().jobs_table().string()));
   }
   if (!status.ok) {
+    // Say what the scheduler holds and what it does not, and how to send the rest.
+    std::string sweep_dir = fs::relative(results, fs::current_path()).string();
+    if (sweep_dir.empty() || sweep_dir.rfind("..", 0) == 0) sweep_dir = results.string();
+    auto jobs_word = [](const std::vector<TaskRange>& ranges) {
+      return count_jobs(ranges) == 1 ? "job" : "jobs";
+    };
+    const std::string what =
+        taken.empty() ? fmt::format("{} (jobs {})", name, jobs)
+                      : fmt::format("{} {} of {}", jobs_word(not_taken), format_task_ranges(not_taken), name);
+    const std::string held =
+        taken.empty() ? std::string()
+                      : fmt::format("\n{} {} {} submitted{} and go on", jobs_word(taken),
+                                    format_task_ranges(taken), count_jobs(taken) == 1 ? "was" : "were",
+                                    result.native_id.empty() ? std::string() : " as " + result.native_id);
     throw job_error(fmt::format(
-        "scheduler '{}' could not submit {} (jobs {}): {}\nrecord of what was and was not "
-        "submitted: {}",
-        parts_.scheduler_name, name, jobs, status.message, parts_.prototype.results().jobs_table().string()));
+        "scheduler '{}' could not submit {}: {}{}\n`jobsub submit --resume {}` sends the jobs not "
+        "submitted once the cause is fixed; record of what was and was not submitted: {}",
+        parts_.scheduler_name, what, status.message, held, sweep_dir,
+        parts_.prototype.results().jobs_table().string()));
   }
 }
 

@@ -182,6 +182,19 @@ class StatusCommand final : public jobsub::Command {
                  j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
                  j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string());
     }
+    std::vector<jobsub::TaskRange> unsent;
+    for (const auto& j : jobs) {
+      if (j.state != jobsub::JobState::not_submitted) continue;
+      if (!unsent.empty() && unsent.back().last + 1 == j.job) {
+        unsent.back().last = j.job;
+      } else {
+        unsent.push_back({j.job, j.job});
+      }
+    }
+    if (!unsent.empty()) {
+      fmt::print("note: jobs {} were not submitted: `jobsub submit --resume {}` sends them\n",
+                 jobsub::format_task_ranges(unsent), fs::relative(sweep.sweep.dir, a.experiment).string());
+    }
   }
 };
 

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <regex>
@@ -83,10 +84,17 @@ Status BatchScheduler::configure(const PluginOptions& options) noexcept {
   return guarded([&] {
     notes_.clear();
     const OptionReader reader(options_, options, prefix_);
-    if (std::any_of(options_.begin(), options_.end(),
-                    [](const jobsub_option_info& o) { return std::string_view(o.name) == "client-timeout"; }))
+    auto declares = [&](const jobsub_option_info& option) {
+      return std::any_of(options_.begin(), options_.end(), [&](const jobsub_option_info& o) {
+        return std::string_view(o.name) == option.name;
+      });
+    };
+    if (declares(batch::kClientTimeoutOption))
       client_timeout_ =
           std::chrono::milliseconds(static_cast<int64_t>(reader.seconds("client-timeout") * 1000));
+    if (declares(batch::kSubmitRetriesOption))
+      submit_retries_ = static_cast<unsigned>(reader.count(batch::kSubmitRetriesOption.name));
+    if (declares(batch::kRetryDelayOption)) retry_delay_ = reader.seconds(batch::kRetryDelayOption.name);
     configure_dialect(reader);
   });
 }
@@ -182,31 +190,94 @@ ProcessResult BatchScheduler::call(const Argv& argv, const fs::path& stdin_file)
   return r;
 }
 
-Status BatchScheduler::submit_one(const Argv& argv, const fs::path& stdin_file, SubmitContext& context,
-                                  std::string& id) const {
+namespace {
+
+void pause_seconds(double seconds) {
+  timespec pause{static_cast<time_t>(seconds), static_cast<long>((seconds - std::floor(seconds)) * 1e9)};
+  nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+}
+
+}  // namespace
+
+bool BatchScheduler::is_transient(const std::string& message) const {
+  auto lower = [](std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    return text;
+  };
+  const std::string said = lower(message);
+  return std::any_of(transient_messages_.begin(), transient_messages_.end(), [&](const std::string& pattern) {
+    return said.find(lower(pattern)) != std::string::npos;
+  });
+}
+
+std::optional<std::string> BatchScheduler::taken(const std::string& token, uint64_t offset) {
+  if (token.empty()) return std::nullopt;
+  for (const batch::JobRow& row : tagged_jobs()) {
+    if (batch::offset_in_tag(row.tag, token) == offset) return submitted_id(row);
+  }
+  return std::nullopt;
+}
+
+Status BatchScheduler::submit_chunk(const BatchRequest& request, const batch::Chunk& chunk,
+                                    SubmitContext& context, std::string& id) {
+  const Argv argv = submit_argv(request, chunk);
+  const std::string& client = argv.front();
   double delay = retry_delay_;
   for (unsigned attempt = 0;; ++attempt) {
-    const ProcessResult r = call(argv, stdin_file);
+    ProcessResult r;
+    std::string message;
+    bool transient = false;
+    try {
+      r = runner_->run(argv, {.cwd = {}, .stdin_file = submit_stdin(request), .timeout = client_timeout_});
+    } catch (const std::exception& e) {  // it could not be started: nothing was sent
+      return Status::failure(e.what());
+    }
     const std::string out = trim(r.out), err = trim(r.err);
-    if (r.ok()) {
+    if (r.timed_out) {
+      message = fmt::format("{} did not answer within {} s (stopped)", client,
+                            std::chrono::duration_cast<std::chrono::seconds>(client_timeout_).count());
+      transient = true;
+    } else if (r.ok()) {
       if (std::optional<std::string> printed = job_id(out)) {
         id = *printed;
         return Status::success();
       }
-      return Status::failure(fmt::format("{} printed no job id: '{}'", argv.front(), out));
+      message = fmt::format("{} printed no job id: '{}'", client, out);
+    } else {
+      message = err.empty() ? out : err;
+      if (message.rfind(client, 0) != 0)  // `sbatch: error: ...` names itself
+        message = fmt::format("{} (exit {}): {}", client, r.exit_code, message);
+      transient = is_transient(message);
     }
-    std::string message = err.empty() ? out : err;
-    if (message.rfind(argv.front(), 0) != 0)  // `sbatch: error: ...` names itself
-      message = fmt::format("{} (exit {}): {}", argv.front(), r.exit_code, message);
-    if (!is_transient(message) || attempt >= submit_retries_ || context.interrupted()) {
+    // The call may have been taken all the same: look before trying again,
+    // and before giving up (after a pause when the controller was struggling).
+    const bool retry = transient && attempt < submit_retries_ && !context.interrupted();
+    if (transient) {
+      context.progress(fmt::format("{} failed ({}); looking in {}'s queue in {:.3g} s before {}", client,
+                                   message, display_name_, delay,
+                                   retry ? fmt::format("trying again ({}/{})", attempt + 1, submit_retries_)
+                                         : std::string("giving up")));
+      pause_seconds(delay);
+      delay *= 2;
+    }
+    try {
+      if (std::optional<std::string> found = taken(request.token, chunk.offset)) {
+        context.progress(
+            fmt::format("{} reported a failure ({}), but {} holds the jobs as {}: taken once, not sent again",
+                        client, message, display_name_, *found));
+        id = *found;
+        return Status::success();
+      }
+    } catch (const std::exception& e) {
+      return Status::failure(
+          fmt::format("{}; {} could not be asked whether it took the jobs all the same ({}): `jobsub submit "
+                      "--resume` looks again and sends only what it does not hold",
+                      message, display_name_, e.what()));
+    }
+    if (!retry) {
       return Status::failure(fmt::format(
           "{}{}", attempt > 0 ? fmt::format("after {} attempts, ", attempt + 1) : std::string(), message));
     }
-    context.progress(fmt::format("{} failed ({}); retrying in {:.3g} s ({}/{})", argv.front(), message, delay,
-                                 attempt + 1, submit_retries_));
-    timespec pause{static_cast<time_t>(delay), static_cast<long>((delay - std::floor(delay)) * 1e9)};
-    nanosleep(&pause, nullptr);
-    delay *= 2;
   }
 }
 
@@ -218,12 +289,11 @@ Status BatchScheduler::submit(const BatchRequest& request, const RenderedBatch&,
                               SubmitResult& result) noexcept {
   return guarded([&]() -> Status {
     fs::create_directories(request.results().logs());
-    const fs::path input = submit_stdin(request);
     result.native_id.clear();
     for (const batch::Chunk& chunk : plan(request)) {
       if (context.interrupted()) return Status::failure("interrupted");
       std::string id;
-      const Status status = submit_one(submit_argv(request, chunk), input, context, id);
+      const Status status = submit_chunk(request, chunk, context, id);
       if (!status.ok) return status;
       result.native_id += (result.native_id.empty() ? "" : ",") + id;
       if (chunk.array) {

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """The scenarios every jobsub scheduler plugin passes: submit and wait, status,
 cancel, kill-and-resume (jobsub killed before its submit client took the batch,
-and after it took it but before jobsub recorded the answer), and resubmit. The
+and after it took it but before jobsub recorded the answer), a client that took
+the batch and then failed (jobsub finds the batch by its token and does not send
+it again), and resubmit. The
 bundled LSF and PBS schedulers pass them against stand-in clients; a plugin
 author runs them against a plugin and a stand-in (or a real) client:
 
@@ -68,6 +70,15 @@ class SchedulerScenarios(unittest.TestCase):
         mark = self.tmp / "paused"
         real = self.real_client
         lines = ["#!/bin/sh"]
+        if pause == "lose":  # the client takes the batch, then its answer is lost
+            lines += [f"echo run >> '{self.calls}'", f"'{real}' \"$@\" >/dev/null 2>&1",
+                      f"echo '{ARGS.submit_program}: connection to the server lost' >&2", "exit 1"]
+            wrapper = bin_dir / ARGS.submit_program
+            wrapper.write_text("\n".join(lines) + "\n")
+            wrapper.chmod(0o755)
+            if not self.env["PATH"].startswith(str(bin_dir)):
+                self.env["PATH"] = f"{bin_dir}{os.pathsep}{self.env['PATH']}"
+            return mark
         if pause == "before":
             lines += [f"echo $$ > '{mark}'", "sleep 300"]
         lines += [f"echo run >> '{self.calls}'"]
@@ -184,6 +195,16 @@ class SchedulerScenarios(unittest.TestCase):
         self.assertExit(resumed, 1)
         self.assertIn("nothing to resume", resumed.stdout)
         self.assertEqual(self.client_runs(), 1, "the batch was submitted once: the resume found it")
+        self.assertEqual(self.states(self.results(exp)), ["completed"] * 2 + ["failed"] + ["completed"] * 3)
+
+    def test_a_batch_taken_although_the_client_failed_is_adopted_not_sent_again(self):
+        exp = self.experiment(SPEC, PROGRAM)
+        self.wrap_client("lose")
+        result = self.submit(exp, "--wait", "--poll", "0.5")
+        self.assertExit(result, 1)  # job 3 exits 4
+        self.assertIn("taken once, not sent again", result.stdout)
+        self.assertIn("5 completed, 1 failed", result.stdout)
+        self.assertEqual(self.client_runs(), 1, "the batch was submitted once")
         self.assertEqual(self.states(self.results(exp)), ["completed"] * 2 + ["failed"] + ["completed"] * 3)
 
     def test_resubmit_runs_the_failed_job_again_as_a_new_attempt(self):

@@ -263,6 +263,10 @@ class PluginOptions(JobsubTestCase):
         listing = self.jobsub("plugins", env=self.env).stdout
         self.assertIn("Options several plugins of one kind declare (the short name means the chosen plugin's):\n"
                       "  --array-limit: the chosen scheduler's (lsf.array-limit, pbs.array-limit)\n"
+                      "  --submit-retries: the chosen scheduler's (lsf.submit-retries, pbs.submit-retries, "
+                      "sge.submit-retries, slurm.submit-retries)\n"
+                      "  --retry-delay: the chosen scheduler's (lsf.retry-delay, pbs.retry-delay, sge.retry-delay, "
+                      "slurm.retry-delay)\n"
                       "  --client-timeout: the chosen scheduler's (lsf.client-timeout, pbs.client-timeout, "
                       "sge.client-timeout, slurm.client-timeout)\n", listing)
         (self.exp / "jobsub.yaml").write_text("program: prog.py\ncommand: python3 {script} {args}\n"

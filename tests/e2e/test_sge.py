@@ -148,6 +148,30 @@ class GridEngine(JobsubTestCase):
         self.assertNotEqual(subprocess.run(["qstat", "-j", job], env=self.env(), capture_output=True).returncode, 0,
                             "the tasks are still in Grid Engine's queue")
 
+    def test_an_array_taken_although_qsub_failed_runs_once_and_is_the_one_recorded(self):
+        # Issue 19, 1: qmaster took the array and qsub's answer was lost. The
+        # shim in front of the real qsub submits, then fails as a broken
+        # connection would; `forwarded` counts what reached Grid Engine.
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "qsub").write_text('#!/bin/bash\necho x >> "$SHIM_DIR/forwarded"\n/usr/bin/qsub "$@" >/dev/null\n'
+                                'echo \'error: commlib error: got read error (closing "vm/qmaster/1")\' >&2\n'
+                                'exit 1\n')
+        (d / "qsub").chmod(0o755)
+        ran = self.tmp / "ran"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {seed: [1, 2, 3]}\n",
+                              program=APPEND_PROGRAM)
+        result = self.submit(exp, "--retry-delay", "0.5",
+                             env=self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), RAN_FILE=str(ran)))
+        self.assertExit(result, 0)
+        self.assertIn("taken once, not sent again", result.stdout)
+        self.assertIn("3 completed", result.stdout)
+        self.assertEqual(len((d / "forwarded").read_text().split()), 1, "one qsub reached Grid Engine")
+        self.assertEqual(sorted(int(x) for x in ran.read_text().split()), [1, 2, 3])  # each job once
+        results = self.only_results_dir(exp)
+        array = self.submissions(results)[-1]["native_id"]
+        self.assertEqual([r["native_id"] for r in self.jobs_table(results)], [f"{array}.{t}" for t in (1, 2, 3)])
+
     def test_killed_after_qsub_before_the_record_then_resumed(self):
         # A shim in front of the real qsub only chooses the moment: it submits,
         # then sleeps, so jobsub is killed after Grid Engine took the array and

@@ -49,12 +49,23 @@ print(json.dumps(sys.argv[1:]))
 # sbatch's transient failures cannot be produced on demand by a healthy Slurm:
 # this shim stands in front of the real sbatch and fails the calls listed in
 # FAIL_CALLS (1-based) with FAIL_MESSAGE, handing every other call to Slurm.
+# The calls in LOSE_CALLS go to Slurm, which takes the job, and then fail with
+# FAIL_MESSAGE as if the answer had been lost on the way back; the calls in
+# HANG_CALLS go to Slurm and then never answer. Slurm's own runs are counted
+# in `forwarded`.
 SBATCH_SHIM = """#!/bin/bash
 count_file="$SHIM_DIR/calls"
 n=$(( $(cat "$count_file" 2>/dev/null || echo 0) + 1 ))
 echo $n > "$count_file"
 for f in $FAIL_CALLS; do
   if [ "$f" = "$n" ]; then echo "sbatch: error: $FAIL_MESSAGE" >&2; exit 1; fi
+done
+echo $n >> "$SHIM_DIR/forwarded"
+for f in $LOSE_CALLS; do
+  if [ "$f" = "$n" ]; then /usr/bin/sbatch "$@" >/dev/null; echo "sbatch: error: $FAIL_MESSAGE" >&2; exit 1; fi
+done
+for f in $HANG_CALLS; do
+  if [ "$f" = "$n" ]; then /usr/bin/sbatch "$@" >/dev/null; exec sleep 300; fi
 done
 exec /usr/bin/sbatch "$@"
 """
@@ -69,13 +80,17 @@ class Slurm(JobsubTestCase):
         return self.jobsub("--scheduler=slurm", "--yes", "--wait", "--poll", "0.5", *args, cwd=exp,
                            env=env or self.env(), timeout=timeout)
 
-    def shim(self, fail_calls, message):
-        d = self.tmp / "shim"
+    def shim(self, fail_calls, message, lose_calls="", hang_calls="", name="shim", **extra):
+        d = self.tmp / name
         d.mkdir()
         (d / "sbatch").write_text(SBATCH_SHIM)
         (d / "sbatch").chmod(0o755)
         return d, self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), FAIL_CALLS=fail_calls,
-                           FAIL_MESSAGE=message)
+                           FAIL_MESSAGE=message, LOSE_CALLS=lose_calls, HANG_CALLS=hang_calls, **extra)
+
+    def forwarded(self, shim):
+        """How many sbatch calls reached Slurm."""
+        return len((shim / "forwarded").read_text().split()) if (shim / "forwarded").exists() else 0
 
     def submissions(self, results):
         return [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
@@ -230,28 +245,64 @@ class Slurm(JobsubTestCase):
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["not_submitted"] * 2)
         self.assertEqual(self.submissions(results)[-1]["state"], "failed")
 
-    def test_failure_midway_records_exactly_what_was_submitted(self):
-        shim, env = self.shim("2", "Batch job submission failed: Invalid account or account/partition combination")
-        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3, 4, 5]}\n")
-        result = self.jobsub("--scheduler=slurm", "--yes", "--max-array-size", "3", cwd=exp, env=env)
+    def test_failure_midway_says_what_was_taken_and_resume_sends_the_rest(self):
+        # Issue 19, 5: a submit limit refuses the second of three arrays.
+        ran = self.tmp / "ran"
+        shim, env = self.shim("2", "Batch job submission failed: Job violates accounting/QOS policy (job submit "
+                              "limit, user's size and/or time limits) QOSMaxSubmitJobPerUserLimit",
+                              RAN_FILE=str(ran))
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  a: range(1, 8)\n",
+                              program=APPEND_PROGRAM)
+        result = self.jobsub("--scheduler=slurm", "--yes", "--max-array-size", "4", cwd=exp, env=env)
         self.assertExit(result, 1)
-        self.assertIn("Invalid account", result.stderr)
+        self.assertIn("QOSMaxSubmitJobPerUserLimit", result.stderr)
+        self.assertIn("could not submit jobs 4-7 of batch-1", result.stderr)
+        self.assertRegex(result.stderr, r"jobs 1-3 were submitted as \d+ and go on")
+        self.assertIn("`jobsub submit --resume ", result.stderr)
         results = self.only_results_dir(exp)
         states = [r["state"] for r in self.jobs_table(results)]
-        self.assertEqual(states[2:], ["not_submitted"] * 3)
-        self.assertTrue(all(s in ("queued", "running", "completed") for s in states[:2]), states)
+        self.assertEqual(states[3:], ["not_submitted"] * 4)
+        self.assertTrue(all(s in ("queued", "running", "completed") for s in states[:3]), states)
         self.assertIn("jobs.tsv", result.stderr)
+        status = self.jobsub("status", cwd=exp, env=env)
+        self.assertIn("note: jobs 4-7 were not submitted: `jobsub submit --resume ", status.stdout)
+        resumed = self.jobsub("submit", "--resume", "--yes", "--wait", "--poll", "0.5", cwd=exp, env=env)
+        self.assertExit(resumed, 0)
+        self.assertEqual(sorted(int(x) for x in ran.read_text().split()), list(range(1, 8)))  # each once
 
     def test_transient_failures_are_retried_and_nothing_is_submitted_twice(self):
         shim, env = self.shim("1 2", "Batch job submission failed: Socket timed out on send/recv operation")
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
         result = self.submit(exp, "--retry-delay", "0.1", env=env)
         self.assertExit(result, 0)
-        self.assertIn("retrying", result.stdout)
+        self.assertIn("before trying again (1/5)", result.stdout)
         self.assertEqual((shim / "calls").read_text().strip(), "3")
         results = self.only_results_dir(exp)
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 2)
         self.assertEqual(len(self.submissions(results)[-1]["native_id"].split(",")), 1)
+
+    def test_an_array_taken_although_sbatch_failed_runs_once_and_is_the_one_recorded(self):
+        # Issue 19, 1: the controller took the array and sbatch's answer was
+        # lost (first call), or sbatch never answered (--client-timeout).
+        for case, shim_args in (("lost", {"lose_calls": "1"}), ("hung", {"hang_calls": "1"})):
+            with self.subTest(case):
+                ran = self.tmp / f"ran-{case}"
+                shim, env = self.shim("", "Batch job submission failed: Socket timed out on send/recv operation",
+                                      RAN_FILE=str(ran), name=f"shim-{case}", **shim_args)
+                # (The harness's environment chooses local: the command line chooses slurm.)
+                exp = self.experiment("scheduler: slurm\nprogram: prog.py\ncommand: python3 {script} {args}\n"
+                                      "hypers: {seed: [1, 2, 3]}\n", program=APPEND_PROGRAM, name=f"exp-{case}")
+                result = self.jobsub("--scheduler=slurm", "--yes", "--wait", "--poll", "1", "--retry-delay", "0.5",
+                                     "--client-timeout", "5", cwd=exp, env=env, timeout=300)
+                self.assertExit(result, 0)
+                self.assertIn("3 completed", result.stdout)
+                self.assertIn("taken once, not sent again", result.stdout)
+                self.assertEqual(self.forwarded(shim), 1, "one array reached Slurm")
+                self.assertEqual(sorted(int(x) for x in ran.read_text().split()), [1, 2, 3])  # each job once
+                results = self.only_results_dir(exp)
+                array = self.submissions(results)[-1]["native_id"]
+                self.assertEqual([r["native_id"] for r in self.jobs_table(results)],
+                                 [f"{array}_{t}" for t in (1, 2, 3)])
 
     def test_ctrl_c_while_submitting_stops_and_records_exactly_what_was_submitted(self):
         # A slow sbatch (a shim in front of the real one) keeps jobsub in its

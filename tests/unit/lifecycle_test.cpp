@@ -327,15 +327,16 @@ BOOST_AUTO_TEST_CASE(jobs_not_taken_are_not_submitted_and_a_refusal_is_an_error_
     return jobsub::Status::failure("sbatch: error: QOSMaxSubmitJobPerUserLimit");
   };
   auto submitter = rig.submitter();
-  BOOST_CHECK_EXCEPTION(submitter->submit({{1, 3}}, nullptr, rig.first_batch()), jobsub::Error,
-                        [&](const jobsub::Error& e) {
-                          const std::string m = e.what();
-                          return e.code() == jobsub::ExitCode::job_failed &&
-                                 m.find(
-                                     "could not submit batch-1 (jobs 1-3): sbatch: error: "
-                                     "QOSMaxSubmitJobPerUserLimit") != std::string::npos &&
-                                 m.find("jobs.tsv") != std::string::npos;
-                        });
+  BOOST_CHECK_EXCEPTION(
+      submitter->submit({{1, 3}}, nullptr, rig.first_batch()), jobsub::Error, [&](const jobsub::Error& e) {
+        const std::string m = e.what();
+        return e.code() == jobsub::ExitCode::job_failed &&
+               m.find(
+                   "could not submit job 3 of batch-1: sbatch: error: "
+                   "QOSMaxSubmitJobPerUserLimit\njobs 1-2 were submitted") != std::string::npos &&
+               m.find("`jobsub submit --resume ") != std::string::npos &&
+               m.find("jobs.tsv") != std::string::npos;
+      });
   const auto jobs = rig.store.jobs(rig.sweep);
   BOOST_TEST(jobs.at(1).native_id == "42");
   BOOST_TEST(std::string(jobsub::to_string(jobs.at(2).state)) == "not_submitted");

@@ -100,6 +100,9 @@ LsfScheduler::LsfScheduler() : BatchScheduler(kOptions, "LSF", "lsf") {
   task_separator_ = "[";
   task_suffix_ = "]";
   submitted_state_ = "PEND";
+  // What bsub says when mbatchd did not answer.
+  transient_messages_ = {"LSF is down", "not responding", "Failed in an LSF library call",
+                         "Cannot connect to LSF", "Connection refused"};
 }
 
 void LsfScheduler::configure_dialect(const OptionReader& options) {

@@ -19,6 +19,8 @@ namespace jobsub::lsf {
 
 inline constexpr jobsub_option_info kOptions[] = {
     {"array-limit", "N", "1000", "most tasks in one array (the cluster's MAX_JOB_ARRAY_SIZE)"},
+    batch::kSubmitRetriesOption,
+    batch::kRetryDelayOption,
     batch::kClientTimeoutOption,
 };
 

@@ -147,6 +147,9 @@ PbsScheduler::PbsScheduler() : BatchScheduler(kOptions, "PBS", "pbs") {
   submitted_state_ = "Q";
   single_runs_as_jobs_ = true;
   extra_resources_ = "pbs.<resource> (-l <resource>=<value>)";
+  // What qsub says when the server did not answer (OpenPBS, Torque).
+  transient_messages_ = {"Connection refused",       "cannot connect to",     "pbs_iff",  "End of File",
+                         "Premature end of message", "Communication failure", "timed out"};
 }
 
 void PbsScheduler::configure_dialect(const OptionReader& options) {
@@ -275,6 +278,14 @@ SubmittedArray PbsScheduler::array_of(const std::string& id, const batch::Chunk&
         fmt::format("qsub took an array but printed no array id (`N[].server`): '{}'", id));
   return {id.substr(0, brackets), chunk.offset, chunk.ids,
           submitted_state_,       "[",          "]" + id.substr(brackets + 2)};
+}
+
+/// A task `12[3].srv` belongs to the array qsub printed as `12[].srv`.
+std::string PbsScheduler::submitted_id(const batch::JobRow& row) const {
+  const auto open = row.id.find('[');
+  const auto close = row.id.find(']', open);
+  if (open == std::string::npos || close == std::string::npos) return row.id;
+  return row.id.substr(0, open + 1) + row.id.substr(close);
 }
 
 /// Every job and array task the server knows, finished ones too (Pro: -x).

@@ -20,6 +20,8 @@ namespace jobsub::pbs {
 inline constexpr jobsub_option_info kOptions[] = {
     {"dialect", "DIALECT", "auto", "pro (PBS Pro, OpenPBS), torque, or auto: told by qstat --version"},
     {"array-limit", "N", "10000", "most tasks in one array (the server's max_array_size)"},
+    batch::kSubmitRetriesOption,
+    batch::kRetryDelayOption,
     batch::kClientTimeoutOption,
 };
 
@@ -54,6 +56,7 @@ class PbsScheduler final : public BatchScheduler {
   Argv submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const override;
   std::optional<std::string> job_id(const std::string& printed) const override;
   SubmittedArray array_of(const std::string& id, const batch::Chunk& chunk) const override;
+  std::string submitted_id(const batch::JobRow& row) const override;
   Argv status_argv(const std::set<std::string>& jobs) const override;
   std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const override;
   std::vector<batch::JobRow> tagged_jobs() override;

@@ -93,6 +93,24 @@ BOOST_AUTO_TEST_CASE(an_array_id_spells_its_tasks_with_the_server) {
   BOOST_TEST(result.arrays[0].task_id(2) == "12[2].head");
 }
 
+BOOST_AUTO_TEST_CASE(an_array_qsub_took_before_its_answer_was_lost_is_adopted_by_its_array_id) {
+  jobsub::testing::ScriptedRunner runner;
+  runner.answer("qsub", 1, "", "qsub: cannot connect to server head (errno=15007)\n");
+  runner.answer("qstat", 0, kProJson);  // 12[] carries the token of chunk 0
+  jobsub::pbs::PbsScheduler scheduler;
+  scheduler.use_runner(runner);
+  BOOST_REQUIRE(scheduler.configure({{"dialect", "pro"}, {"retry-delay", "0"}}).ok);
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  const jobsub::Status status =
+      scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result);
+  BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+  BOOST_TEST(runner.calls_of("qsub").size() == 1u);
+  BOOST_REQUIRE_EQUAL(result.arrays.size(), 1u);
+  BOOST_TEST(result.native_id == "12[].head");
+  BOOST_TEST(result.arrays[0].task_id(3) == "12[3].head");
+}
+
 BOOST_AUTO_TEST_CASE(the_dialect_is_told_by_qstat_version) {
   jobsub::testing::ScriptedRunner runner;
   runner.answer("qstat", 0, "Version: 6.1.3\nCommit: abc\n");

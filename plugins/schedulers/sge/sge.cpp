@@ -187,6 +187,13 @@ SgeScheduler::SgeScheduler() : BatchScheduler(kOptions, "Grid Engine", "sge") {
   cancel_client_ = "qdel";
   task_separator_ = ".";
   submitted_state_ = "qw";
+  // What qsub says when qmaster did not answer (Son of Grid Engine 8.1 commlib and GDI).
+  transient_messages_ = {"commlib error",
+                         "unable to contact qmaster",
+                         "unable to send message to qmaster",
+                         "failed receiving gdi request",
+                         "syncron message receive timeout",
+                         "can't connect to service"};
 }
 
 void SgeScheduler::configure_dialect(const OptionReader& options) {

@@ -18,6 +18,8 @@ inline constexpr jobsub_option_info kOptions[] = {
     {"memory-resource", "NAME", "h_vmem", "the site's memory resource (-l NAME=...M; per slot)"},
     {"gpu-resource", "NAME", "gpu", "the site's GPU resource (-l NAME=N)"},
     {"max-array-tasks", "N", nullptr, "most tasks in one array (default: max_aj_tasks from qconf -sconf)"},
+    batch::kSubmitRetriesOption,
+    batch::kRetryDelayOption,
     batch::kClientTimeoutOption,
 };
 

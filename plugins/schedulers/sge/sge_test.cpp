@@ -99,12 +99,13 @@ BOOST_AUTO_TEST_CASE(submit_reads_the_terse_id_and_a_refusal_says_why) {
 
   Sge refused;
   refused.runner.answer("qsub", 1, captured("sge/qsub-bad-queue.out"), captured("sge/qsub-bad-queue.err"));
+  refused.runner.answer("qstat", 0, "");  // the look-up before giving up: no job carries the token
   const auto status = refused.scheduler.submit(request, {}, context, result);
   BOOST_TEST(
       status.message ==
       "qsub (exit 1): Unable to run job: Job was rejected because job requests unknown queue \"nosuch.q\"\n"
       "Exiting.");
-  BOOST_TEST(refused.runner.calls_of("qsub").size() == 1u);  // Grid Engine's submits are not retried (yet)
+  BOOST_TEST(refused.runner.calls_of("qsub").size() == 1u);  // a refusal is not retried
 }
 
 BOOST_AUTO_TEST_CASE(jobs_gone_from_qstat_are_asked_of_qacct_once_per_job) {

@@ -98,12 +98,17 @@ SlurmScheduler::SlurmScheduler() : BatchScheduler(kOptions, "Slurm", "slurm") {
   cancel_client_ = "scancel";
   array_ids_ = batch::ArrayIds::ranges;
   submitted_state_ = "PENDING";
+  transient_messages_ = {"Socket timed out",
+                         "Resource temporarily unavailable",
+                         "Unable to contact slurm controller",
+                         "Slurm controller not responding",
+                         "Zero Bytes were transmitted",
+                         "Connection refused",
+                         "Communication connection failure"};
 }
 
 void SlurmScheduler::configure_dialect(const OptionReader& options) {
   const bool gres = options.choice("gpu-directive", {"gres", "gpus"}) == "gres";
-  submit_retries_ = static_cast<unsigned>(options.count("submit-retries"));
-  retry_delay_ = options.seconds("retry-delay");
   max_array_size_ = options.count("max-array-size");  // 0: ask scontrol
   if (max_array_size_ == 1) throw std::invalid_argument("--slurm.max-array-size must be at least 2");
   limit_source_.clear();
@@ -173,18 +178,6 @@ Argv SlurmScheduler::submit_argv(const BatchRequest& request, const batch::Chunk
   argv.push_back(request.script_path.string());
   argv.push_back(std::to_string(chunk.offset));
   return argv;
-}
-
-bool SlurmScheduler::is_transient(const std::string& message) const {
-  static const std::array<const char*, 7> kTransient = {"Socket timed out",
-                                                        "Resource temporarily unavailable",
-                                                        "Unable to contact slurm controller",
-                                                        "Slurm controller not responding",
-                                                        "Zero Bytes were transmitted",
-                                                        "Connection refused",
-                                                        "Communication connection failure"};
-  return std::any_of(kTransient.begin(), kTransient.end(),
-                     [&](const char* pattern) { return message.find(pattern) != std::string::npos; });
 }
 
 Argv SlurmScheduler::status_argv(const std::set<std::string>& jobs) const {

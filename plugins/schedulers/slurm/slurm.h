@@ -15,8 +15,8 @@ namespace jobsub::slurm {
 inline constexpr jobsub_option_info kOptions[] = {
     {"gpu-directive", "STYLE", "gres", "GPUs as gres (--gres=gpu:N) or gpus (--gpus=N)"},
     {"max-array-size", "N", nullptr, "largest array Slurm accepts (default: MaxArraySize from scontrol)"},
-    {"submit-retries", "N", "5", "retries of an sbatch that failed for a transient reason"},
-    {"retry-delay", "SECONDS", "2", "first wait before a retry; doubles each time"},
+    batch::kSubmitRetriesOption,
+    batch::kRetryDelayOption,
     batch::kClientTimeoutOption,
 };
 
@@ -50,7 +50,6 @@ class SlurmScheduler final : public BatchScheduler {
   std::optional<std::string> job_id(const std::string& printed) const override {
     return parse_sbatch(printed);
   }
-  bool is_transient(const std::string& message) const override;
   Argv status_argv(const std::set<std::string>& jobs) const override;
   std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const override;
   std::vector<batch::JobRow> tagged_jobs() override;

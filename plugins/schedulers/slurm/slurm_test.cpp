@@ -82,20 +82,23 @@ BOOST_AUTO_TEST_CASE(max_array_size_comes_from_scontrol_or_is_assumed_with_a_war
              plan.warnings[0]);
 }
 
-BOOST_AUTO_TEST_CASE(a_transient_sbatch_failure_is_retried_and_the_array_recorded) {
+BOOST_AUTO_TEST_CASE(a_transient_sbatch_failure_is_looked_up_then_retried_and_the_array_recorded) {
   Slurm slurm;
   slurm.runner.answer("sbatch", 1, "",
                       "sbatch: error: Batch job submission failed: Socket timed out on send/recv\n");
   slurm.runner.answer("sbatch", 0, captured("slurm/sbatch-array.out"));
+  slurm.runner.answer("squeue", 0, "");  // the look-up: Slurm holds nothing of this batch
   jobsub::testing::RecordingContext context;
   jobsub::SubmitResult result;
   const auto request = jobsub::testing::request_for({{1, 3}}, 3);
   const jobsub::Status status = slurm.scheduler.submit(request, {}, context, result);
   BOOST_REQUIRE_MESSAGE(status.ok, status.message);
   BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 2u);
+  BOOST_TEST(slurm.runner.calls_of("squeue").size() == 1u);  // looked before sending again
   BOOST_REQUIRE_EQUAL(context.lines.size(), 1u);
   BOOST_TEST(context.lines[0].find(
                  "sbatch failed (sbatch: error: Batch job submission failed: Socket timed out") == 0u);
+  BOOST_TEST(context.lines[0].find("before trying again (1/5)") != std::string::npos, context.lines[0]);
   BOOST_REQUIRE_EQUAL(result.arrays.size(), 1u);
   BOOST_TEST(result.arrays[0].task_id(3) == "2_3");
   const jobsub::Argv expected = {"sbatch",
@@ -107,10 +110,59 @@ BOOST_AUTO_TEST_CASE(a_transient_sbatch_failure_is_retried_and_the_array_recorde
   BOOST_TEST(slurm.runner.calls.back() == expected, boost::test_tools::per_element());
 }
 
-BOOST_AUTO_TEST_CASE(a_refused_sbatch_is_not_retried_and_says_why) {
+// Issue 19: the controller took the array, and sbatch's answer was lost.
+BOOST_AUTO_TEST_CASE(an_array_taken_although_sbatch_failed_is_adopted_and_not_sent_again) {
+  for (const bool timed_out : {false, true}) {
+    Slurm slurm;
+    if (timed_out) {
+      slurm.runner.time_out("sbatch");
+    } else {
+      slurm.runner.answer("sbatch", 1, "",
+                          "sbatch: error: Batch job submission failed: Socket timed out on send/recv\n");
+    }
+    // Another batch's chunk (offset 10) and another sweep's token are not this chunk.
+    slurm.runner.answer("squeue", 0,
+                        "7_1|PENDING|jobsub-0123456789abcdef:0\n7_2|RUNNING|jobsub-0123456789abcdef:0\n"
+                        "8_1|PENDING|jobsub-0123456789abcdef:10\n9|PENDING|jobsub-ffffffffffffffff:0\n");
+    jobsub::testing::RecordingContext context;
+    jobsub::SubmitResult result;
+    const jobsub::Status status =
+        slurm.scheduler.submit(jobsub::testing::request_for({{1, 2}}, 2), {}, context, result);
+    BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+    BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
+    BOOST_REQUIRE_EQUAL(result.arrays.size(), 1u);
+    BOOST_TEST(result.arrays[0].native_id == "7");
+    BOOST_TEST(result.native_id == "7");
+    BOOST_REQUIRE_EQUAL(context.lines.size(), 2u);
+    BOOST_TEST(context.lines[1].find("but Slurm holds the jobs as 7: taken once, not sent again") !=
+                   std::string::npos,
+               context.lines[1]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_sbatch_is_not_sent_again_when_slurm_cannot_be_asked) {
+  Slurm slurm;
+  slurm.runner.answer("sbatch", 1, "",
+                      "sbatch: error: Batch job submission failed: Socket timed out on send/recv\n");
+  slurm.runner.answer("squeue", 1, "", "squeue: error: Unable to contact slurm controller\n");
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  const jobsub::Status status =
+      slurm.scheduler.submit(jobsub::testing::request_for({{1, 2}}, 2), {}, context, result);
+  BOOST_TEST(!status.ok);
+  BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
+  BOOST_TEST(status.message.find("Slurm could not be asked whether it took the jobs all the same") !=
+                 std::string::npos,
+             status.message);
+  BOOST_TEST(status.message.find("`jobsub submit --resume` looks again") != std::string::npos,
+             status.message);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_sbatch_is_looked_up_once_not_retried_and_says_why) {
   Slurm slurm;
   slurm.runner.answer("sbatch", 1, captured("slurm/sbatch-bad-partition.out"),
                       captured("slurm/sbatch-bad-partition.err"));
+  slurm.runner.answer("squeue", 0, "");
   jobsub::testing::RecordingContext context;
   jobsub::SubmitResult result;
   const jobsub::Status status =
@@ -118,6 +170,25 @@ BOOST_AUTO_TEST_CASE(a_refused_sbatch_is_not_retried_and_says_why) {
   BOOST_TEST(!status.ok);
   BOOST_TEST(status.message.find("Invalid partition name specified") != std::string::npos, status.message);
   BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
+  BOOST_TEST(slurm.runner.calls_of("squeue").size() == 1u);
+  BOOST_TEST(context.lines.empty());  // no pause, no retry
+}
+
+BOOST_AUTO_TEST_CASE(retries_end_with_one_more_look_and_the_count_of_attempts) {
+  Slurm slurm({{"max-array-size", "1001"}, {"retry-delay", "0"}, {"submit-retries", "2"}});
+  slurm.runner.answer("sbatch", 1, "",
+                      "sbatch: error: Slurm controller not responding, sleeping and retrying\n");
+  slurm.runner.answer("squeue", 0, "");
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  const jobsub::Status status =
+      slurm.scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result);
+  BOOST_TEST(!status.ok);
+  BOOST_TEST(status.message.find("after 3 attempts, sbatch: error: Slurm controller not responding") == 0u,
+             status.message);
+  BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 3u);
+  BOOST_TEST(slurm.runner.calls_of("squeue").size() == 3u);
+  BOOST_TEST(context.lines.back().find("before giving up") != std::string::npos, context.lines.back());
 }
 
 BOOST_AUTO_TEST_CASE(a_hung_client_is_an_error_that_names_the_command) {

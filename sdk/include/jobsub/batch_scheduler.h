@@ -7,7 +7,14 @@
 /// site's limit, or one job per combination), submitting (retries of
 /// transient failures, ids read from the client's answer), querying (one bulk
 /// call, then the scheduler's accounting for jobs the queue forgot), finding
-/// a batch by its token after a crash, and cancelling. A scheduler is a
+/// a batch by its token after a crash, and cancelling.
+///
+/// Exactly once: a submit call that failed may still have been taken (the
+/// controller took the job and the answer was lost, or the client timed out).
+/// Before every retry, and once more before it reports a failure, the base
+/// looks for the chunk's batch token (`<token>:<offset>`) in tagged_jobs()
+/// and adopts what it finds; a chunk is never sent twice unless the
+/// scheduler said it does not hold it. A scheduler is a
 /// dialect: it derives, fills the data members in configure_dialect(), and
 /// answers a handful of small questions: its command lines and how to read
 /// their output. Every command goes through a ProcessRunner (a scripted one in
@@ -37,6 +44,15 @@ namespace batch {
 inline constexpr jobsub_option_info kClientTimeoutOption = {
     "client-timeout", "SECONDS", "120",
     "longest wait for one call of the scheduler's client (submit, query, cancel)"};
+
+/// The options of a submit that failed: how many times a submit call that
+/// failed for a transient reason (is_transient(), or no answer within the
+/// client timeout) is tried again, and the first wait (seconds, doubling).
+/// Declare them beside kClientTimeoutOption; the base reads them.
+inline constexpr jobsub_option_info kSubmitRetriesOption = {
+    "submit-retries", "N", "5", "retries of a submit that failed for a transient reason"};
+inline constexpr jobsub_option_info kRetryDelayOption = {"retry-delay", "SECONDS", "2",
+                                                         "first wait before a retry; doubles each time"};
 
 /// How a resource's value is read before a directive spells it.
 enum class Unit {
@@ -131,13 +147,14 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   const char* script_template_ = "";
   std::vector<batch::DirectiveRule> directives_;
   batch::ArrayIds array_ids_ = batch::ArrayIds::contiguous;
-  uint64_t array_limit_ = 1000;       ///< most task ids in one array
-  bool single_runs_as_jobs_ = false;  ///< PBS Pro: `-J` needs two indices
-  std::string task_separator_ = "_";  ///< Slurm `4711_3`, Grid Engine `4711.3`, LSF `4711[3]`
-  std::string task_suffix_ = "";      ///< LSF `]`
-  std::string submitted_state_ = "";  ///< the native state of a job just taken (`PENDING`)
-  unsigned submit_retries_ = 0;       ///< retries of a submit that failed transiently
-  double retry_delay_ = 2;            ///< seconds before the first retry; doubles each time
+  uint64_t array_limit_ = 1000;                  ///< most task ids in one array
+  bool single_runs_as_jobs_ = false;             ///< PBS Pro: `-J` needs two indices
+  std::string task_separator_ = "_";             ///< Slurm `4711_3`, Grid Engine `4711.3`, LSF `4711[3]`
+  std::string task_suffix_ = "";                 ///< LSF `]`
+  std::string submitted_state_ = "";             ///< the native state of a job just taken (`PENDING`)
+  std::vector<std::string> transient_messages_;  ///< what the client says when its server did not answer
+  unsigned submit_retries_ = 0;                  ///< retries of a transient failure (from `submit-retries`)
+  double retry_delay_ = 2;                       ///< seconds before the first retry, doubling (`retry-delay`)
   std::chrono::milliseconds client_timeout_{std::chrono::seconds(120)};  ///< from `client-timeout`
   std::string cancel_client_;  ///< `scancel`: cancel_argv() is it and the ids
   /// How the unknown-resource error tells to write anything else (default `<prefix>.<option>`).
@@ -169,8 +186,14 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   virtual std::optional<std::string> job_id(const std::string& printed) const = 0;
   /// An array's tasks from the id its submit call printed (PBS: `12[].srv`).
   virtual SubmittedArray array_of(const std::string& id, const batch::Chunk& chunk) const;
-  /// A failure worth retrying (the controller did not answer).
-  virtual bool is_transient(const std::string&) const { return false; }
+  /// A failure worth retrying (the controller did not answer): by default, a
+  /// message holding one of `transient_messages_` (any case). A client that
+  /// did not answer within the client timeout is always one.
+  virtual bool is_transient(const std::string& message) const;
+  /// The id a submit call would have printed for the job or array that a
+  /// tagged_jobs() row belongs to (the base adopts it when the call's answer
+  /// was lost): job_of(row.id) unless a dialect spells arrays otherwise (PBS: `12[].srv`).
+  virtual std::string submitted_id(const batch::JobRow& row) const { return job_of(row.id); }
 
   /// The bulk status command for the jobs (arrays) `jobs`, and its reader.
   virtual Argv status_argv(const std::set<std::string>& jobs) const = 0;
@@ -203,8 +226,12 @@ class JOBSUB_API BatchScheduler : public Scheduler {
  private:
   std::vector<std::string> directives(const BatchRequest& request) const;
   std::string read_value(const batch::DirectiveRule& rule, const std::string& value) const;
-  Status submit_one(const Argv& argv, const fs::path& stdin_file, SubmitContext& context,
-                    std::string& id) const;
+  /// Sends one chunk: retries and the look-up before each (see the class comment).
+  Status submit_chunk(const BatchRequest& request, const batch::Chunk& chunk, SubmitContext& context,
+                      std::string& id);
+  /// The id under which the scheduler holds chunk `offset` of batch `token`,
+  /// or nullopt; throws when the scheduler cannot be asked.
+  std::optional<std::string> taken(const std::string& token, uint64_t offset);
 
   std::span<const jobsub_option_info> options_;
   std::string display_name_;
