@@ -81,6 +81,7 @@ class FollowUpDriver {
  private:
   BatchRequest prototype() const;
   void settle_interrupted_batches(Submitter& submitter);
+  void settle_jobs();
   std::vector<uint64_t> choose_jobs() const;
   void start_new_attempts(const std::vector<TaskRange>& tasks);
 
@@ -177,6 +178,20 @@ void FollowUpDriver::settle_interrupted_batches(Submitter& submitter) {
   records_ = store_->jobs(sweep_.id);
 }
 
+/// The jobs not yet final, as the scheduler says now (one query): a job that
+/// ended since the last look is resubmitted by its true state.
+void FollowUpDriver::settle_jobs() {
+  std::unique_ptr<Tracker> tracker;
+  records_ = settle_sweep(*store_, sweep_, [&]() -> Tracker& {
+    tracker = std::make_unique<Tracker>(*pipeline_.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count, 1);
+    return *tracker;
+  });
+  for (const JobRecord& j : records_) {
+    if (j.state != book_.state(j.job))
+      book_.apply({j.job, j.state, j.exit_code, j.native_id, j.native_state});
+  }
+}
+
 std::vector<uint64_t> FollowUpDriver::choose_jobs() const {
   std::vector<uint64_t> jobs;
   for (const JobRecord& j : records_) {
@@ -222,6 +237,7 @@ SubmitOutcome FollowUpDriver::run(Prompter* prompter) {
                        },
                        [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); }});
   if (resume && !request_.dry_run) settle_interrupted_batches(submitter);
+  settle_jobs();
   const std::vector<TaskRange> jobs = ranges_of(choose_jobs());
   uint64_t count = 0;
   for (const TaskRange& r : jobs) count += r.size();

@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <fstream>
+#include <stdexcept>
 
 #include "jobsub/errors.h"
 
@@ -73,6 +75,12 @@ Status Tracker::poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>&
   std::vector<TaskOutcome> live;
   const Status status = scheduler_.query(ids, live);
   if (!status.ok) return status;
+  settle_answers(open, live, out);
+  return Status::success();
+}
+
+void Tracker::settle_answers(const std::vector<OpenJob>& open, const std::vector<TaskOutcome>& live,
+                             std::vector<TaskOutcome>& out) {
   std::map<std::string, const TaskOutcome*> by_id;
   for (const TaskOutcome& o : live) by_id[o.native_id] = &o;
   for (const OpenJob& job : open) {
@@ -89,30 +97,79 @@ Status Tracker::poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>&
       out.push_back({job.job, it->second->state, -1, job.native_id, it->second->native_state});
     }
   }
-  return Status::success();
 }
 
 bool is_open(const JobRecord& job) { return !job.native_id.empty() && !is_final(job.state); }
 
-std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
-                                    const std::function<Tracker&()>& tracker) {
-  std::vector<JobRecord> jobs = store.jobs(sweep.id);
+std::vector<OpenJob> jobs_to_settle(const std::vector<JobRecord>& jobs) {
   std::vector<OpenJob> open;
   for (const JobRecord& j : jobs) {
     if (!j.native_id.empty() && (!is_final(j.state) || j.state == JobState::lost))
       open.push_back({j.job, j.state, j.native_id});
   }
-  if (open.empty()) return jobs;
-  std::vector<TaskOutcome> outcomes;
-  const Status status = tracker().poll(open, outcomes);
-  if (!status.ok) throw job_error(fmt::format("cannot ask {}: {}", sweep.sweep.scheduler, status.message));
+  return open;
+}
+
+namespace {
+
+/// Records what a settling pass learned, in the store and jobs.tsv; returns the sweep's jobs.
+std::vector<JobRecord> record_settled(Store& store, const SweepSummary& sweep,
+                                      const std::vector<TaskOutcome>& outcomes) {
   store.update_jobs(sweep.id, outcomes);
-  jobs = store.jobs(sweep.id);
+  std::vector<JobRecord> jobs = store.jobs(sweep.id);
   write_jobs_table(sweep.sweep.dir, jobs.size(), [&](uint64_t job) {
     const JobRecord& j = jobs[job - 1];
     return JobsTableRow{j.state, j.exit_code, j.native_id};
   });
   return jobs;
+}
+
+}  // namespace
+
+std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
+                                    const std::function<Tracker&()>& tracker) {
+  std::vector<JobRecord> jobs = store.jobs(sweep.id);
+  const std::vector<OpenJob> open = jobs_to_settle(jobs);
+  if (open.empty()) return jobs;
+  std::vector<TaskOutcome> outcomes;
+  const Status status = tracker().poll(open, outcomes);
+  if (!status.ok) throw job_error(fmt::format("cannot ask {}: {}", sweep.sweep.scheduler, status.message));
+  return record_settled(store, sweep, outcomes);
+}
+
+void settle_sweeps(Store& store, const std::vector<SweepSummary>& sweeps,
+                   const std::function<Scheduler&(const std::string& name)>& scheduler_of,
+                   std::vector<std::string>& problems) {
+  std::map<std::string, std::vector<std::pair<const SweepSummary*, std::vector<OpenJob>>>> by_scheduler;
+  for (const SweepSummary& sweep : sweeps) {
+    // A sweep whose counts say every job is final and none lost needs no look.
+    const bool settled = std::all_of(sweep.states.begin(), sweep.states.end(), [](const auto& state_count) {
+      return is_final(state_count.first) && state_count.first != JobState::lost;
+    });
+    if (settled) continue;
+    std::vector<OpenJob> open = jobs_to_settle(store.jobs(sweep.id));
+    if (!open.empty()) by_scheduler[sweep.sweep.scheduler].emplace_back(&sweep, std::move(open));
+  }
+  for (const auto& [name, group] : by_scheduler) {
+    try {
+      Scheduler& scheduler = scheduler_of(name);
+      std::vector<std::string> ids;
+      for (const auto& entry : group) {
+        for (const OpenJob& job : entry.second) ids.push_back(job.native_id);
+      }
+      std::vector<TaskOutcome> live;
+      const Status status = scheduler.query(ids, live);
+      if (!status.ok) throw std::runtime_error(status.message);
+      for (const auto& [sweep, open] : group) {
+        Tracker tracker(scheduler, sweep->sweep.dir, sweep->sweep.job_count, 1);
+        std::vector<TaskOutcome> outcomes;
+        tracker.settle_answers(open, live, outcomes);
+        record_settled(store, *sweep, outcomes);
+      }
+    } catch (const std::exception& e) {
+      problems.push_back(fmt::format("{}: {}", name, e.what()));
+    }
+  }
 }
 
 }  // namespace jobsub

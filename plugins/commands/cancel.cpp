@@ -46,8 +46,9 @@ class CancelCommand final : public jobsub::Command {
           "cancel", "[SWEEP] [JOB...] [OPTIONS]",
           "Cancels the jobs of a sweep that have not ended: all of them, or the jobs numbered (3, 5-7).\n"
           "SWEEP is the latest sweep of the experiment unless named (see jobsub help status). One\n"
-          "scheduler call for all of them; each is then recorded as the scheduler settles it (a job\n"
-          "that finished first keeps its result), the rest as cancelled.",
+          "scheduler call for all of them. The jobs are settled first (one query: a job that ended\n"
+          "since the last look keeps its result); after the call each is recorded as the scheduler\n"
+          "settles it, the rest as cancelled.",
           "0 done (or nothing to cancel); 1 the scheduler refused; 2 usage; 3 no such sweep.");
       cl.takes(jobsub::Global::spec);
       if (!cl.parse(given)) return 0;
@@ -64,8 +65,17 @@ class CancelCommand final : public jobsub::Command {
       const std::unique_ptr<jobsub::Store> records = jobsub::open_records(experiment);
       jobsub::Store& store = *records;
       const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), which, experiment);
+      // What the scheduler says now: a job that ended since the last look is not cancelled.
+      jobsub::PluginHandle<jobsub::Scheduler> scheduler;
+      std::unique_ptr<jobsub::Tracker> follow;
+      auto settling = [&]() -> jobsub::Tracker& {
+        if (!scheduler) scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+        if (!follow)
+          follow = std::make_unique<jobsub::Tracker>(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1);
+        return *follow;
+      };
       std::vector<jobsub::OpenJob> open;
-      for (const jobsub::JobRecord& j : store.jobs(sweep.id)) {
+      for (const jobsub::JobRecord& j : jobsub::settle_sweep(store, sweep, settling)) {
         if (!numbered.empty() && !numbered.count(j.job)) continue;
         if (jobsub::is_open(j)) open.push_back({j.job, j.state, j.native_id});
       }
@@ -74,8 +84,7 @@ class CancelCommand final : public jobsub::Command {
         fmt::print("jobsub: nothing to cancel in {}: no job of it is queued or running\n", name);
         return 0;
       }
-      jobsub::PluginHandle<jobsub::Scheduler> scheduler =
-          jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+      if (!scheduler) scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
       std::vector<std::string> ids;
       for (const jobsub::OpenJob& j : open) ids.push_back(j.native_id);
       const jobsub::Status status = scheduler->cancel(ids);

@@ -1,27 +1,32 @@
 // `jobsub list`: the experiment's sweeps, oldest first, with their jobs
-// counted by state, from the experiment's state store.
+// counted by state: the jobs not yet final settled first, one scheduler query
+// per scheduler across the sweeps.
 #include <fmt/core.h>
 #include <jobsub/command_line.h>
 #include <jobsub/errors.h>
+#include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/store.h>
 #include <jobsub/terminal.h>
 #include <jobsub/text.h>
+#include <jobsub/tracker.h>
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace {
 
 class ListCommand final : public jobsub::Command {
  public:
-  int run(jobsub::CommandContext&, const std::vector<std::string>& given) noexcept override {
+  int run(jobsub::CommandContext& context, const std::vector<std::string>& given) noexcept override {
     try {
       jobsub::CommandLine cl(
           "list", "[OPTIONS]",
           "The experiment's sweeps (the directory of --spec FILE, default the current one),\n"
-          "oldest first, with their jobs counted by state, as recorded in\n"
+          "oldest first, with their jobs counted by state as the schedulers say now: jobs not yet\n"
+          "final are settled first (one query per scheduler) and recorded in\n"
           "<experiment>/.jobsub/state.db.",
           "0; 2 usage.");
       cl.options()("json", "the same as JSON");
@@ -30,8 +35,26 @@ class ListCommand final : public jobsub::Command {
       const jobsub::fs::path experiment = cl.experiment();
       const bool json = cl.given("json");
       std::vector<jobsub::SweepSummary> sweeps;
-      if (jobsub::fs::exists(jobsub::Store::path_for(experiment)))
-        sweeps = jobsub::open_records(experiment)->sweeps();
+      std::vector<std::string> problems;
+      if (jobsub::fs::exists(jobsub::Store::path_for(experiment))) {
+        const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
+        // What the schedulers say now: one query per scheduler across the sweeps.
+        std::map<std::string, jobsub::PluginHandle<jobsub::Scheduler>> schedulers;
+        jobsub::settle_sweeps(
+            *store, store->sweeps(),
+            [&](const std::string& name) -> jobsub::Scheduler& {
+              auto it = schedulers.find(name);
+              if (it == schedulers.end())
+                it = schedulers.emplace(name, jobsub::configured_scheduler(*context.registry, name)).first;
+              return *it->second;
+            },
+            problems);
+        sweeps = store->sweeps();
+      }
+      for (const std::string& problem : problems)
+        fmt::print(stderr,
+                   "jobsub: could not settle the jobs of scheduler {}; their states are as last recorded\n",
+                   problem);
       if (json) {
         nlohmann::ordered_json out = nlohmann::ordered_json::array();
         for (const auto& s : sweeps) {

@@ -48,8 +48,9 @@ class ResubmitCommand final : public jobsub::Command {
           "failed, were cancelled, timed out, ran out of memory, hit a node failure, were preempted or were\n"
           "lost, with their original params and command, in one array where the scheduler has arrays.\n"
           "Each is a new attempt: the old job directory is kept as jobs/<N>.attempt-<K> and the old\n"
-          "attempt stays in the state store's history. Asks about each job unless --yes.\n\n"
-          "Run `jobsub status` first: it settles jobs that ended since the last look.",
+          "attempt stays in the state store's history. Asks about each job unless --yes. Jobs not yet\n"
+          "final are settled first (one scheduler query), so a job that ended since the last look is\n"
+          "resubmitted by its true state.",
           "0 ok, 1 a job failed or the scheduler refused, 2 usage, 3 no such sweep, 130 interrupted.");
       cl.options()("state", jobsub::po::value<std::string>()->value_name("LIST"),
                    "which states, comma-separated (default: failed,cancelled,timeout,out_of_memory,"

@@ -435,6 +435,25 @@ exit $code
         self.assertRegex(resumed.stdout, r"Of its 12 jobs: 12 with the scheduler \(\d+\)")
         self.assertIn("nothing to resume", resumed.stdout)
 
+    def test_list_and_resubmit_settle_the_jobs_first(self):
+        # Issue 19, 3: no `status` between the submit and the commands that read states.
+        program = "import sys\nsys.exit(3 if sys.argv[1] in ('--i=2', '--i=5') else 0)\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(1, 7)\n",
+                              program=program)
+        self.assertExit(self.jobsub("--scheduler=slurm", "--yes", cwd=exp, env=self.env()), 0)
+        results = self.only_results_dir(exp)
+        deadline = time.time() + 240
+        while time.time() < deadline and len(list(results.glob("jobs/*/exit_code"))) < 6:
+            time.sleep(0.5)
+        self.assertEqual(len(list(results.glob("jobs/*/exit_code"))), 6, "the jobs ended")
+        listing = self.jobsub("list", cwd=exp, env=self.env())
+        self.assertExit(listing, 0)
+        self.assertIn("4 completed, 2 failed", listing.stdout)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)].count("failed"), 2)
+        dry = self.jobsub("resubmit", "--dry-run", cwd=exp, env=self.env())
+        self.assertExit(dry, 0)
+        self.assertIn("2 jobs of 6 to resubmit: 2,5", dry.stdout)
+
     def test_status_follows_a_sweep_with_one_squeue_per_look(self):
         program = "import sys, time\ntime.sleep(2)\nsys.exit(int(sys.argv[1].split('=')[1]))\n"
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3, 0]}\n",

@@ -59,6 +59,11 @@ class JOBSUB_API Tracker {
   /// query is a failed Status and no outcomes.
   Status poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>& out);
 
+  /// poll() with the scheduler's answer `live` (query() of `open`'s ids, and
+  /// perhaps of other sweeps' jobs) already in hand.
+  void settle_answers(const std::vector<OpenJob>& open, const std::vector<TaskOutcome>& live,
+                      std::vector<TaskOutcome>& out);
+
   /// The exit code in the job's `exit_code` file, or -1.
   int exit_code(uint64_t job) const;
 
@@ -83,6 +88,19 @@ class JOBSUB_API Tracker {
 /// Error (exit 1) naming the scheduler.
 JOBSUB_API std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
                                                const std::function<Tracker&()>& tracker);
+
+/// settle_sweep for every sweep of `sweeps` that has jobs to settle, with
+/// one query per scheduler across them (`jobsub list`). `scheduler_of` gives
+/// the configured scheduler of a name (it may throw). A scheduler that cannot
+/// be loaded or asked leaves its sweeps as recorded and adds a line to
+/// `problems` ("slurm: ..."); nothing is thrown.
+JOBSUB_API void settle_sweeps(Store& store, const std::vector<SweepSummary>& sweeps,
+                              const std::function<Scheduler&(const std::string& name)>& scheduler_of,
+                              std::vector<std::string>& problems);
+
+/// The jobs of a recorded sweep that a settling pass asks about: submitted
+/// and not final, and `lost` ones (their exit-code file may have come since).
+JOBSUB_API std::vector<OpenJob> jobs_to_settle(const std::vector<JobRecord>& jobs);
 
 /// True for a job that was submitted and has not ended.
 JOBSUB_API bool is_open(const JobRecord& job);
