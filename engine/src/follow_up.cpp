@@ -71,7 +71,7 @@ class FollowUpDriver {
         sweep_(choose_sweep(store_->sweeps(), request.sweep, request.experiment)),
         results_(sweep_.sweep.dir, sweep_.sweep.job_count),
         spec_(spec_of(results_, sweep_json_)),
-        pipeline_(load_pipeline(registry, spec_)),
+        pipeline_(load_pipeline(registry, spec_, epoch_of_timestamp(sweep_.sweep.created))),
         book_(JobBook::from_records(store_->jobs(sweep_.id))),
         view_(out, sweep_.sweep.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count),
         out_(out) {}

@@ -44,7 +44,8 @@ Status EngineHost::jobs(const fs::path& experiment_dir, const std::string& which
       PluginHandle<Scheduler> scheduler;
       std::unique_ptr<Tracker> tracker;
       jobs = settle_sweep(*store, sweep, [&]() -> Tracker& {
-        scheduler = configured_scheduler(registry_, sweep.sweep.scheduler);
+        scheduler =
+            configured_scheduler(registry_, sweep.sweep.scheduler, epoch_of_timestamp(sweep.sweep.created));
         tracker = std::make_unique<Tracker>(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1);
         return *tracker;
       });

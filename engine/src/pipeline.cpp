@@ -97,7 +97,7 @@ std::string read_template_file(const fs::path& path, const std::string& origin) 
 
 }  // namespace
 
-Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec) {
+Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec, int64_t submitted_after) {
   Pipeline pipeline;
   for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"}) {
     const std::string name = spec.get(kind);
@@ -115,7 +115,9 @@ Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec) {
   pipeline.scheduler = registry.create<Scheduler>(pipeline.names["scheduler"]);
   pipeline.options = resolve_options(pipeline, spec, registry);
   check_status(pipeline.formatter->configure(pipeline.options_for("formatter")), pipeline.stage("formatter"));
-  check_status(pipeline.scheduler->configure(pipeline.options_for("scheduler")), pipeline.stage("scheduler"));
+  PluginOptions scheduler_options = pipeline.options_for("scheduler");
+  if (submitted_after > 0) scheduler_options[kSubmittedAfterOption] = std::to_string(submitted_after);
+  check_status(pipeline.scheduler->configure(scheduler_options), pipeline.stage("scheduler"));
   return pipeline;
 }
 
@@ -163,7 +165,8 @@ BatchRequest batch_prototype(const SweepSpec& spec, const std::string& sweep_nam
   return batch;
 }
 
-PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, const std::string& name) {
+PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, const std::string& name,
+                                             int64_t submitted_after) {
   PluginHandle<Scheduler> scheduler = registry.create<Scheduler>(name);
   const ComponentEntry& entry = registry.require("scheduler", name);
   PluginOptions options;
@@ -171,6 +174,7 @@ PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry, con
     if (entry.info->options[i].default_value != nullptr)
       options[entry.info->options[i].name] = entry.info->options[i].default_value;
   }
+  if (submitted_after > 0) options[kSubmittedAfterOption] = std::to_string(submitted_after);
   const Status status = scheduler->configure(options);
   if (!status.ok) throw plugin_error(fmt::format("scheduler '{}': {}", name, status.message));
   return scheduler;

@@ -82,10 +82,20 @@ const char* const kMigrations[] = {
          updated TEXT,
          PRIMARY KEY(sweep_id, job, attempt)) WITHOUT ROWID;
        CREATE INDEX completed_jobs ON jobs(state) WHERE state = 'completed';)",
+    // 3: what each job's state rests on (TaskOutcome::evidence and source).
+    R"(ALTER TABLE jobs ADD COLUMN evidence INTEGER NOT NULL DEFAULT 0;
+       ALTER TABLE jobs ADD COLUMN source TEXT NOT NULL DEFAULT '';)",
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
 }  // namespace
+
+int64_t epoch_of_timestamp(const std::string& timestamp) {
+  std::tm utc{};
+  const char* end = strptime(timestamp.c_str(), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  if (end == nullptr || *end != '\0') return 0;
+  return static_cast<int64_t>(timegm(&utc));
+}
 
 std::string utc_timestamp(std::chrono::system_clock::time_point when) {
   const std::time_t t = std::chrono::system_clock::to_time_t(when);
@@ -347,10 +357,11 @@ int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::st
 void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
   Statement upsert(
       db_,
-      "INSERT INTO jobs(sweep_id, job, hash, state, native_state, native_id, exit_code, updated) "
-      "VALUES(?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT(sweep_id, job) DO UPDATE SET state = excluded.state, "
-      "native_state = excluded.native_state, native_id = COALESCE(NULLIF(excluded.native_id, ''), "
-      "native_id), exit_code = excluded.exit_code, updated = excluded.updated");
+      "INSERT INTO jobs(sweep_id, job, hash, state, native_state, native_id, exit_code, updated, evidence, "
+      "source) VALUES(?, ?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sweep_id, job) DO UPDATE SET state = "
+      "excluded.state, native_state = excluded.native_state, native_id = "
+      "COALESCE(NULLIF(excluded.native_id, ''), native_id), exit_code = excluded.exit_code, updated = "
+      "excluded.updated, evidence = excluded.evidence, source = excluded.source");
   const std::string when = utc_timestamp();
   for (const TaskOutcome& o : outcomes) {
     upsert.bind(1, sweep)
@@ -360,6 +371,8 @@ void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcom
         .bind(5, o.native_id)
         .bind_exit_code(6, o.exit_code)
         .bind(7, when)
+        .bind(8, static_cast<int64_t>(o.evidence))
+        .bind(9, o.source)
         .run();
   }
 }
@@ -551,7 +564,7 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
   }
   std::vector<JobRecord> out(job_count);
   for (uint64_t job = 1; job <= job_count; ++job)
-    out[job - 1] = {job, JobState::not_submitted, "", "", -1, 1};
+    out[job - 1] = {job, JobState::not_submitted, "", "", -1, 1, Evidence::none, ""};
   // In order, each later word overriding: a batch still `submitting` makes
   // its jobs pending; an array, its tasks queued; a job's own row, all else.
   Statement batches(db_,
@@ -587,7 +600,9 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     }
   }
   Statement rows(
-      db_, "SELECT job, state, native_state, native_id, exit_code FROM jobs WHERE sweep_id = ? ORDER BY job");
+      db_,
+      "SELECT job, state, native_state, native_id, exit_code, evidence, source FROM jobs WHERE sweep_id = ? "
+      "ORDER BY job");
   rows.bind(1, sweep);
   while (rows.step()) {
     const auto job = static_cast<uint64_t>(rows.integer(0));
@@ -597,6 +612,8 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     j.native_state = rows.text(2);
     if (!rows.text(3).empty()) j.native_id = rows.text(3);
     j.exit_code = rows.is_null(4) ? -1 : static_cast<int>(rows.integer(4));
+    j.evidence = static_cast<Evidence>(std::clamp<int64_t>(rows.integer(5), 0, 3));
+    j.source = rows.text(6);
   }
   Statement attempts(db_, "SELECT job, MAX(attempt) FROM attempts WHERE sweep_id = ? GROUP BY job");
   attempts.bind(1, sweep);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <ctime>
 
 #include <algorithm>
 #include <atomic>
@@ -76,7 +77,10 @@ std::string submit_commands(const RenderedBatch& rendered) {
 class NewSweepDriver {
  public:
   NewSweepDriver(const PluginRegistry& registry, const SubmitRequest& request, std::ostream& out)
-      : request_(request), spec_(request.spec), out_(out), pipeline_(load_pipeline(registry, request.spec)) {}
+      : request_(request),
+        spec_(request.spec),
+        out_(out),
+        pipeline_(load_pipeline(registry, request.spec, std::time(nullptr))) {}
 
   SubmitOutcome run(Prompter* prompter);
 

@@ -46,24 +46,58 @@ int Tracker::exit_code(uint64_t job) const {
   return -1;
 }
 
-bool Tracker::settle(const OpenJob& job, JobState scheduler_state, const std::string& native_state,
-                     TaskOutcome& out) {
+bool Tracker::settle(const OpenJob& job, const TaskOutcome* said, TaskOutcome& out) {
   const int code = exit_code(job.job);
-  const bool scheduler_says_more = is_final(scheduler_state) && scheduler_state != JobState::completed &&
-                                   scheduler_state != JobState::failed && scheduler_state != JobState::lost;
+  const JobState by_code = code == 0 ? JobState::completed : JobState::failed;
+  // 1. The scheduler, from its queue or its accounting: where it says more
+  //    than completed or failed (timeout, out of memory, ...), that is the
+  //    verdict, whatever the program's exit code; else the exit code decides.
+  if (said != nullptr && said->state != JobState::lost) {
+    const bool says_more = said->state != JobState::completed && said->state != JobState::failed;
+    if (says_more) {
+      out = {job.job, said->state, code, job.native_id, said->native_state, said->evidence, said->source};
+      if (out.evidence == Evidence::none) out.evidence = Evidence::scheduler;
+      return true;
+    }
+    if (code >= 0) {
+      const bool agree = said->state == by_code && said->evidence != Evidence::none;
+      out = {job.job,
+             by_code,
+             code,
+             job.native_id,
+             said->native_state,
+             agree ? said->evidence : Evidence::exit_code_file,
+             agree ? said->source : std::string(kExitCodeFileSource)};
+      return true;
+    }
+    if (said->state == JobState::failed) {
+      out = {job.job,     JobState::failed, -1, job.native_id, said->native_state, Evidence::scheduler,
+             said->source};
+      return true;
+    }
+  }
+  // 2. The scheduler's own message in the job's log (no accounting had it).
+  TaskOutcome logged;
+  if (scheduler_.log_verdict(ResultsLayout(results_dir_, job_count_).logs(), job.native_id, logged)) {
+    out = {job.job,      logged.state, code, job.native_id, logged.native_state, Evidence::scheduler_log,
+           logged.source};
+    return true;
+  }
+  // 3. The exit code the task body wrote.
   if (code >= 0) {
-    const JobState state = scheduler_says_more ? scheduler_state
-                           : code == 0         ? JobState::completed
-                                               : JobState::failed;
-    out = {job.job, state, code, job.native_id, native_state};
+    out = {job.job,
+           by_code,
+           code,
+           job.native_id,
+           said != nullptr ? said->native_state : std::string("ended"),
+           Evidence::exit_code_file,
+           kExitCodeFileSource};
     return true;
   }
-  if (scheduler_says_more || scheduler_state == JobState::failed) {
-    out = {job.job, scheduler_state, -1, job.native_id, native_state};
-    return true;
-  }
+  // 4. Nothing: lost, once the file has had time to show on a shared file system.
   if (++unexplained_polls_[job.job] >= lost_after_) {
-    out = {job.job, JobState::lost, -1, job.native_id, native_state.empty() ? "gone" : native_state};
+    const std::string native = said != nullptr && !said->native_state.empty() ? said->native_state : "gone";
+    out = {job.job, JobState::lost, -1, job.native_id, native, Evidence::none, ""};
     return true;
   }
   return false;
@@ -87,9 +121,9 @@ void Tracker::settle_answers(const std::vector<OpenJob>& open, const std::vector
     TaskOutcome outcome;
     auto it = by_id.find(job.native_id);
     if (it == by_id.end()) {
-      if (settle(job, JobState::lost, "", outcome)) out.push_back(outcome);
+      if (settle(job, nullptr, outcome)) out.push_back(outcome);
     } else if (is_final(it->second->state)) {
-      if (settle(job, it->second->state, it->second->native_state, outcome)) out.push_back(outcome);
+      if (settle(job, it->second, outcome)) out.push_back(outcome);
     } else if (it->second->state == JobState::pending) {
       // The scheduler has it and says no more (local: a live jobsub runs it).
       out.push_back({job.job, job.state, -1, job.native_id, it->second->native_state});

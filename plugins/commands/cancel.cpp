@@ -69,7 +69,9 @@ class CancelCommand final : public jobsub::Command {
       jobsub::PluginHandle<jobsub::Scheduler> scheduler;
       std::unique_ptr<jobsub::Tracker> follow;
       auto settling = [&]() -> jobsub::Tracker& {
-        if (!scheduler) scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+        if (!scheduler)
+          scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler,
+                                                   jobsub::epoch_of_timestamp(sweep.sweep.created));
         if (!follow)
           follow = std::make_unique<jobsub::Tracker>(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1);
         return *follow;
@@ -84,7 +86,9 @@ class CancelCommand final : public jobsub::Command {
         fmt::print("jobsub: nothing to cancel in {}: no job of it is queued or running\n", name);
         return 0;
       }
-      if (!scheduler) scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+      if (!scheduler)
+        scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler,
+                                                 jobsub::epoch_of_timestamp(sweep.sweep.created));
       std::vector<std::string> ids;
       for (const jobsub::OpenJob& j : open) ids.push_back(j.native_id);
       const jobsub::Status status = scheduler->cancel(ids);

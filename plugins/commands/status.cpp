@@ -102,7 +102,8 @@ class StatusCommand final : public jobsub::Command {
   /// The sweep's scheduler, configured with its defaults, and the tracker on it.
   struct Follow {
     Follow(const jobsub::PluginRegistry& registry, const jobsub::SweepSummary& sweep)
-        : scheduler(jobsub::configured_scheduler(registry, sweep.sweep.scheduler)),
+        : scheduler(jobsub::configured_scheduler(registry, sweep.sweep.scheduler,
+                                                 jobsub::epoch_of_timestamp(sweep.sweep.created))),
           tracker(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1) {}
     jobsub::PluginHandle<jobsub::Scheduler> scheduler;
     jobsub::Tracker tracker;
@@ -168,6 +169,7 @@ class StatusCommand final : public jobsub::Command {
              {"exit_code", j.exit_code >= 0 ? nlohmann::ordered_json(j.exit_code) : nlohmann::ordered_json()},
              {"native_id", j.native_id},
              {"native_state", j.native_state},
+             {"evidence", j.source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(j.source)},
              {"attempt", j.attempt}});
       }
       out["listed"] = list;
@@ -178,7 +180,10 @@ class StatusCommand final : public jobsub::Command {
                sweep.sweep.scheduler, sweep.sweep.job_count, counts_text(jobs));
     for (const auto& j : jobs) {
       if (!a.all && j.state == jobsub::JobState::completed) continue;
-      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}\n", j.job, jobsub::to_string(j.state),
+      const std::string verdict = j.source.empty()
+                                      ? std::string(jobsub::to_string(j.state))
+                                      : fmt::format("{} ({})", jobsub::to_string(j.state), j.source);
+      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}\n", j.job, verdict,
                  j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
                  j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string());
     }

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <regex>
 #include <stdexcept>
@@ -95,6 +97,9 @@ Status BatchScheduler::configure(const PluginOptions& options) noexcept {
     if (declares(batch::kSubmitRetriesOption))
       submit_retries_ = static_cast<unsigned>(reader.count(batch::kSubmitRetriesOption.name));
     if (declares(batch::kRetryDelayOption)) retry_delay_ = reader.seconds(batch::kRetryDelayOption.name);
+    submitted_after_ = 0;
+    if (auto since = options.find(kSubmittedAfterOption); since != options.end() && !since->second.empty())
+      submitted_after_ = std::stoll(since->second);
     configure_dialect(reader);
   });
 }
@@ -322,21 +327,44 @@ Status BatchScheduler::query(const std::vector<std::string>& native_ids,
     std::set<std::string> jobs;
     for (const std::string& id : native_ids) jobs.insert(job_of(id));
     if (jobs.empty()) return Status::success();
-    const ProcessResult answer = call(status_argv(jobs));
+    const Argv status_command = status_argv(jobs);
+    const ProcessResult answer = call(status_command);
     const std::set<std::string> wanted(native_ids.begin(), native_ids.end());
     std::set<std::string> seen;
+    const std::string& status_client = status_command.front();
     for (const batch::JobRow& row : parse_status(answer)) {
       if (!wanted.count(row.id) || !seen.insert(row.id).second) continue;
-      out.push_back({0, row.state, row.exit_code, row.id, row.native_state});
+      out.push_back({0, row.state, row.exit_code, row.id, row.native_state, Evidence::scheduler,
+                     row.source.empty() ? status_client : row.source});
     }
     std::set<std::string> gone;
     for (const std::string& id : native_ids) {
       if (!seen.count(id)) gone.insert(job_of(id));
     }
     if (gone.empty()) return Status::success();
-    for (const batch::JobRow& row : accounting(gone)) {
-      if (wanted.count(row.id) && seen.insert(row.id).second)
-        out.push_back({0, row.state, row.exit_code, row.id, row.native_state});
+    std::vector<batch::JobRow> accounted;
+    try {
+      accounted = accounting(gone);
+    } catch (const std::exception&) {  // accounting that cannot be asked says nothing: the logs decide
+    }
+    auto add = [&](const std::string& id, const batch::JobRow& row) {
+      out.push_back({0, row.state, row.exit_code, id, row.native_state, Evidence::scheduler,
+                     row.source.empty() ? std::string("accounting") : row.source});
+    };
+    std::map<std::string, const batch::JobRow*> whole_jobs;  // a row under the array's own id
+    for (const batch::JobRow& row : accounted) {
+      if (wanted.count(row.id)) {
+        if (seen.insert(row.id).second) add(row.id, row);
+      } else if (gone.count(row.id)) {
+        whole_jobs.emplace(row.id, &row);
+      }
+    }
+    // Slurm lists an array cancelled before any task started under the array's
+    // id alone: that row stands for each of its tasks that has none of its own.
+    for (const std::string& id : native_ids) {
+      if (seen.count(id)) continue;
+      auto whole = whole_jobs.find(job_of(id));
+      if (whole != whole_jobs.end() && seen.insert(id).second) add(id, *whole->second);
     }
     return Status::success();
   });
@@ -352,6 +380,32 @@ Status BatchScheduler::find(const BatchRequest& request, std::vector<TaskOutcome
     }
     return Status::success();
   });
+}
+
+bool BatchScheduler::log_verdict(const fs::path& logs_dir, const std::string& native_id,
+                                 TaskOutcome& out) const noexcept {
+  if (log_file_.empty() || log_messages_.empty()) return false;
+  try {
+    const fs::path log = logs_dir / fmt::format(fmt::runtime(log_file_), native_id);
+    std::ifstream in(log, std::ios::binary);
+    if (!in) return false;
+    // The scheduler writes its message last: the log's tail is enough.
+    constexpr std::streamoff kTail = 64 * 1024;
+    in.seekg(0, std::ios::end);
+    const std::streamoff size = in.tellg();
+    in.seekg(std::max<std::streamoff>(0, size - kTail));
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& [message, state] : log_messages_) {
+      if (text.find(message) == std::string::npos) continue;
+      out.state = state;
+      out.native_state = message;
+      out.evidence = Evidence::scheduler_log;
+      out.source = fmt::format("{} log", display_name_);
+      return true;
+    }
+  } catch (const std::exception&) {  // an unreadable log says nothing
+  }
+  return false;
 }
 
 Argv BatchScheduler::cancel_argv(const std::vector<std::string>& native_ids) const {

@@ -1,6 +1,54 @@
 #include <jobsub/tracker.h>
 
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace {
+
+/// A scheduler whose answers the test sets: query() by native id, and the
+/// verdicts in the jobs' logs.
+class StubScheduler final : public jobsub::Scheduler {
+ public:
+  std::map<std::string, jobsub::TaskOutcome> answers;
+  std::map<std::string, jobsub::JobState> logs;
+  jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
+    return jobsub::Status::success();
+  }
+  std::string default_template() const noexcept override { return ""; }
+  jobsub::Status render(const jobsub::BatchRequest&, jobsub::RenderedBatch&) noexcept override {
+    return jobsub::Status::success();
+  }
+  jobsub::Status submit(const jobsub::BatchRequest&, const jobsub::RenderedBatch&, jobsub::SubmitContext&,
+                        jobsub::SubmitResult&) noexcept override {
+    return jobsub::Status::success();
+  }
+  jobsub::Status query(const std::vector<std::string>& ids,
+                       std::vector<jobsub::TaskOutcome>& out) noexcept override {
+    for (const std::string& id : ids) {
+      if (auto it = answers.find(id); it != answers.end()) out.push_back(it->second);
+    }
+    return jobsub::Status::success();
+  }
+  jobsub::Status cancel(const std::vector<std::string>&) noexcept override {
+    return jobsub::Status::success();
+  }
+  jobsub::Status find(const jobsub::BatchRequest&, std::vector<jobsub::TaskOutcome>&) noexcept override {
+    return jobsub::Status::success();
+  }
+  bool log_verdict(const std::filesystem::path&, const std::string& id,
+                   jobsub::TaskOutcome& out) const noexcept override {
+    auto it = logs.find(id);
+    if (it == logs.end()) return false;
+    out.state = it->second;
+    out.native_state = "DUE TO TIME LIMIT";
+    out.source = "Stub log";
+    return true;
+  }
+};
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(tracker)
 
@@ -24,6 +72,47 @@ BOOST_AUTO_TEST_CASE(states_read_back_from_their_names) {
   BOOST_TEST(jobsub::is_final(jobsub::JobState::lost));
   BOOST_TEST(!jobsub::is_final(jobsub::JobState::not_submitted));
   BOOST_TEST(!jobsub::is_final(jobsub::JobState::running));
+}
+
+BOOST_AUTO_TEST_CASE(the_strongest_evidence_decides_each_verdict) {
+  using jobsub::Evidence;
+  using jobsub::JobState;
+  const auto dir = std::filesystem::temp_directory_path() / "jobsub-tracker-evidence";
+  std::filesystem::remove_all(dir);
+  const jobsub::ResultsLayout results(dir, 6);
+  auto write_code = [&](uint64_t job, int code) {
+    std::filesystem::create_directories(results.job_dir(job));
+    std::ofstream(results.job_file(job, jobsub::job_files::kExitCode)) << code << "\n";
+  };
+  write_code(1, 0);  // the program exited 0, Slurm killed the job for memory
+  write_code(2, 0);
+  write_code(3, 0);  // gone; its log says time limit
+  write_code(4, 3);  // gone; no log
+  StubScheduler scheduler;
+  scheduler.answers["j1"] = {0,      JobState::out_of_memory, 0, "j1", "OUT_OF_MEMORY", Evidence::scheduler,
+                             "sacct"};
+  scheduler.answers["j2"] = {0, JobState::completed, 0, "j2", "COMPLETED", Evidence::scheduler, "squeue"};
+  scheduler.answers["j6"] = {0, JobState::failed, 1, "j6", "FAILED", Evidence::scheduler, "sacct"};
+  scheduler.logs["j3"] = JobState::timeout;
+  jobsub::Tracker tracker(scheduler, dir, 6, 1);
+  std::vector<jobsub::OpenJob> open;
+  for (uint64_t job = 1; job <= 6; ++job) open.push_back({job, JobState::running, "j" + std::to_string(job)});
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(tracker.poll(open, out).ok);
+  BOOST_REQUIRE_EQUAL(out.size(), 6u);
+  auto said = [&](uint64_t job) {
+    const jobsub::TaskOutcome& o = out.at(job - 1);
+    return std::string(jobsub::to_string(o.state)) + " (" + o.source + ")";
+  };
+  BOOST_TEST(said(1) == "out_of_memory (sacct)");  // accounting beats the exit-code file
+  BOOST_TEST(said(2) == "completed (squeue)");     // they agree: the scheduler said it
+  BOOST_TEST(said(3) == "timeout (Stub log)");     // the log beats the exit-code file
+  BOOST_TEST((out.at(2).evidence == Evidence::scheduler_log));
+  BOOST_TEST(said(4) == "failed (exit-code file)");
+  BOOST_TEST(out.at(3).exit_code == 3);
+  BOOST_TEST(said(5) == "lost ()");  // nothing at all
+  BOOST_TEST(said(6) == "failed (sacct)");
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -40,7 +40,9 @@ struct Pipeline {
 /// Loads the four stages `spec` names and configures the formatter and the
 /// scheduler (the sweeper is configured with the sweep's hyperspace). An
 /// `options.*` setting of a plugin the sweep does not use is an error.
-JOBSUB_API Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec);
+/// `submitted_after` as for configured_scheduler (a new sweep: now).
+JOBSUB_API Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec,
+                                  int64_t submitted_after);
 
 /// What every batch of a sweep shares, from its settings.
 struct BatchSettings {
@@ -62,7 +64,9 @@ JOBSUB_API BatchRequest batch_prototype(const SweepSpec& spec, const std::string
 
 /// The scheduler plugin `name`, configured with its options' defaults: for
 /// commands that follow or cancel jobs a sweep submitted earlier.
+/// `submitted_after` (seconds since the epoch; 0: unknown) is when the
+/// earliest of those jobs may have been submitted (kSubmittedAfterOption).
 JOBSUB_API PluginHandle<Scheduler> configured_scheduler(const PluginRegistry& registry,
-                                                        const std::string& name);
+                                                        const std::string& name, int64_t submitted_after = 0);
 
 }  // namespace jobsub

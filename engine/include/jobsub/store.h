@@ -24,6 +24,8 @@ namespace jobsub {
 namespace fs = std::filesystem;
 
 /// `2026-11-26T15:10:15Z`: how the store writes times.
+/// utc_timestamp's inverse: seconds since the epoch, or 0 for other text.
+JOBSUB_API int64_t epoch_of_timestamp(const std::string& timestamp);
 JOBSUB_API std::string utc_timestamp(
     std::chrono::system_clock::time_point when = std::chrono::system_clock::now());
 
@@ -52,6 +54,8 @@ struct JobRecord {
   std::string native_id;
   int exit_code = -1;  ///< -1 when unknown
   int attempt = 1;
+  Evidence evidence = Evidence::none;  ///< what the state rests on
+  std::string source{};                ///< who said it (`sacct`, `Slurm log`, `exit-code file`)
 };
 
 /// Where a submission stands: `submitting` from just before the scheduler

@@ -36,6 +36,9 @@ class JOBSUB_API NativeIdTable {
   std::map<uint64_t, std::string> whole_;
 };
 
+/// TaskOutcome::source of a verdict read from the exit-code file.
+inline constexpr const char* kExitCodeFileSource = "exit-code file";
+
 /// A job not yet final, as the records know it.
 struct OpenJob {
   uint64_t job = 0;
@@ -68,10 +71,12 @@ class JOBSUB_API Tracker {
   int exit_code(uint64_t job) const;
 
  private:
-  /// A job the scheduler says has ended, or no longer knows: the exit-code
-  /// file decides; the scheduler's verdict wins where it says more.
-  bool settle(const OpenJob& job, JobState scheduler_state, const std::string& native_state,
-              TaskOutcome& out);
+  /// A job the scheduler says has ended (`said`), or no longer knows
+  /// (nullptr): its verdict from the strongest evidence there is, in this
+  /// order: the scheduler (queue or accounting; where it says more than
+  /// completed/failed), the scheduler's message in the job's log, the
+  /// exit-code file, else (after lost_after polls) lost.
+  bool settle(const OpenJob& job, const TaskOutcome* said, TaskOutcome& out);
 
   Scheduler& scheduler_;
   fs::path results_dir_;

@@ -153,6 +153,7 @@ std::vector<batch::JobRow> parse_qacct(const std::string& out, const std::string
     row.state = state;
     row.exit_code = why == 0 ? code : -1;
     row.native_state = fmt::format("qacct failed={} exit_status={}", failed, exit_status);
+    row.source = "qacct";
     last[row.id] = row;
     task.clear();
     failed.clear();

@@ -1,10 +1,11 @@
 #include "slurm.h"
 
 #include <fmt/core.h>
+#include <jobsub/script.h>
 #include <jobsub/text.h>
 
 #include <algorithm>
-#include <array>
+#include <ctime>
 #include <map>
 #include <regex>
 #include <stdexcept>
@@ -12,6 +13,17 @@
 namespace jobsub::slurm {
 
 namespace {
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t at = text.find(separator); at != std::string::npos; at = text.find(separator, start)) {
+    out.push_back(text.substr(start, at - start));
+    start = at + 1;
+  }
+  out.push_back(text.substr(start));
+  return out;
+}
 
 const char* const kTemplate = R"(#!/bin/bash
 #SBATCH --job-name={{{job_name}}}
@@ -84,6 +96,61 @@ std::vector<batch::JobRow> parse_squeue(const std::string& out) {
   return rows;
 }
 
+std::vector<batch::JobRow> parse_sacct(const std::string& out) {
+  std::vector<batch::JobRow> rows;
+  for (const std::string& line : nonempty_lines(out)) {
+    const std::vector<std::string> fields = split(line, '|');
+    if (fields.size() < 3) continue;
+    batch::JobRow row;
+    row.native_state = fields[1].substr(0, fields[1].find(' '));  // `CANCELLED by 0`
+    row.state = state_of(row.native_state);
+    row.source = "sacct";
+    const std::string& code = fields[2];
+    if (const auto colon = code.find(':');
+        colon != std::string::npos && colon > 0 && code.find_first_not_of("0123456789") == colon)
+      row.exit_code = std::stoi(code.substr(0, colon));
+    const std::string& id = fields[0];
+    const auto underscore = id.find('_');
+    if (underscore == std::string::npos) {
+      row.id = id;
+      rows.push_back(std::move(row));
+      continue;
+    }
+    const std::string job = id.substr(0, underscore);
+    std::string tasks = id.substr(underscore + 1);
+    if (!tasks.empty() && tasks.front() == '[') {  // `[5-9%2]`, `[1,3-4]`: tasks that never started
+      tasks = tasks.substr(1, tasks.find_first_of("%]") - 1);
+      try {
+        for (const TaskRange& r : parse_task_ranges(tasks)) {
+          for (uint64_t t = r.first; t <= r.last && t - r.first < 1'000'000; ++t) {
+            batch::JobRow task = row;
+            task.id = fmt::format("{}_{}", job, t);
+            task.task = t;
+            rows.push_back(std::move(task));
+          }
+        }
+      } catch (const std::exception&) {  // a form this reader does not know: skip the row
+      }
+      continue;
+    }
+    if (tasks.empty() || tasks.find_first_not_of("0123456789") != std::string::npos) continue;
+    row.id = id;
+    row.task = std::stoull(tasks);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string sacct_start(int64_t submitted_after) {
+  if (submitted_after <= 0) return "now-30days";
+  const std::time_t t = static_cast<std::time_t>(submitted_after - 3600);
+  std::tm local{};
+  localtime_r(&t, &local);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &local);
+  return text;
+}
+
 std::optional<std::string> parse_sbatch(const std::string& out) {
   static const std::regex kParsable("([0-9]+)(;.*)?");
   std::smatch m;
@@ -105,6 +172,14 @@ SlurmScheduler::SlurmScheduler() : BatchScheduler(kOptions, "Slurm", "slurm") {
                          "Zero Bytes were transmitted",
                          "Connection refused",
                          "Communication connection failure"};
+  // slurmstepd's last words in a job's output file (its default name; an
+  // `output` resource moves it where jobsub does not look).
+  log_file_ = "slurm-{}.out";
+  log_messages_ = {{"DUE TO TIME LIMIT", JobState::timeout},
+                   {"DUE TO PREEMPTION", JobState::preempted},
+                   {"DUE TO NODE FAILURE", JobState::node_fail},
+                   {"oom-kill event", JobState::out_of_memory},
+                   {"CANCELLED AT", JobState::cancelled}};
 }
 
 void SlurmScheduler::configure_dialect(const OptionReader& options) {
@@ -193,6 +268,18 @@ std::vector<batch::JobRow> SlurmScheduler::parse_status(const ProcessResult& ans
     throw std::runtime_error(fmt::format("squeue failed: {}", trim(answer.err)));
   }
   return parse_squeue(answer.out);
+}
+
+/// One sacct for every job (array) the queue forgot, bounded by the sweep's
+/// submit time. A cluster without accounting ("Slurm accounting storage is
+/// disabled") answers nothing: the job's log and exit-code file decide.
+std::vector<batch::JobRow> SlurmScheduler::accounting(const std::set<std::string>& jobs) {
+  const ProcessResult r =
+      call({"sacct", "--noheader", "--parsable2", "--allocations", "--format=JobID,State,ExitCode",
+            fmt::format("--starttime={}", sacct_start(submitted_after_)),
+            fmt::format("--jobs={}", join({jobs.begin(), jobs.end()}, ","))});
+  if (!r.ok()) return {};
+  return parse_sacct(r.out);
 }
 
 /// One squeue for every job with its comment. Slurm forgets ended jobs after

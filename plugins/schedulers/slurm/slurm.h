@@ -31,6 +31,17 @@ JobState state_of(const std::string& slurm_state);
 /// Rows of `squeue --noheader --array --format=%i|%T[|%k]`: `4711_3|RUNNING|tag`.
 std::vector<batch::JobRow> parse_squeue(const std::string& out);
 
+/// Rows of `sacct --noheader --parsable2 --allocations
+/// --format=JobID,State,ExitCode`: `4711_3|TIMEOUT|0:0`, `4712|CANCELLED by 0|0:15`;
+/// a row of tasks that never started (`4711_[5-9%2]`) is one row per task.
+/// The exit code is the number before the colon (the signal after it).
+std::vector<batch::JobRow> parse_sacct(const std::string& out);
+
+/// sacct's `--starttime` for jobs submitted after `submitted_after`
+/// (seconds since the epoch; 0: unknown): that time less an hour for clock
+/// skew, in the client's local time as sacct reads it, or `now-30days`.
+std::string sacct_start(int64_t submitted_after);
+
 /// The job id of `sbatch --parsable` (`4711` or `4711;cluster`).
 std::optional<std::string> parse_sbatch(const std::string& out);
 
@@ -52,6 +63,7 @@ class SlurmScheduler final : public BatchScheduler {
   }
   Argv status_argv(const std::set<std::string>& jobs) const override;
   std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const override;
+  std::vector<batch::JobRow> accounting(const std::set<std::string>& jobs) override;
   std::vector<batch::JobRow> tagged_jobs() override;
 
  private:

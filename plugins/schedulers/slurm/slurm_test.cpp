@@ -203,14 +203,94 @@ BOOST_AUTO_TEST_CASE(a_hung_client_is_an_error_that_names_the_command) {
       status.message);
 }
 
+BOOST_AUTO_TEST_CASE(sacct_rows_of_every_end_and_the_exit_code_before_the_colon) {
+  std::map<std::string, jobsub::batch::JobRow> rows;
+  for (const auto& row : jobsub::slurm::parse_sacct(captured("slurm/sacct-mixed.out"))) rows[row.id] = row;
+  BOOST_REQUIRE_EQUAL(rows.size(), 8u);
+  BOOST_TEST((rows.at("2").state == JobState::failed));
+  BOOST_TEST(rows.at("2").exit_code == 3);
+  BOOST_TEST((rows.at("3").state == JobState::timeout));
+  BOOST_TEST((rows.at("4").state == JobState::out_of_memory));  // although the script exited 0
+  BOOST_TEST(rows.at("4").exit_code == 0);
+  BOOST_TEST((rows.at("5").state == JobState::cancelled));
+  BOOST_TEST(rows.at("5").native_state == "CANCELLED");  // not `CANCELLED by 0`
+  BOOST_TEST(rows.at("1_2").task == 2u);
+  BOOST_TEST(rows.at("1_2").source == "sacct");
+  BOOST_TEST((rows.at("384").state == JobState::cancelled));  // an array cancelled before it started
+  // Tasks that never started, as some versions list them: one row each.
+  const auto pending = jobsub::slurm::parse_sacct("77_[2-3%1]|CANCELLED by 0|0:0\n");
+  BOOST_REQUIRE_EQUAL(pending.size(), 2u);
+  BOOST_TEST(pending[1].id == "77_3");
+}
+
+BOOST_AUTO_TEST_CASE(jobs_the_queue_forgot_are_asked_of_sacct_in_one_call_bounded_by_the_sweeps_time) {
+  Slurm slurm({{"max-array-size", "1001"}, {jobsub::kSubmittedAfterOption, "1764547200"}});
+  slurm.runner.answer("squeue", 1, "", captured("slurm/squeue-gone.err"));
+  slurm.runner.answer("sacct", 0, captured("slurm/sacct-mixed.out"));
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(slurm.scheduler.query({"1_2", "3", "4", "384_1", "384_4"}, out).ok);
+  const auto sacct = slurm.runner.calls_of("sacct");
+  BOOST_REQUIRE_EQUAL(sacct.size(), 1u);
+  BOOST_TEST(sacct[0].back() == "--jobs=1,3,384,4");
+  BOOST_TEST(sacct[0][5] == "--starttime=" + jobsub::slurm::sacct_start(1764547200));
+  BOOST_TEST(jobsub::slurm::sacct_start(0) == "now-30days");
+  std::map<std::string, jobsub::TaskOutcome> by_id;
+  for (const auto& o : out) by_id[o.native_id] = o;
+  BOOST_REQUIRE_EQUAL(by_id.size(), 5u);
+  BOOST_TEST((by_id.at("3").state == JobState::timeout));
+  BOOST_TEST(by_id.at("3").source == "sacct");
+  BOOST_TEST((by_id.at("3").evidence == jobsub::Evidence::scheduler));
+  BOOST_TEST((by_id.at("4").state == JobState::out_of_memory));
+  BOOST_TEST((by_id.at("384_4").state == JobState::cancelled));  // the array's own row
+}
+
+BOOST_AUTO_TEST_CASE(without_accounting_the_query_answers_what_the_queue_knows) {
+  Slurm slurm;
+  slurm.runner.answer("squeue", 1, "", captured("slurm/squeue-gone.err"));
+  slurm.runner.answer("sacct", 1, captured("slurm/sacct-disabled.out"), captured("slurm/sacct-disabled.err"));
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(slurm.scheduler.query({"3"}, out).ok);
+  BOOST_TEST(out.empty());
+  jobsub::testing::ScriptedRunner hung;  // a sacct that never answers is no answer either
+  jobsub::slurm::SlurmScheduler scheduler;
+  scheduler.use_runner(hung);
+  BOOST_REQUIRE(scheduler.configure({{"max-array-size", "1001"}}).ok);
+  hung.answer("squeue", 1, "", captured("slurm/squeue-gone.err"));
+  hung.time_out("sacct");
+  BOOST_REQUIRE(scheduler.query({"3"}, out).ok);
+  BOOST_TEST(out.empty());
+}
+
+BOOST_AUTO_TEST_CASE(slurms_last_words_in_a_jobs_log_are_its_verdict) {
+  const auto logs = std::filesystem::temp_directory_path() / "jobsub-slurm-log-test";
+  std::filesystem::create_directories(logs);
+  std::filesystem::copy_file(
+      std::filesystem::path(JOBSUB_TEST_DATA_DIR) / "schedulers/slurm/slurm-time-limit.log",
+      logs / "slurm-3.out", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(std::filesystem::path(JOBSUB_TEST_DATA_DIR) / "schedulers/slurm/slurm-oom.log",
+                             logs / "slurm-4_2.out", std::filesystem::copy_options::overwrite_existing);
+  Slurm slurm;
+  jobsub::TaskOutcome out;
+  BOOST_REQUIRE(slurm.scheduler.log_verdict(logs, "3", out));
+  BOOST_TEST((out.state == JobState::timeout));
+  BOOST_TEST(out.source == "Slurm log");
+  BOOST_TEST((out.evidence == jobsub::Evidence::scheduler_log));
+  BOOST_REQUIRE(slurm.scheduler.log_verdict(logs, "4_2", out));
+  BOOST_TEST((out.state == JobState::out_of_memory));
+  BOOST_TEST(!slurm.scheduler.log_verdict(logs, "5", out));  // no log
+  std::filesystem::remove_all(logs);
+}
+
 BOOST_AUTO_TEST_CASE(query_is_one_squeue_for_all_arrays_and_an_empty_queue_is_no_error) {
   Slurm slurm;
   slurm.runner.answer("squeue", 0, captured("slurm/squeue-mixed.out"));
+  slurm.runner.answer("sacct", 0, "");
   std::vector<jobsub::TaskOutcome> out;
   BOOST_REQUIRE(slurm.scheduler.query({"2_1", "2_2", "9_2", "4", "77_1"}, out).ok);
   BOOST_TEST(slurm.runner.calls_of("squeue").size() == 1u);
-  BOOST_TEST(slurm.runner.calls.back().back() == "--jobs=2,4,77,9");
-  BOOST_REQUIRE_EQUAL(out.size(), 4u);  // 77_1: not listed, so no answer
+  BOOST_TEST(slurm.runner.calls_of("squeue").back().back() == "--jobs=2,4,77,9");
+  BOOST_TEST(slurm.runner.calls_of("sacct").back().back() == "--jobs=77");  // only what squeue forgot
+  BOOST_REQUIRE_EQUAL(out.size(), 4u);                                      // 77_1: in neither, so no answer
   std::map<std::string, JobState> states;
   for (const auto& o : out) states[o.native_id] = o.state;
   BOOST_TEST((states.at("9_2") == JobState::failed));
@@ -218,6 +298,7 @@ BOOST_AUTO_TEST_CASE(query_is_one_squeue_for_all_arrays_and_an_empty_queue_is_no
 
   Slurm gone;
   gone.runner.answer("squeue", 1, captured("slurm/squeue-gone.out"), captured("slurm/squeue-gone.err"));
+  gone.runner.answer("sacct", 0, "");
   out.clear();
   BOOST_TEST(gone.scheduler.query({"999999"}, out).ok);
   BOOST_TEST(out.empty());

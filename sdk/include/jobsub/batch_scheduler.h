@@ -101,6 +101,7 @@ struct JobRow {
   JobState state = JobState::queued;
   int exit_code = -1;  ///< -1 when the scheduler does not say
   std::string tag;     ///< where the batch token is (Slurm: the comment); may be empty
+  std::string source;  ///< the command that said it (`sacct`); empty: the status command
 };
 
 /// Jobs cut into submit calls: arrays of at most `limit` tasks (`ArrayIds`
@@ -134,6 +135,8 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   Status cancel(const std::vector<std::string>& native_ids) noexcept final;
   Status find(const BatchRequest& request, std::vector<TaskOutcome>& out) noexcept final;
   Detection detection() const noexcept final { return detection_; }
+  bool log_verdict(const fs::path& logs_dir, const std::string& native_id,
+                   TaskOutcome& out) const noexcept final;
 
   /// Where every command goes (the system's runner unless a test lends one).
   void use_runner(ProcessRunner& runner) { runner_ = &runner; }
@@ -156,10 +159,17 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   unsigned submit_retries_ = 0;                  ///< retries of a transient failure (from `submit-retries`)
   double retry_delay_ = 2;                       ///< seconds before the first retry, doubling (`retry-delay`)
   std::chrono::milliseconds client_timeout_{std::chrono::seconds(120)};  ///< from `client-timeout`
-  std::string cancel_client_;  ///< `scancel`: cancel_argv() is it and the ids
+  int64_t submitted_after_ = 0;  ///< kSubmittedAfterOption (seconds since the epoch); 0: unknown
+  std::string cancel_client_;    ///< `scancel`: cancel_argv() is it and the ids
   /// How the unknown-resource error tells to write anything else (default `<prefix>.<option>`).
   std::string extra_resources_;
   std::vector<std::string> notes_;  ///< warnings every render shows (an assumed limit)
+  /// Where a job's log is in the sweep's logs/ (`{}` is its native id), when
+  /// the scheduler writes its own messages there: Slurm `slurm-{}.out`. Empty: no log verdicts.
+  std::string log_file_ = "";
+  /// The scheduler's messages in a job's log and the state each means, most
+  /// specific first (Slurm: `DUE TO TIME LIMIT` -> timeout).
+  std::vector<std::pair<std::string, JobState>> log_messages_;
 
   // ---- the dialect's answers
   /// Reads the dialect's own options and fills the data above.
@@ -198,7 +208,9 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   /// The bulk status command for the jobs (arrays) `jobs`, and its reader.
   virtual Argv status_argv(const std::set<std::string>& jobs) const = 0;
   virtual std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const = 0;
-  /// The jobs the queue no longer shows, as accounting has them (Grid Engine: qacct).
+  /// The jobs (arrays) `jobs` that the queue no longer shows, as accounting
+  /// has them, in one call (Slurm: sacct, Grid Engine: qacct); rows carry
+  /// their `source`. None when the scheduler keeps no accounting.
   virtual std::vector<batch::JobRow> accounting(const std::set<std::string>&) { return {}; }
   /// Every job of the user with its tag, for find().
   virtual std::vector<batch::JobRow> tagged_jobs() = 0;

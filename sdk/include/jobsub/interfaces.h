@@ -86,6 +86,12 @@ class Formatter {
 
 // ---------------------------------------------------------------- scheduler
 
+/// The option every scheduler gets besides its own: the time (seconds since
+/// the Unix epoch) before which none of the jobs it will be asked about was
+/// submitted; absent when unknown. An accounting query bounds its search by
+/// it, so that it never scans the cluster's history (Slurm: `sacct -S`).
+inline constexpr const char* kSubmittedAfterOption = "jobsub.submitted_after";
+
 /// Job states, with the scheduler's native state kept alongside.
 enum class JobState {
   pending,
@@ -156,12 +162,24 @@ struct RenderedBatch {
   fs::path submit_stdin;
 };
 
+/// What a job's final state rests on, weakest first. A recorded verdict is
+/// revised only by stronger evidence (a `lost` job by any).
+enum class Evidence {
+  none,            ///< nothing said it (a job the scheduler no longer knows: lost)
+  exit_code_file,  ///< the exit code the task body wrote
+  scheduler_log,   ///< the scheduler's own message in the job's log (Slurm's `DUE TO TIME LIMIT`)
+  scheduler,       ///< the scheduler: its queue or its accounting (`squeue`, `sacct`, `qacct`)
+};
+
 struct TaskOutcome {
   uint64_t job = 0;  ///< 1-based job number
   JobState state = JobState::pending;
   int exit_code = -1;     ///< -1 when unknown
   std::string native_id;  ///< e.g. `4711_3` on Slurm, `local:3` on local
   std::string native_state;
+  Evidence evidence = Evidence::none;
+  /// Who said it, shown beside the state: `sacct`, `squeue`, `Slurm log`, `exit-code file`.
+  std::string source{};
 };
 
 /// Jobs submitted as the tasks of one array, in a few bytes however many:
@@ -229,6 +247,15 @@ class Scheduler {
   virtual Status find(const BatchRequest& request, std::vector<TaskOutcome>& out) noexcept = 0;
   /// How to tell this host has the scheduler (see Detection); none by default.
   virtual Detection detection() const noexcept { return {}; }
+  /// The scheduler's own verdict on a job that left its queue without one
+  /// from its accounting, read from the job's log in `logs_dir` (the sweep's
+  /// `logs/`): Slurm's `*** JOB 4711 ON n1 CANCELLED AT ... DUE TO TIME LIMIT
+  /// ***` is `timeout`. Fills `out` (state, native_state, source) and returns
+  /// true when the log says how the job ended; false by default.
+  virtual bool log_verdict(const fs::path& /*logs_dir*/, const std::string& /*native_id*/,
+                           TaskOutcome& /*out*/) const noexcept {
+    return false;
+  }
 };
 
 // ---------------------------------------------------------------- command
@@ -285,7 +312,7 @@ struct interface_traits<Formatter> {
 template <>
 struct interface_traits<Scheduler> {
   static constexpr const char* kind = "scheduler";
-  static constexpr const char* id = "jobsub::Scheduler/3";
+  static constexpr const char* id = "jobsub::Scheduler/4";
 };
 template <>
 struct interface_traits<Command> {
