@@ -104,21 +104,31 @@ BatchRequest FollowUpDriver::prototype() const {
                          sweep_json_.value("array", true));
 }
 
-/// Batches still `submitting`: their jobsub died between recording them and
-/// recording the scheduler's answer. What the scheduler holds (found by the
-/// batch's token) is adopted; a job it does not hold but that started (its
-/// directory exists) is settled by its exit-code file, else `lost`; the rest
-/// were not submitted.
+/// Batches whose answer was never recorded, or only in part: `submitting`
+/// (their jobsub died between recording them and recording the scheduler's
+/// answer) and `failed` ones with jobs recorded not submitted (a submit call
+/// that failed may have been taken all the same, and the scheduler could not
+/// be asked then). What the scheduler holds of them (found by the batch's
+/// token) is adopted; a job it does not hold but that started (its directory
+/// exists) is settled by its exit-code file, else `lost`; the rest were not
+/// submitted.
 void FollowUpDriver::settle_interrupted_batches(Submitter& submitter) {
   for (const BatchRecord& b : store_->batches(sweep_.id)) {
-    if (b.state != BatchState::submitting) continue;
-    if (b.host != host_name() && !request_.force) {
+    const bool interrupted = b.state == BatchState::submitting;
+    std::vector<uint64_t> unknown;  // the batch's jobs whose fate is not recorded
+    for (const TaskRange& r : b.jobs) {
+      for (uint64_t job = r.first; job <= r.last && job <= records_.size(); ++job) {
+        if (interrupted || records_[job - 1].state == JobState::not_submitted) unknown.push_back(job);
+      }
+    }
+    if (unknown.empty() || b.state == BatchState::submitted) continue;
+    if (interrupted && b.host != host_name() && !request_.force) {
       throw job_error(fmt::format(
           "{} of this sweep was being submitted from host {} (pid {}), and jobsub cannot tell from here "
           "whether that jobsub is still at it: run the resume there, or pass --force if it has ended",
           b.name, b.host, b.pid));
     }
-    if (b.host == host_name() && is_running_jobsub(static_cast<long>(b.pid))) {
+    if (interrupted && b.host == host_name() && is_running_jobsub(static_cast<long>(b.pid))) {
       throw job_error(fmt::format(
           "{} of this sweep is being submitted by jobsub (pid {}) right now: let it finish, or stop it, "
           "then resume",
@@ -134,46 +144,48 @@ void FollowUpDriver::settle_interrupted_batches(Submitter& submitter) {
     for (const TaskOutcome& o : found) by_job[o.job] = o;
     Tracker tracker(*pipeline_.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count);
     std::vector<TaskOutcome> outcomes;
-    uint64_t adopted = 0, ended = 0, lost = 0, total = 0;
-    for (const TaskRange& r : b.jobs) {
-      for (uint64_t job = r.first; job <= r.last; ++job) {
-        ++total;
-        if (auto it = by_job.find(job); it != by_job.end()) {
-          outcomes.push_back(it->second);
-          ++adopted;
-          continue;
-        }
-        // A job started when its output file was opened (the task body's
-        // redirection); its directory alone may be made before it starts.
-        std::error_code ec;
-        if (!fs::exists(results_.job_file(job, job_files::kStdout), ec)) continue;
-        const int code = tracker.exit_code(job);
-        const JobState state = code < 0 ? JobState::lost : code == 0 ? JobState::completed : JobState::failed;
-        outcomes.push_back({job, state, code, "", code < 0 ? "started; no exit code" : "ended"});
-        ++(code < 0 ? lost : ended);
+    uint64_t adopted = 0, ended = 0, lost = 0;
+    std::string native_id = interrupted ? std::string() : b.native_id;
+    for (const uint64_t job : unknown) {
+      if (auto it = by_job.find(job); it != by_job.end()) {
+        outcomes.push_back(it->second);
+        ++adopted;
+        const std::string& id = it->second.native_id;
+        const std::string array = id.substr(0, id.find_first_of("_.["));  // the array's id
+        if (("," + native_id + ",").find("," + array + ",") == std::string::npos)
+          native_id += (native_id.empty() ? "" : ",") + array;
+        continue;
       }
+      // A job started when its output file was opened (the task body's
+      // redirection); its directory alone may be made before it starts.
+      std::error_code ec;
+      if (!fs::exists(results_.job_file(job, job_files::kStdout), ec)) continue;
+      const int code = tracker.exit_code(job);
+      const JobState state = code < 0 ? JobState::lost : code == 0 ? JobState::completed : JobState::failed;
+      outcomes.push_back({job, state, code, "", code < 0 ? "started; no exit code" : "ended"});
+      ++(code < 0 ? lost : ended);
     }
-    std::string native_id;
-    for (const TaskOutcome& o : found) {
-      const std::string id = o.native_id.substr(0, o.native_id.find_first_of("_.["));  // the array's id
-      if (native_id.find(id) == std::string::npos) native_id += (native_id.empty() ? "" : ",") + id;
-    }
+    if (!interrupted && adopted + ended + lost == 0) continue;  // a refusal: nothing was taken
     store_->end_batch(
-        sweep_.id, b.id, adopted + ended + lost > 0 ? BatchState::submitted : BatchState::failed, native_id,
+        sweep_.id, b.id,
+        adopted + ended + lost > 0 || !interrupted ? BatchState::submitted : BatchState::failed, native_id,
         fmt::format("settled by --resume: {} held by the scheduler, {} ended, {} lost", adopted, ended, lost),
         outcomes);
     for (const TaskOutcome& o : outcomes) book_.apply(o);
-    for (const TaskRange& r : b.jobs) {
-      for (uint64_t job = r.first; job <= r.last; ++job) {
-        if (book_.state(job) == JobState::pending) book_.set_state(job, JobState::not_submitted);
-      }
+    for (const uint64_t job : unknown) {
+      if (book_.state(job) == JobState::pending) book_.set_state(job, JobState::not_submitted);
     }
-    view_.line(fmt::format(
-        "jobsub: {} was being submitted when its jobsub (pid {}) stopped. Of its {} jobs: {} with the "
-        "scheduler{}, {} ended, {} started and left no exit code (lost: `jobsub resubmit` runs them), {} not "
-        "submitted",
-        b.name, b.pid, total, adopted, native_id.empty() ? "" : fmt::format(" ({})", native_id), ended, lost,
-        total - adopted - ended - lost));
+    const uint64_t total = unknown.size();
+    view_.line(
+        fmt::format("jobsub: {} {}. Of its {} jobs{}: {} with the scheduler{}, {} ended, {} started and left "
+                    "no exit code "
+                    "(lost: `jobsub resubmit` runs them), {} not submitted",
+                    b.name,
+                    interrupted ? fmt::format("was being submitted when its jobsub (pid {}) stopped", b.pid)
+                                : std::string("failed, and the scheduler had taken some of it all the same"),
+                    total, interrupted ? "" : " recorded as not submitted", adopted,
+                    native_id.empty() ? "" : fmt::format(" ({})", native_id), ended, lost,
+                    total - adopted - ended - lost));
   }
   records_ = store_->jobs(sweep_.id);
 }

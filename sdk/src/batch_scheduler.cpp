@@ -1,7 +1,9 @@
 #include "jobsub/batch_scheduler.h"
 
 #include <fmt/core.h>
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -59,6 +61,16 @@ std::vector<Chunk> plan_chunks(const std::vector<TaskRange>& jobs, bool array, A
     }
   }
   return chunks;
+}
+
+void throttle_chunks(std::vector<Chunk>& chunks, uint64_t max_running) {
+  if (max_running == 0 || chunks.empty()) return;
+  const std::size_t lanes = static_cast<std::size_t>(std::min<uint64_t>(max_running, chunks.size()));
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const std::size_t lane = i % lanes;
+    chunks[i].max_running = max_running / lanes + (lane < max_running % lanes ? 1 : 0);
+    if (i >= lanes) chunks[i].after = i - lanes;
+  }
 }
 
 std::optional<uint64_t> offset_in_tag(const std::string& tag, const std::string& token) {
@@ -160,7 +172,13 @@ std::vector<std::string> BatchScheduler::directives(const BatchRequest& request)
 }
 
 std::vector<batch::Chunk> BatchScheduler::plan(const BatchRequest& request) const {
-  return batch::plan_chunks(request.tasks, request.array, array_ids_, array_limit_, single_runs_as_jobs_);
+  std::vector<batch::Chunk> chunks =
+      batch::plan_chunks(request.tasks, request.array, array_ids_, array_limit_, single_runs_as_jobs_);
+  batch::throttle_chunks(chunks, request.max_running);
+  for (batch::Chunk& chunk : chunks) {
+    if (chunk.after) chunk.after_id = fmt::format("<id of call {}>", *chunk.after + 1);
+  }
+  return chunks;
 }
 
 Status BatchScheduler::render(const BatchRequest& request, RenderedBatch& out) noexcept {
@@ -295,11 +313,14 @@ Status BatchScheduler::submit(const BatchRequest& request, const RenderedBatch&,
   return guarded([&]() -> Status {
     fs::create_directories(request.results().logs());
     result.native_id.clear();
-    for (const batch::Chunk& chunk : plan(request)) {
+    std::vector<std::string> ids;  // each chunk's, for the chunks that start after it
+    for (batch::Chunk& chunk : plan(request)) {
       if (context.interrupted()) return Status::failure("interrupted");
+      if (chunk.after) chunk.after_id = ids.at(*chunk.after);
       std::string id;
       const Status status = submit_chunk(request, chunk, context, id);
       if (!status.ok) return status;
+      ids.push_back(id);
       result.native_id += (result.native_id.empty() ? "" : ",") + id;
       if (chunk.array) {
         result.arrays.push_back(array_of(id, chunk));
@@ -315,6 +336,11 @@ std::string BatchScheduler::job_name_of(const BatchRequest& request, bool& given
   const auto named = request.resources.find("job_name");
   given = named != request.resources.end();
   return given ? named->second : request.sweep_name;
+}
+
+std::string BatchScheduler::user_name() {
+  const passwd* account = ::getpwuid(::getuid());
+  return account != nullptr ? account->pw_name : std::to_string(::getuid());
 }
 
 std::string BatchScheduler::job_of(const std::string& native_id) const {

@@ -42,6 +42,42 @@ BOOST_AUTO_TEST_CASE(without_arrays_each_job_is_its_own_call) {
   BOOST_TEST(!chunks[2].array);
 }
 
+// Issue 19, 4: `-j N` holds for the whole sweep, not per submit call.
+BOOST_AUTO_TEST_CASE(the_cap_on_running_jobs_holds_across_the_chunks) {
+  // The cap covers the chunks: split over them.
+  auto split = plan_chunks({{1, 10}}, true, ArrayIds::contiguous, 3, false);  // 3+3+3+1
+  jobsub::batch::throttle_chunks(split, 5);
+  BOOST_REQUIRE_EQUAL(split.size(), 4u);
+  uint64_t total = 0;
+  for (const auto& c : split) {
+    total += c.max_running;
+    BOOST_TEST(!c.after);
+    BOOST_TEST(c.max_running >= 1u);
+  }
+  BOOST_TEST(total == 5u);
+  // Fewer slots than chunks: lanes, one chunk at a time each.
+  auto chained = plan_chunks({{1, 6}}, true, ArrayIds::contiguous, 2, false);  // 3 chunks
+  jobsub::batch::throttle_chunks(chained, 1);
+  BOOST_TEST(chained[0].max_running == 1u);
+  BOOST_TEST(!chained[0].after);
+  BOOST_TEST(*chained[1].after == 0u);
+  BOOST_TEST(*chained[2].after == 1u);
+  // Without arrays: N lanes of single jobs.
+  auto jobs = plan_chunks({{1, 5}}, false, ArrayIds::contiguous, 100, false);
+  jobsub::batch::throttle_chunks(jobs, 2);
+  BOOST_TEST(!jobs[0].after);
+  BOOST_TEST(!jobs[1].after);
+  BOOST_TEST(*jobs[2].after == 0u);
+  BOOST_TEST(*jobs[3].after == 1u);
+  BOOST_TEST(*jobs[4].after == 2u);
+  // One chunk: the cap is its throttle; no cap: nothing changes.
+  auto one = plan_chunks({{1, 5}}, true, ArrayIds::contiguous, 100, false);
+  jobsub::batch::throttle_chunks(one, 2);
+  BOOST_TEST(one[0].max_running == 2u);
+  jobsub::batch::throttle_chunks(jobs, 0);
+  BOOST_TEST(jobs[4].after.has_value());
+}
+
 BOOST_AUTO_TEST_CASE(the_token_and_offset_are_read_from_a_tag) {
   BOOST_TEST(*jobsub::batch::offset_in_tag("jobsub=jobsub-0123456789abcdef:35", "jobsub-0123456789abcdef") ==
              35u);

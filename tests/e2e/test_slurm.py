@@ -528,6 +528,24 @@ exit $code
         most = max(int((results / "jobs" / f"{i:04d}" / "stdout").read_text()) for i in range(1, 7))
         self.assertEqual(most, 2, "Slurm ran more than -j 2 tasks at once, or never two")
 
+    def test_max_running_holds_across_arrays_and_without_arrays(self):
+        # Issue 19, 4: -j 1 means one job at a time for the whole sweep, however
+        # many sbatch calls it takes. Each job records when it ran.
+        program = ("import os, sys, time\nstart = time.time()\ntime.sleep(2)\n"
+                   "with open(os.environ['SPANS'], 'a') as f:\n    f.write(f'{start} {time.time()}\\n')\n")
+        for case, args, jobs in (("arrays", ("--max-array-size", "3"), 6), ("no array", ("--no-array",), 4)):
+            with self.subTest(case):
+                spans = self.tmp / f"spans-{case.replace(' ', '-')}"
+                exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
+                                      f"hypers:\n  i: range(0, {jobs})\n", program=program,
+                                      name=case.replace(" ", "-"))
+                result = self.submit(exp, "-j", "1", *args, env=self.env(SPANS=str(spans)))
+                self.assertExit(result, 0)
+                runs = sorted(tuple(map(float, line.split())) for line in spans.read_text().splitlines())
+                self.assertEqual(len(runs), jobs)
+                for (_, end), (start, _) in zip(runs, runs[1:]):
+                    self.assertLessEqual(end, start + 0.05, f"two jobs ran at once: {runs}")
+
     def test_parsable_output_with_a_cluster_name(self):
         d = self.tmp / "shim"
         d.mkdir()

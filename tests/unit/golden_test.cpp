@@ -154,11 +154,12 @@ BOOST_AUTO_TEST_CASE(sge_directives_arrays_and_names) {
   const std::string logs = (request.results_dir / "logs").string() + "/";
   // The logs directory on the command line, where the path's quotes are safe.
   const std::vector<std::string> first = {
-      "qsub", "-terse", "-o", logs, "-e", logs, "-t", "1-100", "-tc", "10", request.script_path.string(),
-      "0"};
+      "qsub", "-terse", "-o", logs, "-e", logs, "-t", "1-100", "-tc", "5", request.script_path.string(),
+      "0"};  // -j 10 over the sweep's two arrays: 5 each
   BOOST_TEST(rendered.submit_argv == first, boost::test_tools::per_element());
   BOOST_REQUIRE_EQUAL(rendered.all_submit_argvs.size(), 2u);  // max_aj_tasks 100: 100 + 44
   BOOST_TEST(rendered.all_submit_argvs[1][7] == "1-44");
+  BOOST_TEST(rendered.all_submit_argvs[1][9] == "5");
   BOOST_TEST(rendered.all_submit_argvs[1].back() == "100");
   // Jobs 2 and 4 (a resubmit): one range an array, so two qsubs.
   request.tasks = {{2, 2}, {4, 4}};
@@ -216,7 +217,8 @@ BOOST_AUTO_TEST_CASE(pbs_pro_and_torque_directives_and_arrays) {
   const auto torque = render(request, "pbs", {{"dialect", "torque"}, {"array-limit", "100"}});
   check_golden("pbs-torque.sh", torque.script);
   BOOST_TEST(torque.submit_argv[7] == "-t");
-  BOOST_TEST(torque.submit_argv[8] == "1-100%5");
+  BOOST_TEST(torque.submit_argv[8] == "1-100%3");  // -j 5 over two arrays: 3 and 2
+  BOOST_TEST(torque.all_submit_argvs[1][8] == "1-44%2");
   jobsub::RenderedBatch refused;
   const auto status = try_render("pbs", request, refused, {{"dialect", "pro"}});
   BOOST_TEST(status.message.find("PBS Pro cannot limit how many tasks of an array run at once (-j 5)") !=
@@ -246,7 +248,7 @@ BOOST_AUTO_TEST_CASE(lsf_directives_arrays_and_the_script_on_stdin) {
   const std::string logs = (request.results_dir / "logs").string();
   const std::vector<std::string> first = {"bsub",
                                           "-J",
-                                          "log_vs_random[1-100]%4",
+                                          "log_vs_random[1-100]%2",  // -j 4 over two arrays
                                           "-Jd",
                                           "jobsub-0123456789abcdef:0",
                                           "-env",
@@ -258,7 +260,7 @@ BOOST_AUTO_TEST_CASE(lsf_directives_arrays_and_the_script_on_stdin) {
   BOOST_TEST(rendered.submit_argv == first, boost::test_tools::per_element());
   BOOST_TEST(rendered.submit_stdin == request.script_path);  // bsub < script: LSF reads #BSUB only there
   BOOST_REQUIRE_EQUAL(rendered.all_submit_argvs.size(), 2u);
-  BOOST_TEST(rendered.all_submit_argvs[1][2] == "log_vs_random[1-44]%4");
+  BOOST_TEST(rendered.all_submit_argvs[1][2] == "log_vs_random[1-44]%2");
   BOOST_TEST(rendered.all_submit_argvs[1][6] == "all,JOBSUB_OFFSET=100");
   jobsub::RenderedBatch refused;
   request.resources = {{"qos", "high"}};

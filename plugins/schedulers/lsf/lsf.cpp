@@ -139,10 +139,16 @@ Argv LsfScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& 
   std::string name = job_name(job_name_of(request, given));
   if (chunk.array) {
     name += fmt::format("[1-{}]", chunk.tasks());
-    if (request.max_running > 0) name += fmt::format("%{}", request.max_running);
+    if (chunk.max_running > 0) name += fmt::format("%{}", chunk.max_running);
   }
   const std::string logs = request.results().logs().string();
   Argv argv = {"bsub", "-J", name};
+  if (chunk.after) {  // the sweep's cap across its arrays (with a user's -w: both)
+    const auto given = request.resources.find("dependency");
+    argv.insert(argv.end(), {"-w", given == request.resources.end()
+                                       ? fmt::format("ended({})", chunk.after_id)
+                                       : fmt::format("({}) && ended({})", given->second, chunk.after_id)});
+  }
   if (!request.token.empty())
     argv.insert(argv.end(), {"-Jd", fmt::format("{}:{}", request.token, chunk.offset)});
   argv.insert(argv.end(), {"-env", fmt::format("all,JOBSUB_OFFSET={}", chunk.offset)});

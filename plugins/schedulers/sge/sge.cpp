@@ -51,11 +51,6 @@ uint64_t cpus_of(const BatchRequest& request) {
   }
 }
 
-std::string user_name() {
-  const passwd* account = ::getpwuid(::getuid());
-  return account != nullptr ? account->pw_name : std::to_string(::getuid());
-}
-
 std::string task_id(const std::string& job, const std::string& task) {
   return task.empty() || task == "undefined" ? job : fmt::format("{}.{}", job, task);
 }
@@ -269,7 +264,13 @@ Argv SgeScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& 
     argv.insert(argv.end(), {"-ac", fmt::format("jobsub={}:{}", request.token, chunk.offset)});
   if (chunk.array) {
     argv.insert(argv.end(), {"-t", fmt::format("1-{}", chunk.tasks())});
-    if (request.max_running > 0) argv.insert(argv.end(), {"-tc", std::to_string(request.max_running)});
+    if (chunk.max_running > 0) argv.insert(argv.end(), {"-tc", std::to_string(chunk.max_running)});
+  }
+  if (chunk.after) {  // the sweep's cap across its arrays (with a user's -hold_jid: both)
+    const auto given = request.resources.find("dependency");
+    argv.insert(argv.end(), {"-hold_jid", given == request.resources.end()
+                                              ? chunk.after_id
+                                              : fmt::format("{},{}", given->second, chunk.after_id)});
   }
   argv.push_back(request.script_path.string());
   argv.push_back(std::to_string(chunk.offset));
@@ -302,8 +303,12 @@ std::vector<batch::JobRow> SgeScheduler::accounting(const std::set<std::string>&
 /// The jobs whose context carries a token (`qstat -j '*'`), with their tasks
 /// still in the queue (`qstat -g d`).
 std::vector<batch::JobRow> SgeScheduler::tagged_jobs() {
-  const std::map<std::string, std::string> contexts =
-      parse_qstat_contexts(call({"qstat", "-u", user_name(), "-j", "*"}).out);
+  const ProcessResult detail = call({"qstat", "-u", user_name(), "-j", "*"});
+  // No job at all is "Following jobs do not exist"; anything else is a qmaster
+  // that cannot be asked, and then nothing may be sent again.
+  if (!detail.ok() && (detail.out + detail.err).find("do not exist") == std::string::npos)
+    throw std::runtime_error(fmt::format("qstat failed: {}", trim(detail.err + detail.out)));
+  const std::map<std::string, std::string> contexts = parse_qstat_contexts(detail.out);
   if (contexts.empty()) return {};
   std::vector<batch::JobRow> rows = parse_status(call(status_argv({})));
   for (batch::JobRow& row : rows) {

@@ -18,7 +18,7 @@ struct Sge {
   jobsub::sge::SgeScheduler scheduler;
   Sge() {
     scheduler.use_runner(runner);
-    const jobsub::Status status = scheduler.configure({{"max-array-tasks", "100"}});
+    const jobsub::Status status = scheduler.configure({{"max-array-tasks", "100"}, {"retry-delay", "0"}});
     BOOST_REQUIRE_MESSAGE(status.ok, status.message);
   }
 };
@@ -106,6 +106,31 @@ BOOST_AUTO_TEST_CASE(submit_reads_the_terse_id_and_a_refusal_says_why) {
       "qsub (exit 1): Unable to run job: Job was rejected because job requests unknown queue \"nosuch.q\"\n"
       "Exiting.");
   BOOST_TEST(refused.runner.calls_of("qsub").size() == 1u);  // a refusal is not retried
+}
+
+BOOST_AUTO_TEST_CASE(a_qsub_that_failed_is_not_sent_again_while_qmaster_cannot_be_asked) {
+  Sge sge;
+  const std::string down =
+      "error: commlib error: got select error (Connection refused)\n"
+      "Unable to run job: unable to send message to qmaster using port 6444 on host \"vm\": "
+      "got send error\nExiting.\n";
+  sge.runner.answer("qsub", 1, "", down);
+  sge.runner.answer("qstat", 1, "", "error: commlib error: got select error (Connection refused)\n");
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  const auto status = sge.scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result);
+  BOOST_TEST(!status.ok);
+  BOOST_TEST(
+      status.message.find("Grid Engine could not be asked whether it took the jobs") != std::string::npos,
+      status.message);
+  BOOST_TEST(sge.runner.calls_of("qsub").size() == 1u);
+  // No job at all is an answer: "Following jobs do not exist".
+  Sge empty;
+  empty.runner.answer("qsub", 1, "", down);
+  empty.runner.answer("qsub", 0, captured("sge/qsub-array.out"));
+  empty.runner.answer("qstat", 1, "", "Following jobs do not exist: \n*\n");
+  BOOST_REQUIRE(empty.scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result).ok);
+  BOOST_TEST(empty.runner.calls_of("qsub").size() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(jobs_gone_from_qstat_are_asked_of_qacct_once_per_job) {

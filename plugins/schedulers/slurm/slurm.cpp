@@ -105,6 +105,8 @@ std::vector<batch::JobRow> parse_sacct(const std::string& out) {
     row.native_state = fields[1].substr(0, fields[1].find(' '));  // `CANCELLED by 0`
     row.state = state_of(row.native_state);
     row.source = "sacct";
+    for (std::size_t f = 3; f < fields.size(); ++f)  // SubmitLine, when asked for: the batch token's place
+      row.tag += (f > 3 ? "|" : "") + fields[f];
     const std::string& code = fields[2];
     if (const auto colon = code.find(':');
         colon != std::string::npos && colon > 0 && code.find_first_not_of("0123456789") == colon)
@@ -243,8 +245,13 @@ Argv SlurmScheduler::submit_argv(const BatchRequest& request, const batch::Chunk
   Argv argv = {"sbatch", "--parsable"};
   if (chunk.array) {
     std::string array = format_task_ranges(chunk.ids);
-    if (request.max_running > 0) array += fmt::format("%{}", request.max_running);
+    if (chunk.max_running > 0) array += fmt::format("%{}", chunk.max_running);
     argv.push_back(fmt::format("--array={}", array));
+  }
+  if (chunk.after) {  // the sweep's cap across its arrays (a user's dependency is kept: `,` is AND)
+    const auto given = request.resources.find("dependency");
+    argv.push_back(fmt::format("--dependency={}afterany:{}",
+                               given == request.resources.end() ? "" : given->second + ",", chunk.after_id));
   }
   // `--comment=<token>:<offset>`: what find() looks for after a crash.
   if (!request.token.empty()) argv.push_back(fmt::format("--comment={}:{}", request.token, chunk.offset));
@@ -282,12 +289,31 @@ std::vector<batch::JobRow> SlurmScheduler::accounting(const std::set<std::string
   return parse_sacct(r.out);
 }
 
-/// One squeue for every job with its comment. Slurm forgets ended jobs after
-/// MinJobAge (300 s by default): the core settles those by their job directories.
+/// One squeue for every job with its comment, then, for the jobs Slurm has
+/// forgotten (after MinJobAge), one sacct of the user's jobs since the sweep
+/// began with their submit lines (which hold `--comment=<token>:<offset>`:
+/// accounting keeps the comment itself only with AccountingStoreFlags=job_comment).
+/// Without accounting, what squeue shows is all there is.
 std::vector<batch::JobRow> SlurmScheduler::tagged_jobs() {
   const ProcessResult r = call({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%k"});
   if (!r.ok()) throw std::runtime_error(fmt::format("squeue failed: {}", trim(r.err)));
-  return parse_squeue(r.out);
+  std::vector<batch::JobRow> rows = parse_squeue(r.out);
+  ProcessResult accounted;
+  try {
+    accounted = call({"sacct", "--noheader", "--parsable2", "--allocations",
+                      "--format=JobID,State,ExitCode,SubmitLine",
+                      fmt::format("--starttime={}", sacct_start(submitted_after_)),
+                      fmt::format("--user={}", user_name())});
+  } catch (const std::exception&) {  // accounting that does not answer: the queue is all there is
+    return rows;
+  }
+  if (!accounted.ok()) return rows;
+  std::set<std::string> seen;
+  for (const batch::JobRow& row : rows) seen.insert(row.id);
+  for (batch::JobRow& row : parse_sacct(accounted.out)) {
+    if (seen.insert(row.id).second) rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace jobsub::slurm

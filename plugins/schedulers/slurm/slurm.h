@@ -34,7 +34,8 @@ std::vector<batch::JobRow> parse_squeue(const std::string& out);
 /// Rows of `sacct --noheader --parsable2 --allocations
 /// --format=JobID,State,ExitCode`: `4711_3|TIMEOUT|0:0`, `4712|CANCELLED by 0|0:15`;
 /// a row of tasks that never started (`4711_[5-9%2]`) is one row per task.
-/// The exit code is the number before the colon (the signal after it).
+/// The exit code is the number before the colon (the signal after it). A
+/// fourth field (`SubmitLine`) is the row's tag.
 std::vector<batch::JobRow> parse_sacct(const std::string& out);
 
 /// sacct's `--starttime` for jobs submitted after `submitted_after`

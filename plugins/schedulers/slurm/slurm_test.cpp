@@ -140,6 +140,26 @@ BOOST_AUTO_TEST_CASE(an_array_taken_although_sbatch_failed_is_adopted_and_not_se
   }
 }
 
+BOOST_AUTO_TEST_CASE(an_array_the_queue_forgot_is_found_in_accounting_by_its_submit_line) {
+  Slurm slurm;
+  slurm.runner.answer("sbatch", 1, "", "sbatch: error: Batch job submission failed: Socket timed out\n");
+  slurm.runner.answer("squeue", 0, "");
+  slurm.runner.answer("sacct", 0,
+                      "12_1|COMPLETED|0:0|sbatch --parsable --array=1-2 --comment=jobsub-0123456789abcdef:0 "
+                      "/r/batch-1.sh 0\n12_2|COMPLETED|0:0|sbatch --parsable --array=1-2 "
+                      "--comment=jobsub-0123456789abcdef:0 /r/batch-1.sh 0\n"
+                      "13|COMPLETED|0:0|sbatch --parsable other.sh\n");
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  const jobsub::Status status =
+      slurm.scheduler.submit(jobsub::testing::request_for({{1, 2}}, 2), {}, context, result);
+  BOOST_REQUIRE_MESSAGE(status.ok, status.message);
+  BOOST_TEST(result.native_id == "12");
+  BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
+  const jobsub::Argv sacct = slurm.runner.calls_of("sacct").at(0);
+  BOOST_TEST(sacct.at(4) == "--format=JobID,State,ExitCode,SubmitLine");
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_sbatch_is_not_sent_again_when_slurm_cannot_be_asked) {
   Slurm slurm;
   slurm.runner.answer("sbatch", 1, "",
@@ -156,6 +176,28 @@ BOOST_AUTO_TEST_CASE(a_failed_sbatch_is_not_sent_again_when_slurm_cannot_be_aske
              status.message);
   BOOST_TEST(status.message.find("`jobsub submit --resume` looks again") != std::string::npos,
              status.message);
+}
+
+BOOST_AUTO_TEST_CASE(the_cap_on_running_jobs_chains_the_arrays_when_it_cannot_be_split) {
+  Slurm slurm({{"max-array-size", "3"}, {"retry-delay", "0"}});  // arrays of 2
+  auto request = jobsub::testing::request_for({{1, 6}}, 6);
+  request.max_running = 1;
+  jobsub::RenderedBatch plan;
+  BOOST_REQUIRE(slurm.scheduler.render(request, plan).ok);
+  BOOST_REQUIRE_EQUAL(plan.all_submit_argvs.size(), 3u);
+  BOOST_TEST(plan.all_submit_argvs[0][2] == "--array=1-2%1");
+  BOOST_TEST(plan.all_submit_argvs[1][3] == "--dependency=afterany:<id of call 1>");
+  slurm.runner.answer("sbatch", 0, "41\n");
+  slurm.runner.answer("sbatch", 0, "42\n");
+  slurm.runner.answer("sbatch", 0, "43\n");
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  BOOST_REQUIRE(slurm.scheduler.submit(request, plan, context, result).ok);
+  const auto calls = slurm.runner.calls_of("sbatch");
+  BOOST_REQUIRE_EQUAL(calls.size(), 3u);
+  BOOST_TEST(calls[1][3] == "--dependency=afterany:41");
+  BOOST_TEST(calls[2][3] == "--dependency=afterany:42");
+  BOOST_TEST(result.native_id == "41,42,43");
 }
 
 BOOST_AUTO_TEST_CASE(a_refused_sbatch_is_looked_up_once_not_retried_and_says_why) {

@@ -80,6 +80,13 @@ struct Chunk {
   uint64_t offset = 0;
   std::vector<TaskRange> ids;
   bool array = true;
+  /// The array's throttle (at most this many tasks at a time); 0: none.
+  uint64_t max_running = 0;
+  /// The chunk this one starts after (its index in the plan), when the
+  /// sweep's cap on running jobs is kept by chaining (see throttle_chunks).
+  std::optional<std::size_t> after{};
+  /// That chunk's id, filled in as the plan is submitted (`<id of call N>` in a dry run).
+  std::string after_id{};
   uint64_t tasks() const {
     uint64_t n = 0;
     for (const TaskRange& r : ids) n += r.size();
@@ -109,6 +116,14 @@ struct JobRow {
 /// job. `single_runs_as_jobs`: a run of one job is submitted as a plain job.
 JOBSUB_API std::vector<Chunk> plan_chunks(const std::vector<TaskRange>& jobs, bool array, ArrayIds ids,
                                           uint64_t limit, bool single_runs_as_jobs);
+
+/// Keeps a sweep's cap of `max_running` jobs at a time (`-j`) across the
+/// submit calls of one plan: the chunks run in L = min(cap, chunks) lanes,
+/// chunk i after chunk i - L (so each lane runs one chunk at a time, and
+/// lane boundaries idle one slot at most), and each array is throttled to its
+/// lane's share of the cap (cap / L, the first cap % L lanes one more). With
+/// one chunk: the cap is its throttle. A cap of 0 changes nothing.
+JOBSUB_API void throttle_chunks(std::vector<Chunk>& chunks, uint64_t max_running);
 
 /// The `<token>:<offset>` a submit call leaves in its tag; nullopt when
 /// `tag` does not carry `token`.
@@ -189,7 +204,10 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   virtual void plan_notes(const BatchRequest&, const std::vector<batch::Chunk>&,
                           std::vector<std::string>&) const {}
 
-  /// The submit command of one chunk, and the file it reads on stdin (LSF).
+  /// The submit command of one chunk (its throttle `chunk.max_running`; when
+  /// `chunk.after` is set, it must start after the job `chunk.after_id` has
+  /// ended, whatever its end: Slurm `--dependency=afterany:<id>`), and the
+  /// file it reads on stdin (LSF).
   virtual Argv submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const = 0;
   virtual fs::path submit_stdin(const BatchRequest&) const { return {}; }
   /// The job id in a submit call's successful answer; nullopt when it has none.
@@ -229,6 +247,8 @@ class JOBSUB_API BatchScheduler : public Scheduler {
                        const std::string& setting, const std::string& option);
   /// The job name the user set (`resources.job_name`, `given`), else the sweep's name.
   static std::string job_name_of(const BatchRequest& request, bool& given);
+  /// The name of the user jobsub runs as (the owner of the jobs it asks about).
+  static std::string user_name();
   /// The array id part of a native id (`4711_3` -> `4711`).
   std::string job_of(const std::string& native_id) const;
   /// `<prefix>`: as in `--slurm.x`.
