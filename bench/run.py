@@ -115,9 +115,54 @@ def local_vs_peers(tmp, env, p, jobs=2000, rounds=3):
     p("")
 
 
+def status_after_the_queue_forgot(tmp, env, p, jobs=10_000, runs=5):
+    """Section 9: `jobsub status` of a sweep whose jobs all ran and left
+    Slurm's queue (after MinJobAge), so that every verdict comes from
+    accounting, against a bare `sacct` over the same jobs. Each timed run
+    starts from the store as it was before the first status (copied back), so
+    every run settles all the jobs; the copy is in both commands."""
+    d = experiment(tmp, "accounting", {"a": [str(i) for i in range(100)], "b": [str(i) for i in range(jobs // 100)]})
+    (d / "jobsub.yaml").write_text((d / "jobsub.yaml").read_text().replace("scheduler: local\n", ""))
+    subprocess.run([JOBSUB, "--scheduler=slurm", "--yes"], cwd=d, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stdin=subprocess.DEVNULL)
+    results = sorted((d / "results").glob("*/*"))[-1]
+    ids = __import__("json").loads((results / "submissions.jsonl").read_text().splitlines()[-1])["native_id"]
+    deadline = time.time() + 1800
+    while time.time() < deadline and len(list(results.glob("jobs/*/exit_code"))) < jobs:
+        time.sleep(5)
+    ran = len(list(results.glob("jobs/*/exit_code")))
+    while time.time() < deadline and subprocess.run(
+            ["squeue", "--noheader", "--states=all", f"--jobs={ids}"], env=env, capture_output=True,
+            text=True).stdout.strip():
+        time.sleep(2)
+    time.sleep(5)  # slurmdbd has the last records
+    shutil.copy(d / ".jobsub/state.db", tmp / "state.db.saved")
+    restore = f"cp {tmp / 'state.db.saved'} .jobsub/state.db && "
+    sacct = (f"sacct --noheader --parsable2 --allocations --format=JobID,State,ExitCode --starttime=now-1day "
+             f"--jobs={ids} > /dev/null")
+    ours, peer = [], []
+    for _ in range(runs):  # interleaved: the machine's drift falls on both
+        ours.append(timed(["sh", "-c", restore + f"{JOBSUB} status > /dev/null; true"], d, env, runs=1)[0])
+        peer.append(timed(["sh", "-c", restore + sacct], d, env, runs=1)[0])
+    report = __import__("json").loads(subprocess.run([JOBSUB, "status", "--json"], cwd=d, env=env,
+                                                     capture_output=True, text=True).stdout)
+    ours_m, peer_m = statistics.median(ours), statistics.median(peer)
+    p(f"## 9. `jobsub status` of a {jobs:,}-job sweep that left Slurm's queue, against a bare `sacct`\n")
+    p(f"{ran:,} jobs ran and Slurm forgot them (MinJobAge); `jobsub status` (one squeue that finds none of them, "
+      f"one sacct for all, {jobs:,} verdicts recorded in the store and jobs.tsv; states after: {report['states']}): "
+      f"{ours_m:.3f} s; the same `sacct` alone: {peer_m:.3f} s; ratio {ours_m / peer_m:.2f} "
+      f"(medians of {runs} interleaved pairs; both restore the store first).\n")
+
+
 def main():
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBSUB_")}
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="jobsub-bench-"))
+    if "--accounting" in sys.argv:
+        out = []
+        status_after_the_queue_forgot(tmp, env, out.append)
+        print("\n".join(out))
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     if "--local" in sys.argv:
         out = []
         local_vs_peers(tmp, env, out.append)

@@ -121,6 +121,7 @@ class GridEngine(JobsubTestCase):
         report = json.loads(self.jobsub("status", "--json", cwd=exp, env=self.env()).stdout)
         self.assertEqual(report["listed"][0]["state"], "timeout", report)
         self.assertIn("failed=37", report["listed"][0]["native_state"])
+        self.assertEqual(report["listed"][0]["evidence"], "qacct")  # one bulk qacct for the sweep
 
     def test_cancel_with_one_qdel_and_status_agrees(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0,4)\n",

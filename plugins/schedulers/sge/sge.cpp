@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <ctime>
 #include <regex>
 #include <stdexcept>
 
@@ -132,9 +133,9 @@ std::map<std::string, std::string> parse_qstat_contexts(const std::string& out) 
   return contexts;
 }
 
-std::vector<batch::JobRow> parse_qacct(const std::string& out, const std::string& job) {
+std::vector<batch::JobRow> parse_qacct(const std::string& out, const std::string& job_asked) {
   std::map<std::string, batch::JobRow> last;
-  std::string task, failed, exit_status;
+  std::string job = job_asked, task, failed, exit_status;
   auto flush = [&] {
     if (exit_status.empty()) return;
     const int code = std::atoi(exit_status.c_str());
@@ -153,12 +154,14 @@ std::vector<batch::JobRow> parse_qacct(const std::string& out, const std::string
     task.clear();
     failed.clear();
     exit_status.clear();
+    job = job_asked;
   };
   for (const std::string& line : lines_of(out)) {
     if (line.rfind("=====", 0) == 0) flush();
     const auto space = line.find_first_of(" \t");
     if (space == std::string::npos) continue;
     const std::string key = line.substr(0, space), value = trim(line.substr(space));
+    if (key == "jobnumber") job = value;
     if (key == "taskid") task = value;
     if (key == "failed") failed = value.substr(0, value.find(' '));
     if (key == "exit_status") exit_status = value.substr(0, value.find(' '));
@@ -286,17 +289,22 @@ std::vector<batch::JobRow> SgeScheduler::parse_status(const ProcessResult& answe
   return parse_qstat_tasks(answer.out);
 }
 
-/// One `qacct -j` per job (not per task), for at most 50 jobs a query: the
-/// exit-code files settle the rest.
+/// One `qacct` for every job the queue forgot: the user's records since an
+/// hour before the sweep began (`-b`), filtered to `jobs`.
 std::vector<batch::JobRow> SgeScheduler::accounting(const std::set<std::string>& jobs) {
-  std::vector<batch::JobRow> rows;
-  std::size_t asked = 0;
-  for (const std::string& job : jobs) {
-    if (++asked > 50) break;
-    const ProcessResult r = call({"qacct", "-j", job});
-    if (!r.ok()) continue;  // no accounting, or not there yet: the exit-code file decides
-    for (batch::JobRow& row : parse_qacct(r.out, job)) rows.push_back(std::move(row));
+  Argv argv = {"qacct", "-o", user_name(), "-j", "*"};
+  if (submitted_after_ > 0) {
+    const std::time_t t = static_cast<std::time_t>(submitted_after_ - 3600);
+    std::tm local{};
+    localtime_r(&t, &local);
+    char begin[32];
+    std::strftime(begin, sizeof begin, "%Y%m%d%H%M", &local);  // qacct's [[CC]YY]MMDDhhmm
+    argv.insert(argv.end(), {"-b", begin});
   }
+  const ProcessResult r = call(argv);
+  if (!r.ok()) return {};  // no accounting, or not there yet: the log and exit-code file decide
+  std::vector<batch::JobRow> rows = parse_qacct(r.out, "");
+  std::erase_if(rows, [&](const batch::JobRow& row) { return !jobs.count(job_of(row.id)); });
   return rows;
 }
 

@@ -42,6 +42,7 @@ std::map<std::string, std::string> parse_qstat_contexts(const std::string& out);
 
 /// Each task's last accounting record in `qacct -j JOB` output: `failed` is
 /// Grid Engine's own verdict (37: h_rt; 100: killed or deleted).
+/// `job`: the job asked about (`qacct -j 12`); a record's own `jobnumber`, when it has one, wins.
 std::vector<batch::JobRow> parse_qacct(const std::string& out, const std::string& job);
 
 /// The job id of `qsub -terse` (`4711` or `4711.1-10:1`).

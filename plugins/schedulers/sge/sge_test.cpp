@@ -133,17 +133,24 @@ BOOST_AUTO_TEST_CASE(a_qsub_that_failed_is_not_sent_again_while_qmaster_cannot_b
   BOOST_TEST(empty.runner.calls_of("qsub").size() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(jobs_gone_from_qstat_are_asked_of_qacct_once_per_job) {
+BOOST_AUTO_TEST_CASE(jobs_gone_from_qstat_are_asked_of_qacct_in_one_call) {
   Sge sge;
   sge.runner.answer("qstat", 0, captured("sge/qstat-mixed.out"));
-  sge.runner.answer("qacct", 0, captured("sge/qacct-h_rt-killed.out"));
+  // The user's records: jobs 3 (asked) and 1 (not asked, left out).
+  sge.runner.answer("qacct", 0,
+                    captured("sge/qacct-h_rt-killed.out") + captured("sge/qacct-array-completed.out"));
   std::vector<jobsub::TaskOutcome> out;
-  BOOST_REQUIRE(sge.scheduler.query({"4.2", "3"}, out).ok);
-  BOOST_TEST((sge.runner.calls_of("qacct") == std::vector<jobsub::Argv>{{"qacct", "-j", "3"}}));
-  std::map<std::string, JobState> states;
-  for (const auto& o : out) states[o.native_id] = o.state;
-  BOOST_TEST((states.at("4.2") == JobState::running));
-  BOOST_TEST((states.at("3") == JobState::timeout));
+  BOOST_REQUIRE(sge.scheduler.query({"4.2", "3", "11.1"}, out).ok);
+  const auto qacct = sge.runner.calls_of("qacct");
+  BOOST_REQUIRE_EQUAL(qacct.size(), 1u);
+  BOOST_TEST((std::vector<std::string>(qacct[0].begin() + 3, qacct[0].end()) ==
+              std::vector<std::string>{"-j", "*"}));
+  std::map<std::string, jobsub::TaskOutcome> by_id;
+  for (const auto& o : out) by_id[o.native_id] = o;
+  BOOST_REQUIRE_EQUAL(by_id.size(), 2u);  // 11.1: in neither
+  BOOST_TEST((by_id.at("4.2").state == JobState::running));
+  BOOST_TEST((by_id.at("3").state == JobState::timeout));
+  BOOST_TEST(by_id.at("3").source == "qacct");
 }
 
 BOOST_AUTO_TEST_CASE(find_matches_the_context_to_the_tasks_in_the_queue) {
