@@ -191,13 +191,21 @@ void FollowUpDriver::settle_interrupted_batches(Submitter& submitter) {
 }
 
 /// The jobs not yet final, as the scheduler says now (one query): a job that
-/// ended since the last look is resubmitted by its true state.
+/// ended since the last look is resubmitted by its true state. This pass
+/// never concludes `lost` on its own (a job's exit-code file may show late on
+/// a shared file system, and resubmit would run it again): only a job that
+/// `status` or `--wait` found lost is resubmitted as lost. A dry run records nothing.
 void FollowUpDriver::settle_jobs() {
   std::unique_ptr<Tracker> tracker;
-  records_ = settle_sweep(*store_, sweep_, [&]() -> Tracker& {
-    tracker = std::make_unique<Tracker>(*pipeline_.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count, 1);
-    return *tracker;
-  });
+  constexpr int kNeverLostInOnePass = 2;
+  records_ = settle_sweep(
+      *store_, sweep_,
+      [&]() -> Tracker& {
+        tracker = std::make_unique<Tracker>(*pipeline_.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count,
+                                            kNeverLostInOnePass);
+        return *tracker;
+      },
+      !request_.dry_run);
   for (const JobRecord& j : records_) {
     if (j.state != book_.state(j.job))
       book_.apply({j.job, j.state, j.exit_code, j.native_id, j.native_state});

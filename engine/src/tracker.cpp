@@ -161,19 +161,30 @@ std::vector<JobRecord> record_settled(Store& store, const SweepSummary& sweep,
 }  // namespace
 
 std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
-                                    const std::function<Tracker&()>& tracker) {
+                                    const std::function<Tracker&()>& tracker, bool record) {
   std::vector<JobRecord> jobs = store.jobs(sweep.id);
   const std::vector<OpenJob> open = jobs_to_settle(jobs);
   if (open.empty()) return jobs;
   std::vector<TaskOutcome> outcomes;
   const Status status = tracker().poll(open, outcomes);
   if (!status.ok) throw job_error(fmt::format("cannot ask {}: {}", sweep.sweep.scheduler, status.message));
-  return record_settled(store, sweep, outcomes);
+  if (record) return record_settled(store, sweep, outcomes);
+  for (const TaskOutcome& o : outcomes) {
+    if (o.job == 0 || o.job > jobs.size()) continue;
+    JobRecord& j = jobs[o.job - 1];
+    j.state = o.state;
+    j.exit_code = o.exit_code;
+    j.native_state = o.native_state;
+    j.evidence = o.evidence;
+    j.source = o.source;
+  }
+  return jobs;
 }
 
-void settle_sweeps(Store& store, const std::vector<SweepSummary>& sweeps,
-                   const std::function<Scheduler&(const std::string& name)>& scheduler_of,
-                   std::vector<std::string>& problems) {
+void settle_sweeps(
+    Store& store, const std::vector<SweepSummary>& sweeps,
+    const std::function<Scheduler&(const std::string& name, int64_t submitted_after)>& scheduler_of,
+    std::vector<std::string>& problems) {
   std::map<std::string, std::vector<std::pair<const SweepSummary*, std::vector<OpenJob>>>> by_scheduler;
   for (const SweepSummary& sweep : sweeps) {
     // A sweep whose counts say every job is final and none lost needs no look.
@@ -186,7 +197,12 @@ void settle_sweeps(Store& store, const std::vector<SweepSummary>& sweeps,
   }
   for (const auto& [name, group] : by_scheduler) {
     try {
-      Scheduler& scheduler = scheduler_of(name);
+      int64_t since = 0;
+      for (const auto& entry : group) {
+        const int64_t created = epoch_of_timestamp(entry.first->sweep.created);
+        if (created > 0 && (since == 0 || created < since)) since = created;
+      }
+      Scheduler& scheduler = scheduler_of(name, since);
       std::vector<std::string> ids;
       for (const auto& entry : group) {
         for (const OpenJob& job : entry.second) ids.push_back(job.native_id);

@@ -39,22 +39,16 @@ class ListCommand final : public jobsub::Command {
       if (jobsub::fs::exists(jobsub::Store::path_for(experiment))) {
         const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
         // What the schedulers say now: one query per scheduler across the sweeps.
-        const std::vector<jobsub::SweepSummary> recorded = store->sweeps();
-        std::map<std::string, int64_t> earliest;  // the oldest sweep of each scheduler: accounting's bound
-        for (const jobsub::SweepSummary& s : recorded) {
-          const int64_t created = jobsub::epoch_of_timestamp(s.sweep.created);
-          auto [it, added] = earliest.emplace(s.sweep.scheduler, created);
-          if (!added) it->second = std::min(it->second, created);
-        }
         std::map<std::string, jobsub::PluginHandle<jobsub::Scheduler>> schedulers;
         jobsub::settle_sweeps(
-            *store, recorded,
-            [&](const std::string& name) -> jobsub::Scheduler& {
+            *store, store->sweeps(),
+            [&](const std::string& name, int64_t submitted_after) -> jobsub::Scheduler& {
               auto it = schedulers.find(name);
               if (it == schedulers.end())
-                it = schedulers
-                         .emplace(name, jobsub::configured_scheduler(*context.registry, name, earliest[name]))
-                         .first;
+                it =
+                    schedulers
+                        .emplace(name, jobsub::configured_scheduler(*context.registry, name, submitted_after))
+                        .first;
               return *it->second;
             },
             problems);

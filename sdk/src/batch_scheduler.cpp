@@ -275,13 +275,14 @@ Status BatchScheduler::submit_chunk(const BatchRequest& request, const batch::Ch
     // The call may have been taken all the same: look before trying again,
     // and before giving up (after a pause when the controller was struggling).
     const bool retry = transient && attempt < submit_retries_ && !context.interrupted();
-    if (transient) {
+    const double wait = retry_delay_ <= 0 ? 0 : std::max(transient ? delay : 0.0, lookup_delay_);
+    if (transient || wait > 0) {
       context.progress(fmt::format("{} failed ({}); looking in {}'s queue in {:.3g} s before {}", client,
-                                   message, display_name_, delay,
+                                   message, display_name_, wait,
                                    retry ? fmt::format("trying again ({}/{})", attempt + 1, submit_retries_)
                                          : std::string("giving up")));
-      pause_seconds(delay);
-      delay *= 2;
+      pause_seconds(wait);
+      if (transient) delay *= 2;
     }
     try {
       if (std::optional<std::string> found = taken(request.token, chunk.offset)) {

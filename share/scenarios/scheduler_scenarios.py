@@ -64,25 +64,20 @@ class SchedulerScenarios(unittest.TestCase):
 
     def wrap_client(self, pause):
         """A `submit-program` first on PATH: `before` waits before running the
-        real client, `after` runs it and waits before passing on its answer."""
+        real client, `after` runs it and waits before passing on its answer,
+        `lose` runs it and then fails as if its answer had been lost."""
         bin_dir = self.tmp / "wrapper"
         bin_dir.mkdir(exist_ok=True)
         mark = self.tmp / "paused"
         real = self.real_client
         lines = ["#!/bin/sh"]
-        if pause == "lose":  # the client takes the batch, then its answer is lost
-            lines += [f"echo run >> '{self.calls}'", f"'{real}' \"$@\" >/dev/null 2>&1",
-                      f"echo '{ARGS.submit_program}: connection to the server lost' >&2", "exit 1"]
-            wrapper = bin_dir / ARGS.submit_program
-            wrapper.write_text("\n".join(lines) + "\n")
-            wrapper.chmod(0o755)
-            if not self.env["PATH"].startswith(str(bin_dir)):
-                self.env["PATH"] = f"{bin_dir}{os.pathsep}{self.env['PATH']}"
-            return mark
         if pause == "before":
             lines += [f"echo $$ > '{mark}'", "sleep 300"]
         lines += [f"echo run >> '{self.calls}'"]
-        if pause == "after":
+        if pause == "lose":  # the client takes the batch, then its answer is lost
+            lines += [f"'{real}' \"$@\" >/dev/null 2>&1",
+                      f"echo '{ARGS.submit_program}: connection to the server lost' >&2", "exit 1"]
+        elif pause == "after":
             lines += [f"out=$('{real}' \"$@\"); rc=$?", f"echo $$ > '{mark}'", "sleep 300",
                       "printf '%s\\n' \"$out\"", "exit $rc"]
         else:

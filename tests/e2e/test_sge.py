@@ -160,8 +160,10 @@ class GridEngine(JobsubTestCase):
                                 'exit 1\n')
         (d / "qsub").chmod(0o755)
         ran = self.tmp / "ran"
+        # The jobs outlive the look-up (Grid Engine's waits 8 s: qstat can lag under load),
+        # as real jobs do: qstat forgets a finished job.
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {seed: [1, 2, 3]}\n",
-                              program=APPEND_PROGRAM)
+                              program="import time\ntime.sleep(12)\n" + APPEND_PROGRAM)
         result = self.submit(exp, "--retry-delay", "0.5",
                              env=self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), RAN_FILE=str(ran)))
         self.assertExit(result, 0)

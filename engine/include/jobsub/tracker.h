@@ -91,17 +91,22 @@ class JOBSUB_API Tracker {
 /// exist) in one query, the answers recorded in the store and jobs.tsv.
 /// Returns the sweep's jobs afterwards, in job order. A failed query throws
 /// Error (exit 1) naming the scheduler.
+/// `record` false: the answers are applied to the returned jobs only, and
+/// nothing is written (`--dry-run`).
 JOBSUB_API std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
-                                               const std::function<Tracker&()>& tracker);
+                                               const std::function<Tracker&()>& tracker, bool record = true);
 
 /// settle_sweep for every sweep of `sweeps` that has jobs to settle, with
 /// one query per scheduler across them (`jobsub list`). `scheduler_of` gives
-/// the configured scheduler of a name (it may throw). A scheduler that cannot
+/// the configured scheduler of a name, for jobs submitted after the time it
+/// is given (the oldest of those sweeps' creation, seconds since the epoch);
+/// it may throw. A scheduler that cannot
 /// be loaded or asked leaves its sweeps as recorded and adds a line to
 /// `problems` ("slurm: ..."); nothing is thrown.
-JOBSUB_API void settle_sweeps(Store& store, const std::vector<SweepSummary>& sweeps,
-                              const std::function<Scheduler&(const std::string& name)>& scheduler_of,
-                              std::vector<std::string>& problems);
+JOBSUB_API void settle_sweeps(
+    Store& store, const std::vector<SweepSummary>& sweeps,
+    const std::function<Scheduler&(const std::string& name, int64_t submitted_after)>& scheduler_of,
+    std::vector<std::string>& problems);
 
 /// The jobs of a recorded sweep that a settling pass asks about: submitted
 /// and not final, and `lost` ones (their exit-code file may have come since).

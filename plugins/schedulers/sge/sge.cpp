@@ -187,6 +187,9 @@ SgeScheduler::SgeScheduler() : BatchScheduler(kOptions, "Grid Engine", "sge") {
   task_separator_ = ".";
   submitted_state_ = "qw";
   // What qsub says when qmaster did not answer (Son of Grid Engine 8.1 commlib and GDI).
+  // qstat answers from qmaster's read-only view, which can lag a few seconds
+  // behind a qsub it took when the machine is busy (seen in the test suite).
+  lookup_delay_ = 8;
   transient_messages_ = {"commlib error",
                          "unable to contact qmaster",
                          "unable to send message to qmaster",

@@ -295,7 +295,8 @@ std::vector<batch::JobRow> SlurmScheduler::accounting(const std::set<std::string
 /// accounting keeps the comment itself only with AccountingStoreFlags=job_comment).
 /// Without accounting, what squeue shows is all there is.
 std::vector<batch::JobRow> SlurmScheduler::tagged_jobs() {
-  const ProcessResult r = call({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%k"});
+  const ProcessResult r = call({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%k",
+                                fmt::format("--user={}", user_name())});
   if (!r.ok()) throw std::runtime_error(fmt::format("squeue failed: {}", trim(r.err)));
   std::vector<batch::JobRow> rows = parse_squeue(r.out);
   ProcessResult accounted;
@@ -310,7 +311,22 @@ std::vector<batch::JobRow> SlurmScheduler::tagged_jobs() {
   if (!accounted.ok()) return rows;
   std::set<std::string> seen;
   for (const batch::JobRow& row : rows) seen.insert(row.id);
+  static const std::regex kArray(" --array=([0-9,-]+)");
   for (batch::JobRow& row : parse_sacct(accounted.out)) {
+    std::smatch array;
+    if (row.task == 0 && std::regex_search(row.tag, array, kArray)) {
+      // An array cancelled before any task started is one row under its id:
+      // its tasks are those its submit line asked for.
+      for (const TaskRange& r : parse_task_ranges(array[1])) {
+        for (uint64_t t = r.first; t <= r.last && t - r.first < 1'000'000; ++t) {
+          batch::JobRow task = row;
+          task.id = fmt::format("{}_{}", row.id, t);
+          task.task = t;
+          if (seen.insert(task.id).second) rows.push_back(std::move(task));
+        }
+      }
+      continue;
+    }
     if (seen.insert(row.id).second) rows.push_back(std::move(row));
   }
   return rows;

@@ -117,12 +117,13 @@ struct JobRow {
 JOBSUB_API std::vector<Chunk> plan_chunks(const std::vector<TaskRange>& jobs, bool array, ArrayIds ids,
                                           uint64_t limit, bool single_runs_as_jobs);
 
-/// Keeps a sweep's cap of `max_running` jobs at a time (`-j`) across the
-/// submit calls of one plan: the chunks run in L = min(cap, chunks) lanes,
-/// chunk i after chunk i - L (so each lane runs one chunk at a time, and
-/// lane boundaries idle one slot at most), and each array is throttled to its
-/// lane's share of the cap (cap / L, the first cap % L lanes one more). With
-/// one chunk: the cap is its throttle. A cap of 0 changes nothing.
+/// Keeps a batch's cap of `max_running` jobs at a time (`-j`) across the
+/// submit calls of its plan: the chunks run in L = min(cap, chunks) lanes,
+/// chunk i after chunk i - L (each lane runs one chunk at a time), and each
+/// array is throttled to its lane's share of the cap (cap / L, the first
+/// cap % L lanes one more). The shares are fixed: a lane that runs out of
+/// chunks early leaves its share idle. With one chunk the cap is its
+/// throttle; a cap of 0 changes nothing. Batches are not chained to each other.
 JOBSUB_API void throttle_chunks(std::vector<Chunk>& chunks, uint64_t max_running);
 
 /// The `<token>:<offset>` a submit call leaves in its tag; nullopt when
@@ -173,6 +174,10 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   std::vector<std::string> transient_messages_;  ///< what the client says when its server did not answer
   unsigned submit_retries_ = 0;                  ///< retries of a transient failure (from `submit-retries`)
   double retry_delay_ = 2;                       ///< seconds before the first retry, doubling (`retry-delay`)
+  /// Seconds the scheduler's listing may lag behind a submit it took (Grid
+  /// Engine's qstat, under load): every look-up after a failed submit waits
+  /// at least this long, unless `retry-delay` is 0 (no waiting at all).
+  double lookup_delay_ = 0;
   std::chrono::milliseconds client_timeout_{std::chrono::seconds(120)};  ///< from `client-timeout`
   int64_t submitted_after_ = 0;  ///< kSubmittedAfterOption (seconds since the epoch); 0: unknown
   std::string cancel_client_;    ///< `scancel`: cancel_argv() is it and the ids

@@ -162,8 +162,9 @@ struct RenderedBatch {
   fs::path submit_stdin;
 };
 
-/// What a job's final state rests on, weakest first. A recorded verdict is
-/// revised only by stronger evidence (a `lost` job by any).
+/// What a job's final state rests on, weakest first. Of the final verdicts,
+/// only `lost` is asked about again (by every `status`), and revised by
+/// whatever evidence comes; the others stand.
 enum class Evidence {
   none,            ///< nothing said it (a job the scheduler no longer knows: lost)
   exit_code_file,  ///< the exit code the task body wrote
