@@ -88,6 +88,23 @@ class Slurm(JobsubTestCase):
         return d, self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), FAIL_CALLS=fail_calls,
                            FAIL_MESSAGE=message, LOSE_CALLS=lose_calls, HANG_CALLS=hang_calls, **extra)
 
+    def slurm_jobs_named(self, name, expected):
+        """The ids of the jobs Slurm holds or has run under the job name
+        `name`: squeue's, and accounting's for those squeue forgot (MinJobAge
+        is 10 s on the test cluster). Waits (bounded) for them to be
+        `expected`: slurmdbd may record the last ones a moment late."""
+        deadline = time.time() + 60
+        while True:
+            queue = subprocess.run(["squeue", "--noheader", "--array", "--states=all", "--format=%i", f"--name={name}"],
+                                   env=self.env(), capture_output=True, text=True, check=True).stdout.split()
+            accounted = subprocess.run(["sacct", "--noheader", "--parsable2", "--allocations", "--format=JobID",
+                                        "--starttime=now-1hour", f"--name={name}"],
+                                       env=self.env(), capture_output=True, text=True).stdout.split()
+            ids = sorted(set(queue) | {i for i in accounted if "[" not in i})
+            if ids == sorted(expected) or time.time() > deadline:
+                return ids
+            time.sleep(0.5)
+
     def forwarded(self, shim):
         """How many sbatch calls reached Slurm."""
         return len((shim / "forwarded").read_text().split()) if (shim / "forwarded").exists() else 0
@@ -331,10 +348,9 @@ class Slurm(JobsubTestCase):
             submitted = [r for r in table if r["native_id"]]
             self.assertTrue(3 <= len(submitted) < 40, f"{len(submitted)} submitted")
             self.assertEqual({r["state"] for r in table if not r["native_id"]}, {"not_submitted"})
-            queue = subprocess.run(["squeue", "--noheader", "--states=all", "--format=%i", f"--name={name}"],
-                                   env=self.env(), capture_output=True, text=True, check=True)
-            self.assertEqual(sorted(queue.stdout.split()), sorted(r["native_id"] for r in submitted),
-                             "the record and Slurm's queue must agree")
+            expected = [r["native_id"] for r in submitted]
+            self.assertEqual(self.slurm_jobs_named(name, expected), sorted(expected),
+                             "the record and Slurm must agree")
         finally:
             proc.kill()
             subprocess.run(["scancel", f"--name={name}"], env=self.env())
@@ -410,10 +426,9 @@ exit $code
             self.assertEqual(report["states"], {"completed": 12})
             ids = [j["native_id"] for j in report["listed"]]
             self.assertEqual(len(set(ids)), 12, ids)
-            # ... and in Slurm's queue: every task of the sweep, by the job it ran.
-            queue = subprocess.run(["squeue", "--noheader", "--array", "--states=all", "--format=%i", f"--name={name}"],
-                                   env=self.env(), capture_output=True, text=True, check=True).stdout.split()
-            self.assertEqual(sorted(queue), sorted(ids))
+            # ... and in Slurm (its queue, and accounting for what the queue forgot):
+            # every task of the sweep, by the job it ran.
+            self.assertEqual(self.slurm_jobs_named(name, ids), sorted(ids))
             return resumed, results
         finally:
             subprocess.run(["scancel", f"--name={name}"], env=self.env())
