@@ -21,6 +21,12 @@ struct Slurm {
     const jobsub::Status status = scheduler.configure(options);
     BOOST_REQUIRE_MESSAGE(status.ok, status.message);
   }
+  /// Submits jobs 1..`jobs` of a `jobs`-job sweep as one batch.
+  jobsub::Status submit(uint64_t jobs) {
+    return scheduler.submit(jobsub::testing::request_for({{1, jobs}}, jobs), {}, context, result);
+  }
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
 };
 
 }  // namespace
@@ -124,19 +130,16 @@ BOOST_AUTO_TEST_CASE(an_array_taken_although_sbatch_failed_is_adopted_and_not_se
     slurm.runner.answer("squeue", 0,
                         "7_1|PENDING|jobsub-0123456789abcdef:0\n7_2|RUNNING|jobsub-0123456789abcdef:0\n"
                         "8_1|PENDING|jobsub-0123456789abcdef:10\n9|PENDING|jobsub-ffffffffffffffff:0\n");
-    jobsub::testing::RecordingContext context;
-    jobsub::SubmitResult result;
-    const jobsub::Status status =
-        slurm.scheduler.submit(jobsub::testing::request_for({{1, 2}}, 2), {}, context, result);
+    const jobsub::Status status = slurm.submit(2);
     BOOST_REQUIRE_MESSAGE(status.ok, status.message);
     BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
-    BOOST_REQUIRE_EQUAL(result.arrays.size(), 1u);
-    BOOST_TEST(result.arrays[0].native_id == "7");
-    BOOST_TEST(result.native_id == "7");
-    BOOST_REQUIRE_EQUAL(context.lines.size(), 2u);
-    BOOST_TEST(context.lines[1].find("but Slurm holds the jobs as 7: taken once, not sent again") !=
+    BOOST_REQUIRE_EQUAL(slurm.result.arrays.size(), 1u);
+    BOOST_TEST(slurm.result.arrays[0].native_id == "7");
+    BOOST_TEST(slurm.result.native_id == "7");
+    BOOST_REQUIRE_EQUAL(slurm.context.lines.size(), 2u);
+    BOOST_TEST(slurm.context.lines[1].find("but Slurm holds the jobs as 7: taken once, not sent again") !=
                    std::string::npos,
-               context.lines[1]);
+               slurm.context.lines[1]);
   }
 }
 
@@ -149,12 +152,9 @@ BOOST_AUTO_TEST_CASE(an_array_the_queue_forgot_is_found_in_accounting_by_its_sub
                       "/r/batch-1.sh 0\n12_2|COMPLETED|0:0|sbatch --parsable --array=1-2 "
                       "--comment=jobsub-0123456789abcdef:0 /r/batch-1.sh 0\n"
                       "13|COMPLETED|0:0|sbatch --parsable other.sh\n");
-  jobsub::testing::RecordingContext context;
-  jobsub::SubmitResult result;
-  const jobsub::Status status =
-      slurm.scheduler.submit(jobsub::testing::request_for({{1, 2}}, 2), {}, context, result);
+  const jobsub::Status status = slurm.submit(2);
   BOOST_REQUIRE_MESSAGE(status.ok, status.message);
-  BOOST_TEST(result.native_id == "12");
+  BOOST_TEST(slurm.result.native_id == "12");
   BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
   const jobsub::Argv sacct = slurm.runner.calls_of("sacct").at(0);
   BOOST_TEST(sacct.at(4) == "--format=JobID,State,ExitCode,SubmitLine");
@@ -165,10 +165,7 @@ BOOST_AUTO_TEST_CASE(a_failed_sbatch_is_not_sent_again_when_slurm_cannot_be_aske
   slurm.runner.answer("sbatch", 1, "",
                       "sbatch: error: Batch job submission failed: Socket timed out on send/recv\n");
   slurm.runner.answer("squeue", 1, "", "squeue: error: Unable to contact slurm controller\n");
-  jobsub::testing::RecordingContext context;
-  jobsub::SubmitResult result;
-  const jobsub::Status status =
-      slurm.scheduler.submit(jobsub::testing::request_for({{1, 2}}, 2), {}, context, result);
+  const jobsub::Status status = slurm.submit(2);
   BOOST_TEST(!status.ok);
   BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
   BOOST_TEST(status.message.find("Slurm could not be asked whether it took the jobs all the same") !=
@@ -205,15 +202,12 @@ BOOST_AUTO_TEST_CASE(a_refused_sbatch_is_looked_up_once_not_retried_and_says_why
   slurm.runner.answer("sbatch", 1, captured("slurm/sbatch-bad-partition.out"),
                       captured("slurm/sbatch-bad-partition.err"));
   slurm.runner.answer("squeue", 0, "");
-  jobsub::testing::RecordingContext context;
-  jobsub::SubmitResult result;
-  const jobsub::Status status =
-      slurm.scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result);
+  const jobsub::Status status = slurm.submit(3);
   BOOST_TEST(!status.ok);
   BOOST_TEST(status.message.find("Invalid partition name specified") != std::string::npos, status.message);
   BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 1u);
   BOOST_TEST(slurm.runner.calls_of("squeue").size() == 1u);
-  BOOST_TEST(context.lines.empty());  // no pause, no retry
+  BOOST_TEST(slurm.context.lines.empty());  // no pause, no retry
 }
 
 BOOST_AUTO_TEST_CASE(retries_end_with_one_more_look_and_the_count_of_attempts) {
@@ -221,16 +215,14 @@ BOOST_AUTO_TEST_CASE(retries_end_with_one_more_look_and_the_count_of_attempts) {
   slurm.runner.answer("sbatch", 1, "",
                       "sbatch: error: Slurm controller not responding, sleeping and retrying\n");
   slurm.runner.answer("squeue", 0, "");
-  jobsub::testing::RecordingContext context;
-  jobsub::SubmitResult result;
-  const jobsub::Status status =
-      slurm.scheduler.submit(jobsub::testing::request_for({{1, 3}}, 3), {}, context, result);
+  const jobsub::Status status = slurm.submit(3);
   BOOST_TEST(!status.ok);
   BOOST_TEST(status.message.find("after 3 attempts, sbatch: error: Slurm controller not responding") == 0u,
              status.message);
   BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 3u);
   BOOST_TEST(slurm.runner.calls_of("squeue").size() == 3u);
-  BOOST_TEST(context.lines.back().find("before giving up") != std::string::npos, context.lines.back());
+  BOOST_TEST(slurm.context.lines.back().find("before giving up") != std::string::npos,
+             slurm.context.lines.back());
 }
 
 BOOST_AUTO_TEST_CASE(a_hung_client_is_an_error_that_names_the_command) {
