@@ -83,22 +83,82 @@ fs::path create_results_dir(const fs::path& root, const std::string& sweep_name,
   throw spec_error(fmt::format("cannot find a free results directory name next to {}", base.string()));
 }
 
-std::string params_to_json(const Params& params) {
+namespace {
+
+std::string json_string(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+const std::regex& json_number_pattern() {
   static const std::regex kJsonNumber("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?");
+  return kJsonNumber;
+}
+
+/// A number inside a list or dict in JSON's spelling, the same number
+/// (`0x10` -> 16, `.5` -> 0.5, `1.` -> 1.0, `+007.5` -> 7.5); its text when JSON
+/// has none (`.inf`, `.nan`).
+std::string json_number_text(const Value& v) {
+  const Number n = number_of(v);
+  if (n.kind == Number::Kind::integer) return n.text;
+  if (n.kind != Number::Kind::real) return v.text;
+  std::string text = n.text;
+  bool negative = false;
+  if (!text.empty() && (text[0] == '+' || text[0] == '-')) {
+    negative = text[0] == '-';
+    text.erase(0, 1);
+  }
+  const std::size_t e = text.find_first_of("eE");
+  std::string mantissa = text.substr(0, e);
+  const std::string exponent = e == std::string::npos ? "" : text.substr(e);
+  if (mantissa.empty() || mantissa[0] == '.') mantissa.insert(0, "0");
+  if (mantissa.back() == '.') mantissa += '0';
+  const std::size_t digits = mantissa.find_first_not_of('0');
+  if (digits == std::string::npos || mantissa[digits] == '.') {
+    mantissa.erase(0, (digits == std::string::npos ? mantissa.size() : digits) - 1);
+  } else {
+    mantissa.erase(0, digits);
+  }
+  std::string out = (negative ? "-" : "") + mantissa + exponent;
+  return std::regex_match(out, json_number_pattern()) ? out : v.text;
+}
+
+/// A number in JSON's own spelling keeps its text (`0.0001`); at the top
+/// (a whole value), any other spelling (`0x10`, `.5`, `.inf`) is kept as its
+/// text in a string, as jobsub always wrote it (a job's hash reads this
+/// text). Lists and dicts become arrays and objects, their numbers in JSON's
+/// spelling where JSON has one.
+void append_json(std::string& out, const Value& v, bool inside = false) {
+  if (v.kind == ValueKind::List || v.kind == ValueKind::Dict) {
+    const bool dict = v.kind == ValueKind::Dict;
+    out += dict ? '{' : '[';
+    for (std::size_t i = 0; i < v.items.size(); ++i) {
+      if (i > 0) out += ',';
+      if (dict) out += json_string(v.keys.at(i)) + ":";
+      append_json(out, v.items[i], true);
+    }
+    out += dict ? '}' : ']';
+  } else if (v.kind == ValueKind::Number && inside) {
+    const std::string text = json_number_text(v);
+    out += std::regex_match(text, json_number_pattern()) ? text : json_string(text);
+  } else if (v.kind == ValueKind::Number && std::regex_match(v.text, json_number_pattern())) {
+    out += v.text;
+  } else if (v.kind == ValueKind::Bool) {
+    out += v.is_true() ? "true" : "false";
+  } else if (v.kind == ValueKind::Null) {
+    out += "null";
+  } else {
+    out += json_string(v.text);
+  }
+}
+
+}  // namespace
+
+std::string params_to_json(const Params& params) {
   std::string out = "{";
   for (const Param& p : params) {
     if (out.size() > 1) out += ',';
-    out += nlohmann::json(p.key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + ":";
-    const Value& v = p.value;
-    if (v.kind == ValueKind::Number && std::regex_match(v.text, kJsonNumber)) {
-      out += v.text;
-    } else if (v.kind == ValueKind::Bool) {
-      out += v.is_true() ? "true" : "false";
-    } else if (v.kind == ValueKind::Null) {
-      out += "null";
-    } else {
-      out += nlohmann::json(v.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    }
+    out += json_string(p.key) + ":";
+    append_json(out, p.value);
   }
   return out + "}";
 }

@@ -169,6 +169,31 @@ class SpecReader {
     return plain_value(node.Scalar());
   }
 
+  /// A sequence or mapping as one list or dict value, whole and typed, its
+  /// elements read as any value is (`range(...)` inside one is its text).
+  Value structure(const YAML::Node& node, const std::string& key, int depth = 0) const {
+    if (depth > 64) fail(node, key, "lists and dicts nest more than 64 deep");
+    if (node.IsSequence()) {
+      std::vector<Value> items;
+      for (const auto& element : node) items.push_back(structure(element, key, depth + 1));
+      return list_value(std::move(items));
+    }
+    if (node.IsMap()) {
+      std::vector<std::string> keys;
+      std::vector<Value> items;
+      for (const auto& item : node) {
+        if (!item.first.IsScalar()) fail(item.first, key, "a dict key must be a single value");
+        keys.push_back(item.first.Scalar());
+        refuse_nul(item.first, key, keys.back());
+        items.push_back(structure(item.second, key, depth + 1));
+      }
+      return dict_value(std::move(keys), std::move(items));
+    }
+    const Value value = to_value(node);
+    refuse_nul(node, key, value.text);
+    return value;
+  }
+
   /// A value, or the values of an unquoted `range(start,stop[,step])`, as an
   /// override writes it (quoted, `'range(0,5)'` stays a string).
   void append_values(const YAML::Node& node, const std::string& key, ValueList& out) const {
@@ -238,16 +263,20 @@ class SpecReader {
       const std::string full = fmt::format("{}.{}", path, key);
       HyperDecl decl{key, {}, where(item.first)};
       if (item.second.IsSequence()) {
+        // The key's alternatives; one that is a sequence or mapping is one
+        // list or dict value (`layers: [[64, 64], [128]]`: two jobs).
         for (const auto& element : item.second) {
-          if (!element.IsScalar() && !element.IsNull()) {
-            fail(element, full, fmt::format("a value must be a single value, not a {}", shape(element)));
+          if (element.IsSequence() || element.IsMap()) {
+            decl.values.push_back(structure(element, full));
+          } else {
+            append_values(element, full, decl.values);
           }
-          append_values(element, full, decl.values);
         }
         if (decl.values.empty())
-          fail(item.second, full, "an empty list gives no jobs: give at least one value");
+          fail(item.second, full,
+               "an empty list gives no jobs: give at least one value (an empty list as the value: [[]])");
       } else if (item.second.IsMap()) {
-        fail(item.second, full, "expected a value or a list of values, not a mapping");
+        decl.values.push_back(structure(item.second, full));  // `opt: {lr: 1}`: one dict value
       } else {
         if (item.second.IsNull() && is_empty_value(item.first)) {
           fail(item.first, full,

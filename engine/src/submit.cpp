@@ -172,6 +172,8 @@ void NewSweepDriver::print_summary() const {
   for (const std::string kind : {"layout", "sweeper", "formatter", "scheduler"})
     fmt::print(out_, "  {:<11}{}{}\n", kind, pipeline_.names.at(kind), origin(kind));
   const bool color = shows_color(out_);
+  for (const std::string& note : spec_.notes)
+    fmt::print(out_, "jobsub: {} {}\n", styled(color, styles::note, "note:"), note);
   for (const std::string& note : pipeline_.notes)
     fmt::print(out_, "jobsub: {} {}\n", styled(color, styles::note, "note:"), note);
   fmt::print(out_, "  {:<11}{}{}\n", "command", plan_->command_template(), origin("command"));

@@ -5,11 +5,16 @@
 // number, boolean or null. Inside the quotes, `'` and a backslash run before a
 // quote or the end are escaped with `\`, and `${` becomes `\${`. Numbers,
 // booleans and null are spelled in Hydra's grammar (`0x10` -> 16, `.inf` ->
-// inf, `~` -> null).
+// inf, `~` -> null). A list or dict is Hydra's listContainer or dictContainer
+// (hydra/grammar/OverrideParser.g4): `layers=[64,64]`, `opt={lr:0.1,name:'a b'}`,
+// its strings quoted by the same rule (and also when they hold `:`). A dict
+// key is a bare word in Hydra's grammar (no quotes): a key Hydra would not
+// read back as that string is refused, naming it.
 #include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 #include <regex>
+#include <stdexcept>
 
 namespace {
 
@@ -65,6 +70,43 @@ std::string hydra_spelling(const jobsub::Value& value) {
   return jobsub::python_number_text(jobsub::number_of(value));
 }
 
+/// A string as Hydra reads it back: bare when plain, else quoted; inside a
+/// list or dict a `:` also needs the quotes.
+std::string hydra_string(const std::string& text, bool inside) {
+  const bool keep =
+      is_plain(text) && !hydra_reads_as_non_string(text) && !(inside && text.find(':') != std::string::npos);
+  return keep ? text : quote(text);
+}
+
+/// A dict key Hydra reads back as this string: an ID ([a-zA-Z_][a-zA-Z0-9_-]*)
+/// that is no boolean, null, inf or nan.
+bool hydra_key(const std::string& key) {
+  static const std::regex kId("[a-zA-Z_][a-zA-Z0-9_-]*");
+  return std::regex_match(key, kId) && !hydra_reads_as_non_string(key);
+}
+
+std::string hydra_value(const std::string& name, const jobsub::Value& v, bool inside) {
+  if (v.kind == jobsub::ValueKind::String) return hydra_string(v.text, inside);
+  if (!v.is_container()) return hydra_spelling(v);
+  const bool dict = v.kind == jobsub::ValueKind::Dict;
+  std::string out = dict ? "{" : "[";
+  for (std::size_t i = 0; i < v.items.size(); ++i) {
+    if (i > 0) out += ',';
+    if (dict) {
+      if (!hydra_key(v.keys.at(i))) {
+        throw std::invalid_argument(fmt::format(
+            "key '{}': Hydra cannot receive the dict key '{}': its grammar reads a dict key bare (no "
+            "quotes), so a key must be a name of letters, digits, _ and - (not true, false, null, inf "
+            "or nan): rename the key, or pass the dict with another formatter",
+            name, v.keys[i]));
+      }
+      out += v.keys[i] + ":";
+    }
+    out += hydra_value(name, v.items[i], true);
+  }
+  return out + (dict ? "}" : "]");
+}
+
 class HydraFormatter final : public jobsub::Formatter {
  public:
   jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
@@ -72,16 +114,15 @@ class HydraFormatter final : public jobsub::Formatter {
   }
   std::string default_command() const noexcept override { return "python {script} {args}"; }
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
-    return jobsub::guarded([&] {
+    return jobsub::guarded([&]() -> jobsub::Status {
       for (const jobsub::Param& p : params) {
-        const jobsub::Value& v = p.value;
-        if (v.kind != jobsub::ValueKind::String) {
-          out.push_back(fmt::format("{}={}", p.key, hydra_spelling(v)));
-          continue;
+        try {
+          out.push_back(fmt::format("{}={}", p.key, hydra_value(p.key, p.value, false)));
+        } catch (const std::invalid_argument& e) {
+          return jobsub::Status::failure(e.what());
         }
-        const bool keep = is_plain(v.text) && !hydra_reads_as_non_string(v.text);
-        out.push_back(fmt::format("{}={}", p.key, keep ? v.text : quote(v.text)));
       }
+      return jobsub::Status::success();
     });
   }
 };

@@ -6,11 +6,14 @@
 // as None, integers in decimal (0x10 -> 16), infinities as 1e999, and any
 // string that rule would not give back verbatim (one that Python could read
 // as a literal, or with whitespace at either end) as a Python string literal.
-// NaN has no literal: it is refused, with what to do instead.
+// NaN has no literal: it is refused, with what to do instead. A list or dict
+// is one Python literal, `layers=[64, 64]`, `opt={'lr': 0.1, 'name': 'a,b'}`,
+// its strings always quoted, so literal_eval returns the same structure.
 #include <fmt/core.h>
 #include <jobsub/plugin.h>
 
 #include <array>
+#include <stdexcept>
 #include <string_view>
 
 namespace {
@@ -76,6 +79,44 @@ bool sacred_reads_back_verbatim(std::string_view text) {
   return !python_might_read_as_literal(text);
 }
 
+/// `v` as the Python literal literal_eval reads back as the value the spec
+/// means; `top`: a whole value, whose string may go bare when sacred's rule
+/// gives it back verbatim. Throws std::invalid_argument for NaN.
+std::string python_literal(const std::string& key, const jobsub::Value& v, bool top) {
+  switch (v.kind) {
+    case jobsub::ValueKind::Bool:
+      return v.is_true() ? "True" : "False";
+    case jobsub::ValueKind::Null:
+      return "None";
+    case jobsub::ValueKind::Number: {
+      const jobsub::Number n = jobsub::number_of(v);
+      if (n.kind == jobsub::Number::Kind::nan) {
+        throw std::invalid_argument(fmt::format(
+            "key '{}': sacred cannot receive NaN ({}) as a number: literal_eval, which sacred reads values "
+            "with, has no NaN. Write it as a string in the spec ('nan') and convert it in the program "
+            "(float(value))",
+            key, v.text));
+      }
+      // literal_eval reads 1e999 as infinity; it has no name for it.
+      return n.kind == jobsub::Number::Kind::infinity ? (n.negative ? "-1e999" : "1e999") : n.text;
+    }
+    case jobsub::ValueKind::List:
+    case jobsub::ValueKind::Dict: {
+      const bool dict = v.kind == jobsub::ValueKind::Dict;
+      std::string out = dict ? "{" : "[";
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        if (i > 0) out += ", ";
+        if (dict) out += python_string_literal(v.keys.at(i)) + ": ";
+        out += python_literal(key, v.items[i], false);
+      }
+      return out + (dict ? "}" : "]");
+    }
+    case jobsub::ValueKind::String:
+      break;
+  }
+  return top && sacred_reads_back_verbatim(v.text) ? v.text : python_string_literal(v.text);
+}
+
 class SacredFormatter final : public jobsub::Formatter {
  public:
   jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
@@ -85,28 +126,11 @@ class SacredFormatter final : public jobsub::Formatter {
   jobsub::Status format(const jobsub::Params& params, jobsub::Argv& out) const noexcept override {
     return jobsub::guarded([&]() -> jobsub::Status {
       for (const jobsub::Param& p : params) {
-        const jobsub::Value& v = p.value;
-        std::string text = v.text;
-        if (v.kind == jobsub::ValueKind::Bool) {
-          text = v.is_true() ? "True" : "False";
-        } else if (v.kind == jobsub::ValueKind::Null) {
-          text = "None";
-        } else if (v.kind == jobsub::ValueKind::Number) {
-          const jobsub::Number n = jobsub::number_of(v);
-          if (n.kind == jobsub::Number::Kind::nan) {
-            return jobsub::Status::failure(fmt::format(
-                "key '{}': sacred cannot receive NaN ({}) as a number: literal_eval, which sacred reads "
-                "values "
-                "with, has no NaN. Write it as a string in the spec ('nan') and convert it in the program "
-                "(float(value))",
-                p.key, v.text));
-          }
-          // literal_eval reads 1e999 as infinity; it has no name for it.
-          text = n.kind == jobsub::Number::Kind::infinity ? (n.negative ? "-1e999" : "1e999") : n.text;
-        } else if (!sacred_reads_back_verbatim(text)) {
-          text = python_string_literal(text);
+        try {
+          out.push_back(fmt::format("{}={}", p.key, python_literal(p.key, p.value, true)));
+        } catch (const std::invalid_argument& e) {
+          return jobsub::Status::failure(e.what());
         }
-        out.push_back(fmt::format("{}={}", p.key, text));
       }
       return jobsub::Status::success();
     });

@@ -69,7 +69,10 @@ void throttle_chunks(std::vector<Chunk>& chunks, uint64_t max_running) {
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     const std::size_t lane = i % lanes;
     chunks[i].max_running = max_running / lanes + (lane < max_running % lanes ? 1 : 0);
-    if (i >= lanes) chunks[i].after = i - lanes;
+    if (i >= lanes) {
+      chunks[i].after = i - lanes;
+      chunks[i].after_array = chunks[i - lanes].array;
+    }
   }
 }
 
@@ -411,17 +414,29 @@ Status BatchScheduler::find(const BatchRequest& request, std::vector<TaskOutcome
 
 bool BatchScheduler::log_verdict(const fs::path& logs_dir, const std::string& native_id,
                                  TaskOutcome& out) const noexcept {
-  if (log_file_.empty() || log_messages_.empty()) return false;
+  if (log_messages_.empty()) return false;
   try {
-    const fs::path log = logs_dir / fmt::format(fmt::runtime(log_file_), native_id);
-    std::ifstream in(log, std::ios::binary);
+    const std::string name = log_name(native_id);
+    if (name.empty()) return false;
+    std::ifstream in(logs_dir / name, std::ios::binary);
     if (!in) return false;
-    // The scheduler writes its message last: the log's tail is enough.
-    constexpr std::streamoff kTail = 64 * 1024;
+    // The scheduler writes its message first or last: the log's head and tail are enough.
+    constexpr std::streamoff kEnd = 64 * 1024;
     in.seekg(0, std::ios::end);
     const std::streamoff size = in.tellg();
-    in.seekg(std::max<std::streamoff>(0, size - kTail));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto read = [&](std::streamoff from, std::streamoff count) {
+      std::string part(static_cast<std::size_t>(std::max<std::streamoff>(0, count)), '\0');
+      in.seekg(from);
+      in.read(part.data(), count);
+      part.resize(static_cast<std::size_t>(std::max<std::streamsize>(0, in.gcount())));
+      return part;
+    };
+    std::string text = read(0, std::min(size, kEnd));
+    if (size > kEnd) {
+      in.clear();
+      const std::streamoff from = std::max(kEnd, size - kEnd);
+      text += read(from, size - from);
+    }
     for (const auto& [message, state] : log_messages_) {
       if (text.find(message) == std::string::npos) continue;
       out.state = state;

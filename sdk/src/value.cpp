@@ -170,6 +170,16 @@ namespace jobsub {
 
 std::string display_value(const Value& value) {
   const std::string& t = value.text;
+  if (value.kind == ValueKind::List || value.kind == ValueKind::Dict) {
+    const bool dict = value.kind == ValueKind::Dict;
+    std::string out = dict ? "{" : "[";
+    for (std::size_t i = 0; i < value.items.size(); ++i) {
+      if (i > 0) out += ", ";
+      if (dict) out += display_value(string_value(value.keys.at(i))) + ": ";
+      out += display_value(value.items[i]);
+    }
+    return out + (dict ? "}" : "]");
+  }
   if (value.kind != ValueKind::String) return t;
   if (has_control_character(t)) {
     std::string out = "\"";
@@ -197,6 +207,24 @@ std::string display_value(const Value& value) {
   std::string out = "'";
   for (const char c : t) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
+}
+
+Value list_value(std::vector<Value> items) {
+  Value v{"", ValueKind::List, std::move(items), {}};
+  v.text = display_value(v);
+  return v;
+}
+
+Value dict_value(std::vector<std::string> keys, std::vector<Value> items) {
+  if (keys.size() != items.size()) throw std::invalid_argument("a dict needs one key per value");
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (std::find(keys.begin(), keys.begin() + static_cast<std::ptrdiff_t>(i), keys[i]) !=
+        keys.begin() + static_cast<std::ptrdiff_t>(i))
+      throw std::invalid_argument(fmt::format("the dict has the key '{}' twice", keys[i]));
+  }
+  Value v{"", ValueKind::Dict, std::move(items), std::move(keys)};
+  v.text = display_value(v);
+  return v;
 }
 
 std::string display_list(const ValueList& list) {

@@ -20,11 +20,12 @@ SPEC = "program: prog.py\ncommand: python3 {script} {args}\nresources: {cpus: 2,
 
 
 class Lsf(JobsubTestCase):
-    def fake(self, **extra):
-        bin_dir = self.tmp / "fakebin"
+    def fake(self, accounting=True, **extra):
+        """The stand-in's clients first on PATH; without `accounting`, no bacct."""
+        bin_dir = self.tmp / ("fakebin" if accounting else "fakebin-no-bacct")
         if not bin_dir.exists():
             bin_dir.mkdir()
-            for name in ("bsub", "bjobs", "bkill"):
+            for name in ("bsub", "bjobs", "bkill") + (("bacct",) if accounting else ()):
                 (bin_dir / name).symlink_to(FAKE)
         return clean_env(PATH=f"{bin_dir}:{os.environ['PATH']}", FAKE_LSF_DIR=str(self.tmp / "lsf"), **extra)
 
@@ -108,3 +109,38 @@ class Lsf(JobsubTestCase):
         self.assertIn("nothing to resume", resumed.stdout)
         state = json.loads((self.tmp / "lsf/state.json").read_text())
         self.assertEqual(len(state["jobs"]), 1, "the array was submitted once")
+
+    def test_verdicts_after_bjobs_forgot_the_jobs_come_from_bacct_then_the_job_report(self):
+        # Issue 19: a job that left bjobs (after LSF's CLEAN_PERIOD) gets its
+        # verdict from bacct; where bacct cannot be run, from the job report
+        # LSF wrote into its output file; never `lost` while either knows.
+        # A minute of run limit lasts 10 s in the stand-in: job 3 sleeps past it.
+        program = "import sys, time\nif '--i=2' in sys.argv: sys.exit(3)\nif '--i=3' in sys.argv: time.sleep(120)\n"
+        spec = "program: prog.py\ncommand: python3 {script} {args}\nresources: {time: 1m}\nhypers:\n  i: [1, 2, 3]\n"
+        timing = {"FAKE_LSF_MINUTE": "10", "FAKE_LSF_CLEAN_PERIOD": "1"}
+        exps = {"bacct": self.experiment(spec, program=program, name="with-bacct"),
+                "report": self.experiment(spec, program=program, name="without-bacct")}
+        envs = {"bacct": self.fake(**timing), "report": self.fake(accounting=False, **timing)}
+        for kind, exp in exps.items():
+            self.assertExit(self.jobsub("--scheduler=lsf", "--yes", cwd=exp, env=envs[kind]), 0)
+        deadline = time.time() + 180
+        while time.time() < deadline and len(list((self.tmp / "lsf").glob("*.exit"))) < 6:
+            time.sleep(0.5)
+        self.assertEqual(len(list((self.tmp / "lsf").glob("*.exit"))), 6, "the six jobs did not end in 180 s")
+        time.sleep(1.5)  # past the clean period: bjobs -a lists none of them now
+        forgotten = subprocess.run(["bjobs", "-a", "-noheader", "-o", "jobid stat"], env=envs["bacct"],
+                                   capture_output=True, text=True, timeout=60)
+        self.assertEqual(forgotten.stdout, "")
+
+        status = self.jobsub("status", cwd=exps["bacct"], env=envs["bacct"])
+        self.assertExit(status, 1)
+        self.assertIn("1 completed, 1 failed, 1 timeout", status.stdout)
+        self.assertRegex(status.stdout, r"job 3\s+timeout \(bacct\)")
+        report = json.loads(self.jobsub("status", "--json", cwd=exps["bacct"], env=envs["bacct"]).stdout)
+        self.assertEqual({job["job"]: (job["state"], job["evidence"]) for job in report["listed"]},
+                         {2: ("failed", "bacct"), 3: ("timeout", "bacct")})
+
+        status = self.jobsub("status", cwd=exps["report"], env=envs["report"])
+        self.assertExit(status, 1)
+        self.assertRegex(status.stdout, r"job 3\s+timeout \(LSF log\)")
+        self.assertNotIn("lost", status.stdout)

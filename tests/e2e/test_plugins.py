@@ -54,7 +54,7 @@ class Plugins(JobsubTestCase):
         kind = self.jobsub("--dry-run", "--sweeper=wrongkind", *bad, cwd=exp)  # was SIGSEGV
         self.assertExit(kind, 4)
         self.assertIn("sweeper 'wrongkind' cannot be used: ", kind.stderr)
-        self.assertIn("reports interface jobsub::Formatter/1, but a sweeper must implement jobsub::Sweeper/1",
+        self.assertIn("reports interface jobsub::Formatter/2, but a sweeper must implement jobsub::Sweeper/2",
                       kind.stderr)
         throws = self.jobsub("--dry-run", "--formatter=throws", *bad, cwd=exp)
         self.assertExit(throws, 4)

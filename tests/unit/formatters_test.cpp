@@ -1,4 +1,5 @@
 // The bundled formatter and sweeper plugins, loaded as jobsub loads them.
+#include <jobsub/overrides.h>
 #include <jobsub/registry.h>
 #include <jobsub/spec.h>
 
@@ -76,6 +77,66 @@ BOOST_AUTO_TEST_CASE(hydra_quotes_what_its_parser_would_misread) {
                  (jobsub::Argv{"a='x y'", "b='a,b'", "c='1.0'", "d='null'", "e=''", "f='it\\'s'",
                                "g='\\${oc.env:HOME}'", "h='[1,2]'", "i='end\\\\'"}),
              boost::test_tools::per_element());
+}
+
+jobsub::Param structured(const std::string& key, const std::string& override_value) {
+  // A list or dict as the command line reads it.
+  return {key, jobsub::parse_override(key + "=" + override_value).values[0]};
+}
+
+std::string refusal(const std::string& name, const jobsub::Params& params,
+                    const jobsub::PluginOptions& options = {}) {
+  auto formatter = bundled().create<jobsub::Formatter>(name);
+  BOOST_REQUIRE(formatter->configure(options).ok);
+  jobsub::Argv argv;
+  const auto status = formatter->format(params, argv);
+  BOOST_TEST(!status.ok);
+  return status.message;
+}
+
+BOOST_AUTO_TEST_CASE(sacred_spells_lists_and_dicts_as_python_literals) {
+  BOOST_TEST(format("sacred", {structured("layers", "[64,64]"),
+                               structured("opt", "{lr:0.1,name:'a,b',on:true,none:null,deep:[[],{}]}"),
+                               structured("s", "[x, '1', \"it's\"]"), structured("inf", "[.inf, 0x10]")}) ==
+                 (jobsub::Argv{"layers=[64, 64]",
+                               "opt={'lr': 0.1, 'name': 'a,b', 'on': True, 'none': None, 'deep': [[], {}]}",
+                               "s=['x', '1', 'it\\'s']", "inf=[1e999, 16]"}),
+             boost::test_tools::per_element());
+  const std::string e = refusal("sacred", {structured("x", "[1, .nan]")});
+  BOOST_TEST(e.find("key 'x': sacred cannot receive NaN") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(hydra_spells_lists_and_dicts_in_its_grammar) {
+  BOOST_TEST(
+      format("hydra", {structured("layers", "[64,64]"), structured("opt", "{lr:1,wd:[1,2]}"),
+                       structured("s", "['a b', 'x:y', plain, '1', null, [], {}]")}) ==
+          (jobsub::Argv{"layers=[64,64]", "opt={lr:1,wd:[1,2]}", "s=['a b','x:y',plain,'1',null,[],{}]"}),
+      boost::test_tools::per_element());
+  for (const char* key : {"'1'", "'a b'", "'true'", "'x.y'"}) {
+    const std::string e = refusal("hydra", {structured("opt", std::string("{") + key + ": 1}")});
+    BOOST_TEST(e.find("key 'opt': Hydra cannot receive the dict key") != std::string::npos, e);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(argparse_spells_lists_as_nargs_words_or_one_json_argument) {
+  const jobsub::Params params = {structured("layers", "[64, .5, '-x y']"), structured("none", "[]")};
+  BOOST_TEST(format("argparse", {structured("layers", "[64, 0x10, a b]"), structured("none", "[]")}) ==
+                 (jobsub::Argv{"--layers", "64", "16", "a b", "--none"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(format("argparse", params, {{"lists", "json"}}) ==
+                 (jobsub::Argv{"--layers=[64, 0.5, \"-x y\"]", "--none=[]"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(
+      format("argparse", {structured("opt", "{lr: 1., deep: [null, true, .inf]}")}, {{"lists", "json"}}) ==
+          (jobsub::Argv{"--opt={\"lr\": 1.0, \"deep\": [null, true, Infinity]}"}),
+      boost::test_tools::per_element());
+  for (const char* bad : {"{a: 1}", "[[1]]", "[null]", "[true]", "['-x']"}) {
+    const std::string e = refusal("argparse", {structured("k", bad)});
+    BOOST_TEST(e.find("key 'k': argparse's nargs cannot receive") != std::string::npos, e);
+    BOOST_TEST(e.find("--argparse.lists json") != std::string::npos, e);
+  }
+  auto formatter = bundled().create<jobsub::Formatter>("argparse");
+  BOOST_TEST(!formatter->configure({{"lists", "csv"}}).ok);
 }
 
 BOOST_AUTO_TEST_CASE(random_sweeper_draws_distinct_reproducible_jobs) {

@@ -85,8 +85,8 @@ BOOST_AUTO_TEST_CASE(misused_components_are_refused_with_what_is_wrong) {
   // A formatter class declared as a sweeper would crash at the first call.
   const std::string kind = problem_for(registry, "jobsub-sweeper-wrongkind.so");
   BOOST_TEST(contains(kind,
-                      "sweeper 'wrongkind' reports interface jobsub::Formatter/1, but a sweeper must "
-                      "implement jobsub::Sweeper/1"),
+                      "sweeper 'wrongkind' reports interface jobsub::Formatter/2, but a sweeper must "
+                      "implement jobsub::Sweeper/2"),
              kind);
   BOOST_TEST(registry.find("sweeper", "wrongkind") == nullptr);
   // A file that provides another name than its own.

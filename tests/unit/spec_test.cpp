@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(unknown_key_names_file_line_and_suggests) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_hyper_value_names_line_and_key) {
-  const std::string e = error_of("hypers:\n  lr: [0.1]\n  seed:\n    a: 1\n");
+  const std::string e = error_of("hypers:\n  lr: [0.1]\n  seed:\n    - range(a)\n");
   BOOST_TEST(e.find("jobsub.yaml:4") != std::string::npos, e);
   BOOST_TEST(e.find("hypers.seed") != std::string::npos, e);
 }
@@ -112,15 +112,109 @@ BOOST_AUTO_TEST_CASE(bad_overrides_are_usage_errors) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(override_replaces_or_appends_in_every_grid) {
+BOOST_AUTO_TEST_CASE(an_override_replaces_in_the_grids_that_have_its_key_or_adds_it_to_all) {
   jobsub::SweepSpec spec;
-  spec.grids.push_back({{{"lr", {jobsub::plain_value("1")}, "f"}}});
-  spec.grids.push_back({{{"wd", {jobsub::plain_value("2")}, "f"}}});
-  jobsub::apply_override(spec, jobsub::parse_override("lr=0.1,0.2"));
-  BOOST_TEST(spec.grids[0].hypers.size() == 1u);
-  BOOST_TEST(spec.grids[0].hypers[0].values.size() == 2u);
-  BOOST_TEST(spec.grids[1].hypers.size() == 2u);
-  BOOST_TEST(spec.grids[1].hypers[1].key == "lr");
+  spec.grids.push_back(
+      {{{"lr", {jobsub::plain_value("1")}, "f"}, {"momentum", {jobsub::plain_value("0.9")}, "f"}}});
+  spec.grids.push_back({{{"lr", {jobsub::plain_value("2")}, "f"}}});
+  jobsub::apply_override(spec, jobsub::parse_override("momentum=0.5,0.99"));
+  BOOST_TEST(spec.grids[0].hypers[1].values.size() == 2u);
+  BOOST_TEST(spec.grids[1].hypers.size() == 1u);  // adam's grid has no momentum, and gets none
+  BOOST_REQUIRE_EQUAL(spec.notes.size(), 1u);
+  BOOST_TEST(spec.notes[0] ==
+             "momentum=[0.5, 0.99]: replaces 'momentum' in grid 1 of 2 (the grid that has it)");
+  jobsub::apply_override(spec, jobsub::parse_override("seed=1,2"));
+  BOOST_TEST(spec.grids[0].hypers.back().key == "seed");
+  BOOST_TEST(spec.grids[1].hypers.back().key == "seed");
+  BOOST_TEST(spec.notes[1] == "seed=[1, 2]: no grid has 'seed', so it is added to all 2 grids");
+}
+
+jobsub::Value list_of(std::vector<jobsub::Value> items) { return jobsub::list_value(std::move(items)); }
+
+BOOST_AUTO_TEST_CASE(overrides_read_lists_and_dicts_by_hydras_grammar) {
+  using jobsub::plain_value;
+  using jobsub::string_value;
+  auto o = jobsub::parse_override("layers=[64,64]");
+  BOOST_REQUIRE_EQUAL(o.values.size(), 1u);
+  BOOST_TEST((o.values[0] == list_of({plain_value("64"), plain_value("64")})));
+  o = jobsub::parse_override("layers=[64,64],[128]");
+  BOOST_REQUIRE_EQUAL(o.values.size(), 2u);
+  BOOST_TEST((o.values[1] == list_of({plain_value("128")})));
+  o = jobsub::parse_override("layers=[1,2],[3,4]");
+  BOOST_TEST(o.values.size() == 2u);
+  o = jobsub::parse_override("opt={lr:1,wd:2}");
+  BOOST_REQUIRE_EQUAL(o.values.size(), 1u);
+  BOOST_TEST((o.values[0] == jobsub::dict_value({"lr", "wd"}, {plain_value("1"), plain_value("2")})));
+  BOOST_TEST(o.values[0].text == "{lr: 1, wd: 2}");
+  // Quotes, escapes, spaces, nesting, empty containers, typed elements.
+  o = jobsub::parse_override(R"(x=[ 'a,b' , "c]", d\,e , [] , {}, {k: [1, null, true, x y]} ])");
+  BOOST_REQUIRE_EQUAL(o.values.size(), 1u);
+  const jobsub::Value& v = o.values[0];
+  BOOST_REQUIRE_EQUAL(v.items.size(), 6u);
+  BOOST_TEST((v.items[0] == string_value("a,b")));
+  BOOST_TEST((v.items[1] == string_value("c]")));
+  BOOST_TEST((v.items[2] == string_value("d,e")));
+  BOOST_TEST((v.items[3] == list_of({})));
+  BOOST_TEST((v.items[4].kind == jobsub::ValueKind::Dict && v.items[4].items.empty()));
+  const jobsub::Value& inner = v.items[5].items.at(0);
+  BOOST_TEST((inner.items.at(1).kind == jobsub::ValueKind::Null));
+  BOOST_TEST((inner.items.at(2).kind == jobsub::ValueKind::Bool));
+  BOOST_TEST((inner.items.at(3) == string_value("x y")));
+  // Brackets that do not start a value stay text; a sweep of a list and a scalar.
+  o = jobsub::parse_override("name=run[1],run[2]");
+  BOOST_TEST(texts(o.values) == (std::vector<std::string>{"run[1]", "run[2]"}));
+  o = jobsub::parse_override("x='[1,2]',[1,2]");
+  BOOST_TEST((o.values[0] == string_value("[1,2]")));
+  BOOST_TEST((o.values[1].kind == jobsub::ValueKind::List));
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_list_or_dict_is_a_usage_error_naming_the_column) {
+  auto message = [](const std::string& arg) -> std::string {
+    try {
+      jobsub::parse_override(arg);
+    } catch (const jobsub::Error& e) {
+      BOOST_TEST((e.code() == jobsub::ExitCode::usage));
+      return e.what();
+    }
+    return "(no error)";
+  };
+  std::string e = message("layers=[64,64");
+  BOOST_TEST(e.find("column 8: the '[' is never closed") != std::string::npos, e);
+  BOOST_TEST(e.find("quote the value") != std::string::npos, e);
+  e = message("re=[a-z]+");
+  BOOST_TEST(e.find("column 9: text after the list or dict ends") != std::string::npos, e);
+  BOOST_TEST(e.find("re='[a-z]+'") != std::string::npos, e);
+  e = message("x=[1,,2]");
+  BOOST_TEST(e.find("column 6: an element is missing") != std::string::npos, e);
+  e = message("x={a:1,a:2}");
+  BOOST_TEST(e.find("the key 'a' twice") != std::string::npos, e);
+  e = message("x={a}");
+  BOOST_TEST(e.find("has no ':'") != std::string::npos, e);
+  e = message("x=[f(1)]");
+  BOOST_TEST(e.find("'(' inside a list or dict must be escaped") != std::string::npos, e);
+  e = message(std::string("x=") + std::string(70, '[') + std::string(70, ']'));
+  BOOST_TEST(e.find("nest more than 64 deep") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(spec_lists_and_mappings_are_list_and_dict_values) {
+  TempSpec file(
+      "hypers:\n"
+      "  layers: [[64, 64], [128]]\n"
+      "  one: [[64, 64]]\n"
+      "  empty: [[]]\n"
+      "  opt: {lr: 1, wd: [1, 'a,b'], nested: {x: null}}\n"
+      "  mixed: [1, [2], {k: v}]\n");
+  const jobsub::SweepSpec spec = jobsub::load_spec_file(file.file);
+  const auto& h = spec.grids.at(0).hypers;
+  BOOST_TEST(h.at(0).values.size() == 2u);
+  BOOST_TEST(h.at(0).values[0].text == "[64, 64]");
+  BOOST_TEST(h.at(1).values.size() == 1u);
+  BOOST_TEST((h.at(2).values[0] == list_of({})));
+  BOOST_TEST(h.at(3).values.size() == 1u);
+  BOOST_TEST(h.at(3).values[0].text == "{lr: 1, wd: [1, 'a,b'], nested: {x: null}}");
+  BOOST_TEST((h.at(3).values[0].items.at(1).items.at(1) == jobsub::string_value("a,b")));
+  BOOST_TEST(h.at(4).values.size() == 3u);
+  BOOST_TEST((h.at(4).values[2].kind == jobsub::ValueKind::Dict));
 }
 
 BOOST_AUTO_TEST_CASE(environment_overrides_spec_and_defaults_fill_gaps) {

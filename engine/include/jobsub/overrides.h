@@ -18,8 +18,9 @@ struct Override {
 /// True when `arg` looks like an override (`key=...`).
 JOBSUB_API bool is_override(const std::string& arg);
 JOBSUB_API Override parse_override(const std::string& arg);
-/// Replaces the key's values in every grid that has it; adds it (varying
-/// fastest) to every grid that does not.
+/// Replaces the key's values in every grid that has it; when no grid has
+/// it, adds it (varying fastest) to every grid. With several grids, notes in
+/// spec.notes which grids it changed.
 JOBSUB_API void apply_override(SweepSpec& spec, const Override& override_);
 
 /// Appends the values of `range(<inner>)` (Python's: stop; start,stop; or

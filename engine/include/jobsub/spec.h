@@ -58,6 +58,9 @@ struct SweepSpec {
   std::string init_origin;
   std::vector<GridDecl> grids;
   std::vector<std::vector<std::string>> zip;
+  /// What reading the spec and its overrides decided that the summary shows
+  /// as notes (which grids an override changed).
+  std::vector<std::string> notes;
 
   /// The value of a setting, or `fallback` when unset.
   JOBSUB_API std::string get(const std::string& key, const std::string& fallback = "") const;

@@ -86,6 +86,56 @@ std::vector<batch::JobRow> parse_bjobs(const std::string& out) {
   return rows;
 }
 
+std::vector<batch::JobRow> parse_bacct(const std::string& out) {
+  // Join the wrapped lines: a continuation is indented by 21 spaces (the
+  // accounting table's rows by 5 or 6).
+  std::string text;
+  for (std::size_t at = 0; at < out.size();) {
+    std::size_t end = out.find('\n', at);
+    if (end == std::string::npos) end = out.size();
+    const std::string_view line(out.data() + at, end - at);
+    const std::size_t indent = line.find_first_not_of(' ');
+    if (indent != std::string_view::npos && indent >= 20 && !text.empty() && text.back() == '\n') {
+      text.pop_back();
+      text.append(line.substr(std::min<std::size_t>(indent, 21)));
+    } else {
+      text.append(line);
+    }
+    text.push_back('\n');
+    at = end + 1;
+  }
+  static const std::regex kHeader(R"(^Job <([0-9]+)(?:\[([0-9]+)\])?>)");
+  static const std::regex kStatus(R"(Status\s*<(DONE|EXIT)>)");
+  static const std::regex kCompleted(R"(Completed\s*<(done|exit)>\s*(?:;\s*(TERM_[A-Z_]+))?)");
+  std::vector<batch::JobRow> rows;
+  batch::JobRow* row = nullptr;
+  for (const std::string& line : nonempty_lines(text)) {
+    std::smatch m;
+    if (std::regex_search(line, m, kHeader)) {
+      rows.emplace_back();
+      row = &rows.back();
+      row->task = m[2].matched ? std::stoull(m[2].str()) : 0;
+      row->id = row->task == 0 ? m[1].str() : fmt::format("{}[{}]", m[1].str(), row->task);
+      row->source = "bacct";
+      row->state = JobState::lost;  // until its status says
+      if (std::regex_search(line, m, kStatus)) {
+        row->native_state = m[1].str();
+        row->state = state_of(m[1].str(), "");
+      }
+    } else if (row != nullptr && std::regex_search(line, m, kCompleted)) {
+      const std::string stat = m[1].str() == "done" ? "DONE" : "EXIT";
+      const std::string reason = m[2].str();
+      row->native_state = reason.empty() ? stat : fmt::format("{} ({})", stat, reason);
+      row->state = state_of(stat, reason);
+    }
+  }
+  std::erase_if(rows, [](const batch::JobRow& r) { return r.state == JobState::lost; });
+  for (batch::JobRow& r : rows) {
+    if (r.state == JobState::completed) r.exit_code = 0;
+  }
+  return rows;
+}
+
 std::optional<std::string> parse_bsub(const std::string& out) {
   static const std::regex kSubmitted("Job <([0-9]+)> is submitted");
   std::smatch m;
@@ -103,6 +153,12 @@ LsfScheduler::LsfScheduler() : BatchScheduler(kOptions, "LSF", "lsf") {
   // What bsub says when mbatchd did not answer.
   transient_messages_ = {"LSF is down", "not responding", "Failed in an LSF library call",
                          "Cannot connect to LSF", "Connection refused"};
+  // The job report LSF writes into the output file (log_name()): its
+  // termination reason, as bacct, bhist and bjobs show it.
+  log_messages_ = {{"TERM_RUNLIMIT", JobState::timeout},      {"TERM_MEMLIMIT", JobState::out_of_memory},
+                   {"TERM_PREEMPT", JobState::preempted},     {"TERM_OWNER", JobState::cancelled},
+                   {"TERM_FORCE_OWNER", JobState::cancelled}, {"TERM_ADMIN", JobState::cancelled},
+                   {"TERM_FORCE_ADMIN", JobState::cancelled}};
 }
 
 void LsfScheduler::configure_dialect(const OptionReader& options) {
@@ -173,6 +229,27 @@ std::vector<batch::JobRow> LsfScheduler::parse_status(const ProcessResult& answe
                      said.find("No unfinished job found") != std::string::npos;
   if (!answer.ok() && !empty) throw std::runtime_error(fmt::format("bjobs failed: {}", trim(said)));
   return parse_bjobs(answer.out);
+}
+
+/// One `bacct -l` for the jobs bjobs forgot: lsb.acct keeps every finished
+/// job (bhist reads lsb.events, which LSF switches every MAX_JOB_NUM finished
+/// jobs, so a job of yesterday is often no longer there).
+std::vector<batch::JobRow> LsfScheduler::accounting(const std::set<std::string>& jobs) {
+  Argv argv = {"bacct", "-l"};
+  argv.insert(argv.end(), jobs.begin(), jobs.end());
+  const ProcessResult r = call(argv);
+  if (!r.ok() && (r.out + r.err).find("No matching job found") == std::string::npos)
+    throw std::runtime_error(fmt::format("bacct failed: {}", trim(r.err + r.out)));
+  return parse_bacct(r.out);
+}
+
+/// The output file submit_argv() names, `lsf-%J_%I.out` (index 0 for a job
+/// alone), where LSF writes its job report.
+std::string LsfScheduler::log_name(const std::string& native_id) const {
+  const std::size_t open = native_id.find('[');
+  if (open == std::string::npos) return fmt::format("lsf-{}_0.out", native_id);
+  return fmt::format("lsf-{}_{}.out", native_id.substr(0, open),
+                     native_id.substr(open + 1, native_id.size() - open - 2));
 }
 
 std::vector<batch::JobRow> LsfScheduler::tagged_jobs() { return parse_status(call(status_argv({}))); }

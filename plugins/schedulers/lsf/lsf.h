@@ -31,6 +31,13 @@ JobState state_of(const std::string& stat, const std::string& exit_reason);
 /// job_description delimiter='|'"`.
 std::vector<batch::JobRow> parse_bjobs(const std::string& out);
 
+/// Records of `bacct -l JOB...`: each finished job or array element's
+/// `Job <ID>` header and `Completed <done|exit>[; TERM_...: why]` event. LSF
+/// wraps these lines at 79 columns, cutting anywhere (even inside `<EXIT>`),
+/// and indents the rest by 21 spaces: the reader joins them first. bacct -l
+/// shows no exit code, so rows carry none; source `bacct`.
+std::vector<batch::JobRow> parse_bacct(const std::string& out);
+
 /// The job id in bsub's `Job <1234> is submitted to queue <normal>.`
 std::optional<std::string> parse_bsub(const std::string& out);
 
@@ -48,7 +55,9 @@ class LsfScheduler final : public BatchScheduler {
   std::optional<std::string> job_id(const std::string& printed) const override { return parse_bsub(printed); }
   Argv status_argv(const std::set<std::string>& jobs) const override;
   std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const override;
+  std::vector<batch::JobRow> accounting(const std::set<std::string>& jobs) override;
   std::vector<batch::JobRow> tagged_jobs() override;
+  std::string log_name(const std::string& native_id) const override;
   bool cancelled(const ProcessResult& answer) const override;
 };
 

@@ -260,13 +260,12 @@ Argv PbsScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& 
                 {"-t", chunk.max_running > 0 ? fmt::format("1-{}%{}", chunk.tasks(), chunk.max_running)
                                              : fmt::format("1-{}", chunk.tasks())});
   }
-  if (chunk.after) {  // the sweep's cap across its submit calls: `12[].srv` is an array
+  if (chunk.after) {  // the sweep's cap across its submit calls (Torque waits on an array with its own type)
     const auto given = request.resources.find("dependency");
     argv.insert(
         argv.end(),
         {"-W", fmt::format("depend={}{}:{}", given == request.resources.end() ? "" : given->second + ",",
-                           chunk.after_id.find("[]") != std::string::npos ? "afteranyarray" : "afterany",
-                           chunk.after_id)});
+                           chunk.after_array ? "afteranyarray" : "afterany", chunk.after_id)});
   }
   argv.push_back(request.script_path.string());
   return argv;

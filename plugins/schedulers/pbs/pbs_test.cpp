@@ -4,6 +4,7 @@
 // scripted runner.
 #include "pbs.h"
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 
 #include "scripted_runner.h"
@@ -109,6 +110,31 @@ BOOST_AUTO_TEST_CASE(an_array_qsub_took_before_its_answer_was_lost_is_adopted_by
   BOOST_REQUIRE_EQUAL(result.arrays.size(), 1u);
   BOOST_TEST(result.native_id == "12[].head");
   BOOST_TEST(result.arrays[0].task_id(3) == "12[3].head");
+}
+
+BOOST_AUTO_TEST_CASE(torque_chains_an_array_after_an_array_with_afteranyarray_also_in_a_dry_run) {
+  // -j 1 over two arrays (array-limit 2 cuts jobs 1-3 in two): the second
+  // waits for the first to end, and Torque waits on an array with its own type.
+  jobsub::testing::ScriptedRunner runner;
+  runner.answer("qsub", 0, "12[].head\n");
+  runner.answer("qsub", 0, "13[].head\n");
+  jobsub::pbs::PbsScheduler scheduler;
+  scheduler.use_runner(runner);
+  BOOST_REQUIRE(scheduler.configure({{"dialect", "torque"}, {"array-limit", "2"}}).ok);
+  auto request = jobsub::testing::request_for({{1, 3}}, 3);
+  request.max_running = 1;
+  jobsub::RenderedBatch rendered;
+  BOOST_REQUIRE(scheduler.render(request, rendered).ok);
+  BOOST_REQUIRE_EQUAL(rendered.all_submit_argvs.size(), 2u);
+  const auto& planned = rendered.all_submit_argvs[1];
+  BOOST_TEST(
+      (std::find(planned.begin(), planned.end(), "depend=afteranyarray:<id of call 1>") != planned.end()));
+  jobsub::testing::RecordingContext context;
+  jobsub::SubmitResult result;
+  BOOST_REQUIRE(scheduler.submit(request, rendered, context, result).ok);
+  const auto sent = runner.calls_of("qsub");
+  BOOST_REQUIRE_EQUAL(sent.size(), 2u);
+  BOOST_TEST((std::find(sent[1].begin(), sent[1].end(), "depend=afteranyarray:12[].head") != sent[1].end()));
 }
 
 BOOST_AUTO_TEST_CASE(the_dialect_is_told_by_qstat_version) {

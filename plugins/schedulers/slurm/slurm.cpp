@@ -174,9 +174,7 @@ SlurmScheduler::SlurmScheduler() : BatchScheduler(kOptions, "Slurm", "slurm") {
                          "Zero Bytes were transmitted",
                          "Connection refused",
                          "Communication connection failure"};
-  // slurmstepd's last words in a job's output file (its default name; an
-  // `output` resource moves it where jobsub does not look).
-  log_file_ = "slurm-{}.out";
+  // slurmstepd's last words in a job's output file (log_name()).
   log_messages_ = {{"DUE TO TIME LIMIT", JobState::timeout},
                    {"DUE TO PREEMPTION", JobState::preempted},
                    {"DUE TO NODE FAILURE", JobState::node_fail},
@@ -294,6 +292,12 @@ std::vector<batch::JobRow> SlurmScheduler::accounting(const std::set<std::string
 /// began with their submit lines (which hold `--comment=<token>:<offset>`:
 /// accounting keeps the comment itself only with AccountingStoreFlags=job_comment).
 /// Without accounting, what squeue shows is all there is.
+/// The output file's default name (an `output` resource moves it where
+/// jobsub does not look).
+std::string SlurmScheduler::log_name(const std::string& native_id) const {
+  return fmt::format("slurm-{}.out", native_id);
+}
+
 std::vector<batch::JobRow> SlurmScheduler::tagged_jobs() {
   const ProcessResult r = call({"squeue", "--noheader", "--array", "--states=all", "--format=%i|%T|%k",
                                 fmt::format("--user={}", user_name())});

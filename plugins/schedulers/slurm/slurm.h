@@ -66,6 +66,7 @@ class SlurmScheduler final : public BatchScheduler {
   std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const override;
   std::vector<batch::JobRow> accounting(const std::set<std::string>& jobs) override;
   std::vector<batch::JobRow> tagged_jobs() override;
+  std::string log_name(const std::string& native_id) const override;
 
  private:
   uint64_t max_array_size_ = 0;  ///< Slurm's MaxArraySize: task ids are < it

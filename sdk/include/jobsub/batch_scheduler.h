@@ -85,6 +85,8 @@ struct Chunk {
   /// The chunk this one starts after (its index in the plan), when the
   /// sweep's cap on running jobs is kept by chaining (see throttle_chunks).
   std::optional<std::size_t> after{};
+  /// Whether that chunk is an array (Torque waits on one with `afteranyarray`).
+  bool after_array = false;
   /// That chunk's id, filled in as the plan is submitted (`<id of call N>` in a dry run).
   std::string after_id{};
   uint64_t tasks() const {
@@ -184,11 +186,10 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   /// How the unknown-resource error tells to write anything else (default `<prefix>.<option>`).
   std::string extra_resources_;
   std::vector<std::string> notes_;  ///< warnings every render shows (an assumed limit)
-  /// Where a job's log is in the sweep's logs/ (`{}` is its native id), when
-  /// the scheduler writes its own messages there: Slurm `slurm-{}.out`. Empty: no log verdicts.
-  std::string log_file_ = "";
   /// The scheduler's messages in a job's log and the state each means, most
-  /// specific first (Slurm: `DUE TO TIME LIMIT` -> timeout).
+  /// specific first (Slurm: `DUE TO TIME LIMIT` -> timeout); looked for in
+  /// the log's first and last 64 KiB (LSF writes its job report before or
+  /// after the output, as LSB_STDOUT_DIRECT says).
   std::vector<std::pair<std::string, JobState>> log_messages_;
 
   // ---- the dialect's answers
@@ -235,6 +236,10 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   /// has them, in one call (Slurm: sacct, Grid Engine: qacct); rows carry
   /// their `source`. None when the scheduler keeps no accounting.
   virtual std::vector<batch::JobRow> accounting(const std::set<std::string>&) { return {}; }
+  /// The name, in the sweep's logs/, of the file where the scheduler writes
+  /// its own messages about the job `native_id` (Slurm `slurm-4711_3.out`, LSF
+  /// `lsf-4711_3.out`); empty: the scheduler writes none there (no log verdicts).
+  virtual std::string log_name(const std::string&) const { return {}; }
   /// Every job of the user with its tag, for find().
   virtual std::vector<batch::JobRow> tagged_jobs() = 0;
 

@@ -289,7 +289,7 @@ JOBSUB_API bool is_final(JobState state);
 
 // ---------------------------------------------------------------- identities
 
-/// Each interface's kind and identity ("jobsub::Formatter/1"). The number is
+/// Each interface's kind and identity ("jobsub::Formatter/2"). The number is
 /// the interface's version: it goes up when the interface changes, and the
 /// loader refuses a component built against another version, or one whose
 /// interface is not its kind's.
@@ -303,17 +303,17 @@ struct interface_traits<Layout> {
 template <>
 struct interface_traits<Sweeper> {
   static constexpr const char* kind = "sweeper";
-  static constexpr const char* id = "jobsub::Sweeper/1";
+  static constexpr const char* id = "jobsub::Sweeper/2";
 };
 template <>
 struct interface_traits<Formatter> {
   static constexpr const char* kind = "formatter";
-  static constexpr const char* id = "jobsub::Formatter/1";
+  static constexpr const char* id = "jobsub::Formatter/2";
 };
 template <>
 struct interface_traits<Scheduler> {
   static constexpr const char* kind = "scheduler";
-  static constexpr const char* id = "jobsub::Scheduler/4";
+  static constexpr const char* id = "jobsub::Scheduler/5";
 };
 template <>
 struct interface_traits<Command> {

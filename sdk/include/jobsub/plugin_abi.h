@@ -61,7 +61,7 @@ typedef struct jobsub_component_info {
   void* (*create)(char* error, size_t error_size);
   void (*destroy)(void* obj);  ///< deletes what create returned
   /// The C++ interface `create` returns, with its version, e.g.
-  /// "jobsub::Formatter/1": the loader refuses a component whose interface
+  /// "jobsub::Formatter/2": the loader refuses a component whose interface
   /// is not the one its kind needs (jobsub::component<>() fills it in).
   const char* interface_id;
 } jobsub_component_info;

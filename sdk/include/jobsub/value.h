@@ -11,17 +11,33 @@
 namespace jobsub {
 
 /// What a value's text means. The text itself is never reformatted:
-/// `0.0001` stays `0.0001`, `'001'` stays the string `001`.
-enum class ValueKind { String, Number, Bool, Null };
+/// `0.0001` stays `0.0001`, `'001'` stays the string `001`. A List or a Dict
+/// is one value (one job gets it whole), made of typed elements.
+enum class ValueKind { String, Number, Bool, Null, List, Dict };
 
 struct Value {
+  /// A scalar's literal text; a List's or Dict's display text (`[64, 64]`,
+  /// display_value's), so a formatter that spells only text still passes the
+  /// whole value.
   std::string text;
   ValueKind kind = ValueKind::String;
+  /// A List's elements, or a Dict's values (in the order written), each
+  /// typed and possibly a List or Dict itself.
+  std::vector<Value> items{};
+  /// A Dict's keys: keys[i] names items[i]. Keys are strings, unique.
+  std::vector<std::string> keys{};
 
   bool operator==(const Value&) const = default;
   /// True for a Bool whose text is a YAML true (`true`, `True`, `TRUE`).
   JOBSUB_API bool is_true() const;
+  bool is_container() const { return kind == ValueKind::List || kind == ValueKind::Dict; }
 };
+
+/// A list value of `items`.
+JOBSUB_API Value list_value(std::vector<Value> items);
+/// A dict value: `keys[i]` names `items[i]`. Throws std::invalid_argument
+/// when the lengths differ or a key is written twice.
+JOBSUB_API Value dict_value(std::vector<std::string> keys, std::vector<Value> items);
 
 /// What a Number's text means under YAML 1.2's core schema, in the terms a
 /// formatter needs to spell it for a Python framework.
@@ -101,7 +117,9 @@ class ValueList {
 
 /// `value` as YAML would read it back with its kind: numbers, booleans and
 /// null bare; a string bare only when it would read as the same string, else
-/// quoted ('a,b', '1', "tab\there"). For --show-config and messages.
+/// quoted ('a,b', '1', "tab\there"); lists and dicts in YAML's flow style
+/// (`[64, 64]`, `{lr: 0.1, name: 'a,b'}`). For --show-config, the summary,
+/// jobs.tsv, status and messages: every place a value is shown.
 JOBSUB_API std::string display_value(const Value& value);
 /// `[0.01, 'a,b', range(0,5)]`: every value of a list, ranges unexpanded.
 JOBSUB_API std::string display_list(const ValueList& list);
