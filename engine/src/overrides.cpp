@@ -69,8 +69,8 @@ namespace {
 /// errors naming the column (1-based, in the whole `key=value` argument).
 class ContainerReader {
  public:
-  ContainerReader(const std::string& arg, std::size_t value_start)
-      : arg_(arg), text_(arg.substr(value_start)), base_(value_start) {}
+  ContainerReader(const std::string& arg, std::size_t value_start, std::vector<std::string>& notes)
+      : arg_(arg), text_(arg.substr(value_start)), base_(value_start), notes_(notes) {}
 
   /// The container starting at `at` (a `[` or `{`); `at` ends past it.
   Value container(std::size_t& at, int depth = 0) {
@@ -160,7 +160,10 @@ class ContainerReader {
                       : std::string("an element is missing (quote it, '', for an empty string)"));
     }
     if (key || escaped) return string_value(out);
-    return plain_value(out);
+    Value value = plain_value(out);
+    const std::string note = string_meant_as_other_type(value, fmt::format("override '{}'", arg_));
+    if (!note.empty()) notes_.push_back(note);
+    return value;
   }
 
   /// A quoted string at `at`, Hydra's way: `\` escapes the quote and a run
@@ -188,6 +191,7 @@ class ContainerReader {
   const std::string& arg_;
   std::string text_;
   std::size_t base_;
+  std::vector<std::string>& notes_;
 };
 
 }  // namespace
@@ -205,7 +209,7 @@ Override parse_override(const std::string& arg) {
     result.values.push_back(string_value(""));
     return result;
   }
-  ContainerReader containers(arg, eq + 1);
+  ContainerReader containers(arg, eq + 1, result.notes);
   // Split on commas outside quotes, brackets and parentheses; an element that
   // starts with `[` or `{` is a list or dict value.
   std::string element;
@@ -227,7 +231,10 @@ Override parse_override(const std::string& arg) {
         throw usage_error(
             fmt::format("override '{}': empty element in the list (quote it: '' for an empty string)", arg));
       }
-      result.values.push_back(plain_value(raw));
+      Value value = plain_value(raw);
+      const std::string note = string_meant_as_other_type(value, fmt::format("override '{}'", arg));
+      if (!note.empty()) result.notes.push_back(note);
+      result.values.push_back(std::move(value));
     }
     element.clear();
     quoted = false;
@@ -275,6 +282,7 @@ Override parse_override(const std::string& arg) {
 }
 
 void apply_override(SweepSpec& spec, const Override& override_) {
+  spec.notes.insert(spec.notes.end(), override_.notes.begin(), override_.notes.end());
   if (spec.grids.empty()) spec.grids.emplace_back();
   auto find = [&](GridDecl& grid) {
     return std::find_if(grid.hypers.begin(), grid.hypers.end(),

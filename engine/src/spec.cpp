@@ -61,6 +61,49 @@ std::optional<SettingSource> setting_source_from_string(const std::string& text)
   return std::nullopt;
 }
 
+void check_duplicate_values(const SweepSpec& spec) {
+  if (spec.allow_duplicates) return;
+  for (std::size_t g = 0; g < spec.grids.size(); ++g) {
+    for (const HyperDecl& h : spec.grids[g].hypers) {
+      std::vector<const Value*> seen;
+      for (const ValueList::Segment& segment : h.values.segments()) {
+        for (const Value& v : segment.values) {
+          if (std::none_of(seen.begin(), seen.end(), [&](const Value* s) { return *s == v; })) {
+            seen.push_back(&v);
+            continue;
+          }
+          const std::string what = fmt::format(
+              "{}: {}{} lists the value {} twice, which makes identical jobs: remove one, or set "
+              "`allow_duplicates: true` in jobsub.yaml to run replicas (a seed key is the usual way)",
+              h.origin, spec.grids.size() > 1 ? fmt::format("hypers[{}].", g) : std::string("hypers."), h.key,
+              display_value(v));
+          if (h.origin == "command line") throw usage_error(what);
+          throw spec_error(what);
+        }
+      }
+    }
+  }
+}
+
+std::string string_meant_as_other_type(const Value& value, const std::string& where) {
+  if (value.kind != ValueKind::String) return "";
+  static const std::set<std::string> kYaml11Bools = {"yes", "Yes", "YES", "no",  "No",  "NO",
+                                                     "on",  "On",  "ON",  "off", "Off", "OFF"};
+  if (value.text == "None") {
+    return fmt::format(
+        "{}: None is the string 'None' here (YAML 1.2 and jobsub write null as null or ~): "
+        "write null for a null, or quote it ('None') to keep the string",
+        where);
+  }
+  if (kYaml11Bools.count(value.text)) {
+    return fmt::format(
+        "{}: {} is the string '{}' here (YAML 1.2; YAML 1.1 read it as a boolean): write true "
+        "or false for a boolean, or quote it ('{}') to keep the string",
+        where, value.text, value.text, value.text);
+  }
+  return "";
+}
+
 SweepSpec empty_spec(const fs::path& experiment_dir) {
   SweepSpec spec;
   spec.experiment_dir = fs::absolute(experiment_dir).lexically_normal();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <map>
 #include <set>
@@ -18,7 +19,8 @@ namespace {
 
 class SpecReader {
  public:
-  explicit SpecReader(fs::path file) : file_(std::move(file)), name_(file_.string()) {}
+  explicit SpecReader(fs::path file)
+      : file_(std::move(file)), name_(file_ == "-" ? std::string("<stdin>") : file_.string()) {}
 
   SweepSpec read() {
     std::error_code ec;
@@ -29,9 +31,15 @@ class SpecReader {
                                        ? fmt::format(": did you mean {}?", (file_ / "jobsub.yaml").string())
                                        : std::string(": name the YAML file, e.g. --spec jobsub.yaml")));
     }
-    std::ifstream in(file_, std::ios::binary);
-    if (!in) throw spec_error(fmt::format("cannot read spec file {}", name_));
-    std::string text(std::istreambuf_iterator<char>(in), {});
+    const bool from_stdin = file_ == "-";
+    std::string text;
+    if (from_stdin) {
+      text.assign(std::istreambuf_iterator<char>(std::cin), {});
+    } else {
+      std::ifstream in(file_, std::ios::binary);
+      if (!in) throw spec_error(fmt::format("cannot read spec file {}", name_));
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
     if (const std::size_t nul = text.find('\0'); nul != std::string::npos) {
       throw spec_error(fmt::format(
           "{}:{}: a NUL byte: a spec is text, and no program argument can hold NUL; remove it", name_,
@@ -46,14 +54,19 @@ class SpecReader {
     }
     check_unique_keys(root);
     SweepSpec spec;
-    spec.file = fs::absolute(file_).lexically_normal();
-    spec.experiment_dir = spec.file.parent_path();
+    if (from_stdin) {
+      spec.experiment_dir = fs::current_path();
+      spec.stdin_text = text;
+    } else {
+      spec.file = fs::absolute(file_).lexically_normal();
+      spec.experiment_dir = spec.file.parent_path();
+    }
     if (root.IsNull()) return spec;
     if (!root.IsMap()) fail(root, "", "the spec must be a mapping of settings (name: value)");
 
     static const std::vector<std::string> known = [] {
       std::vector<std::string> k = scalar_setting_keys();
-      k.insert(k.end(), {"resources", "options", "init", "hypers", "zip"});
+      k.insert(k.end(), {"resources", "options", "init", "hypers", "zip", "allow_duplicates"});
       return k;
     }();
     for (const auto& item : root) {
@@ -71,10 +84,15 @@ class SpecReader {
         read_hypers(spec, value);
       } else if (key == "zip") {
         read_zip(spec, value);
+      } else if (key == "allow_duplicates") {
+        const Value flag = to_value(value);
+        if (flag.kind != ValueKind::Bool) fail(value, key, "expected true or false");
+        spec.allow_duplicates = flag.is_true();
       } else {
         set_setting(spec, key, scalar(value, key), where(value), SettingSource::spec_file);
       }
     }
+    spec.notes = notes_;
     return spec;
   }
 
@@ -142,7 +160,19 @@ class SpecReader {
   }
 
   std::string where(const YAML::Node& node) const {
-    return fmt::format("{}:{}", file_.filename().string(), node.Mark().line + 1);
+    return fmt::format("{}:{}", file_ == "-" ? name_ : file_.filename().string(), node.Mark().line + 1);
+  }
+
+  /// A scalar hyper value; notes an unquoted one the user may have meant as
+  /// null or a boolean (`None`, `yes`).
+  Value scalar_value(const YAML::Node& node, const std::string& key) const {
+    const Value value = to_value(node);
+    refuse_nul(node, key, value.text);
+    if (node.Tag() != "!") {
+      const std::string note = string_meant_as_other_type(value, fmt::format("{} {}", where(node), key));
+      if (!note.empty()) notes_.push_back(note);
+    }
+    return value;
   }
 
   std::string scalar(const YAML::Node& node, const std::string& key) const {
@@ -189,16 +219,13 @@ class SpecReader {
       }
       return dict_value(std::move(keys), std::move(items));
     }
-    const Value value = to_value(node);
-    refuse_nul(node, key, value.text);
-    return value;
+    return scalar_value(node, key);
   }
 
   /// A value, or the values of an unquoted `range(start,stop[,step])`, as an
   /// override writes it (quoted, `'range(0,5)'` stays a string).
   void append_values(const YAML::Node& node, const std::string& key, ValueList& out) const {
-    const Value value = to_value(node);
-    refuse_nul(node, key, value.text);
+    const Value value = scalar_value(node, key);
     const std::string& text = value.text;
     if (value.kind != ValueKind::String || node.Tag() == "!" || text.rfind("range(", 0) != 0) {
       out.push_back(value);
@@ -316,7 +343,8 @@ class SpecReader {
 
   fs::path file_;
   std::string name_;
-  std::vector<std::string> lines_;  ///< the file's text, for messages
+  std::vector<std::string> lines_;          ///< the file's text, for messages
+  mutable std::vector<std::string> notes_;  ///< for SweepSpec::notes
 };
 
 }  // namespace

@@ -132,7 +132,7 @@ void NewSweepDriver::prepare() {
   }
 
   const std::string command_template = spec_.get("command", pipeline_.formatter->default_command());
-  if (spec_.file.empty() && layout_.program.empty() &&
+  if (spec_.file.empty() && spec_.stdin_text.empty() && layout_.program.empty() &&
       command_template.find("{script}") != std::string::npos) {
     throw spec_error(fmt::format(
         "there is no jobsub.yaml in {} (and no --spec), so jobsub does not know what to run: write a "
@@ -161,6 +161,27 @@ void NewSweepDriver::prepare() {
   }
 }
 
+/// A command template that plainly belongs to another formatter's style: a
+/// `with` before the arguments (sacred's command line) with another
+/// formatter, or sacred's arguments without their `with`.
+std::string command_style_note(const std::string& formatter, const std::string& command) {
+  const bool with = command.find("with {args}") != std::string::npos;
+  if (with && formatter != "sacred") {
+    return fmt::format(
+        "the command `{}` puts `with` before the arguments, as sacred's command line does, but "
+        "the formatter is {}: its arguments would follow `with`. Use --formatter=sacred, or "
+        "drop `with` from the command",
+        command, formatter);
+  }
+  if (!with && formatter == "sacred" && command.find("{args}") != std::string::npos) {
+    return fmt::format(
+        "the formatter is sacred, which reads `with key=value ...`, but the command `{}` has no "
+        "`with` before {{args}}: write `... with {{args}}`",
+        command);
+  }
+  return "";
+}
+
 void NewSweepDriver::print_summary() const {
   auto origin = [&](const std::string& key) {
     auto it = spec_.settings.find(key);
@@ -173,6 +194,9 @@ void NewSweepDriver::print_summary() const {
     fmt::print(out_, "  {:<11}{}{}\n", kind, pipeline_.names.at(kind), origin(kind));
   const bool color = shows_color(out_);
   for (const std::string& note : spec_.notes)
+    fmt::print(out_, "jobsub: {} {}\n", styled(color, styles::note, "note:"), note);
+  if (const std::string note = command_style_note(pipeline_.names.at("formatter"), plan_->command_template());
+      !note.empty())
     fmt::print(out_, "jobsub: {} {}\n", styled(color, styles::note, "note:"), note);
   for (const std::string& note : pipeline_.notes)
     fmt::print(out_, "jobsub: {} {}\n", styled(color, styles::note, "note:"), note);
@@ -247,7 +271,9 @@ void NewSweepDriver::write_sweep_json() const {
   j["user"] = account != nullptr ? std::string(account->pw_name) : std::to_string(::getuid());
   j["command_line"] = request_.command_line;
   j["cwd"] = fs::current_path().string();
-  j["spec_file"] = spec_.file.empty() ? ordered_json(nullptr) : ordered_json(spec_.file.string());
+  j["spec_file"] = !spec_.file.empty()         ? ordered_json(spec_.file.string())
+                   : !spec_.stdin_text.empty() ? ordered_json("-")
+                                               : ordered_json(nullptr);
   j["experiment_dir"] = spec_.experiment_dir.string();
   j["project_dir"] = layout_.project_dir.string();
   const GitState git = read_git_state(layout_.project_dir);
@@ -293,7 +319,11 @@ void NewSweepDriver::write_sweep_json() const {
   const ResultsLayout results(results_dir_, job_count_);
   write_file_atomically(results.sweep_record(),
                         j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  if (!spec_.file.empty()) fs::copy_file(spec_.file, results.spec_copy());
+  if (!spec_.file.empty()) {
+    fs::copy_file(spec_.file, results.spec_copy());
+  } else if (!spec_.stdin_text.empty()) {
+    write_file_atomically(results.spec_copy(), spec_.stdin_text);
+  }
 }
 
 void NewSweepDriver::write_jobs(JobBook& book) {

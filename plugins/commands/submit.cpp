@@ -222,6 +222,12 @@ class SubmitCommand final : public jobsub::Command {
   static jobsub::SweepSpec merged_spec(const jobsub::PluginRegistry& registry, const Options& options,
                                        const po::variables_map& vm) {
     jobsub::SweepSpec spec;
+    if (vm.count("spec") && vm["spec"].as<std::string>() == "-" && !vm.count("yes") && !vm.count("dry-run") &&
+        !vm.count("manual")) {
+      throw jobsub::usage_error(
+          "--spec - reads the spec from standard input, which then cannot answer the prompt: add --yes, "
+          "--dry-run or --manual");
+    }
     if (vm.count("spec")) {
       spec = jobsub::load_spec_file(vm["spec"].as<std::string>());
     } else if (jobsub::fs::exists("jobsub.yaml")) {
@@ -284,6 +290,7 @@ class SubmitCommand final : public jobsub::Command {
         jobsub::apply_override(spec, override_);
       }
     }
+    jobsub::check_duplicate_values(spec);
     return spec;
   }
 

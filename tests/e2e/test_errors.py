@@ -10,7 +10,7 @@ class Errors(JobsubTestCase):
         self.assertEqual(self.results_dirs(exp), [])
 
     def test_bad_spec_names_file_line_and_key(self):
-        exp = self.experiment("program: prog.py\nhypers:\n  lr: [0.1]\n  seed: {a: 1}\n")
+        exp = self.experiment("program: prog.py\nhypers:\n  lr: [0.1]\n  seed: range(a)\n")
         result = self.jobsub("--yes", cwd=exp)
         self.assertExit(result, 3)
         self.assertIn("jobsub.yaml:4: key 'hypers.seed'", result.stderr)

@@ -286,3 +286,84 @@ class ListValues(JobsubTestCase):
         result = self.jobsub("--yes", cwd=exp)
         self.assertExit(result, 3)
         self.assertIn("key 'opt': Hydra cannot receive the dict key 'a b'", result.stderr)
+
+
+class GuardRails(JobsubTestCase):
+    """Issue 20, points 2 and 4: what a user expects before anything is written."""
+
+    def test_an_override_changes_only_the_grids_that_have_its_key(self):
+        exp = self.experiment("program: prog.py\nformatter: hydra\nhypers:\n"
+                              "  - {opt: [sgd], lr: [0.1, 0.01], momentum: [0.9]}\n"
+                              "  - {opt: [adam], lr: [0.1, 0.01]}\n")
+        plan = self.jobsub("--dry-run", "momentum=0.5,0.99", cwd=exp)
+        self.assertExit(plan, 0)
+        self.assertIn("6 jobs", plan.stdout)  # sgd 2 x 2, adam 2: adam gets no momentum
+        self.assertIn("note: momentum=[0.5, 0.99]: replaces 'momentum' in grid 1 of 2 (the grid that has it)",
+                      plan.stdout)
+        self.assertNotRegex(plan.stdout, r"opt=adam .*momentum")
+        plan = self.jobsub("--dry-run", "seed=1,2", cwd=exp)
+        self.assertIn("8 jobs", plan.stdout)
+        self.assertIn("no grid has 'seed', so it is added to all 2 grids", plan.stdout)
+
+    def test_a_value_listed_twice_is_an_error_unless_replicas_are_allowed(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  lr: [0.1, 0.2, 0.1]\n")
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 3)
+        self.assertIn("jobsub.yaml:4: hypers.lr lists the value 0.1 twice, which makes identical jobs",
+                      result.stderr)
+        self.assertIn("allow_duplicates: true", result.stderr)
+        self.assertFalse((exp / "results").exists())
+        result = self.jobsub("--yes", "lr=1,1", cwd=exp)
+        self.assertExit(result, 2)
+        self.assertIn("command line: hypers.lr lists the value 1 twice", result.stderr)
+        (exp / "jobsub.yaml").write_text("program: prog.py\ncommand: python3 {script} {args}\nallow_duplicates: true\n"
+                                         "hypers:\n  lr: [0.1, 0.2, 0.1]\n")
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertIn("3 of 3 jobs submitted", result.stdout)
+
+    def test_none_and_yaml_1_1_booleans_get_a_note_and_stay_strings(self):
+        exp = self.experiment("program: prog.py\nformatter: sacred\ncommand: python3 {script} with {args}\n"
+                              "hypers:\n  dropout: None\n  flag: [yes, 'no']\n")
+        plan = self.jobsub("--dry-run", "x=[off,1]", cwd=exp)
+        self.assertExit(plan, 0)
+        self.assertIn("note: jobsub.yaml:5 hypers.dropout: None is the string 'None' here", plan.stdout)
+        self.assertIn("write null for a null", plan.stdout)
+        self.assertIn("note: jobsub.yaml:6 hypers.flag: yes is the string 'yes' here", plan.stdout)
+        self.assertNotIn("'no' here", plan.stdout)  # quoted: meant as a string
+        self.assertIn("note: override 'x=[off,1]': off is the string 'off' here", plan.stdout)
+        # Unchanged: the string, which sacred gets quoted (its literal_eval would read None as null).
+        result = self.jobsub("--yes", "x=[off,1]", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertEqual(self.job_stdout_json(self.only_results_dir(exp), 1),
+                         ["with", "dropout='None'", "flag=yes", "x=['off', 1]"])
+
+    def test_a_command_of_another_formatters_style_gets_a_note(self):
+        exp = self.experiment("program: prog.py\nformatter: argparse\ncommand: python3 {script} with {args}\n"
+                              "hypers: {lr: [0.1]}\n")
+        plan = self.jobsub("--dry-run", cwd=exp)
+        self.assertExit(plan, 0)
+        self.assertIn("but the formatter is argparse: its arguments would follow `with`", plan.stdout)
+        plan = self.jobsub("--dry-run", "--formatter=sacred", cwd=exp)
+        self.assertNotIn("with` before", plan.stdout)
+        self.assertNotIn("would follow `with`", plan.stdout)
+
+    def test_the_spec_on_standard_input_and_a_json_spec(self):
+        exp = self.experiment(None)
+        spec = ("program: prog.py\nformatter: hydra\ncommand: python3 {script} {args}\n"
+                "hypers: {layers: [[1, 2]], seed: [1, 2]}\n")
+        result = self.jobsub("--spec", "-", cwd=exp, input=spec)
+        self.assertExit(result, 2)
+        self.assertIn("--spec - reads the spec from standard input, which then cannot answer the prompt",
+                      result.stderr)
+        result = self.jobsub("--spec", "-", "--yes", cwd=exp, input=spec)
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        self.assertEqual((results / "jobsub.yaml").read_text(), spec)
+        self.assertEqual(self.job_stdout_json(results, 2), ["layers=[1,2]", "seed=2"])
+        (exp / "spec.json").write_text(json.dumps({"program": "prog.py", "formatter": "hydra",
+                                                    "hypers": {"layers": [[64, 64], [128]], "opt": {"lr": 0.1}}}))
+        plan = self.jobsub("--spec", "spec.json", "--dry-run", cwd=exp)
+        self.assertExit(plan, 0)
+        self.assertIn("2 jobs", plan.stdout)
+        self.assertIn("'layers=[64,64]' 'opt={lr:0.1}'", plan.stdout)

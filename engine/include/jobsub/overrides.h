@@ -3,6 +3,7 @@
 /// `range()`, which spec files share. Follows Hydra's override grammar
 /// (hydra.cc/docs/advanced/override_grammar/basic) for lists and quoting.
 #include <string>
+#include <vector>
 
 #include "jobsub/export.h"
 #include "jobsub/spec.h"
@@ -14,6 +15,9 @@ namespace jobsub {
 struct Override {
   std::string key;
   ValueList values;
+  /// Unquoted strings a user may have meant as null or a boolean (`None`,
+  /// `yes`): apply_override adds these to the spec's notes.
+  std::vector<std::string> notes{};
 };
 /// True when `arg` looks like an override (`key=...`).
 JOBSUB_API bool is_override(const std::string& arg);

@@ -59,8 +59,14 @@ struct SweepSpec {
   std::vector<GridDecl> grids;
   std::vector<std::vector<std::string>> zip;
   /// What reading the spec and its overrides decided that the summary shows
-  /// as notes (which grids an override changed).
+  /// as notes (which grids an override changed, a `None` that is a string).
   std::vector<std::string> notes;
+  /// `allow_duplicates: true`: a value listed twice under one key makes
+  /// replicas (identical jobs) instead of an error.
+  bool allow_duplicates = false;
+  /// The spec's text when it came on standard input (`--spec -`), for the
+  /// copy in the results directory.
+  std::string stdin_text;
 
   /// The value of a setting, or `fallback` when unset.
   JOBSUB_API std::string get(const std::string& key, const std::string& fallback = "") const;
@@ -73,8 +79,21 @@ struct SweepSpec {
 /// also come from JOBSUB_<NAME> and --<name>.
 JOBSUB_API const std::vector<std::string>& scalar_setting_keys();
 
-/// Reads a spec file. Errors name the file, the line and the key.
+/// Reads a spec file, YAML or JSON; `-` reads standard input (the
+/// experiment is then the current directory). Errors name the file, the line
+/// and the key.
 JOBSUB_API SweepSpec load_spec_file(const fs::path& file);
+
+/// Refuses a value listed twice under one key of a grid, which would make
+/// identical jobs, unless spec.allow_duplicates: a spec error (exit 3) that
+/// names where the key was written, a usage error (exit 2) for an override.
+/// Ranges are not compared.
+JOBSUB_API void check_duplicate_values(const SweepSpec& spec);
+
+/// A note for an unquoted string that a user may have meant as null or a
+/// boolean (`None`, as Python writes null; YAML 1.1's `yes`, `no`, `on`,
+/// `off`), naming `where` and how to write it; empty for any other value.
+JOBSUB_API std::string string_meant_as_other_type(const Value& value, const std::string& where);
 
 /// A spec with no file: the experiment directory only.
 JOBSUB_API SweepSpec empty_spec(const fs::path& experiment_dir);
