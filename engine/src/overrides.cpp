@@ -74,7 +74,7 @@ class ContainerReader {
 
   /// The container starting at `at` (a `[` or `{`); `at` ends past it.
   Value container(std::size_t& at, int depth = 0) {
-    if (depth > 64) fail(at, "lists and dicts nest more than 64 deep");
+    if (depth >= 64) fail(at, "lists and dicts nest more than 64 deep");
     const bool dict = text_[at] == '{';
     const char close = dict ? '}' : ']';
     const std::size_t open = at++;
@@ -146,7 +146,11 @@ class ContainerReader {
         escaped = true;
         continue;
       }
-      if (std::string_view("[]{}()='\"").find(ch) != std::string_view::npos) {
+      if (ch == '\'' || ch == '"') {
+        fail(at, fmt::format("a {} inside an unquoted element: quote the whole element instead ({})", ch,
+                             ch == '\'' ? "\"it's\"" : "'say \"hi\"'"));
+      }
+      if (std::string_view("[]{}()=").find(ch) != std::string_view::npos) {
         fail(at,
              fmt::format("'{}' inside a list or dict must be escaped (\\{}) or the element quoted", ch, ch));
       }
@@ -166,17 +170,28 @@ class ContainerReader {
     return value;
   }
 
-  /// A quoted string at `at`, Hydra's way: `\` escapes the quote and a run
-  /// of backslashes before a quote.
+  /// A quoted string at `at`, Hydra's way (its lexer's QUOTED_VALUE and
+  /// _unescape_quoted_string): only a run of backslashes before a quote is
+  /// an escape. An odd run escapes the quote (`\'` is '), an even one ends
+  /// the string; either way the run is halved. Other backslashes stay.
   std::string quoted(std::size_t& at) {
     const char quote = text_[at];
     const std::size_t open = at++;
     std::string out;
     while (at < text_.size()) {
       const char c = text_[at];
-      if (c == '\\' && at + 1 < text_.size() && (text_[at + 1] == quote || text_[at + 1] == '\\')) {
-        out += text_[at + 1];
-        at += 2;
+      if (c == '\\') {
+        std::size_t run = 0;
+        while (at + run < text_.size() && text_[at + run] == '\\') ++run;
+        if (at + run < text_.size() && text_[at + run] == quote) {
+          out.append(run / 2, '\\');
+          at += run + 1;
+          if (run % 2 == 0) return out;  // the closing quote
+          out += quote;
+        } else {
+          out.append(run, '\\');
+          at += run;
+        }
       } else if (c == quote) {
         ++at;
         return out;

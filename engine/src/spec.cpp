@@ -63,22 +63,65 @@ std::optional<SettingSource> setting_source_from_string(const std::string& text)
 
 void check_duplicate_values(const SweepSpec& spec) {
   if (spec.allow_duplicates) return;
+  auto refuse = [&](const std::string& origin, const std::string& what) {
+    const std::string message = fmt::format(
+        "{}: {}, which makes identical jobs: remove one, or set `allow_duplicates: true` in "
+        "jobsub.yaml to run replicas (a seed key is the usual way)",
+        origin, what);
+    if (origin == "command line") throw usage_error(message);
+    throw spec_error(message);
+  };
+  auto listed = [](const ValueList& values) {
+    std::vector<const Value*> out;
+    for (const ValueList::Segment& segment : values.segments()) {
+      if (segment.is_range()) return std::vector<const Value*>{};  // ranges are not compared
+      for (const Value& v : segment.values) out.push_back(&v);
+    }
+    return out;
+  };
   for (std::size_t g = 0; g < spec.grids.size(); ++g) {
-    for (const HyperDecl& h : spec.grids[g].hypers) {
-      std::vector<const Value*> seen;
-      for (const ValueList::Segment& segment : h.values.segments()) {
-        for (const Value& v : segment.values) {
-          if (std::none_of(seen.begin(), seen.end(), [&](const Value* s) { return *s == v; })) {
-            seen.push_back(&v);
-            continue;
-          }
-          const std::string what = fmt::format(
-              "{}: {}{} lists the value {} twice, which makes identical jobs: remove one, or set "
-              "`allow_duplicates: true` in jobsub.yaml to run replicas (a seed key is the usual way)",
-              h.origin, spec.grids.size() > 1 ? fmt::format("hypers[{}].", g) : std::string("hypers."), h.key,
-              display_value(v));
-          if (h.origin == "command line") throw usage_error(what);
-          throw spec_error(what);
+    const GridDecl& grid = spec.grids[g];
+    const std::string path = spec.grids.size() > 1 ? fmt::format("hypers[{}].", g) : std::string("hypers.");
+    auto decl = [&](const std::string& key) -> const HyperDecl* {
+      for (const HyperDecl& h : grid.hypers)
+        if (h.key == key) return &h;
+      return nullptr;
+    };
+    std::set<std::string> zipped;
+    // A zip group's jobs are its tuples: a value may repeat in one of its keys.
+    for (const std::vector<std::string>& group : spec.zip) {
+      std::vector<std::vector<const Value*>> columns;
+      std::string origin;
+      for (const std::string& key : group) {
+        const HyperDecl* h = decl(key);
+        if (h == nullptr) continue;
+        zipped.insert(key);
+        columns.push_back(listed(h->values));
+        if (origin.empty() || h->origin == "command line") origin = h->origin;
+      }
+      if (columns.empty() || std::any_of(columns.begin(), columns.end(), [&](const auto& c) {
+            return c.empty() || c.size() != columns.front().size();
+          }))
+        continue;
+      for (std::size_t i = 1; i < columns.front().size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          const bool same =
+              std::all_of(columns.begin(), columns.end(), [&](const auto& c) { return *c[i] == *c[j]; });
+          if (!same) continue;
+          std::vector<std::string> tuple;
+          for (const auto& c : columns) tuple.push_back(display_value(*c[i]));
+          refuse(origin, fmt::format("the zip group [{}] lists ({}) twice", join(group), join(tuple)));
+        }
+      }
+    }
+    for (const HyperDecl& h : grid.hypers) {
+      if (zipped.count(h.key)) continue;
+      const std::vector<const Value*> values = listed(h.values);
+      for (std::size_t i = 1; i < values.size(); ++i) {
+        for (std::size_t j = 0; j < i; ++j) {
+          if (*values[i] == *values[j])
+            refuse(h.origin,
+                   fmt::format("{}{} lists the value {} twice", path, h.key, display_value(*values[i])));
         }
       }
     }

@@ -35,6 +35,9 @@ class SpecReader {
     std::string text;
     if (from_stdin) {
       text.assign(std::istreambuf_iterator<char>(std::cin), {});
+      if (trim(text).empty())
+        throw spec_error(
+            "--spec -: standard input is empty: pipe the spec in (jobsub --spec - --yes < jobsub.yaml)");
     } else {
       std::ifstream in(file_, std::ios::binary);
       if (!in) throw spec_error(fmt::format("cannot read spec file {}", name_));
@@ -202,7 +205,7 @@ class SpecReader {
   /// A sequence or mapping as one list or dict value, whole and typed, its
   /// elements read as any value is (`range(...)` inside one is its text).
   Value structure(const YAML::Node& node, const std::string& key, int depth = 0) const {
-    if (depth > 64) fail(node, key, "lists and dicts nest more than 64 deep");
+    if (depth >= 64) fail(node, key, "lists and dicts nest more than 64 deep");
     if (node.IsSequence()) {
       std::vector<Value> items;
       for (const auto& element : node) items.push_back(structure(element, key, depth + 1));
@@ -212,8 +215,9 @@ class SpecReader {
       std::vector<std::string> keys;
       std::vector<Value> items;
       for (const auto& item : node) {
-        if (!item.first.IsScalar()) fail(item.first, key, "a dict key must be a single value");
-        keys.push_back(item.first.Scalar());
+        if (!item.first.IsScalar() && !item.first.IsNull())
+          fail(item.first, key, "a dict key must be a single value");
+        keys.push_back(item.first.IsNull() ? std::string("null") : item.first.Scalar());  // keys are strings
         refuse_nul(item.first, key, keys.back());
         items.push_back(structure(item.second, key, depth + 1));
       }

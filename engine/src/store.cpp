@@ -601,8 +601,8 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
   }
   Statement rows(
       db_,
-      "SELECT job, state, native_state, native_id, exit_code, evidence, source FROM jobs WHERE sweep_id = ? "
-      "ORDER BY job");
+      "SELECT job, state, native_state, native_id, exit_code, evidence, source, updated FROM jobs WHERE "
+      "sweep_id = ? ORDER BY job");
   rows.bind(1, sweep);
   while (rows.step()) {
     const auto job = static_cast<uint64_t>(rows.integer(0));
@@ -614,6 +614,7 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     j.exit_code = rows.is_null(4) ? -1 : static_cast<int>(rows.integer(4));
     j.evidence = static_cast<Evidence>(std::clamp<int64_t>(rows.integer(5), 0, 3));
     j.source = rows.text(6);
+    j.updated = rows.is_null(7) ? std::string() : rows.text(7);
   }
   Statement attempts(db_, "SELECT job, MAX(attempt) FROM attempts WHERE sweep_id = ? GROUP BY job");
   attempts.bind(1, sweep);

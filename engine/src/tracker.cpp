@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <stdexcept>
 
@@ -120,7 +121,12 @@ void Tracker::settle_answers(const std::vector<OpenJob>& open, const std::vector
   for (const OpenJob& job : open) {
     TaskOutcome outcome;
     auto it = by_id.find(job.native_id);
-    if (it == by_id.end()) {
+    // A final verdict asked about again is revised only by stronger evidence.
+    const bool revisit = is_final(job.state) && job.state != JobState::lost;
+    if (revisit) {
+      const TaskOutcome* said = it != by_id.end() && is_final(it->second->state) ? it->second : nullptr;
+      if (settle(job, said, outcome) && outcome.evidence > job.evidence) out.push_back(outcome);
+    } else if (it == by_id.end()) {
       if (settle(job, nullptr, outcome)) out.push_back(outcome);
     } else if (is_final(it->second->state)) {
       if (settle(job, it->second, outcome)) out.push_back(outcome);
@@ -135,11 +141,21 @@ void Tracker::settle_answers(const std::vector<OpenJob>& open, const std::vector
 
 bool is_open(const JobRecord& job) { return !job.native_id.empty() && !is_final(job.state); }
 
-std::vector<OpenJob> jobs_to_settle(const std::vector<JobRecord>& jobs) {
+namespace {
+int64_t epoch_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+std::vector<OpenJob> jobs_to_settle(const std::vector<JobRecord>& jobs, int64_t now) {
   std::vector<OpenJob> open;
   for (const JobRecord& j : jobs) {
-    if (!j.native_id.empty() && (!is_final(j.state) || j.state == JobState::lost))
-      open.push_back({j.job, j.state, j.native_id});
+    if (j.native_id.empty()) continue;
+    const bool weak = now > 0 && j.evidence == Evidence::exit_code_file &&
+                      now - epoch_of_timestamp(j.updated) < kRevisitExitCodeVerdictsFor;
+    if (!is_final(j.state) || j.state == JobState::lost || weak)
+      open.push_back({j.job, j.state, j.native_id, j.evidence});
   }
   return open;
 }
@@ -163,7 +179,7 @@ std::vector<JobRecord> record_settled(Store& store, const SweepSummary& sweep,
 std::vector<JobRecord> settle_sweep(Store& store, const SweepSummary& sweep,
                                     const std::function<Tracker&()>& tracker, bool record) {
   std::vector<JobRecord> jobs = store.jobs(sweep.id);
-  const std::vector<OpenJob> open = jobs_to_settle(jobs);
+  const std::vector<OpenJob> open = jobs_to_settle(jobs, epoch_now());
   if (open.empty()) return jobs;
   std::vector<TaskOutcome> outcomes;
   const Status status = tracker().poll(open, outcomes);
@@ -192,7 +208,8 @@ void settle_sweeps(
       return is_final(state_count.first) && state_count.first != JobState::lost;
     });
     if (settled) continue;
-    std::vector<OpenJob> open = jobs_to_settle(store.jobs(sweep.id));
+    // list counts states: it does not revisit verdicts that rest on the exit-code file (now 0).
+    std::vector<OpenJob> open = jobs_to_settle(store.jobs(sweep.id), 0);
     if (!open.empty()) by_scheduler[sweep.sweep.scheduler].emplace_back(&sweep, std::move(open));
   }
   for (const auto& [name, group] : by_scheduler) {

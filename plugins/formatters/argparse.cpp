@@ -8,9 +8,9 @@
 // program's own default applies. Lists and dicts follow --lists:
 //   nargs   (default) `--layers 64 64`, one word per element, for
 //           add_argument(nargs='*' or '+', type=...); an empty list is the
-//           bare `--layers`. Only flat lists of numbers and strings (a string
-//           that starts with `-` would be read as an option): anything else
-//           is refused, naming the key.
+//           bare `--layers`. Only flat lists of numbers and strings, and no
+//           word that argparse would read as an option (`-x`, `-1e-3`):
+//           anything else is refused, naming the key.
 //   json    `--layers=[64, 64]`, `--opt={"lr": 0.1}`: one JSON text, for
 //           add_argument(type=json.loads); any structure. Python's json reads
 //           Infinity and NaN too.
@@ -18,7 +18,9 @@
 #include <jobsub/plugin.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdlib>
+#include <regex>
 
 namespace {
 
@@ -42,7 +44,9 @@ std::string json_number(const jobsub::Value& value) {
     case jobsub::Number::Kind::real:
       break;
   }
-  std::string out = fmt::format("{}", std::strtod(n.text.c_str(), nullptr));  // shortest exact
+  const double real = std::strtod(n.text.c_str(), nullptr);
+  if (std::isinf(real)) return real < 0 ? "-Infinity" : "Infinity";  // 1e999: past a double's range
+  std::string out = fmt::format("{}", real);                         // shortest exact
   if (out.find_first_of(".eEn") == std::string::npos) out += ".0";
   return out;
 }
@@ -130,7 +134,10 @@ class ArgparseFormatter final : public jobsub::Formatter {
       if (e.kind == jobsub::ValueKind::Null) return refuse("null has no word");
       if (e.kind == jobsub::ValueKind::Bool) return refuse("argparse's bool() reads any word as True");
       const std::string word = python_spelling(e);
-      if (e.kind == jobsub::ValueKind::String && !word.empty() && word.front() == '-')
+      // argparse takes a word that starts with `-` for an option unless it
+      // looks like a negative number by its own pattern (^-\d+$|^-\d*\.\d+$).
+      static const std::regex kNegative("-[0-9]+|-[0-9]*\\.[0-9]+");
+      if (!word.empty() && word.front() == '-' && !std::regex_match(word, kNegative))
         return refuse(fmt::format("'{}' would be read as an option", word));
       words.push_back(word);
     }

@@ -13,6 +13,7 @@
 #include <fmt/core.h>
 #include <jobsub/plugin.h>
 
+#include <cctype>
 #include <regex>
 #include <stdexcept>
 
@@ -28,11 +29,14 @@ bool is_plain(const std::string& text) {
   return true;
 }
 
+/// True, false, null, inf and nan in any case, as Hydra's lexer matches them
+/// ([Tt][Rr][Uu][Ee], ...), and anything numeric-looking.
 bool hydra_reads_as_non_string(const std::string& text) {
   static const std::regex kLiteral(
-      "(?:[Tt]rue|TRUE|[Ff]alse|FALSE|[Nn]ull|NULL)|"
+      "(?:true|false|null)|"
       "[-+]?(?:[0-9](?:_?[0-9])*)?(?:\\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|"
-      "[-+]?(?:inf|INF|Inf|nan|NaN|NAN)");
+      "[-+]?(?:inf|nan)",
+      std::regex::icase);
   return std::regex_match(text, kLiteral) &&
          text.find_first_of("0123456789aefilnrstuAEFILNRSTU") != std::string::npos;
 }
@@ -67,7 +71,19 @@ std::string quote(const std::string& text) {
 std::string hydra_spelling(const jobsub::Value& value) {
   if (value.kind == jobsub::ValueKind::Bool) return value.is_true() ? "true" : "false";
   if (value.kind == jobsub::ValueKind::Null) return "null";
-  return jobsub::python_number_text(jobsub::number_of(value));
+  const jobsub::Number n = jobsub::number_of(value);
+  std::string text = jobsub::python_number_text(n);
+  if (n.kind == jobsub::Number::Kind::real) {
+    // Hydra's INT_UNSIGNED has no leading zeros: `007.5` would lex as 0, 0,
+    // 7.5 and read as a string. Drop them (keeping one before the point).
+    const std::size_t start = text[0] == '-' || text[0] == '+' ? 1 : 0;
+    std::size_t end = start;
+    while (end + 1 < text.size() && text[end] == '0' &&
+           std::isdigit(static_cast<unsigned char>(text[end + 1])))
+      ++end;
+    text.erase(start, end - start);
+  }
+  return text;
 }
 
 /// A string as Hydra reads it back: bare when plain, else quoted; inside a

@@ -106,6 +106,14 @@ std::string python_literal(const std::string& key, const jobsub::Value& v, bool 
       std::string out = dict ? "{" : "[";
       for (std::size_t i = 0; i < v.items.size(); ++i) {
         if (i > 0) out += ", ";
+        // sacred passes the value through jsonpickle, which reads these keys as its own tags.
+        if (dict && (v.keys.at(i).rfind("py/", 0) == 0 || v.keys.at(i).rfind("json://", 0) == 0)) {
+          throw std::invalid_argument(
+              fmt::format("key '{}': sacred cannot receive the dict key '{}': sacred decodes values with "
+                          "jsonpickle, which "
+                          "reads keys starting with py/ or json:// as its own tags; rename the key",
+                          key, v.keys[i]));
+        }
         if (dict) out += python_string_literal(v.keys.at(i)) + ": ";
         out += python_literal(key, v.items[i], false);
       }

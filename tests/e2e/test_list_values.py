@@ -20,6 +20,8 @@ VALUES = {
     "dict": ("{lr:0.1,layers:[64,64],name:'a b'}", "{lr: 0.1, layers: [64, 64], name: 'a b'}",
              {"lr": 0.1, "layers": [64, 64], "name": "a b"}),
     "flags": ("[null,true,false,0x10,.5]", "[[null, true, false, 0x10, .5]]", [None, True, False, 16, 0.5]),
+    "tricky": ("['Nan','tRUE',007.5,'C:\\\\dir',-1e-3]", "[['Nan', 'tRUE', 007.5, 'C:\\\\dir', -1e-3]]",
+               ["Nan", "tRUE", 7.5, "C:\\\\dir", -0.001]),
 }
 
 # Every probe prints what it read through typed(), so that 1, 1.0 and True
@@ -185,7 +187,7 @@ print(json.dumps(out))
 
 ARGPARSE_JSON_PROBE = TYPED + r"""import argparse, json, sys
 parser = argparse.ArgumentParser()
-for key in ("nested", "empty", "strs", "dict", "flags"):
+for key in ("nested", "empty", "strs", "dict", "flags", "tricky"):
     parser.add_argument("--" + key, type=json.loads)
 print(json.dumps({k: typed(v) for k, v in vars(parser.parse_args()).items()}))
 """

@@ -112,7 +112,12 @@ BOOST_AUTO_TEST_CASE(hydra_spells_lists_and_dicts_in_its_grammar) {
                        structured("s", "['a b', 'x:y', plain, '1', null, [], {}]")}) ==
           (jobsub::Argv{"layers=[64,64]", "opt={lr:1,wd:[1,2]}", "s=['a b','x:y',plain,'1',null,[],{}]"}),
       boost::test_tools::per_element());
-  for (const char* key : {"'1'", "'a b'", "'true'", "'x.y'"}) {
+  BOOST_TEST(format("hydra", {s("a", "Nan"), s("b", "InF"), s("c", "tRUE"), s("d", "nULL"), p("e", "007.5"),
+                              p("f", "-00.5"), p("g", "01e3"), structured("h", "[Nan, 007.5]")}) ==
+                 (jobsub::Argv{"a='Nan'", "b='InF'", "c='tRUE'", "d='nULL'", "e=7.5", "f=-0.5", "g=1e3",
+                               "h=['Nan',7.5]"}),
+             boost::test_tools::per_element());
+  for (const char* key : {"'1'", "'a b'", "'true'", "'x.y'", "'NaN'"}) {
     const std::string e = refusal("hydra", {structured("opt", std::string("{") + key + ": 1}")});
     BOOST_TEST(e.find("key 'opt': Hydra cannot receive the dict key") != std::string::npos, e);
   }
@@ -130,7 +135,13 @@ BOOST_AUTO_TEST_CASE(argparse_spells_lists_as_nargs_words_or_one_json_argument) 
       format("argparse", {structured("opt", "{lr: 1., deep: [null, true, .inf]}")}, {{"lists", "json"}}) ==
           (jobsub::Argv{"--opt={\"lr\": 1.0, \"deep\": [null, true, Infinity]}"}),
       boost::test_tools::per_element());
-  for (const char* bad : {"{a: 1}", "[[1]]", "[null]", "[true]", "['-x']"}) {
+  BOOST_TEST(format("argparse", {structured("neg", "[-3, -0.5, -.5]")}) ==
+                 (jobsub::Argv{"--neg", "-3", "-0.5", "-.5"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(format("argparse", {structured("big", "[1e999, -1e999]")}, {{"lists", "json"}}) ==
+                 (jobsub::Argv{"--big=[Infinity, -Infinity]"}),
+             boost::test_tools::per_element());
+  for (const char* bad : {"{a: 1}", "[[1]]", "[null]", "[true]", "['-x']", "[-1e-3]", "[-.inf]", "[-1.]"}) {
     const std::string e = refusal("argparse", {structured("k", bad)});
     BOOST_TEST(e.find("key 'k': argparse's nargs cannot receive") != std::string::npos, e);
     BOOST_TEST(e.find("--argparse.lists json") != std::string::npos, e);

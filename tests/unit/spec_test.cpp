@@ -190,10 +190,43 @@ BOOST_AUTO_TEST_CASE(a_bad_list_or_dict_is_a_usage_error_naming_the_column) {
   BOOST_TEST(e.find("the key 'a' twice") != std::string::npos, e);
   e = message("x={a}");
   BOOST_TEST(e.find("has no ':'") != std::string::npos, e);
+  e = message("x=[it's]");
+  BOOST_TEST(e.find("quote the whole element instead (\"it's\")") != std::string::npos, e);
   e = message("x=[f(1)]");
   BOOST_TEST(e.find("'(' inside a list or dict must be escaped") != std::string::npos, e);
   e = message(std::string("x=") + std::string(70, '[') + std::string(70, ']'));
   BOOST_TEST(e.find("nest more than 64 deep") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(quoted_elements_unescape_as_hydra_does) {
+  // Only a backslash run before the quote is an escape (Hydra's _unescape_quoted_string).
+  const jobsub::Override o = jobsub::parse_override(R"(x=['C:\\dir', 'it\'s', 'end\\', "a\b"])");
+  BOOST_REQUIRE_EQUAL(o.values.size(), 1u);
+  const std::vector<jobsub::Value>& items = o.values[0].items;
+  BOOST_REQUIRE_EQUAL(items.size(), 4u);
+  BOOST_TEST(items[0].text == R"(C:\\dir)");
+  BOOST_TEST(items[1].text == "it's");
+  BOOST_TEST(items[2].text == "end\\");
+  BOOST_TEST(items[3].text == R"(a\b)");
+}
+
+BOOST_AUTO_TEST_CASE(a_value_twice_under_one_key_is_an_error_but_zipped_tuples_are_compared_whole) {
+  auto check = [](const std::string& text) -> std::string {
+    TempSpec file(text);
+    try {
+      jobsub::check_duplicate_values(jobsub::load_spec_file(file.file));
+    } catch (const jobsub::Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  BOOST_TEST(check("hypers: {lr: [0.1, 0.1], seed: [1, 2]}\nzip: [[lr, seed]]\n") == "(no error)");
+  std::string e = check("hypers: {lr: [0.1, 0.1], seed: [1, 1]}\nzip: [[lr, seed]]\n");
+  BOOST_TEST(e.find("the zip group [lr, seed] lists (0.1, 1) twice") != std::string::npos, e);
+  e = check("hypers:\n  layers: [[64, 64], [64, 64]]\n");
+  BOOST_TEST(e.find("jobsub.yaml:2: hypers.layers lists the value [64, 64] twice") != std::string::npos, e);
+  BOOST_TEST(check("hypers: {lr: [0.1, 0.10]}\n") == "(no error)");  // two spellings: two jobs
+  BOOST_TEST(check("allow_duplicates: true\nhypers: {lr: [1, 1]}\n") == "(no error)");
 }
 
 BOOST_AUTO_TEST_CASE(spec_lists_and_mappings_are_list_and_dict_values) {

@@ -1,3 +1,4 @@
+#include <jobsub/store.h>
 #include <jobsub/tracker.h>
 
 #include <boost/test/unit_test.hpp>
@@ -112,6 +113,49 @@ BOOST_AUTO_TEST_CASE(the_strongest_evidence_decides_each_verdict) {
   BOOST_TEST(out.at(3).exit_code == 3);
   BOOST_TEST(said(5) == "lost ()");  // nothing at all
   BOOST_TEST(said(6) == "failed (sacct)");
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(a_verdict_from_the_exit_code_file_is_revised_by_stronger_evidence_for_a_week) {
+  using jobsub::Evidence;
+  using jobsub::JobState;
+  const auto dir = std::filesystem::temp_directory_path() / "jobsub-tracker-revisit";
+  std::filesystem::remove_all(dir);
+  const jobsub::ResultsLayout results(dir, 3);
+  for (uint64_t job = 1; job <= 3; ++job) {
+    std::filesystem::create_directories(results.job_dir(job));
+    std::ofstream(results.job_file(job, jobsub::job_files::kExitCode)) << 0 << "\n";
+  }
+  const int64_t now = jobsub::epoch_of_timestamp("2026-12-01T10:00:00Z");
+  auto record = [](uint64_t job, Evidence evidence, const std::string& updated) {
+    jobsub::JobRecord r;
+    r.job = job;
+    r.state = JobState::completed;
+    r.native_id = "j" + std::to_string(job);
+    r.evidence = evidence;
+    r.source = evidence == Evidence::exit_code_file ? "exit-code file" : "sacct";
+    r.updated = updated;
+    return r;
+  };
+  // Job 1: completed by its exit-code file an hour ago (accounting lagged);
+  // job 2: the same, eight days ago; job 3: completed by sacct.
+  const std::vector<jobsub::JobRecord> jobs = {record(1, Evidence::exit_code_file, "2026-12-01T09:00:00Z"),
+                                               record(2, Evidence::exit_code_file, "2026-11-23T09:00:00Z"),
+                                               record(3, Evidence::scheduler, "2026-12-01T09:00:00Z")};
+  const std::vector<jobsub::OpenJob> open = jobsub::jobs_to_settle(jobs, now);
+  BOOST_REQUIRE_EQUAL(open.size(), 1u);
+  BOOST_TEST(open[0].job == 1u);
+  StubScheduler scheduler;
+  jobsub::Tracker tracker(scheduler, dir, 3, 1);
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(tracker.poll(open, out).ok);
+  BOOST_TEST(out.empty());  // nothing stronger yet: the record stays as it is (and its time too)
+  scheduler.answers["j1"] = {0,      JobState::out_of_memory, 0, "j1", "OUT_OF_MEMORY", Evidence::scheduler,
+                             "sacct"};
+  BOOST_REQUIRE(tracker.poll(open, out).ok);
+  BOOST_REQUIRE_EQUAL(out.size(), 1u);
+  BOOST_TEST((out[0].state == JobState::out_of_memory));
+  BOOST_TEST(out[0].source == "sacct");
   std::filesystem::remove_all(dir);
 }
 

@@ -56,6 +56,7 @@ struct JobRecord {
   int attempt = 1;
   Evidence evidence = Evidence::none;  ///< what the state rests on
   std::string source{};                ///< who said it (`sacct`, `Slurm log`, `exit-code file`)
+  std::string updated{};               ///< when its row was last written (utc_timestamp); empty: no row
 };
 
 /// Where a submission stands: `submitting` from just before the scheduler

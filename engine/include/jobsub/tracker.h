@@ -44,6 +44,9 @@ struct OpenJob {
   uint64_t job = 0;
   JobState state = JobState::pending;
   std::string native_id;
+  /// What a final state rests on: a settling pass records a revisit of it
+  /// only when it finds stronger evidence.
+  Evidence evidence = Evidence::none;
 };
 
 class JOBSUB_API Tracker {
@@ -108,9 +111,17 @@ JOBSUB_API void settle_sweeps(
     const std::function<Scheduler&(const std::string& name, int64_t submitted_after)>& scheduler_of,
     std::vector<std::string>& problems);
 
+/// How long a verdict that rests on the exit-code file alone is asked about
+/// again: accounting that lagged (slurmdbd on a busy cluster) may still
+/// tell more (a memory kill of a program that exited 0). Seconds.
+inline constexpr int64_t kRevisitExitCodeVerdictsFor = 7 * 24 * 3600;
+
 /// The jobs of a recorded sweep that a settling pass asks about: submitted
-/// and not final, and `lost` ones (their exit-code file may have come since).
-JOBSUB_API std::vector<OpenJob> jobs_to_settle(const std::vector<JobRecord>& jobs);
+/// and not final; `lost` ones (their exit-code file may have come since);
+/// and, when `now` (seconds since the epoch) is above 0, final states that
+/// rest on the exit-code file, for kRevisitExitCodeVerdictsFor after they were
+/// recorded.
+JOBSUB_API std::vector<OpenJob> jobs_to_settle(const std::vector<JobRecord>& jobs, int64_t now);
 
 /// True for a job that was submitted and has not ended.
 JOBSUB_API bool is_open(const JobRecord& job);

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <jobsub/text.h>
 
+#include <map>
 #include <regex>
 #include <stdexcept>
 
@@ -53,9 +54,10 @@ JobState state_of(const std::string& stat, const std::string& exit_reason) {
   if (stat == "EXIT") {
     if (exit_reason.find("TERM_RUNLIMIT") != std::string::npos) return JobState::timeout;
     if (exit_reason.find("TERM_MEMLIMIT") != std::string::npos) return JobState::out_of_memory;
-    if (exit_reason.find("TERM_OWNER") != std::string::npos ||
-        exit_reason.find("TERM_ADMIN") != std::string::npos)
-      return JobState::cancelled;
+    if (exit_reason.find("TERM_PREEMPT") != std::string::npos) return JobState::preempted;
+    for (const char* killed : {"TERM_OWNER", "TERM_ADMIN", "TERM_FORCE_OWNER", "TERM_FORCE_ADMIN"}) {
+      if (exit_reason.find(killed) != std::string::npos) return JobState::cancelled;
+    }
     return JobState::failed;
   }
   return JobState::lost;  // UNKWN, ZOMBI: the host stopped answering
@@ -130,10 +132,19 @@ std::vector<batch::JobRow> parse_bacct(const std::string& out) {
     }
   }
   std::erase_if(rows, [](const batch::JobRow& r) { return r.state == JobState::lost; });
+  // A requeued job has a record per run, oldest first: its last one is its verdict.
+  std::vector<batch::JobRow> last;
+  std::map<std::string, std::size_t> at;
   for (batch::JobRow& r : rows) {
     if (r.state == JobState::completed) r.exit_code = 0;
+    auto [it, fresh] = at.emplace(r.id, last.size());
+    if (fresh) {
+      last.push_back(std::move(r));
+    } else {
+      last[it->second] = std::move(r);
+    }
   }
-  return rows;
+  return last;
 }
 
 std::optional<std::string> parse_bsub(const std::string& out) {

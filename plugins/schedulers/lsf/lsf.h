@@ -35,7 +35,8 @@ std::vector<batch::JobRow> parse_bjobs(const std::string& out);
 /// `Job <ID>` header and `Completed <done|exit>[; TERM_...: why]` event. LSF
 /// wraps these lines at 79 columns, cutting anywhere (even inside `<EXIT>`),
 /// and indents the rest by 21 spaces: the reader joins them first. bacct -l
-/// shows no exit code, so rows carry none; source `bacct`.
+/// shows no exit code, so rows carry none; source `bacct`. A requeued job
+/// has a record per run: the last one is its row.
 std::vector<batch::JobRow> parse_bacct(const std::string& out);
 
 /// The job id in bsub's `Job <1234> is submitted to queue <normal>.`

@@ -83,6 +83,16 @@ const char* const kBacct =
     "      3.20        1             25     exit         0.1280   101M    125M\n"
     "------------------------------------------------------------------------------\n"
     "\n"
+    "Job <303>, Job Name <sweep>, User <ana>, Project <default>, Status <EXIT>, Queu\n"
+    "                     e <normal>, Command <#!/bin/bash>\n"
+    "Tue Dec  1 02:00:30: Completed <exit>; TERM_PREEMPT: job killed after preemption.\n"
+    "------------------------------------------------------------------------------\n"
+    "\n"
+    "Job <303>, Job Name <sweep>, User <ana>, Project <default>, Status <EXIT>, Queu\n"
+    "                     e <normal>, Command <#!/bin/bash>\n"
+    "Tue Dec  1 02:05:30: Completed <exit>; TERM_FORCE_OWNER: job killed by owner without time for cleanup.\n"
+    "------------------------------------------------------------------------------\n"
+    "\n"
     "SUMMARY:      ( time unit: second )\n"
     " Total number of done jobs:       1      Total number of exited jobs:     3\n";
 
@@ -93,7 +103,11 @@ BOOST_AUTO_TEST_SUITE(lsf)
 BOOST_AUTO_TEST_CASE(bacct_records_with_their_wrapped_lines) {
   std::map<std::string, jobsub::batch::JobRow> rows;
   for (const auto& row : jobsub::lsf::parse_bacct(kBacct)) rows[row.id] = row;
-  BOOST_REQUIRE_EQUAL(rows.size(), 4u);
+  BOOST_REQUIRE_EQUAL(rows.size(), 5u);
+  BOOST_TEST((rows.at("303").state == JobState::cancelled));  // its last run's record: killed by owner
+  BOOST_TEST(rows.at("303").native_state == "EXIT (TERM_FORCE_OWNER)");
+  BOOST_TEST(
+      (jobsub::lsf::state_of("EXIT", "TERM_PREEMPT: job killed after preemption") == JobState::preempted));
   BOOST_TEST((rows.at("300[1]").state == JobState::completed));
   BOOST_TEST(rows.at("300[1]").exit_code == 0);
   BOOST_TEST(rows.at("300[1]").task == 1u);

@@ -163,8 +163,9 @@ struct RenderedBatch {
 };
 
 /// What a job's final state rests on, weakest first. Of the final verdicts,
-/// only `lost` is asked about again (by every `status`), and revised by
-/// whatever evidence comes; the others stand.
+/// `lost` is asked about again (by every `status`) and revised by whatever
+/// evidence comes; one that rests on the exit-code file is asked about again
+/// for a week and revised only by stronger evidence; the others stand.
 enum class Evidence {
   none,            ///< nothing said it (a job the scheduler no longer knows: lost)
   exit_code_file,  ///< the exit code the task body wrote
