@@ -80,6 +80,7 @@ class FollowUpDriver {
 
  private:
   BatchRequest prototype() const;
+  ResourceGroups recorded_groups() const;
   void settle_interrupted_batches(Submitter& submitter);
   void settle_jobs();
   std::vector<uint64_t> choose_jobs() const;
@@ -98,6 +99,22 @@ class FollowUpDriver {
   std::vector<JobRecord> records_;
   std::unique_ptr<TaskReader> reader_;
 };
+
+/// The jobs whose grid had resources of its own, as the sweep recorded them.
+ResourceGroups FollowUpDriver::recorded_groups() const {
+  std::vector<std::pair<ResourceGroups::Group, std::vector<TaskRange>>> recorded;
+  try {
+    for (const nlohmann::json& g : sweep_json_.value("resource_groups", nlohmann::json::array())) {
+      recorded.push_back(
+          {{g.at("grid").get<std::string>(), g.at("resources").get<std::map<std::string, std::string>>()},
+           parse_task_ranges(g.at("jobs").get<std::string>())});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw spec_error(fmt::format("{}: its resource_groups cannot be read: {}",
+                                 results_.sweep_record().string(), e.what()));
+  }
+  return recorded_resource_groups(spec_.section("resources"), recorded, sweep_.sweep.job_count);
+}
 
 BatchRequest FollowUpDriver::prototype() const {
   return batch_prototype(spec_, sweep_.sweep.name, results_, sweep_json_.value("workdir", ""),
@@ -248,14 +265,14 @@ SubmitOutcome FollowUpDriver::run(Prompter* prompter) {
   const bool resume = request_.kind == FollowUpRequest::Kind::resume;
   records_ = store_->jobs(sweep_.id);
   const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
-  Submitter submitter({*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_,
-                       view_,
-                       [&](uint64_t job) {
-                         if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
-                         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
-                         return shell_join(argv.get<std::vector<std::string>>());
-                       },
-                       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); }});
+  Submitter submitter(
+      {*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_, view_,
+       [&](uint64_t job) {
+         if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
+         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
+         return shell_join(argv.get<std::vector<std::string>>());
+       },
+       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); }, recorded_groups()});
   if (resume && !request_.dry_run) settle_interrupted_batches(submitter);
   settle_jobs();
   const std::vector<TaskRange> jobs = ranges_of(choose_jobs());

@@ -320,13 +320,41 @@ class SpecReader {
     return grid;
   }
 
+  /// A list entry: a grid of hypers, or `{hypers: {...}, resources: {...}}`
+  /// (a grid with settings of its own: its `hypers` is a mapping).
+  GridDecl read_grid_entry(const YAML::Node& node, const std::string& path) const {
+    const bool with_settings = node.IsMap() && node["hypers"] && node["hypers"].IsMap();
+    if (!with_settings) return read_grid(node, path);
+    GridDecl grid = read_grid(node["hypers"], path + ".hypers");
+    for (const auto& item : node) {
+      const std::string key = item.first.as<std::string>();
+      if (key == "hypers") continue;
+      if (key != "resources") {
+        fail(item.first, fmt::format("{}.{}", path, key),
+             "a grid with settings of its own takes `hypers:` and `resources:` only");
+      }
+      if (item.second.IsNull()) continue;
+      if (!item.second.IsMap())
+        fail(item.second, path + ".resources",
+             fmt::format("expected a mapping (name: value), not a {}", shape(item.second)));
+      for (const auto& resource : item.second) {
+        const std::string name = resource.first.as<std::string>();
+        const std::string full = fmt::format("{}.resources.{}", path, name);
+        grid.resources[name] = {scalar(resource.second, full), where(resource.second),
+                                SettingSource::spec_file};
+      }
+    }
+    return grid;
+  }
+
   void read_hypers(SweepSpec& spec, const YAML::Node& node) const {
     if (node.IsNull()) return;
     if (node.IsMap()) {
       spec.grids.push_back(read_grid(node, "hypers"));
     } else if (node.IsSequence()) {
       std::size_t i = 0;
-      for (const auto& grid : node) spec.grids.push_back(read_grid(grid, fmt::format("hypers[{}]", i++)));
+      for (const auto& grid : node)
+        spec.grids.push_back(read_grid_entry(grid, fmt::format("hypers[{}]", i++)));
     } else {
       fail(node, "hypers", "expected a mapping of name: values, or a list of such mappings");
     }

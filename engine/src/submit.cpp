@@ -32,6 +32,7 @@
 #include "jobsub/submitter.h"
 #include "jobsub/sweep_plan.h"
 #include "jobsub/terminal.h"
+#include "jobsub/text.h"
 #include "jobsub/version.h"
 
 namespace jobsub {
@@ -110,6 +111,10 @@ class NewSweepDriver {
   std::unordered_map<uint64_t, CompletedJob> completed_;  ///< what earlier sweeps completed
   std::vector<uint64_t> skipped_;                         ///< jobs that completed before
   std::vector<TaskRange> to_submit_;
+  ResourceGroups groups_;  ///< jobs whose grid has resources of its own
+  /// The sweep as the batches a dry run, --manual and the probe render show:
+  /// one for the whole sweep, or one per resource group.
+  std::vector<BatchRequest> whole_sweep_batches() const;
 };
 
 void NewSweepDriver::prepare() {
@@ -123,6 +128,7 @@ void NewSweepDriver::prepare() {
   check_status(pipeline_.sweeper->configure(space_, sweeper_options), pipeline_.stage("sweeper"));
   job_count_ = pipeline_.sweeper->size();
   if (job_count_ == 0) throw spec_error("the sweep has no jobs");
+  groups_ = resource_groups(spec_, space_, *pipeline_.sweeper, job_count_);
   if (job_count_ > request_.max_jobs) {
     throw spec_error(
         fmt::format("the sweep has {} jobs, more than --max-jobs {}: nothing was written. Check the grid "
@@ -207,6 +213,15 @@ void NewSweepDriver::print_summary() const {
     if (key.rfind("resources.", 0) == 0 || key.rfind("options.", 0) == 0)
       fmt::print(out_, "  {} = {}  ({})\n", key, setting.value, setting.origin);
   }
+  if (groups_.several()) {
+    for (const auto& [group, ranges] : groups_.split({{1, job_count_}})) {
+      std::vector<std::string> resources;
+      for (const auto& [key, value] : groups_.groups[group].resources) resources.push_back(key + "=" + value);
+      fmt::print(out_, "  resources of {} (jobs {}, batches of their own): {}\n",
+                 group == 0 ? std::string("the other grids") : groups_.groups[group].grid,
+                 format_task_ranges(ranges), resources.empty() ? std::string("none") : join(resources));
+    }
+  }
 }
 
 BatchRequest NewSweepDriver::prototype() const {
@@ -220,6 +235,20 @@ BatchRequest whole_sweep(BatchRequest batch) {
   batch.script_path = batch.results().batch_script(batch.batch_name);
   batch.tasks = {{1, batch.job_count}};
   return batch;
+}
+
+std::vector<BatchRequest> NewSweepDriver::whole_sweep_batches() const {
+  if (!groups_.several()) return {whole_sweep(prototype())};
+  std::vector<BatchRequest> out;
+  for (const auto& [group, ranges] : groups_.split({{1, job_count_}})) {
+    BatchRequest batch = prototype();
+    batch.batch_name = fmt::format("batch-{}", out.size() + 1);
+    batch.script_path = batch.results().batch_script(batch.batch_name);
+    batch.tasks = ranges;
+    batch.resources = groups_.groups[group].resources;
+    out.push_back(std::move(batch));
+  }
+  return out;
 }
 
 void NewSweepDriver::dry_run() {
@@ -248,13 +277,17 @@ void NewSweepDriver::dry_run() {
         "\n{} of {} jobs would be skipped: they completed in earlier sweeps (--rerun-completed runs them)\n",
         skipped, job_count_);
   }
-  const BatchRequest batch = whole_sweep(prototype());
-  RenderedBatch rendered;
-  check_status(pipeline_.scheduler->render(batch, rendered), pipeline_.stage("scheduler"));
   ProgressView view(out_, spec_.get("scheduler"), results_dir_, job_count_);
-  for (const std::string& w : rendered.warnings) view.scheduler_note(w);
-  fmt::print(out_, "\n--- {} ---\n{}--- submitted with:\n{}", batch.script_path.string(), rendered.script,
-             submit_commands(rendered));
+  bool warned = false;
+  for (const BatchRequest& batch : whole_sweep_batches()) {
+    RenderedBatch rendered;
+    check_status(pipeline_.scheduler->render(batch, rendered), pipeline_.stage("scheduler"));
+    if (!warned)
+      for (const std::string& w : rendered.warnings) view.scheduler_note(w);
+    warned = true;
+    fmt::print(out_, "\n--- {} ---\n{}--- submitted with:\n{}", batch.script_path.string(), rendered.script,
+               submit_commands(rendered));
+  }
 }
 
 void NewSweepDriver::write_sweep_json() const {
@@ -316,6 +349,16 @@ void NewSweepDriver::write_sweep_json() const {
   j["workdir"] = layout_.workdir.string();
   j["array"] = !request_.no_array;
   j["job_count"] = job_count_;
+  if (groups_.several()) {  // the jobs whose grid has resources of its own, for resume and resubmit
+    ordered_json groups = ordered_json::array();
+    for (const auto& [group, ranges] : groups_.split({{1, job_count_}})) {
+      if (group == 0) continue;
+      groups.push_back({{"grid", groups_.groups[group].grid},
+                        {"resources", groups_.groups[group].resources},
+                        {"jobs", format_task_ranges(ranges)}});
+    }
+    j["resource_groups"] = groups;
+  }
   const ResultsLayout results(results_dir_, job_count_);
   write_file_atomically(results.sweep_record(),
                         j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
@@ -366,20 +409,28 @@ int64_t NewSweepDriver::record_sweep() {
 }
 
 SubmitOutcome NewSweepDriver::manual(JobBook& book, ResultsDirGuard& guard) {
-  const BatchRequest batch = whole_sweep(prototype());
-  RenderedBatch rendered;
-  check_status(pipeline_.scheduler->render(batch, rendered), pipeline_.stage("scheduler"));
   ProgressView view(out_, spec_.get("scheduler"), results_dir_, job_count_);
-  for (const std::string& w : rendered.warnings) view.scheduler_note(w);
-  write_file_atomically(batch.script_path, rendered.script);
-  fs::permissions(batch.script_path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
-                  fs::perm_options::add);
+  std::vector<std::string> scripts;
+  std::string commands;
+  for (const BatchRequest& batch : whole_sweep_batches()) {
+    RenderedBatch rendered;
+    check_status(pipeline_.scheduler->render(batch, rendered), pipeline_.stage("scheduler"));
+    if (scripts.empty())
+      for (const std::string& w : rendered.warnings) view.scheduler_note(w);
+    write_file_atomically(batch.script_path, rendered.script);
+    fs::permissions(batch.script_path, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
+                    fs::perm_options::add);
+    scripts.push_back(batch.script_path.string());
+    commands += submit_commands(rendered);
+  }
   record_sweep();
   write_jobs_table(results_dir_, job_count_, [&](uint64_t job) { return book.row(job); });
   guard.keep();
   fmt::print(
-      out_, "manual mode: nothing submitted. Script: {}\nsubmit it yourself with:\n{}jobsub: results in {}\n",
-      batch.script_path.string(), submit_commands(rendered), results_dir_.string());
+      out_,
+      "manual mode: nothing submitted. Script{}: {}\nsubmit {} yourself with:\n{}jobsub: results in {}\n",
+      scripts.size() == 1 ? "" : "s", join(scripts), scripts.size() == 1 ? "it" : "them", commands,
+      results_dir_.string());
   SubmitOutcome outcome;
   outcome.results_dir = results_dir_;
   outcome.jobs = job_count_;
@@ -398,8 +449,10 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
   // Rendering is pure: try it before anything is written, so a bad template
   // or resource fails without leaving a results directory behind. (prepare()
   // set results_dir_ to the planned directory.)
-  RenderedBatch probe;
-  check_status(pipeline_.scheduler->render(whole_sweep(prototype()), probe), pipeline_.stage("scheduler"));
+  for (const BatchRequest& batch : whole_sweep_batches()) {
+    RenderedBatch probe;
+    check_status(pipeline_.scheduler->render(batch, probe), pipeline_.stage("scheduler"));
+  }
 
   std::vector<fs::path> new_parents;
   for (const fs::path& parent : {layout_.results_root / spec_.get("name"), layout_.results_root}) {
@@ -435,7 +488,8 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
                          plan_->job(job, params, args);
                          return shell_join(args);
                        },
-                       {}});
+                       {},
+                       groups_});
   bool recorded = false;
   submitter.submit(to_submit_, prompter, [&] {
     guard.keep();  // from here on, the directory records a submission

@@ -124,6 +124,8 @@ bool Submitter::interrupted() const noexcept { return interrupt_requested(); }
 
 BatchRequest Submitter::batch(const std::string& name, const std::vector<TaskRange>& tasks) const {
   BatchRequest batch = parts_.prototype;
+  if (parts_.groups.several() && !tasks.empty())
+    batch.resources = parts_.groups.groups.at(parts_.groups.of(tasks.front().first)).resources;
   batch.batch_name = name;
   batch.script_path = batch.results().batch_script(name);
   batch.tasks = tasks;
@@ -138,7 +140,10 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
       parts_.sweep_id = first_batch();
       next_batch_ = static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1;
     }
-    submit_batch(tasks);
+    for (const auto& [group, ranges] : parts_.groups.split(tasks)) {  // a batch per resource group
+      if (interrupted()) return;
+      submit_batch(ranges);
+    }
   };
   if (prompter == nullptr) {
     if (!jobs.empty() && !interrupted()) send(jobs);

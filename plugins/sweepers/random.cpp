@@ -74,6 +74,7 @@ class RandomSweeper final : public jobsub::Sweeper {
     });
   }
   uint64_t size() const noexcept override { return indices_.size(); }
+  uint64_t space_index(uint64_t index) const noexcept override { return indices_[index]; }
   jobsub::Status at(uint64_t index, jobsub::Params& out) const noexcept override {
     return jobsub::guarded([&] { out = space_->at(indices_.at(index)); });
   }

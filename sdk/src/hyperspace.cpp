@@ -61,4 +61,13 @@ Params HyperSpace::at(uint64_t index) const {
   throw std::out_of_range("combination index past the end of the sweep");
 }
 
+std::size_t HyperSpace::grid_of(uint64_t index) const {
+  for (std::size_t g = 0; g < grids.size(); ++g) {
+    const uint64_t n = grids[g].size();
+    if (index < n) return g;
+    index -= n;
+  }
+  throw std::out_of_range("combination index past the end of the sweep");
+}
+
 }  // namespace jobsub

@@ -369,3 +369,73 @@ class GuardRails(JobsubTestCase):
         self.assertExit(plan, 0)
         self.assertIn("2 jobs", plan.stdout)
         self.assertIn("'layers=[64,64]' 'opt={lr:0.1}'", plan.stdout)
+
+
+GRIDS_WITH_RESOURCES = """program: prog.py
+command: python3 {script} {args}
+resources: {time: 1h, mem: 2G}
+hypers:
+  - {model: [small], seed: [1, 2]}
+  - hypers: {model: [large], seed: [1, 2]}
+    resources: {time: 4h}
+  - {model: [tiny], seed: [1]}
+"""
+
+
+class PerGridResources(JobsubTestCase):
+    """Issue 20, point 3: a grid entry with resources of its own; its jobs
+    go to the scheduler as batches of their own."""
+
+    def test_each_group_is_its_own_batch_with_its_resources(self):
+        exp = self.experiment(GRIDS_WITH_RESOURCES)
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertIn("resources of the other grids (jobs 1-2,5, batches of their own): mem=2G, time=1h",
+                      result.stdout)
+        self.assertIn("resources of hypers[1] (jobs 3-4, batches of their own): mem=2G, time=4h", result.stdout)
+        results = self.only_results_dir(exp)
+        submitted = [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
+        self.assertEqual([(s["batch"], s["jobs"]) for s in submitted if s["state"] == "submitting"],
+                         [("batch-1", "1-2,5"), ("batch-2", "3-4")])
+        self.assertEqual(self.job_stdout_json(results, 3), ["--model=large", "--seed=1"])
+        sweep = json.loads((results / "sweep.json").read_text())
+        self.assertEqual(sweep["resource_groups"],
+                         [{"grid": "hypers[1]", "resources": {"mem": "2G", "time": "4h"}, "jobs": "3-4"}])
+
+    def test_the_resource_reaches_the_right_batch_script_on_every_batch_scheduler(self):
+        exp = self.experiment(GRIDS_WITH_RESOURCES)
+        for scheduler, options, directive in (
+                ("slurm", ["--slurm.max-array-size", "1000"], "#SBATCH --time={}\n"),
+                ("sge", ["--sge.max-array-tasks", "1000"], "#$ -l h_rt={}\n"),
+                ("pbs", ["--pbs.dialect", "pro"], "#PBS -l walltime={}\n")):
+            with self.subTest(scheduler=scheduler):
+                plan = self.jobsub("--dry-run", f"--scheduler={scheduler}", *options, cwd=exp)
+                self.assertExit(plan, 0)
+                scripts = plan.stdout.split("\n--- ")[1:]
+                scripts = [s for s in scripts if not s.startswith("submitted with")]
+                self.assertEqual(len(scripts), 2, plan.stdout)
+                self.assertIn("batch-1.sh ---", scripts[0])
+                self.assertIn(directive.format("01:00:00"), scripts[0])
+                self.assertIn(directive.format("04:00:00"), scripts[1])
+                self.assertNotIn(directive.format("04:00:00"), scripts[0])
+
+    def test_the_command_line_resource_wins_over_the_grids(self):
+        exp = self.experiment(GRIDS_WITH_RESOURCES)
+        plan = self.jobsub("--dry-run", "--scheduler=slurm", "--slurm.max-array-size", "1000",
+                           "--resource", "time=30m", cwd=exp)
+        self.assertExit(plan, 0)
+        self.assertIn("resources of hypers[1] (jobs 3-4, batches of their own): mem=2G, time=30m", plan.stdout)
+        self.assertEqual(plan.stdout.count("#SBATCH --time=00:30:00\n"), 2)
+
+    def test_resume_and_resubmit_keep_each_groups_resources(self):
+        exp = self.experiment(GRIDS_WITH_RESOURCES.replace("python3 {script} {args}",
+                                                           "python3 {script} {args}\nformatter: hydra"),
+                              program="import sys\nsys.exit(3 if 'seed=2' in sys.argv else 0)\n")
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 1)
+        again = self.jobsub("resubmit", "--yes", cwd=exp)
+        self.assertExit(again, 1)  # seed=2 fails again: jobs 2 and 4, one per group
+        results = self.only_results_dir(exp)
+        submitted = [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
+        self.assertEqual([(s["batch"], s["jobs"]) for s in submitted if s["state"] == "submitting"],
+                         [("batch-1", "1-2,5"), ("batch-2", "3-4"), ("batch-3", "2"), ("batch-4", "4")])

@@ -133,7 +133,8 @@ class LocalScheduler(JobsubTestCase):
 
     def test_failed_jobs_are_recorded_and_exit_non_zero(self):
         program = "import sys\nprint('stderr text', file=sys.stderr)\nsys.exit(int(sys.argv[1][len('--code='):]))\n"
-        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3, 0]}\n",
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nallow_duplicates: true\n"
+                              "hypers: {code: [0, 3, 0]}\n",
                               program=program)
         result = self.jobsub("--yes", cwd=exp)
         self.assertExit(result, 1)

@@ -227,6 +227,20 @@ class Slurm(JobsubTestCase):
                          [("completed", "0"), ("failed", "3")])
         self.assertIn("job 2/2 failed (exit 3)", result.stdout)
 
+    def test_a_grid_with_resources_of_its_own_runs_with_them(self):
+        # Issue 20, point 3: each job asks Slurm for its own time limit.
+        program = ("import os, subprocess\n"
+                   "print(subprocess.run(['squeue', '--noheader', '--jobs', os.environ['SLURM_JOB_ID'],"
+                   " '--format=%l'], capture_output=True, text=True).stdout.split()[0])\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nresources: {time: 1h}\n"
+                              "hypers:\n  - {model: [small, base]}\n"
+                              "  - hypers: {model: [large]}\n    resources: {time: 4h}\n", program=program)
+        self.assertExit(self.submit(exp), 0)
+        results = self.only_results_dir(exp)
+        limits = [(results / "jobs" / f"{job:04d}" / "stdout").read_text().strip() for job in (1, 2, 3)]
+        self.assertEqual(limits, ["1:00:00", "1:00:00", "4:00:00"])
+        self.assertEqual(len({s["native_id"] for s in self.submissions(results) if s["state"] == "submitted"}), 2)
+
     def test_no_array_submits_one_job_per_combination(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3]}\n")
         self.assertExit(self.submit(exp, "--no-array"), 0)
@@ -471,7 +485,8 @@ exit $code
 
     def test_status_follows_a_sweep_with_one_squeue_per_look(self):
         program = "import sys, time\ntime.sleep(2)\nsys.exit(int(sys.argv[1].split('=')[1]))\n"
-        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {code: [0, 3, 0]}\n",
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nallow_duplicates: true\n"
+                              "hypers: {code: [0, 3, 0]}\n",
                               program=program)
         submitted = self.jobsub("--scheduler=slurm", "--yes", cwd=exp, env=self.env())
         self.assertExit(submitted, 0)

@@ -1,5 +1,7 @@
 #include <jobsub/errors.h>
 #include <jobsub/overrides.h>
+#include <jobsub/resource_groups.h>
+#include <jobsub/script.h>
 #include <jobsub/spec.h>
 
 #include <boost/test/unit_test.hpp>
@@ -227,6 +229,42 @@ BOOST_AUTO_TEST_CASE(a_value_twice_under_one_key_is_an_error_but_zipped_tuples_a
   BOOST_TEST(e.find("jobsub.yaml:2: hypers.layers lists the value [64, 64] twice") != std::string::npos, e);
   BOOST_TEST(check("hypers: {lr: [0.1, 0.10]}\n") == "(no error)");  // two spellings: two jobs
   BOOST_TEST(check("allow_duplicates: true\nhypers: {lr: [1, 1]}\n") == "(no error)");
+}
+
+BOOST_AUTO_TEST_CASE(a_grid_entry_with_hypers_and_resources_has_resources_of_its_own) {
+  TempSpec file(
+      "resources: {time: 1h}\n"
+      "hypers:\n"
+      "  - {model: [small], resources: [a, b]}\n"  // a plain grid: a hyper called resources
+      "  - hypers: {model: [large]}\n"
+      "    resources: {time: 4h, mem: 8G}\n");
+  const jobsub::SweepSpec spec = jobsub::load_spec_file(file.file);
+  BOOST_REQUIRE_EQUAL(spec.grids.size(), 2u);
+  BOOST_TEST(spec.grids[0].hypers.size() == 2u);
+  BOOST_TEST(spec.grids[0].resources.empty());
+  BOOST_TEST(spec.grids[1].hypers.size() == 1u);
+  BOOST_TEST(spec.grids[1].resources.at("time").value == "4h");
+  BOOST_TEST(spec.grids[1].resources.at("mem").origin == "jobsub.yaml:5");
+  const std::string e = error_of("hypers:\n  - hypers: {a: [1]}\n    init: [x]\n");
+  BOOST_TEST(
+      e.find("key 'hypers[0].init': a grid with settings of its own takes `hypers:` and `resources:` only") !=
+          std::string::npos,
+      e);
+}
+
+BOOST_AUTO_TEST_CASE(resource_groups_split_the_jobs_by_their_grid) {
+  jobsub::ResourceGroups groups =
+      jobsub::recorded_resource_groups({{"time", "1h"}}, {{{"hypers[1]", {{"time", "4h"}}}, {{3, 4}}}}, 5);
+  BOOST_TEST(groups.several());
+  BOOST_TEST(groups.of(3) == 1u);
+  BOOST_TEST(groups.of(5) == 0u);
+  const auto split = groups.split({{2, 5}});
+  BOOST_REQUIRE_EQUAL(split.size(), 2u);
+  BOOST_TEST(split[0].first == 0u);
+  BOOST_TEST(jobsub::format_task_ranges(split[0].second) == "2,5");
+  BOOST_TEST(split[1].first == 1u);
+  BOOST_TEST(jobsub::format_task_ranges(split[1].second) == "3-4");
+  BOOST_TEST(jobsub::ResourceGroups{}.split({{1, 3}}).size() == 1u);  // one group: the tasks as they are
 }
 
 BOOST_AUTO_TEST_CASE(spec_lists_and_mappings_are_list_and_dict_values) {

@@ -44,9 +44,12 @@ struct HyperDecl {
   std::string origin;
 };
 
-/// One mapping of `hypers:` (a spec may list several: their union).
+/// One mapping of `hypers:` (a spec may list several: their union). In a
+/// list, an entry `{hypers: {...}, resources: {...}}` gives its grid
+/// resources of its own, over the spec's.
 struct GridDecl {
   std::vector<HyperDecl> hypers;
+  std::map<std::string, Setting> resources{};  ///< `time` -> its value and origin
 };
 
 struct SweepSpec {

@@ -18,6 +18,7 @@
 #include "jobsub/interfaces.h"
 #include "jobsub/job_book.h"
 #include "jobsub/progress_view.h"
+#include "jobsub/resource_groups.h"
 #include "jobsub/store.h"
 
 namespace jobsub {
@@ -55,13 +56,16 @@ class JOBSUB_API Submitter final : public SubmitContext {
     std::function<std::string(uint64_t job)> describe;  ///< the job's arguments, for the prompt
     /// Runs before each batch is recorded (resubmit: start the jobs' new attempts); may be empty.
     std::function<void(const std::vector<TaskRange>& tasks)> before_batch;
+    /// Jobs whose grid has resources of its own: a batch never mixes groups,
+    /// and asks for its group's resources. Empty: the prototype's, for all.
+    ResourceGroups groups{};
   };
   explicit Submitter(Parts parts);
   ~Submitter() override;
   Submitter(const Submitter&) = delete;
   Submitter& operator=(const Submitter&) = delete;
 
-  /// A batch request for `tasks`, named `name`.
+  /// A batch request for `tasks` (of one resource group), named `name`.
   BatchRequest batch(const std::string& name, const std::vector<TaskRange>& tasks) const;
 
   /// Submits `jobs` (ascending): without a prompter all as one batch; with

@@ -35,6 +35,8 @@ struct HyperSpace {
 
   JOBSUB_API uint64_t size() const;
   JOBSUB_API Params at(uint64_t index) const;
+  /// The grid (0-based, in `grids`) that combination `index` (< size()) is of.
+  JOBSUB_API std::size_t grid_of(uint64_t index) const;
 };
 
 }  // namespace jobsub

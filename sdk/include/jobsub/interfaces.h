@@ -69,6 +69,11 @@ class Sweeper {
   virtual uint64_t size() const noexcept = 0;
   /// Job `index` (0-based, < size()).
   virtual Status at(uint64_t index, Params& out) const noexcept = 0;
+  /// The combination of the space (its index in the HyperSpace) that job
+  /// `index` is: jobsub reads each job's grid from it (a grid may carry
+  /// resources of its own). The default, the identity, is right for a
+  /// sweeper that takes every combination in order.
+  virtual uint64_t space_index(uint64_t index) const noexcept { return index; }
 };
 
 // ---------------------------------------------------------------- formatter
