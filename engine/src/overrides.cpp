@@ -150,6 +150,10 @@ class ContainerReader {
         fail(at, fmt::format("a {} inside an unquoted element: quote the whole element instead ({})", ch,
                              ch == '\'' ? "\"it's\"" : "'say \"hi\"'"));
       }
+      if ((ch == ']' || ch == '}') && ends.find(ch == ']' ? '}' : ']') != std::string_view::npos) {
+        fail(at, fmt::format("'{}' does not close the open '{}': close it with '{}'", ch,
+                             ch == ']' ? '{' : '[', ch == ']' ? '}' : ']'));
+      }
       if (std::string_view("[]{}()=").find(ch) != std::string_view::npos) {
         fail(at,
              fmt::format("'{}' inside a list or dict must be escaped (\\{}) or the element quoted", ch, ch));
@@ -200,7 +204,8 @@ class ContainerReader {
         ++at;
       }
     }
-    fail(open, fmt::format("the quote {} is never closed", quote));
+    fail(open, fmt::format("the quote {} is never closed: close it, or escape it (\\{}) inside another quote",
+                           quote, quote));
   }
 
   const std::string& arg_;
@@ -322,11 +327,10 @@ void apply_override(SweepSpec& spec, const Override& override_) {
                                      override_.key, spec.grids.size()));
   } else {
     std::vector<std::string> names;
-    for (std::size_t g : changed) names.push_back(std::to_string(g));
-    spec.notes.push_back(fmt::format("{}: replaces '{}' in grid{} {} of {} (the grid{} that {} it)",
-                                     override_text, override_.key, changed.size() == 1 ? "" : "s",
-                                     join(names, ", "), spec.grids.size(), changed.size() == 1 ? "" : "s",
-                                     changed.size() == 1 ? "has" : "have"));
+    for (std::size_t g : changed) names.push_back(fmt::format("hypers[{}]", g - 1));
+    spec.notes.push_back(fmt::format("{}: replaces '{}' in {} of the {} grids (the grid{} that {} it)",
+                                     override_text, override_.key, join(names, ", "), spec.grids.size(),
+                                     changed.size() == 1 ? "" : "s", changed.size() == 1 ? "has" : "have"));
   }
 }
 

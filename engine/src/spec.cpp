@@ -63,11 +63,11 @@ std::optional<SettingSource> setting_source_from_string(const std::string& text)
 
 void check_duplicate_values(const SweepSpec& spec) {
   if (spec.allow_duplicates) return;
-  auto refuse = [&](const std::string& origin, const std::string& what) {
+  auto refuse = [&](const std::string& origin, const std::string& what, const std::string& hint = "") {
     const std::string message = fmt::format(
         "{}: {}, which makes identical jobs: remove one, or set `allow_duplicates: true` in "
-        "jobsub.yaml to run replicas (a seed key is the usual way)",
-        origin, what);
+        "jobsub.yaml to run replicas (a seed key is the usual way){}",
+        origin, what, hint);
     if (origin == "command line") throw usage_error(message);
     throw spec_error(message);
   };
@@ -119,9 +119,14 @@ void check_duplicate_values(const SweepSpec& spec) {
       const std::vector<const Value*> values = listed(h.values);
       for (std::size_t i = 1; i < values.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
-          if (*values[i] == *values[j])
-            refuse(h.origin,
-                   fmt::format("{}{} lists the value {} twice", path, h.key, display_value(*values[i])));
+          if (*values[i] != *values[j]) continue;
+          const bool scalars =
+              std::none_of(values.begin(), values.end(), [](const Value* v) { return v->is_container(); });
+          refuse(
+              h.origin, fmt::format("{}{} lists the value {} twice", path, h.key, display_value(*values[i])),
+              scalars ? fmt::format("; to pass the list as one value, write it inside another list: {}: [{}]",
+                                    h.key, display_list(h.values))
+                      : std::string());
         }
       }
     }

@@ -82,12 +82,13 @@ class ArgparseFormatter final : public jobsub::Formatter {
       if (auto it = options.find("bool-style"); it != options.end()) bool_style_ = it->second;
       if (bool_style_ != "flag" && bool_style_ != "negate" && bool_style_ != "value") {
         return jobsub::Status::failure(
-            fmt::format("--bool-style must be flag, negate or value, not '{}'", bool_style_));
+            fmt::format("--argparse.bool-style must be flag, negate or value, not '{}'", bool_style_));
       }
       if (auto it = options.find("prefix"); it != options.end()) prefix_ = it->second;
       if (auto it = options.find("lists"); it != options.end()) lists_ = it->second;
       if (lists_ != "nargs" && lists_ != "json")
-        return jobsub::Status::failure(fmt::format("--lists must be nargs or json, not '{}'", lists_));
+        return jobsub::Status::failure(
+            fmt::format("--argparse.lists must be nargs or json, not '{}'", lists_));
       return jobsub::Status::success();
     });
   }

@@ -56,7 +56,7 @@ const char* const kDefaultTemplate = R"(#!/bin/bash
 # The local scheduler runs it as -j workers (JOBSUB_WORKER=1) that take jobs on
 # stdin. By hand, `bash {{{script_path_quoted}}}` runs its jobs one after
 # another (exit 1 if any failed), and one job runs alone as a cluster runs an
-# array task:  JOBSUB_ARRAY_TASK_ID=1 bash {{{script_path_quoted}}}
+# array task:  JOBSUB_ARRAY_TASK_ID={{{first_task}}} bash {{{script_path_quoted}}}
 if [ -z "${JOBSUB_WORKER:-}" ] && [ -z "${JOBSUB_ARRAY_TASK_ID:-}" ]; then
   jobsub_failed=0
   for jobsub_job in {{{task_sequence}}}; do
@@ -492,6 +492,8 @@ class LocalScheduler final : public jobsub::Scheduler {
                                       : fmt::format("$(seq {} {})", range.first, range.last);
       }
       values.scalars["task_sequence"] = sequence;
+      values.scalars["first_task"] =
+          request.tasks.empty() ? "1" : std::to_string(request.tasks.front().first);
       out.script = jobsub::render_batch_script(request, values, kDefaultTemplate, "local");
       out.submit_argv = {"bash", request.script_path.string()};
       if (!request.resources.empty()) {

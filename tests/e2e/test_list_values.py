@@ -300,7 +300,7 @@ class GuardRails(JobsubTestCase):
         plan = self.jobsub("--dry-run", "momentum=0.5,0.99", cwd=exp)
         self.assertExit(plan, 0)
         self.assertIn("6 jobs", plan.stdout)  # sgd 2 x 2, adam 2: adam gets no momentum
-        self.assertIn("note: momentum=[0.5, 0.99]: replaces 'momentum' in grid 1 of 2 (the grid that has it)",
+        self.assertIn("note: momentum=[0.5, 0.99]: replaces 'momentum' in hypers[0] of the 2 grids (the grid that has it)",
                       plan.stdout)
         self.assertNotRegex(plan.stdout, r"opt=adam .*momentum")
         plan = self.jobsub("--dry-run", "seed=1,2", cwd=exp)
@@ -398,6 +398,8 @@ class PerGridResources(JobsubTestCase):
         self.assertEqual([(s["batch"], s["jobs"]) for s in submitted if s["state"] == "submitting"],
                          [("batch-1", "1-2,5"), ("batch-2", "3-4")])
         self.assertEqual(self.job_stdout_json(results, 3), ["--model=large", "--seed=1"])
+        # Its by-hand hint names one of its own jobs.
+        self.assertIn("JOBSUB_ARRAY_TASK_ID=3 bash", (results / "batch-2.sh").read_text())
         sweep = json.loads((results / "sweep.json").read_text())
         self.assertEqual(sweep["resource_groups"],
                          [{"grid": "hypers[1]", "resources": {"mem": "2G", "time": "4h"}, "jobs": "3-4"}])

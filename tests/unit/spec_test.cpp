@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(an_override_replaces_in_the_grids_that_have_its_key_or_adds
   BOOST_TEST(spec.grids[1].hypers.size() == 1u);  // adam's grid has no momentum, and gets none
   BOOST_REQUIRE_EQUAL(spec.notes.size(), 1u);
   BOOST_TEST(spec.notes[0] ==
-             "momentum=[0.5, 0.99]: replaces 'momentum' in grid 1 of 2 (the grid that has it)");
+             "momentum=[0.5, 0.99]: replaces 'momentum' in hypers[0] of the 2 grids (the grid that has it)");
   jobsub::apply_override(spec, jobsub::parse_override("seed=1,2"));
   BOOST_TEST(spec.grids[0].hypers.back().key == "seed");
   BOOST_TEST(spec.grids[1].hypers.back().key == "seed");
@@ -192,6 +192,8 @@ BOOST_AUTO_TEST_CASE(a_bad_list_or_dict_is_a_usage_error_naming_the_column) {
   BOOST_TEST(e.find("the key 'a' twice") != std::string::npos, e);
   e = message("x={a}");
   BOOST_TEST(e.find("has no ':'") != std::string::npos, e);
+  e = message("opt={lr:0.1]");
+  BOOST_TEST(e.find("column 12: ']' does not close the open '{': close it with '}'") != std::string::npos, e);
   e = message("x=[it's]");
   BOOST_TEST(e.find("quote the whole element instead (\"it's\")") != std::string::npos, e);
   e = message("x=[f(1)]");
@@ -227,6 +229,8 @@ BOOST_AUTO_TEST_CASE(a_value_twice_under_one_key_is_an_error_but_zipped_tuples_a
   BOOST_TEST(e.find("the zip group [lr, seed] lists (0.1, 1) twice") != std::string::npos, e);
   e = check("hypers:\n  layers: [[64, 64], [64, 64]]\n");
   BOOST_TEST(e.find("jobsub.yaml:2: hypers.layers lists the value [64, 64] twice") != std::string::npos, e);
+  e = check("hypers:\n  layers: [64, 64]\n");
+  BOOST_TEST(e.find("write it inside another list: layers: [[64, 64]]") != std::string::npos, e);
   BOOST_TEST(check("hypers: {lr: [0.1, 0.10]}\n") == "(no error)");  // two spellings: two jobs
   BOOST_TEST(check("allow_duplicates: true\nhypers: {lr: [1, 1]}\n") == "(no error)");
 }
