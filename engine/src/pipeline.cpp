@@ -43,6 +43,9 @@ std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, con
   std::map<std::string, std::string> chosen;
   for (const auto& [kind, entry] : pipeline.entries) chosen[kind] = entry->info->name;
   std::map<std::string, std::string> resolved;
+  // Where each resolved option came from: the short `options: {lists: json}`
+  // of a spec must not override the command line's `--argparse.lists nargs`.
+  std::map<std::string, SettingSource> resolved_from;
   for (const auto& [key, setting] : spec.settings) {
     if (key.rfind("options.", 0) != 0) continue;
     const std::string name = key.substr(8);
@@ -68,7 +71,12 @@ std::map<std::string, std::string> resolve_options(const Pipeline& pipeline, con
           setting.origin, name, kind, option->entry->info->name, kind, option->entry->info->name,
           spec.get(kind)));
     }
+    const auto earlier = resolved_from.find(qualified);
+    if (earlier != resolved_from.end() &&
+        static_cast<int>(earlier->second) > static_cast<int>(setting.source))
+      continue;  // a higher source (the command line over the spec) already set it
     resolved[qualified] = setting.value;
+    resolved_from[qualified] = setting.source;
   }
   return resolved;
 }

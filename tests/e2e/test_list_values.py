@@ -441,3 +441,16 @@ class PerGridResources(JobsubTestCase):
         submitted = [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
         self.assertEqual([(s["batch"], s["jobs"]) for s in submitted if s["state"] == "submitting"],
                          [("batch-1", "1-2,5"), ("batch-2", "3-4"), ("batch-3", "2"), ("batch-4", "4")])
+
+    def test_the_command_line_option_wins_over_the_specs_short_form(self):
+        # Found by a new-user trial: `options: {lists: json}` in the spec beat `--argparse.lists nargs`.
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\noptions: {lists: json}\n"
+                              "hypers:\n  layers: [[64, 64]]\n")
+        plan = self.jobsub("--dry-run", "--argparse.lists", "nargs", cwd=exp)
+        self.assertExit(plan, 0)
+        self.assertIn("prog.py --layers 64 64\n", plan.stdout)
+        plan = self.jobsub("--dry-run", cwd=exp)
+        self.assertIn("prog.py '--layers=[64, 64]'\n", plan.stdout)
+        bad = self.jobsub("--dry-run", "--argparse.lists", "JSON", cwd=exp)
+        self.assertExit(bad, 3)  # a plugin's option refused: a bad setting
+        self.assertIn("--argparse.lists must be nargs or json, not 'JSON'", bad.stderr)
