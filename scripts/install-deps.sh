@@ -5,9 +5,10 @@ set -euo pipefail
 
 packages=(
   build-essential cmake git python3
-  libboost-dev libboost-filesystem-dev libboost-program-options-dev libboost-test-dev
+  libboost-dev libboost-filesystem-dev libboost-program-options-dev libboost-regex-dev libboost-test-dev
   libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev libsqlite3-dev
   clang-format clang-tidy
+  python3-pandas  # tests and bench/ read collect's CSV and JSON as a researcher would
 )
 
 missing=()

@@ -2,6 +2,8 @@
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
+#include <boost/regex.hpp>
+
 #include <algorithm>
 #include <fstream>
 #include <iostream>
@@ -69,7 +71,8 @@ class SpecReader {
 
     static const std::vector<std::string> known = [] {
       std::vector<std::string> k = scalar_setting_keys();
-      k.insert(k.end(), {"resources", "options", "init", "hypers", "zip", "allow_duplicates"});
+      k.insert(k.end(), {"resources", "options", "init", "hypers", "zip", "allow_duplicates", "metrics",
+                         "metric_lines", "objective", "seeds"});
       return k;
     }();
     for (const auto& item : root) {
@@ -87,6 +90,25 @@ class SpecReader {
         read_hypers(spec, value);
       } else if (key == "zip") {
         read_zip(spec, value);
+      } else if (key == "metrics") {
+        read_metrics(spec.results, value);
+      } else if (key == "metric_lines") {
+        const Value flag = to_value(value);
+        if (flag.kind != ValueKind::Bool) fail(value, key, "expected true or false");
+        spec.results.metric_lines = flag.is_true();
+      } else if (key == "objective") {
+        spec.results.objective = scalar(value, key);
+        const std::string name =
+            spec.results.objective.substr(spec.results.objective.rfind('-', 0) == 0 ? 1 : 0);
+        if (trim(name).empty() || name != trim(name))
+          fail(value, key, "expected a metric's name, `-name` when lower is better (objective: -val_loss)");
+      } else if (key == "seeds") {
+        spec.results.seeds_given = true;
+        if (value.IsSequence()) {
+          for (const auto& seed : value) spec.results.seeds.push_back(scalar(seed, key));
+        } else if (!value.IsNull()) {
+          spec.results.seeds.push_back(scalar(value, key));
+        }
       } else if (key == "allow_duplicates") {
         const Value flag = to_value(value);
         if (flag.kind != ValueKind::Bool) fail(value, key, "expected true or false");
@@ -264,6 +286,44 @@ class SpecReader {
         continue;
       }
       set_setting(spec, key, scalar(item.second, key), where(item.second), SettingSource::spec_file);
+    }
+  }
+
+  /// `metrics:` as a mapping of name: regex (null: from $JOBSUB_METRICS), or a list of names.
+  void read_metrics(ResultsSpec& results, const YAML::Node& node) const {
+    if (node.IsNull()) return;
+    auto add = [&](const YAML::Node& at, const std::string& name, const std::string& pattern) {
+      if (name.empty() || name != trim(name))
+        fail(at, "metrics", fmt::format("'{}' is not a metric's name", name));
+      for (const auto& [known, unused] : results.metrics)
+        if (known == name) fail(at, "metrics", fmt::format("'{}' is named twice", name));
+      if (!pattern.empty()) {
+        try {
+          const boost::regex re(pattern, boost::regex::perl);
+          if (re.mark_count() != 1) {
+            fail(at, fmt::format("metrics.{}", name),
+                 fmt::format("the pattern has {} capture groups; it needs exactly one, around the value "
+                             "(val_acc=([0-9.eE+-]+)); write other groups as (?:...)",
+                             re.mark_count()));
+          }
+        } catch (const boost::regex_error& e) {
+          fail(at, fmt::format("metrics.{}", name),
+               fmt::format("not a Perl regular expression: {}", e.what()));
+        }
+      }
+      results.metrics.emplace_back(name, pattern);
+    };
+    if (node.IsSequence()) {
+      for (const auto& item : node) add(item, scalar(item, "metrics"), "");
+      return;
+    }
+    if (!node.IsMap())
+      fail(node, "metrics",
+           fmt::format("expected a mapping of name: regex (or a list of names), not a {}", shape(node)));
+    for (const auto& item : node) {
+      const std::string name = item.first.as<std::string>();
+      add(item.second, name,
+          item.second.IsNull() ? std::string() : scalar(item.second, fmt::format("metrics.{}", name)));
     }
   }
 

@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <ctime>
+#include <limits>
 #include <map>
+#include <optional>
 
 #include "jobsub/errors.h"
 #include "jobsub/process.h"
@@ -85,6 +88,29 @@ const char* const kMigrations[] = {
     // 3: what each job's state rests on (TaskOutcome::evidence and source).
     R"(ALTER TABLE jobs ADD COLUMN evidence INTEGER NOT NULL DEFAULT 0;
        ALTER TABLE jobs ADD COLUMN source TEXT NOT NULL DEFAULT '';)",
+    // 4: metrics, per job and attempt, read once the attempt ended (metrics.h):
+    // a row per read (so a job that wrote none is not read again) and a row
+    // per value. SQLite keeps no NaN (it stores NULL): a non-finite number is
+    // its text (`NaN`, `Infinity`, `-Infinity`) with `number` NULL.
+    R"(CREATE TABLE metric_reads(
+         sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+         job INTEGER NOT NULL,
+         attempt INTEGER NOT NULL,
+         steps INTEGER NOT NULL,
+         started REAL NOT NULL,
+         ended REAL NOT NULL,
+         problem TEXT NOT NULL,
+         PRIMARY KEY(sweep_id, job, attempt)) WITHOUT ROWID;
+       CREATE TABLE metrics(
+         sweep_id INTEGER NOT NULL,
+         job INTEGER NOT NULL,
+         attempt INTEGER NOT NULL,
+         position INTEGER NOT NULL,
+         name TEXT NOT NULL,
+         kind INTEGER NOT NULL,
+         number REAL,
+         text TEXT NOT NULL,
+         PRIMARY KEY(sweep_id, job, attempt, position)) WITHOUT ROWID;)",
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -127,6 +153,14 @@ class Statement {
     sqlite3_bind_text(statement_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  Statement& bind(int i, double v) {
+    sqlite3_bind_double(statement_, i, v);
+    return *this;
+  }
+  Statement& bind_null(int i) {
+    sqlite3_bind_null(statement_, i);
+    return *this;
+  }
   Statement& bind_blob(int i, const void* data, std::size_t size) {
     sqlite3_bind_blob64(statement_, i, data, size, SQLITE_STATIC);
     return *this;
@@ -156,6 +190,7 @@ class Statement {
     sqlite3_clear_bindings(statement_);
   }
   int64_t integer(int column) const { return sqlite3_column_int64(statement_, column); }
+  double real(int column) const { return sqlite3_column_double(statement_, column); }
   bool is_null(int column) const { return sqlite3_column_type(statement_, column) == SQLITE_NULL; }
   std::pair<const void*, std::size_t> blob(int column) const {
     const void* data = sqlite3_column_blob(statement_, column);
@@ -623,6 +658,128 @@ std::vector<JobRecord> Store::jobs(int64_t sweep) const {
     if (job >= 1 && job <= job_count) out[job - 1].attempt = static_cast<int>(attempts.integer(1)) + 1;
   }
   return out;
+}
+
+}  // namespace jobsub
+
+namespace jobsub {
+
+void Store::record_metrics(int64_t sweep, const std::vector<AttemptMetrics>& reads) {
+  if (reads.empty()) return;
+  Transaction transaction(db_);
+  Statement read(
+      db_,
+      "INSERT OR REPLACE INTO metric_reads(sweep_id, job, attempt, steps, started, ended, problem) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+  Statement forget(db_, "DELETE FROM metrics WHERE sweep_id = ? AND job = ? AND attempt = ?");
+  Statement value(db_,
+                  "INSERT INTO metrics(sweep_id, job, attempt, position, name, kind, number, text) "
+                  "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const AttemptMetrics& r : reads) {
+    const auto job = static_cast<int64_t>(r.job);
+    read.bind(1, sweep)
+        .bind(2, job)
+        .bind(3, static_cast<int64_t>(r.attempt))
+        .bind(4, static_cast<int64_t>(r.metrics.steps))
+        .bind(5, r.metrics.started)
+        .bind(6, r.metrics.ended)
+        .bind(7, r.metrics.problem)
+        .run();
+    forget.bind(1, sweep).bind(2, job).bind(3, static_cast<int64_t>(r.attempt)).run();
+    int64_t position = 0;
+    for (const auto& [name, v] : r.metrics.values) {
+      value.bind(1, sweep)
+          .bind(2, job)
+          .bind(3, static_cast<int64_t>(r.attempt))
+          .bind(4, position++)
+          .bind(5, name);
+      value.bind(6, static_cast<int64_t>(v.kind));
+      if (std::isfinite(v.number)) {
+        value.bind(7, v.number);
+      } else {
+        value.bind_null(7);
+      }
+      value.bind(8, v.text).run();
+    }
+  }
+  transaction.commit();
+}
+
+std::vector<AttemptMetrics> Store::metrics(int64_t sweep) const {
+  std::vector<AttemptMetrics> out;
+  std::map<std::pair<uint64_t, int>, std::size_t> index;
+  Statement reads(db_,
+                  "SELECT job, attempt, steps, started, ended, problem FROM metric_reads WHERE sweep_id = ? "
+                  "ORDER BY job, attempt");
+  reads.bind(1, sweep);
+  while (reads.step()) {
+    AttemptMetrics r;
+    r.job = static_cast<uint64_t>(reads.integer(0));
+    r.attempt = static_cast<int>(reads.integer(1));
+    r.metrics.steps = static_cast<uint64_t>(reads.integer(2));
+    r.metrics.started = reads.real(3);
+    r.metrics.ended = reads.real(4);
+    r.metrics.problem = reads.text(5);
+    index[{r.job, r.attempt}] = out.size();
+    out.push_back(std::move(r));
+  }
+  Statement values(
+      db_,
+      "SELECT job, attempt, name, kind, number, text FROM metrics WHERE sweep_id = ? ORDER BY job, "
+      "attempt, position");
+  values.bind(1, sweep);
+  while (values.step()) {
+    auto it = index.find({static_cast<uint64_t>(values.integer(0)), static_cast<int>(values.integer(1))});
+    if (it == index.end()) continue;
+    MetricValue v;
+    v.kind = static_cast<MetricValue::Kind>(std::clamp<int64_t>(values.integer(3), 0, 3));
+    v.text = values.text(5);
+    if (v.kind == MetricValue::Kind::string) {
+      v.number = std::numeric_limits<double>::quiet_NaN();
+    } else if (values.is_null(4)) {
+      v = MetricValue::of_text(v.text);  // NaN, Infinity, -Infinity
+    } else {
+      v.number = values.real(4);
+    }
+    out[it->second].metrics.values.emplace_back(values.text(2), std::move(v));
+  }
+  return out;
+}
+
+std::vector<JobRecord> Store::earlier_attempts(int64_t sweep) const {
+  std::vector<JobRecord> out;
+  Statement rows(
+      db_,
+      "SELECT job, attempt, state, native_state, native_id, exit_code, updated FROM attempts WHERE "
+      "sweep_id = ? ORDER BY job, attempt");
+  rows.bind(1, sweep);
+  while (rows.step()) {
+    JobRecord j;
+    j.job = static_cast<uint64_t>(rows.integer(0));
+    j.attempt = static_cast<int>(rows.integer(1));
+    j.state = job_state_from_string(rows.text(2));
+    j.native_state = rows.text(3);
+    j.native_id = rows.text(4);
+    j.exit_code = rows.is_null(5) ? -1 : static_cast<int>(rows.integer(5));
+    j.updated = rows.is_null(6) ? std::string() : rows.text(6);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::string skipped_reason(const CompletedJob& where) {
+  return fmt::format("completed in {} (job {})", where.sweep_dir, where.job);
+}
+
+std::optional<CompletedJob> parse_skipped_reason(const std::string& reason) {
+  static constexpr std::string_view kStart = "completed in ";
+  static constexpr std::string_view kJob = " (job ";
+  if (reason.rfind(kStart, 0) != 0 || reason.empty() || reason.back() != ')') return std::nullopt;
+  const std::size_t job_at = reason.rfind(kJob);
+  if (job_at == std::string::npos || job_at < kStart.size()) return std::nullopt;
+  const std::string number = reason.substr(job_at + kJob.size(), reason.size() - 1 - job_at - kJob.size());
+  if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return CompletedJob{reason.substr(kStart.size(), job_at - kStart.size()), std::stoull(number)};
 }
 
 }  // namespace jobsub

@@ -349,6 +349,16 @@ void NewSweepDriver::write_sweep_json() const {
   j["workdir"] = layout_.workdir.string();
   j["array"] = !request_.no_array;
   j["job_count"] = job_count_;
+  {  // what collect and status judge its results by (results.h recorded_results_spec)
+    const ResultsSpec& r = spec_.results;
+    ordered_json metrics = ordered_json::array();
+    for (const auto& [name, pattern] : r.metrics) metrics.push_back({name, pattern});
+    j["results"] = {{"metrics", metrics},
+                    {"metric_lines", r.metric_lines},
+                    {"objective", r.objective},
+                    {"seeds", r.seeds},
+                    {"seeds_given", r.seeds_given}};
+  }
   if (groups_.several()) {  // the jobs whose grid has resources of its own, for resume and resubmit
     ordered_json groups = ordered_json::array();
     for (const auto& [group, ranges] : groups_.split({{1, job_count_}})) {
@@ -403,7 +413,7 @@ int64_t NewSweepDriver::record_sweep() {
                                        hashes_);
   store_->record_skipped(id, skipped_, [&](uint64_t job) {
     const CompletedJob& where = completed_.at(hashes_[job - 1]);
-    return fmt::format("completed in {} (job {})", where.sweep_dir, where.job);
+    return skipped_reason(where);
   });
   return id;
 }

@@ -6,6 +6,7 @@
 #include <jobsub/errors.h>
 #include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
+#include <jobsub/results.h>
 #include <jobsub/store.h>
 #include <jobsub/terminal.h>
 #include <jobsub/text.h>
@@ -17,6 +18,39 @@
 #include <nlohmann/json.hpp>
 
 namespace {
+
+/// A sweep's best completed job by its objective.
+struct Best {
+  std::string metric;  ///< empty: none
+  bool lower = false;
+  double value = 0;
+  std::string text;
+  uint64_t job = 0;
+};
+
+Best best_so_far(jobsub::Store& store, const jobsub::SweepSummary& sweep) {
+  const jobsub::ResultsSpec rules = jobsub::recorded_results_spec(sweep.sweep.dir);
+  jobsub::ReadOptions options;
+  options.params = false;
+  const std::vector<jobsub::ResultRow> rows =
+      jobsub::read_results(store, sweep, store.jobs(sweep.id), rules, options);
+  Best out;
+  const std::optional<jobsub::Objective> objective = jobsub::choose_objective("", {rules}, rows);
+  if (!objective) return out;
+  const jobsub::ResultRow* row = jobsub::best_row(rows, *objective);
+  if (row == nullptr) return out;
+  const jobsub::MetricValue* v = row->metrics.find(objective->metric);
+  out.metric = objective->metric;
+  out.lower = objective->lower_is_better;
+  out.value = v->number;
+  jobsub::Cell cell;
+  cell.type = jobsub::Cell::Type::number;
+  cell.number = v->number;
+  cell.text = v->text;
+  out.text = jobsub::display_cell(cell);
+  out.job = row->job;
+  return out;
+}
 
 class ListCommand final : public jobsub::Command {
  public:
@@ -35,6 +69,7 @@ class ListCommand final : public jobsub::Command {
       const jobsub::fs::path experiment = cl.experiment();
       const bool json = cl.given("json");
       std::vector<jobsub::SweepSummary> sweeps;
+      std::vector<Best> best;
       std::vector<std::string> problems;
       if (jobsub::fs::exists(jobsub::Store::path_for(experiment))) {
         const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
@@ -53,6 +88,7 @@ class ListCommand final : public jobsub::Command {
             },
             problems);
         sweeps = store->sweeps();
+        for (const auto& s : sweeps) best.push_back(best_so_far(*store, s));
       }
       for (const std::string& problem : problems)
         fmt::print(stderr,
@@ -63,12 +99,19 @@ class ListCommand final : public jobsub::Command {
         for (const auto& s : sweeps) {
           nlohmann::ordered_json states = nlohmann::ordered_json::object();
           for (const auto& [state, n] : s.states) states[jobsub::to_string(state)] = n;
-          out.push_back({{"name", s.sweep.name},
-                         {"dir", s.sweep.dir.string()},
-                         {"created", s.sweep.created},
-                         {"scheduler", s.sweep.scheduler},
-                         {"jobs", s.sweep.job_count},
-                         {"states", states}});
+          out.push_back(
+              {{"name", s.sweep.name},
+               {"dir", s.sweep.dir.string()},
+               {"created", s.sweep.created},
+               {"scheduler", s.sweep.scheduler},
+               {"jobs", s.sweep.job_count},
+               {"states", states},
+               {"best", best[&s - sweeps.data()].metric.empty()
+                            ? nlohmann::ordered_json()
+                            : nlohmann::ordered_json{{"metric", best[&s - sweeps.data()].metric},
+                                                     {"lower_is_better", best[&s - sweeps.data()].lower},
+                                                     {"value", best[&s - sweeps.data()].value},
+                                                     {"job", best[&s - sweeps.data()].job}}}});
         }
         fmt::print("{}\n", out.dump(2));
         return 0;
@@ -83,13 +126,29 @@ class ListCommand final : public jobsub::Command {
         dirs.push_back(jobsub::fs::relative(s.sweep.dir, experiment).string());
         width = std::max(width, dirs.back().size());
       }
-      fmt::print("{:<{}}  {:<10} {:>7}  {}\n", "SWEEP", width, "SCHEDULER", "JOBS", "STATES");
-      for (std::size_t i = 0; i < sweeps.size(); ++i) {
+      std::vector<std::string> state_texts;
+      std::size_t states_width = 6;
+      for (const auto& s : sweeps) {
         std::vector<std::string> states;
-        for (const auto& [state, n] : sweeps[i].states)
+        for (const auto& [state, n] : s.states)
           states.push_back(fmt::format("{} {}", n, jobsub::to_string(state)));
-        fmt::print("{:<{}}  {:<10} {:>7}  {}\n", dirs[i], width, sweeps[i].sweep.scheduler,
-                   sweeps[i].sweep.job_count, jobsub::join(states));
+        state_texts.push_back(jobsub::join(states));
+        states_width = std::max(states_width, state_texts.back().size());
+      }
+      const bool any_best =
+          std::any_of(best.begin(), best.end(), [](const Best& b) { return !b.metric.empty(); });
+      std::string head = fmt::format("{:<{}}  {:<10} {:>7}  {:<{}}", "SWEEP", width, "SCHEDULER", "JOBS",
+                                     "STATES", any_best ? states_width : 0);
+      if (any_best) head += "  BEST SO FAR";
+      fmt::print("{}\n", jobsub::trim(head));
+      for (std::size_t i = 0; i < sweeps.size(); ++i) {
+        std::string line =
+            fmt::format("{:<{}}  {:<10} {:>7}  {:<{}}", dirs[i], width, sweeps[i].sweep.scheduler,
+                        sweeps[i].sweep.job_count, state_texts[i], any_best ? states_width : 0);
+        if (!best[i].metric.empty())
+          line += fmt::format("  {}{} {} (job {})", best[i].lower ? "-" : "", best[i].metric, best[i].text,
+                              best[i].job);
+        fmt::print("{}\n", line);
       }
       return 0;
     } catch (...) {

@@ -9,6 +9,7 @@
 #include <jobsub/process.h>
 #include <jobsub/records.h>
 #include <jobsub/registry.h>
+#include <jobsub/results.h>
 #include <jobsub/script.h>
 #include <jobsub/store.h>
 #include <jobsub/submit.h>
@@ -35,6 +36,7 @@ struct Args {
   bool json = false;
   bool watch = false;
   double poll = 5;
+  std::string metric;
 };
 
 /// The command line, declared once: parsing and help come from it.
@@ -48,7 +50,10 @@ std::unique_ptr<jobsub::CommandLine> command_line() {
       "0 when no job failed, was cancelled or lost (so far), 1 otherwise; 2 usage;\n"
       "3 no such sweep; 130 interrupted.");
   cl->options()("all", "a line for every job (default: every job not completed)")("json", "the same as JSON")(
-      "watch", "refresh until every job has ended (every --poll seconds)");
+      "watch", "refresh until every job has ended (every --poll seconds)")(
+      "metric", jobsub::po::value<std::string>(),
+      "the metric shown per job (default: the first of the spec's `metrics:`, else its objective's, else "
+      "the first a job wrote)");
   cl->takes(jobsub::Global::spec).takes(jobsub::Global::poll);
   return cl;
 }
@@ -66,6 +71,7 @@ class StatusCommand final : public jobsub::Command {
       a.json = cl->given("json");
       a.watch = cl->given("watch");
       a.poll = cl->poll();
+      a.metric = cl->value("metric");
       const std::unique_ptr<jobsub::Store> records = jobsub::open_records(a.experiment);
       jobsub::Store& store = *records;
       const jobsub::SweepSummary sweep = jobsub::choose_sweep(store.sweeps(), a.sweep, a.experiment);
@@ -80,7 +86,7 @@ class StatusCommand final : public jobsub::Command {
             });
         const bool running = std::any_of(jobs.begin(), jobs.end(), jobsub::is_open);
         if (!a.watch || !running || jobsub::interrupt_requested()) {
-          report(sweep, jobs, a);
+          report(store, sweep, jobs, a);
           if (jobsub::interrupt_requested()) return static_cast<int>(jobsub::ExitCode::interrupted);
           const bool bad = std::any_of(jobs.begin(), jobs.end(), [](const jobsub::JobRecord& j) {
             return jobsub::is_final(j.state) && j.state != jobsub::JobState::completed &&
@@ -150,9 +156,34 @@ class StatusCommand final : public jobsub::Command {
     }
   }
 
-  static void report(const jobsub::SweepSummary& sweep, const std::vector<jobsub::JobRecord>& jobs,
-                     const Args& a) {
+  /// Each job's headline metric (read once a job has ended, and kept), as text; empty: none.
+  static std::vector<std::string> headlines(jobsub::Store& store, const jobsub::SweepSummary& sweep,
+                                            const std::vector<jobsub::JobRecord>& jobs, const Args& a,
+                                            std::string& metric) {
+    const jobsub::ResultsSpec rules = jobsub::recorded_results_spec(sweep.sweep.dir);
+    jobsub::ReadOptions options;
+    options.params = false;
+    const std::vector<jobsub::ResultRow> rows = jobsub::read_results(store, sweep, jobs, rules, options);
+    metric = jobsub::headline_metric(a.metric, rules, rows);
+    std::vector<std::string> out(jobs.size());
+    if (metric.empty()) return out;
+    for (std::size_t i = 0; i < rows.size() && i < out.size(); ++i) {
+      if (const jobsub::MetricValue* v = rows[i].metrics.find(metric)) {
+        jobsub::Cell cell;
+        cell.type = v->is_number() ? jobsub::Cell::Type::number : jobsub::Cell::Type::text;
+        cell.number = v->number;
+        cell.text = v->text;
+        out[i] = jobsub::display_cell(cell) + (rows[i].in_flight ? "*" : "");
+      }
+    }
+    return out;
+  }
+
+  static void report(jobsub::Store& store, const jobsub::SweepSummary& sweep,
+                     const std::vector<jobsub::JobRecord>& jobs, const Args& a) {
     if (::isatty(STDOUT_FILENO) && a.watch) fmt::print("\r\033[K");
+    std::string metric;
+    const std::vector<std::string> metric_of = headlines(store, sweep, jobs, a, metric);
     if (a.json) {
       nlohmann::ordered_json out;
       out["sweep"] = sweep.sweep.dir.string();
@@ -160,6 +191,7 @@ class StatusCommand final : public jobsub::Command {
       out["scheduler"] = sweep.sweep.scheduler;
       out["jobs"] = sweep.sweep.job_count;
       out["states"] = counts(jobs);
+      out["metric"] = metric.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(metric);
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const auto& j : jobs) {
         if (!a.all && j.state == jobsub::JobState::completed) continue;
@@ -170,7 +202,9 @@ class StatusCommand final : public jobsub::Command {
              {"native_id", j.native_id},
              {"native_state", j.native_state},
              {"evidence", j.source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(j.source)},
-             {"attempt", j.attempt}});
+             {"attempt", j.attempt},
+             {"metric", metric_of[j.job - 1].empty() ? nlohmann::ordered_json()
+                                                     : nlohmann::ordered_json(metric_of[j.job - 1])}});
       }
       out["listed"] = list;
       fmt::print("{}\n", out.dump(2));
@@ -183,10 +217,15 @@ class StatusCommand final : public jobsub::Command {
       const std::string verdict = j.source.empty()
                                       ? std::string(jobsub::to_string(j.state))
                                       : fmt::format("{} ({})", jobsub::to_string(j.state), j.source);
-      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}\n", j.job, verdict,
+      const std::string& value = metric_of[j.job - 1];
+      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}{}\n", j.job, verdict,
                  j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
-                 j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string());
+                 j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string(),
+                 value.empty() ? std::string() : fmt::format("  {}={}", metric, value));
     }
+    if (std::any_of(metric_of.begin(), metric_of.end(),
+                    [](const std::string& v) { return !v.empty() && v.back() == '*'; }))
+      fmt::print("  (* {} of a running job: the last value it wrote so far)\n", metric);
     std::vector<jobsub::TaskRange> unsent;
     for (const auto& j : jobs) {
       if (j.state != jobsub::JobState::not_submitted) continue;

@@ -50,6 +50,9 @@ jobsub_task() {{
       return 127
     fi
   fi
+  JOBSUB_METRICS=$JOBSUB_JOB_DIR/{metrics}
+  export JOBSUB_METRICS
+  echo "${{EPOCHREALTIME:-$(date +%s)}}" > "$JOBSUB_JOB_DIR/{started}"
   (
     cd {workdir} || exit 1
 {init}    eval "$JOBSUB_COMMAND"
@@ -86,7 +89,8 @@ exit "$JOBSUB_EXIT"
       fmt::arg("commands", layout.commands().filename().string()),
       fmt::arg("jobs", layout.jobs().filename().string()), fmt::arg("job_params", job_files::kParams),
       fmt::arg("job_argv", job_files::kArgv), fmt::arg("stdout", job_files::kStdout),
-      fmt::arg("stderr", job_files::kStderr), fmt::arg("exit_code", job_files::kExitCode));
+      fmt::arg("stderr", job_files::kStderr), fmt::arg("exit_code", job_files::kExitCode),
+      fmt::arg("metrics", job_files::kMetrics), fmt::arg("started", job_files::kStarted));
 }
 
 std::string format_task_ranges(const std::vector<TaskRange>& ranges) {

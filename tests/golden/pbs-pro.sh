@@ -41,6 +41,9 @@ jobsub_task() {
       return 127
     fi
   fi
+  JOBSUB_METRICS=$JOBSUB_JOB_DIR/metrics.jsonl
+  export JOBSUB_METRICS
+  echo "${EPOCHREALTIME:-$(date +%s)}" > "$JOBSUB_JOB_DIR/started"
   (
     cd '/home/ann o'\''neil/my "proj"' || exit 1
     source ~/miniconda3/bin/activate ml3

@@ -52,6 +52,24 @@ struct GridDecl {
   std::map<std::string, Setting> resources{};  ///< `time` -> its value and origin
 };
 
+/// What a sweep's results are judged by (docs/user-guide.md, "Results"):
+/// where its metrics come from besides `$JOBSUB_METRICS`, which is best, and
+/// which keys are replicates.
+struct ResultsSpec {
+  /// `metrics:` in declared order: a name and the Perl regular expression
+  /// (one capture group) that finds its value in the job's stdout; an empty
+  /// pattern names a metric the job writes to `$JOBSUB_METRICS` (for order:
+  /// the first is the headline).
+  std::vector<std::pair<std::string, std::string>> metrics{};
+  /// `metric_lines: true`: stdout lines `name: number` are metrics too (as Guild AI reads them).
+  bool metric_lines = false;
+  /// `objective: val_acc` (higher is better) or `-val_loss` (lower); empty: none named.
+  std::string objective{};
+  /// `seeds:`: the keys whose values are replicates, averaged over by `collect`.
+  std::vector<std::string> seeds{};
+  bool seeds_given = false;  ///< false: the default (`seed`, when a job has it)
+};
+
 struct SweepSpec {
   fs::path file;            ///< the spec file, empty when there is none
   fs::path experiment_dir;  ///< absolute
@@ -67,6 +85,7 @@ struct SweepSpec {
   /// `allow_duplicates: true`: a value listed twice under one key makes
   /// replicas (identical jobs) instead of an error.
   bool allow_duplicates = false;
+  ResultsSpec results{};
   /// The spec's text when it came on standard input (`--spec -`), for the
   /// copy in the results directory.
   std::string stdin_text;

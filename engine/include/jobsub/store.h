@@ -10,12 +10,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "jobsub/export.h"
 #include "jobsub/interfaces.h"
+#include "jobsub/metrics.h"
 
 struct sqlite3;
 
@@ -82,6 +84,17 @@ struct CompletedJob {
   std::string sweep_dir;
   uint64_t job = 0;
 };
+/// `completed in <dir> (job 3)`: what a skipped job's native_state says.
+JOBSUB_API std::string skipped_reason(const CompletedJob& where);
+/// skipped_reason's inverse; nullopt for other text.
+JOBSUB_API std::optional<CompletedJob> parse_skipped_reason(const std::string& reason);
+
+/// The metrics one attempt of one job left, as read once it ended.
+struct AttemptMetrics {
+  uint64_t job = 0;
+  int attempt = 1;
+  MetricSet metrics{};
+};
 
 class JOBSUB_API Store {
  public:
@@ -125,6 +138,14 @@ class JOBSUB_API Store {
   void new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs);
   /// Job states as they change (settled by --wait, run by local), one transaction.
   void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
+
+  /// Keeps what was read of each attempt (replacing an earlier read of it), one transaction.
+  void record_metrics(int64_t sweep, const std::vector<AttemptMetrics>& reads);
+  /// Every read kept for a sweep, by job and attempt.
+  std::vector<AttemptMetrics> metrics(int64_t sweep) const;
+  /// The attempts before each job's current one (JobRecord::attempt is the
+  /// attempt's number), by job and attempt.
+  std::vector<JobRecord> earlier_attempts(int64_t sweep) const;
 
   std::vector<SweepSummary> sweeps() const;
   /// Every job of a sweep, in job order: a job's own row (news of it), else

@@ -4,7 +4,7 @@
 ///
 ///   <dir>/sweep.json  jobsub.yaml  jobs.tsv  submissions.jsonl  batch-<N>.sh  logs/
 ///         commands  params.jsonl  argv.jsonl  tasks.idx       (job files)
-///         jobs/<NNN>/  stdout  stderr  exit_code  params.json  argv.json
+///         jobs/<NNN>/  stdout  stderr  exit_code  params.json  argv.json  started  metrics.jsonl
 ///         jobs/<NNN>.attempt-<K>/                              (an earlier attempt)
 ///
 /// <NNN> is the job number, zero-padded to at least 4 digits and to the width
@@ -27,6 +27,11 @@ inline constexpr const char* kStderr = "stderr";
 inline constexpr const char* kExitCode = "exit_code";  ///< the job's exit code, written last
 inline constexpr const char* kParams = "params.json";
 inline constexpr const char* kArgv = "argv.json";
+/// When the job started: seconds since the epoch (bash's $EPOCHREALTIME; whole
+/// seconds from `date +%s` on a bash older than 5).
+inline constexpr const char* kStarted = "started";
+/// What `$JOBSUB_METRICS` names: the job's metrics, JSON lines (metrics.h).
+inline constexpr const char* kMetrics = "metrics.jsonl";
 }  // namespace job_files
 
 /// `0042`: the name of job `job`'s directory in a sweep of `job_count` jobs.
