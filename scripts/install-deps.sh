@@ -8,7 +8,9 @@ packages=(
   libboost-dev libboost-filesystem-dev libboost-program-options-dev libboost-regex-dev libboost-test-dev
   libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev libsqlite3-dev
   clang-format clang-tidy
+  node-d3         # d3.min.js, embedded into every `jobsub report` at build time
   python3-pandas  # tests and bench/ read collect's CSV and JSON as a researcher would
+  chromium python3-pil  # tests open `jobsub report` in headless Chromium and look at its screenshot
 )
 
 missing=()

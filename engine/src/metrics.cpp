@@ -22,9 +22,14 @@ MetricValue MetricValue::of_number(double number) {
   MetricValue v;
   v.kind = Kind::real;
   v.number = number;
-  v.text = std::isnan(number)   ? "NaN"
-           : std::isinf(number) ? (number > 0 ? "Infinity" : "-Infinity")
-                                : fmt::format("{}", number);
+  if (std::isnan(number)) {
+    v.text = "NaN";
+  } else if (std::isinf(number)) {
+    v.text = number > 0 ? "Infinity" : "-Infinity";
+  } else {
+    v.text = fmt::format("{}", number);  // the shortest text that reads back the same
+    if (v.text.find_first_of(".e") == std::string::npos) v.text += ".0";  // a real stays a real in JSON
+  }
   return v;
 }
 

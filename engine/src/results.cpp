@@ -716,6 +716,9 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
       if (std::find(seeds.begin(), seeds.end(), key) == seeds.end()) group_keys.push_back(key);
   }
   table.grouped = grouped;
+  table.seeds = seeds;
+  table.group_keys = group_keys;
+  if (query.rows_only) grouped = false;  // a row per job; the groups' keys stay known
 
   table.objective = choose_objective(query.objective, rules, all_rows);
   const bool several_sweeps = [&] {
@@ -884,8 +887,12 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
   if (!sort.empty()) {
     sort_column = column_index(sort);
     if (!sort_column) {
-      throw usage_error(fmt::format("--sort '{}': no column has that name{}; the columns are: {}", query.sort,
-                                    did_you_mean(sort, sort_names), join(sort_names)));
+      const bool seed_key = grouped && param_seen.count(sort) != 0;
+      throw usage_error(fmt::format(
+          "--sort '{}': no column has that name{}; the columns are: {}{}", query.sort,
+          did_you_mean(sort, sort_names), join(sort_names),
+          seed_key ? fmt::format(" (rows are grouped over {}: --group-by none shows a row per job)", sort)
+                   : ""));
     }
     table.header.push_back(fmt::format("sorted by {}{}", query.sort, descending ? " (descending)" : ""));
   } else if (table.objective) {
@@ -921,6 +928,27 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
   if (query.top > 0 && table.rows.size() > query.top) {
     table.header.push_back(fmt::format("the top {} of {} rows", query.top, table.rows.size()));
     table.rows.resize(query.top);
+  }
+  {
+    std::set<std::string> param_columns;
+    std::set<std::string> metric_columns;
+    for (const auto& k : param_keys) param_columns.insert(param_column(k));
+    for (const auto& m : metric_names) metric_columns.insert(metric_column(m));
+    for (const std::string& c : table.columns) {
+      std::string role = c;
+      if (param_columns.count(c)) {
+        role = "param";
+      } else if (metric_columns.count(c)) {
+        role = grouped ? "stat" : "metric";
+      } else if (c == "in_flight") {
+        role = "flag";
+      } else if (c == "jobs" && grouped) {
+        role = "count";
+      } else if (grouped) {
+        role = "stat";
+      }
+      table.roles.push_back(role);
+    }
   }
   const std::size_t jobs_column = [&] {
     for (std::size_t i = 0; i < table.columns.size(); ++i)

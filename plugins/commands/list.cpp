@@ -61,7 +61,8 @@ class ListCommand final : public jobsub::Command {
           "The experiment's sweeps (the directory of --spec FILE, default the current one),\n"
           "oldest first, with their jobs counted by state as the schedulers say now: jobs not yet\n"
           "final are settled first (one query per scheduler) and recorded in\n"
-          "<experiment>/.jobsub/state.db.",
+          "<experiment>/.jobsub/state.db. BEST SO FAR: each sweep's best completed job by its\n"
+          "objective (see `jobsub collect`), when its jobs have metrics.",
           "0; 2 usage.");
       cl.options()("json", "the same as JSON");
       cl.takes(jobsub::Global::spec);
@@ -146,8 +147,8 @@ class ListCommand final : public jobsub::Command {
             fmt::format("{:<{}}  {:<10} {:>7}  {:<{}}", dirs[i], width, sweeps[i].sweep.scheduler,
                         sweeps[i].sweep.job_count, state_texts[i], any_best ? states_width : 0);
         if (!best[i].metric.empty())
-          line += fmt::format("  {}{} {} (job {})", best[i].lower ? "-" : "", best[i].metric, best[i].text,
-                              best[i].job);
+          line += fmt::format("  {} {} ({}, job {})", best[i].metric, best[i].text,
+                              best[i].lower ? "lowest" : "highest", best[i].job);
         fmt::print("{}\n", line);
       }
       return 0;

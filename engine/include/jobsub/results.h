@@ -88,6 +88,9 @@ struct ResultQuery {
   /// keys, when the sweep has seed keys); an empty list for none.
   std::optional<std::vector<std::string>> group_by{};
   uint64_t top = 0;  ///< rows kept after grouping and sorting; 0: all
+  /// A row per job even where groups would be made (`report` groups itself);
+  /// ResultTable::group_keys still says what the groups would be.
+  bool rows_only = false;
 };
 
 /// A cell: missing, a number (NaN and +-infinity included), text, or a JSON
@@ -102,6 +105,10 @@ struct Cell {
 /// The table of a query: columns, rows, and what is said around them.
 struct ResultTable {
   std::vector<std::string> columns{};
+  /// What each column is: `sweep`, `job`, `param`, `state`, `attempt`,
+  /// `runtime`, `metric`, `flag` (in_flight), `metrics_from`; grouped, `param`,
+  /// `count` (jobs) and `stat` (`<metric>_mean`, ...).
+  std::vector<std::string> roles{};
   std::vector<std::vector<Cell>> rows{};
   /// Params with one value in every row: printed once above the table (table,
   /// markdown); CSV and JSON keep them as columns too.
@@ -113,6 +120,8 @@ struct ResultTable {
   std::vector<std::string> footer{};  ///< lines below: the jobs not completed, problems reading metrics
   std::optional<Objective> objective{};
   bool grouped = false;
+  std::vector<std::string> seeds{};       ///< the seed keys (`seeds:`, else `seed` when the jobs have it)
+  std::vector<std::string> group_keys{};  ///< what the rows are (or would be) grouped by
 };
 
 /// Filters, groups and sorts `rows` of `sweeps` (their directories relative

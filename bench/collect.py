@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""`jobsub collect` against the pandas script a researcher would write.
+
+Usage: python3 bench/collect.py [--jobs 10000,100000] [--rounds 3] [path/to/jobsub]
+
+For each size, one sweep of that many jobs is run on the local scheduler
+(`-j 2`); each job writes two JSON lines to $JOBSUB_METRICS (lr and seed as
+params; 10 seeds, so the grouped table has jobs/10 rows). Then, interleaved
+for --rounds rounds:
+  - pandas: a script reading every job's params.json and metrics.jsonl (the
+    last value of each key), grouping over the seed with mean, std, min, max
+    and count, sorted, written as CSV (Debian's python3-pandas, /usr/bin/python3);
+  - collect, cold: `jobsub collect --format csv` right after the store's
+    metric rows were deleted, so every job's files are read (and kept);
+  - collect, warm: the same from the store.
+The files are in the page cache in every run (the sweep was just written), so
+"cold" means "not yet in jobsub's store", not "not yet read from disk".
+Prints a markdown table: medians and each ratio to pandas' time. Nothing here
+is a pass/fail test.
+"""
+import os
+import pathlib
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--") and not a[0].isdigit()]
+JOBSUB = ARGS[0] if ARGS else str(ROOT / "build/bin/jobsub")
+PANDAS_PYTHON = "/usr/bin/python3"
+
+
+def option(name, default):
+    if name in sys.argv:
+        return sys.argv[sys.argv.index(name) + 1]
+    return default
+
+
+JOB = """#!/bin/bash
+# --lr=X --seed=S (argparse's --key=value): two steps of metrics, the second the summary
+lr=${1#--lr=}
+seed=${2#--seed=}
+printf '{"step": 1, "acc": 0.%s%s, "loss": 1.5}\\n{"step": 2, "acc": 0.%s%s, "loss": 0.%s}\\n' \\
+  "$lr" "$seed" "$seed" "$lr" "$seed" > "$JOBSUB_METRICS"
+"""
+
+
+PANDAS = r"""
+import json, os, sys
+import pandas as pd
+jobs = os.path.join(sys.argv[1], "jobs")
+rows = []
+for entry in sorted(os.scandir(jobs), key=lambda e: e.name):
+    if not entry.is_dir() or "." in entry.name:
+        continue
+    with open(os.path.join(entry.path, "params.json")) as f:
+        row = json.load(f)
+    try:
+        with open(os.path.join(entry.path, "metrics.jsonl")) as f:
+            for line in f:
+                if line.strip():
+                    row.update(json.loads(line))
+    except FileNotFoundError:
+        pass
+    rows.append(row)
+df = pd.DataFrame(rows)
+metrics = [c for c in df.columns if c not in ("lr", "seed")]
+table = df.groupby("lr")[metrics].agg(["mean", "std", "min", "max", "count"])
+table = table.sort_values(("acc", "mean"), ascending=False)
+table.to_csv(sys.stdout)
+"""
+
+
+def run(cmd, cwd, env=None):
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def forget_metrics(experiment):
+    db = sqlite3.connect(experiment / ".jobsub" / "state.db")
+    db.execute("DELETE FROM metrics")
+    db.execute("DELETE FROM metric_reads")
+    db.commit()
+    db.close()
+
+
+def main():
+    sizes = [int(n) for n in option("--jobs", "10000,100000").split(",")]
+    rounds = int(option("--rounds", "3"))
+    env = dict(os.environ, JOBSUB_SCHEDULER="local", JOBSUB_SITES="")
+    print(f"`python3 bench/collect.py` ({time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, "
+          f"jobsub at `{JOBSUB}`). Medians of {rounds} interleaved rounds.\n")
+    print("| jobs | pandas script | collect, cold | collect, warm | pandas / cold | pandas / warm |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory(prefix="jobsub-bench-collect-") as tmp:
+        for n in sizes:
+            exp = pathlib.Path(tmp) / f"exp{n}"
+            exp.mkdir()
+            (exp / "job.sh").write_text(JOB)
+            (exp / "job.sh").chmod(0o755)
+            (exp / "jobsub.yaml").write_text(
+                "scheduler: local\nformatter: argparse\nprogram: job.sh\ncommand: \"{script} {args}\"\n"
+                f"objective: acc\nhypers:\n  lr: range(0,{n // 10})\n  seed: range(0,10)\n")
+            (exp / "peer.py").write_text(PANDAS)
+            started = time.perf_counter()
+            subprocess.run([JOBSUB, "--yes", "-j", "2"], cwd=exp, env=env, check=True, stdout=subprocess.DEVNULL,
+                           stdin=subprocess.DEVNULL)
+            sys.stderr.write(f"{n} jobs ran in {time.perf_counter() - started:.0f} s\n")
+            results = next((exp / "results").glob("*/*"))
+            peer, cold, warm = [], [], []
+            for _ in range(rounds):
+                peer.append(run([PANDAS_PYTHON, "peer.py", str(results)], exp))
+                forget_metrics(exp)
+                cold.append(run([JOBSUB, "collect", "--format", "csv"], exp, env))
+                warm.append(run([JOBSUB, "collect", "--format", "csv"], exp, env))
+            p, c, w = (statistics.median(x) for x in (peer, cold, warm))
+            print(f"| {n:,} | {p:.2f} s | {c:.2f} s | {w:.2f} s | {p / c:.1f} | {p / w:.1f} |")
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
