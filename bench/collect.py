@@ -15,6 +15,12 @@ for --rounds rounds:
   - collect, warm: the same from the store.
 The files are in the page cache in every run (the sweep was just written), so
 "cold" means "not yet in jobsub's store", not "not yet read from disk".
+
+Then, for the 10,000-job sweep (or the smallest size given), `jobsub report`:
+the time to write it against pandas writing the same rows as an HTML table
+(`DataFrame.to_html`, no plot: the nearest offline peer packaged for Debian),
+its size, and the time headless Chromium takes until the page's script has
+drawn everything (its `data-ready-ms`, read from the DOM Chromium dumps).
 Prints a markdown table: medians and each ratio to pandas' time. Nothing here
 is a pass/fail test.
 """
@@ -75,6 +81,53 @@ table.to_csv(sys.stdout)
 """
 
 
+PANDAS_HTML = r"""
+import json, os, sys
+import pandas as pd
+jobs = os.path.join(sys.argv[1], "jobs")
+rows = []
+for entry in sorted(os.scandir(jobs), key=lambda e: e.name):
+    if not entry.is_dir() or "." in entry.name:
+        continue
+    with open(os.path.join(entry.path, "params.json")) as f:
+        row = json.load(f)
+    try:
+        with open(os.path.join(entry.path, "metrics.jsonl")) as f:
+            for line in f:
+                if line.strip():
+                    row.update(json.loads(line))
+    except FileNotFoundError:
+        pass
+    rows.append(row)
+with open(sys.argv[2], "w") as out:
+    out.write(pd.DataFrame(rows).to_html())
+"""
+
+
+def chromium_ready_ms(page):
+    import re
+    run = subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+                          "--virtual-time-budget=10000", page.as_uri()], capture_output=True, text=True, timeout=300)
+    found = re.search(r'data-ready-ms="(\d+)"', run.stdout)
+    return int(found.group(1)) if found else None
+
+
+def report_figures(exp, results, env, rounds):
+    (exp / "peer_html.py").write_text(PANDAS_HTML)
+    peer, ours, ready = [], [], []
+    for k in range(rounds):
+        peer.append(run([PANDAS_PYTHON, "peer_html.py", str(results), str(exp / f"peer{k}.html")], exp))
+        ours.append(run([JOBSUB, "report", "-o", str(exp / f"report{k}.html")], exp, env))
+        ready.append(chromium_ready_ms(exp / f"report{k}.html"))
+    size = (exp / "report0.html").stat().st_size
+    p, o = statistics.median(peer), statistics.median(ours)
+    ready = [r for r in ready if r is not None]
+    print(f"\n`jobsub report` of the {len(list((results / 'jobs').iterdir())):,}-job sweep: written in {o:.2f} s "
+          f"(pandas `to_html` of the same rows, no plot: {p:.2f} s; ratio {p / o:.1f}); {size / 1e6:.1f} MB; "
+          f"drawn by headless Chromium {statistics.median(ready) if ready else 'n/a'} ms after it started loading "
+          f"(median of {len(ready)}).")
+
+
 def run(cmd, cwd, env=None):
     start = time.perf_counter()
     subprocess.run(cmd, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
@@ -121,6 +174,9 @@ def main():
             p, c, w = (statistics.median(x) for x in (peer, cold, warm))
             print(f"| {n:,} | {p:.2f} s | {c:.2f} s | {w:.2f} s | {p / c:.1f} | {p / w:.1f} |")
             sys.stdout.flush()
+            if n == min(sizes):
+                report_at = (exp, results)
+        report_figures(*report_at, env, rounds)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 #include "jobsub/metrics.h"
 
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/regex.hpp>
 #include <cerrno>
@@ -169,21 +171,61 @@ void add_json(const std::string& name, const nlohmann::ordered_json& value, Metr
   }
 }
 
-double file_seconds(const fs::path& file) {
-  std::ifstream in(file);
-  std::string text;
-  if (!in || !std::getline(in, text)) return 0;
-  for (char& c : text)
-    if (c == ',') c = '.';  // $EPOCHREALTIME follows LC_NUMERIC
-  char* end = nullptr;
-  const double seconds = std::strtod(text.c_str(), &end);
-  return end != text.c_str() && seconds > 0 ? seconds : 0;
+/// Reads the whole of `path` (relative to `dir_fd`) into `out`; false when it cannot be opened.
+bool read_whole(int dir_fd, const std::string& path, std::string& out) {
+  const int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char buffer[16384];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  ::close(fd);
+  return true;
 }
 
-double modified_seconds(const fs::path& file) {
+double seconds_in(const std::string& text) {
+  std::string t = text.substr(0, text.find('\n'));
+  for (char& c : t)
+    if (c == ',') c = '.';  // $EPOCHREALTIME follows LC_NUMERIC
+  char* end = nullptr;
+  const double seconds = std::strtod(t.c_str(), &end);
+  return end != t.c_str() && seconds > 0 ? seconds : 0;
+}
+
+double modified_seconds(int dir_fd, const std::string& path) {
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return 0;
+  if (::fstatat(dir_fd, path.c_str(), &st, 0) != 0) return 0;
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) / 1e9;
+}
+
+/// Calls `line` with each line of `path` (relative to `dir_fd`), without its
+/// newline (and a CR before it), reading 64 KiB at a time: a job's stdout may
+/// be larger than memory.
+template <typename F>
+void for_each_line(int dir_fd, const std::string& path, F&& line) {
+  const int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  std::string pending;
+  char buffer[65536];
+  ssize_t n = 0;
+  auto emit = [&](std::string& text) {
+    if (!text.empty() && text.back() == '\r') text.pop_back();
+    line(text);
+  };
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
+    std::size_t start = 0;
+    const auto size = static_cast<std::size_t>(n);
+    for (std::size_t i = 0; i < size; ++i) {
+      if (buffer[i] != '\n') continue;
+      pending.append(buffer + start, i - start);
+      emit(pending);
+      pending.clear();
+      start = i + 1;
+    }
+    pending.append(buffer + start, size - start);
+  }
+  if (!pending.empty()) emit(pending);
+  ::close(fd);
 }
 
 }  // namespace
@@ -242,16 +284,17 @@ MetricReader::MetricReader(const ResultsSpec& rules)
 
 MetricReader::~MetricReader() = default;
 
-MetricSet MetricReader::read(const fs::path& job_dir) const {
+MetricSet MetricReader::read(const fs::path& job_dir) const { return read_at(AT_FDCWD, job_dir.string()); }
+
+MetricSet MetricReader::read_at(int dir_fd, const std::string& job_dir) const {
   MetricSet out;
-  out.started = file_seconds(job_dir / job_files::kStarted);
-  out.ended = modified_seconds(job_dir / job_files::kExitCode);
+  const std::string dir = job_dir + "/";
+  std::string text;
+  if (read_whole(dir_fd, dir + job_files::kStarted, text)) out.started = seconds_in(text);
+  out.ended = modified_seconds(dir_fd, dir + job_files::kExitCode);
   if (!patterns_->regexes.empty() || metric_lines_) {
-    std::ifstream in(job_dir / job_files::kStdout, std::ios::binary);
-    std::string line;
     boost::smatch match;
-    while (in && std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
+    for_each_line(dir_fd, dir + job_files::kStdout, [&](const std::string& line) {
       for (const auto& [name, regex] : patterns_->regexes) {
         if (boost::regex_search(line, match, regex) && match[1].matched)
           out.set(name, MetricValue::of_text(match[1].str()));
@@ -260,13 +303,10 @@ MetricSet MetricReader::read(const fs::path& job_dir) const {
         MetricValue v = MetricValue::of_text(match[2].str());
         if (v.is_number()) out.set(match[1].str(), std::move(v));
       }
-    }
+    });
   }
-  std::ifstream file(job_dir / job_files::kMetrics, std::ios::binary);
-  if (file) {
-    const std::string text(std::istreambuf_iterator<char>(file), {});
+  if (read_whole(dir_fd, dir + job_files::kMetrics, text))
     read_json_lines(text, out);  // the file's values win
-  }
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include "jobsub/results.h"
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -177,6 +179,18 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
   }
   std::ifstream params_file;
   if (options.params) params_file.open(layout.params(), std::ios::binary);
+  // Job directories are opened relative to `jobs/`, opened once.
+  const int jobs_fd = ::open(layout.jobs().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const struct CloseJobs {
+    int fd;
+    ~CloseJobs() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_jobs{jobs_fd};
+  auto read_attempt = [&](uint64_t job, int attempt, bool current) {
+    const fs::path dir = current ? layout.job_dir(job) : layout.attempt_dir(job, attempt);
+    return jobs_fd >= 0 ? reader.read_at(jobs_fd, dir.filename().string()) : reader.read(dir);
+  };
   std::unique_ptr<CompletedRuns> completed_runs;
   std::vector<AttemptMetrics> fresh;
   std::vector<ResultRow> out;
@@ -198,7 +212,11 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
       row.attempt = record->attempt;
       row.state = record->state;
       row.exit_code = record->exit_code;
-      row.params = params;
+      if (is_current) {
+        row.params = std::move(params);  // the last row of this job
+      } else {
+        row.params = params;
+      }
       if (record->state == JobState::skipped) {
         if (const std::optional<CompletedJob> where = parse_skipped_reason(record->native_state)) {
           if (!completed_runs) completed_runs = std::make_unique<CompletedRuns>(store, rules);
@@ -211,14 +229,14 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
       } else if (is_final(record->state)) {
         auto it = stored.find({n, record->attempt});
         if (it != stored.end()) {
-          row.metrics = it->second;
+          row.metrics = std::move(it->second);  // each attempt is read once here
         } else {
-          row.metrics = reader.read(is_current ? layout.job_dir(n) : layout.attempt_dir(n, record->attempt));
+          row.metrics = read_attempt(n, record->attempt, is_current);
           fresh.push_back({n, record->attempt, row.metrics});
         }
         row.runtime = runtime_of(row.metrics, false, 0);
       } else if (record->state == JobState::running) {
-        row.metrics = reader.read(layout.job_dir(n));
+        row.metrics = read_attempt(n, record->attempt, true);
         row.in_flight = !row.metrics.values.empty();
         row.runtime = runtime_of(row.metrics, true, options.now);
       }
@@ -955,9 +973,28 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
       if (grouped && table.columns[i] == "jobs") return i;
     return table.columns.size();
   }();
+  // A metric with one value in every row (an epoch count) is said once above too.
+  if (rows.size() > 1) {
+    for (const std::string& m : metric_names) {
+      const MetricValue* first = rows.front()->metrics.find(m);
+      if (first == nullptr) continue;
+      const bool same = std::all_of(rows.begin(), rows.end(), [&](const ResultRow* row) {
+        const MetricValue* v = row->metrics.find(m);
+        return v != nullptr && v->text == first->text && v->kind == first->kind;
+      });
+      if (same) table.constant_metrics.emplace_back(m, metric_cell(*first));
+    }
+  }
   for (std::size_t i = 0; i < table.columns.size(); ++i) {
     for (const auto& [key, cell] : table.constants)
       if (table.columns[i] == param_column(key)) table.hidden_columns.push_back(i);
+    for (const auto& [name, cell] : table.constant_metrics) {
+      const std::string c = metric_column(name);
+      const std::string& col = table.columns[i];
+      const bool stat_of_it = grouped && (col == c + "_mean" || col == c + "_std" || col == c + "_min" ||
+                                          col == c + "_max" || col == c + "_n");
+      if (col == c || stat_of_it) table.hidden_columns.push_back(i);
+    }
     const std::string& c = table.columns[i];
     if (jobs_column < table.columns.size() && i > jobs_column && c.size() > 2 &&
         c.compare(c.size() - 2, 2, "_n") == 0 &&
@@ -1076,11 +1113,14 @@ std::string render_result_table(const ResultTable& table, ResultFormat format) {
     if (std::find(table.hidden_columns.begin(), table.hidden_columns.end(), i) == table.hidden_columns.end())
       shown.push_back(i);
   for (const std::string& line : table.header) out += markdown ? line + "  \n" : line + "\n";
-  if (!table.constants.empty()) {
+  if (!table.constants.empty() || !table.constant_metrics.empty()) {
     std::vector<std::string> parts;
     for (const auto& [key, cell] : table.constants)
       parts.push_back(markdown ? fmt::format("`{}={}`", key, printable(display_cell(cell)))
                                : fmt::format("{}={}", key, printable(display_cell(cell))));
+    for (const auto& [name, cell] : table.constant_metrics)
+      parts.push_back(markdown ? fmt::format("`{}={}` (metric)", name, printable(display_cell(cell)))
+                               : fmt::format("{}={} (metric)", name, printable(display_cell(cell))));
     out += fmt::format("the same in every row: {}{}", join(parts), markdown ? "  \n" : "\n");
   }
   out += "\n";

@@ -560,7 +560,7 @@ void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
   transaction.commit();
 }
 
-std::vector<SweepSummary> Store::sweeps() const {
+std::vector<SweepSummary> Store::sweeps(bool with_counts) const {
   std::vector<SweepSummary> out;
   Statement list(
       db_, "SELECT id, name, dir, created, scheduler, job_count, command_template FROM sweeps ORDER BY id");
@@ -572,6 +572,7 @@ std::vector<SweepSummary> Store::sweeps() const {
     out.push_back(std::move(s));
   }
   for (SweepSummary& s : out) {
+    if (!with_counts) break;
     std::map<JobState, uint64_t> counts;
     for (const JobRecord& j : jobs(s.id)) ++counts[j.state];
     s.states.assign(counts.begin(), counts.end());

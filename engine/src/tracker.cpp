@@ -203,10 +203,12 @@ void settle_sweeps(
     std::vector<std::string>& problems) {
   std::map<std::string, std::vector<std::pair<const SweepSummary*, std::vector<OpenJob>>>> by_scheduler;
   for (const SweepSummary& sweep : sweeps) {
-    // A sweep whose counts say every job is final and none lost needs no look.
-    const bool settled = std::all_of(sweep.states.begin(), sweep.states.end(), [](const auto& state_count) {
-      return is_final(state_count.first) && state_count.first != JobState::lost;
-    });
+    // A sweep whose counts say every job is final and none lost needs no look
+    // (a sweep has jobs: no counts means they were not read, Store::sweeps(false)).
+    const bool settled = !sweep.states.empty() &&
+                         std::all_of(sweep.states.begin(), sweep.states.end(), [](const auto& state_count) {
+                           return is_final(state_count.first) && state_count.first != JobState::lost;
+                         });
     if (settled) continue;
     // list counts states: it does not revisit verdicts that rest on the exit-code file (now 0).
     std::vector<OpenJob> open = jobs_to_settle(store.jobs(sweep.id), 0);

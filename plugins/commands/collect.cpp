@@ -96,7 +96,7 @@ class CollectCommand final : public jobsub::Command {
         throw jobsub::usage_error("--all reads every sweep: name sweeps or give --all, not both");
 
       const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
-      const std::vector<jobsub::SweepSummary> recorded = store->sweeps();
+      const std::vector<jobsub::SweepSummary> recorded = store->sweeps(false);
       std::vector<jobsub::SweepSummary> chosen;
       if (cl->given("all")) {
         chosen = recorded;

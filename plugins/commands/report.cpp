@@ -158,7 +158,7 @@ class ReportCommand final : public jobsub::Command {
       query.rows_only = true;
 
       const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
-      const std::vector<jobsub::SweepSummary> recorded = store->sweeps();
+      const std::vector<jobsub::SweepSummary> recorded = store->sweeps(false);
       std::vector<jobsub::SweepSummary> chosen;
       if (cl->given("all")) {
         chosen = recorded;

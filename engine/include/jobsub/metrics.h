@@ -73,6 +73,9 @@ class JOBSUB_API MetricReader {
   /// MetricSet::problem (a last line cut short by a kill is expected and not
   /// named); missing files are missing metrics.
   MetricSet read(const fs::path& job_dir) const;
+  /// The same for `job_dir` relative to the open directory `dir_fd` (a
+  /// sweep's `jobs/`, opened once: a shorter path walk per file).
+  MetricSet read_at(int dir_fd, const std::string& job_dir) const;
 
   /// Reads the JSON lines of `text` into `out` (exposed for tests): objects'
   /// keys are metrics, nested objects flattened with `.` (`val.acc`), lists

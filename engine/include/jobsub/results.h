@@ -113,6 +113,9 @@ struct ResultTable {
   /// Params with one value in every row: printed once above the table (table,
   /// markdown); CSV and JSON keep them as columns too.
   std::vector<std::pair<std::string, Cell>> constants{};
+  /// Metrics with one value in every row (an epoch count): printed once above
+  /// the table with the constants (table, markdown), their columns left out there.
+  std::vector<std::pair<std::string, Cell>> constant_metrics{};
   /// Columns table and markdown leave out: the constants (shown above), and a
   /// group's `<metric>_n` where it equals `jobs` in every row.
   std::vector<std::size_t> hidden_columns{};

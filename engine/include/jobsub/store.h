@@ -147,7 +147,9 @@ class JOBSUB_API Store {
   /// attempt's number), by job and attempt.
   std::vector<JobRecord> earlier_attempts(int64_t sweep) const;
 
-  std::vector<SweepSummary> sweeps() const;
+  /// Every sweep, oldest first; `with_counts` false leaves SweepSummary::states
+  /// empty (no job of any sweep is read: what choosing a sweep needs).
+  std::vector<SweepSummary> sweeps(bool with_counts = true) const;
   /// Every job of a sweep, in job order: a job's own row (news of it), else
   /// what its latest batch says (an array's task: `queued`; a batch still
   /// `submitting`: `pending`), else `not_submitted`.
