@@ -178,7 +178,11 @@ bool read_whole(int dir_fd, const std::string& path, std::string& out) {
   out.clear();
   char buffer[16384];
   ssize_t n = 0;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
+    out.append(buffer, static_cast<std::size_t>(n));
+    // A regular file's read comes short only at its end: no second call to learn it (a job file is small).
+    if (static_cast<std::size_t>(n) < sizeof buffer) break;
+  }
   ::close(fd);
   return true;
 }

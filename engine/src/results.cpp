@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include "jobsub/errors.h"
 #include "jobsub/results_layout.h"
@@ -212,11 +213,8 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
       row.attempt = record->attempt;
       row.state = record->state;
       row.exit_code = record->exit_code;
-      if (is_current) {
-        row.params = std::move(params);  // the last row of this job
-      } else {
-        row.params = params;
-      }
+      // The current attempt is this job's last row: it takes the params, earlier ones copy them.
+      row.params = is_current ? std::exchange(params, {}) : params;
       if (record->state == JobState::skipped) {
         if (const std::optional<CompletedJob> where = parse_skipped_reason(record->native_state)) {
           if (!completed_runs) completed_runs = std::make_unique<CompletedRuns>(store, rules);

@@ -129,6 +129,17 @@ class Collect(JobsubTestCase):
         self.assertEqual(via_pandas["n"], 6)
         self.assertEqual(via_pandas["nan"], [False, True, False, True, False, False])
 
+        text = self.collect(exp, "--group-by", "none", "--sort", "job").stdout
+        lines = text.split("\n\n")[1].splitlines()  # header lines, a blank line, the table, a blank line, the footer
+        head = lines[0].split()
+        table = {int(line.split()[0]): dict(zip(head, line.split())) for line in lines[1:]}
+        self.assertEqual(sorted(table), [1, 2, 3, 4, 5, 6])
+        self.assertNotIn("dataset", head)  # the same in every row: said above instead
+        self.assertEqual(table[4]["acc"], "NaN")
+        self.assertEqual(table[2]["acc"], "-")
+        self.assertEqual(float(table[3]["acc"]), expected_acc(0.1, 3))
+        self.assertEqual(table[6]["state"], "failed")
+
         md = self.collect(exp, "--group-by", "none", "--format", "markdown", "--sort", "job").stdout
         table = [line for line in md.splitlines() if line.startswith("|")]
         self.assertEqual(len(table), 2 + 6)

@@ -241,6 +241,18 @@ class Slurm(JobsubTestCase):
         self.assertEqual(limits, ["1:00:00", "1:00:00", "4:00:00"])
         self.assertEqual(len({s["native_id"] for s in self.submissions(results) if s["state"] == "submitted"}), 2)
 
+    def test_metrics_reach_collect_from_slurm_jobs_as_from_local_ones(self):
+        # Issue 21: the metric contract is the task body's, the same on every scheduler.
+        program = ("import json, os, sys\n"
+                   "a = float(sys.argv[1].split('=')[1])\n"
+                   "open(os.environ['JOBSUB_METRICS'], 'w').write(json.dumps({'acc': a / 10}) + '\\n')\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n",
+                              program=program)
+        self.assertExit(self.submit(exp), 0)
+        rows = json.loads(self.jobsub("collect", "--format", "json", "--sort", "a", cwd=exp, env=self.env()).stdout)
+        self.assertEqual([(r["a"], r["state"], r["acc"]) for r in rows], [(1, "completed", 0.1), (2, "completed", 0.2)])
+        self.assertGreaterEqual(rows[0]["runtime"], 0)
+
     def test_no_array_submits_one_job_per_combination(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3]}\n")
         self.assertExit(self.submit(exp, "--no-array"), 0)
