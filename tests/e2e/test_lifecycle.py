@@ -11,7 +11,7 @@ import time
 from harness import JOBSUB, JobsubTestCase, clean_env
 
 # Each run appends its job number to runs.log; jobs named in FAIL fail until
-# the file `fixed` exists; while `slow` exists every job writes `started` and
+# the file `fixed` exists; while `slow` exists every job writes `sleeping` and
 # sleeps (so a test can stop jobsub mid-sweep).
 PROGRAM = """import os, pathlib, sys, time
 exp = pathlib.Path(os.environ["EXP"])
@@ -19,7 +19,7 @@ job = int(os.environ["JOBSUB_TASK_ID"])
 with open(exp / "runs.log", "a") as f:
     f.write(f"{job}\\n")
 if (exp / "slow").exists() and job not in {int(j) for j in os.environ.get("FAST", "").split()}:
-    pathlib.Path(os.environ["JOBSUB_JOB_DIR"], "started").touch()
+    pathlib.Path(os.environ["JOBSUB_JOB_DIR"], "sleeping").touch()
     pathlib.Path(os.environ["JOBSUB_JOB_DIR"], "pid").write_text(str(os.getpid()))
     time.sleep(120)
 if str(job) in os.environ.get("FAIL", "").split() and not (exp / "fixed").exists():
@@ -59,9 +59,9 @@ class Lifecycle(JobsubTestCase):
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
         deadline = time.time() + 60
-        while time.time() < deadline and len(list(self.exp.glob("results/*/*/jobs/*/started"))) < started:
+        while time.time() < deadline and len(list(self.exp.glob("results/*/*/jobs/*/sleeping"))) < started:
             time.sleep(0.05)
-        self.assertEqual(len(list(self.exp.glob("results/*/*/jobs/*/started"))), started)
+        self.assertEqual(len(list(self.exp.glob("results/*/*/jobs/*/sleeping"))), started)
         time.sleep(0.2)
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=60)
@@ -149,7 +149,7 @@ class Lifecycle(JobsubTestCase):
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.time() + 60
-            while time.time() < deadline and len(list(self.exp.glob("results/*/*/jobs/*/started"))) < 2:
+            while time.time() < deadline and len(list(self.exp.glob("results/*/*/jobs/*/sleeping"))) < 2:
                 time.sleep(0.05)
             time.sleep(1.5)  # the running states reach the store within a second
             resumed = self.run_jobsub("--resume", "--yes")

@@ -247,7 +247,7 @@ class LocalScheduler(JobsubTestCase):
         # Each worker is handed its next job's command line while it runs the
         # current one: a 100 KB line must neither stall jobsub nor arrive cut.
         program = ("import json, os, pathlib, sys, time\n"
-                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\n"
+                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'sleeping').touch()\n"
                    "print(json.dumps([len(sys.argv[1]), sys.argv[1][:4], sys.argv[1][-3:]]))\n"
                    "time.sleep({'2': 1, '4': 60}.get(os.environ['JOBSUB_TASK_ID'], 0))\n")
         big = "x" * 100_000  # more than a pipe holds (64 KB); less than one argument may be (128 KB)
@@ -256,7 +256,7 @@ class LocalScheduler(JobsubTestCase):
         proc = subprocess.Popen([JOBSUB, "--yes", "-j", "1", "--grace", "1"], cwd=exp, env=clean_env(),
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 30
-        while time.time() < deadline and not list(exp.glob("results/*/*/jobs/0004/started")):
+        while time.time() < deadline and not list(exp.glob("results/*/*/jobs/0004/sleeping")):
             time.sleep(0.05)
         time.sleep(0.3)
         start = time.time()

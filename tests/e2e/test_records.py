@@ -66,19 +66,19 @@ class Records(JobsubTestCase):
         self.assertIn("  job 1 ", self.jobsub("status", "--all", cwd=exp).stdout)
         # Ctrl-C: the running jobs are cancelled, the ones not started not submitted, and status says so.
         program = ("import os, pathlib, time\n"
-                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(60)\n")
+                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'sleeping').touch()\ntime.sleep(60)\n")
         stopped = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0,4)\n",
                                   program=program, name="stopped")
         proc = subprocess.Popen([JOBSUB, "--yes", "-j", "2"], cwd=stopped, env=clean_env(), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 60
-        while time.time() < deadline and len(list(stopped.glob("results/*/*/jobs/*/started"))) < 2:
+        while time.time() < deadline and len(list(stopped.glob("results/*/*/jobs/*/sleeping"))) < 2:
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         self.assertEqual(proc.wait(timeout=60), 130)
         report = json.loads(self.jobsub("status", "--json", cwd=stopped).stdout)
         self.assertEqual(report["states"], {"cancelled": 2, "not_submitted": 2})
-        started = sorted(int(p.parent.name) for p in stopped.glob("results/*/*/jobs/*/started"))
+        started = sorted(int(p.parent.name) for p in stopped.glob("results/*/*/jobs/*/sleeping"))
         self.assertEqual([j["job"] for j in report["listed"] if j["state"] == "cancelled"], started)
         self.assertEqual({j["native_state"] for j in report["listed"] if j["state"] == "cancelled"}, {"interrupted"})
 

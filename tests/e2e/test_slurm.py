@@ -605,16 +605,16 @@ exit $code
         """Starts `jobsub --wait` on `jobs` jobs that sleep, and returns once
         every one of them is running on Slurm: (experiment, process)."""
         program = ("import os, pathlib, time\n"
-                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'started').touch()\ntime.sleep(120)\n")
+                   "pathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'sleeping').touch()\ntime.sleep(120)\n")
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: %s}\n"
                               % json.dumps(list(range(jobs))), program=program)
         proc = subprocess.Popen([JOBSUB, "--scheduler=slurm", "--yes", "--wait", "--poll", "0.5"], cwd=exp,
                                 env=self.env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 60
-        while time.time() < deadline and len(list(exp.glob("results/*/*/jobs/*/started"))) < jobs:
+        while time.time() < deadline and len(list(exp.glob("results/*/*/jobs/*/sleeping"))) < jobs:
             time.sleep(0.2)
-        self.assertEqual(len(list(exp.glob("results/*/*/jobs/*/started"))), jobs, "the jobs did not start")
+        self.assertEqual(len(list(exp.glob("results/*/*/jobs/*/sleeping"))), jobs, "the jobs did not start")
         return exp, proc
 
     def test_job_cancelled_outside_jobsub_is_recorded_cancelled(self):
