@@ -62,7 +62,8 @@ printf '{"step": 1, "acc": 0.%s%s, "loss": 1.5}\\n{"step": 2, "acc": 0.%s%s, "lo
 """
 
 
-PANDAS = r"""
+# The peer's reading of the jobs: every job's params.json and metrics.jsonl (the last value of each key).
+PANDAS_READ = r"""
 import json, os, sys
 import pandas as pd
 jobs = os.path.join(sys.argv[1], "jobs")
@@ -81,6 +82,8 @@ for entry in sorted(os.scandir(jobs), key=lambda e: e.name):
         pass
     rows.append(row)
 df = pd.DataFrame(rows)
+"""
+PANDAS = PANDAS_READ + r"""
 metrics = [c for c in df.columns if c not in ("lr", "seed")]
 table = df.groupby("lr")[metrics].agg(["mean", "std", "min", "max", "count"])
 table = table.sort_values(("acc", "mean"), ascending=False)
@@ -88,26 +91,9 @@ table.to_csv(sys.stdout)
 """
 
 
-PANDAS_HTML = r"""
-import json, os, sys
-import pandas as pd
-jobs = os.path.join(sys.argv[1], "jobs")
-rows = []
-for entry in sorted(os.scandir(jobs), key=lambda e: e.name):
-    if not entry.is_dir() or "." in entry.name:
-        continue
-    with open(os.path.join(entry.path, "params.json")) as f:
-        row = json.load(f)
-    try:
-        with open(os.path.join(entry.path, "metrics.jsonl")) as f:
-            for line in f:
-                if line.strip():
-                    row.update(json.loads(line))
-    except FileNotFoundError:
-        pass
-    rows.append(row)
+PANDAS_HTML = PANDAS_READ + r"""
 with open(sys.argv[2], "w") as out:
-    out.write(pd.DataFrame(rows).to_html())
+    out.write(df.to_html())
 """
 
 

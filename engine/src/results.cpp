@@ -18,6 +18,7 @@
 #include "jobsub/results_layout.h"
 #include "jobsub/script.h"
 #include "jobsub/text.h"
+#include "jobsub/tracker.h"
 
 namespace jobsub {
 
@@ -246,6 +247,43 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
       store.record_metrics(sweep.id, fresh);
     } catch (const Error&) {  // a read-only store: read again next time
     }
+  }
+  return out;
+}
+
+SweepsRead read_named_sweeps(Store& store, const PluginRegistry& registry,
+                             const std::vector<std::string>& words, bool all, const fs::path& experiment,
+                             const ReadOptions& options) {
+  if (all && !words.empty())
+    throw usage_error("--all reads every sweep: name sweeps or give --all, not both");
+  const std::vector<SweepSummary> recorded = store.sweeps(false);
+  std::vector<SweepSummary> chosen;
+  if (all) {
+    chosen = recorded;
+  } else if (words.empty()) {
+    chosen.push_back(choose_sweep(recorded, "", experiment));
+  } else {
+    for (const std::string& word : words) {
+      const SweepSummary& s = choose_sweep(recorded, word, experiment);
+      if (std::none_of(chosen.begin(), chosen.end(), [&](const SweepSummary& c) { return c.id == s.id; }))
+        chosen.push_back(s);
+    }
+  }
+  std::vector<std::string> problems;
+  settle_sweeps(store, chosen, registry, problems);
+  for (const std::string& problem : problems)
+    fmt::print(stderr,
+               "jobsub: could not settle the jobs of scheduler {}; their states are as last recorded\n",
+               problem);
+  SweepsRead out;
+  for (std::size_t i = 0; i < chosen.size(); ++i) {
+    const SweepSummary& s = chosen[i];
+    out.names.push_back(fs::relative(s.sweep.dir, experiment).string());
+    out.sweep_names.push_back(s.sweep.name);
+    out.rules.push_back(recorded_results_spec(s.sweep.dir));
+    std::vector<ResultRow> part = read_results(store, s, store.jobs(s.id), out.rules.back(), options, i);
+    out.rows.insert(out.rows.end(), std::make_move_iterator(part.begin()),
+                    std::make_move_iterator(part.end()));
   }
   return out;
 }

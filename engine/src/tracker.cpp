@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "jobsub/errors.h"
+#include "jobsub/pipeline.h"
 
 #include "jobsub/records.h"
 #include "jobsub/script.h"
@@ -239,6 +240,20 @@ void settle_sweeps(
       problems.push_back(fmt::format("{}: {}", name, e.what()));
     }
   }
+}
+
+void settle_sweeps(Store& store, const std::vector<SweepSummary>& sweeps, const PluginRegistry& registry,
+                   std::vector<std::string>& problems) {
+  std::map<std::string, PluginHandle<Scheduler>> schedulers;
+  settle_sweeps(
+      store, sweeps,
+      [&](const std::string& name, int64_t submitted_after) -> Scheduler& {
+        auto it = schedulers.find(name);
+        if (it == schedulers.end())
+          it = schedulers.emplace(name, configured_scheduler(registry, name, submitted_after)).first;
+        return *it->second;
+      },
+      problems);
 }
 
 }  // namespace jobsub

@@ -92,60 +92,14 @@ class CollectCommand final : public jobsub::Command {
                 "--group-by: expected none or params separated by commas (--group-by lr,wd)");
         }
       }
-      if (cl->given("all") && !cl->words().empty())
-        throw jobsub::usage_error("--all reads every sweep: name sweeps or give --all, not both");
-
       const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
-      const std::vector<jobsub::SweepSummary> recorded = store->sweeps(false);
-      std::vector<jobsub::SweepSummary> chosen;
-      if (cl->given("all")) {
-        chosen = recorded;
-      } else if (cl->words().empty()) {
-        chosen.push_back(jobsub::choose_sweep(recorded, "", experiment));
-      } else {
-        for (const std::string& word : cl->words()) {
-          const jobsub::SweepSummary& s = jobsub::choose_sweep(recorded, word, experiment);
-          const bool twice =
-              std::any_of(chosen.begin(), chosen.end(), [&](const auto& c) { return c.id == s.id; });
-          if (!twice) chosen.push_back(s);
-        }
-      }
-      // What the schedulers say now, before reading results.
-      std::map<std::string, jobsub::PluginHandle<jobsub::Scheduler>> schedulers;
-      std::vector<std::string> problems;
-      jobsub::settle_sweeps(
-          *store, chosen,
-          [&](const std::string& name, int64_t submitted_after) -> jobsub::Scheduler& {
-            auto it = schedulers.find(name);
-            if (it == schedulers.end())
-              it = schedulers
-                       .emplace(name, jobsub::configured_scheduler(*context.registry, name, submitted_after))
-                       .first;
-            return *it->second;
-          },
-          problems);
-      for (const std::string& problem : problems)
-        fmt::print(stderr,
-                   "jobsub: could not settle the jobs of scheduler {}; their states are as last recorded\n",
-                   problem);
-
-      const double now =
-          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
       jobsub::ReadOptions options;
       options.all_attempts = attempt == "all";
-      options.now = now;
-      std::vector<jobsub::ResultRow> rows;
-      std::vector<std::string> names;
-      std::vector<jobsub::ResultsSpec> rules;
-      for (std::size_t i = 0; i < chosen.size(); ++i) {
-        const jobsub::SweepSummary& s = chosen[i];
-        names.push_back(fs::relative(s.sweep.dir, experiment).string());
-        rules.push_back(jobsub::recorded_results_spec(s.sweep.dir));
-        std::vector<jobsub::ResultRow> part =
-            jobsub::read_results(*store, s, store->jobs(s.id), rules.back(), options, i);
-        rows.insert(rows.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-      }
-      const jobsub::ResultTable table = jobsub::build_result_table(rows, names, rules, query);
+      options.now =
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      const jobsub::SweepsRead read = jobsub::read_named_sweeps(*store, *context.registry, cl->words(),
+                                                                cl->given("all"), experiment, options);
+      const jobsub::ResultTable table = jobsub::build_result_table(read.rows, read.names, read.rules, query);
       const std::string text = jobsub::render_result_table(table, *format);
       std::fwrite(text.data(), 1, text.size(), stdout);
       return 0;

@@ -75,19 +75,7 @@ class ListCommand final : public jobsub::Command {
       if (jobsub::fs::exists(jobsub::Store::path_for(experiment))) {
         const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
         // What the schedulers say now: one query per scheduler across the sweeps.
-        std::map<std::string, jobsub::PluginHandle<jobsub::Scheduler>> schedulers;
-        jobsub::settle_sweeps(
-            *store, store->sweeps(),
-            [&](const std::string& name, int64_t submitted_after) -> jobsub::Scheduler& {
-              auto it = schedulers.find(name);
-              if (it == schedulers.end())
-                it =
-                    schedulers
-                        .emplace(name, jobsub::configured_scheduler(*context.registry, name, submitted_after))
-                        .first;
-              return *it->second;
-            },
-            problems);
+        jobsub::settle_sweeps(*store, store->sweeps(), *context.registry, problems);
         sweeps = store->sweeps();
         for (const auto& s : sweeps) best.push_back(best_so_far(*store, s));
       }

@@ -145,8 +145,6 @@ class ReportCommand final : public jobsub::Command {
       const std::string attempt = cl->value("attempt");
       if (attempt != "latest" && attempt != "all")
         throw jobsub::usage_error(fmt::format("--attempt '{}': expected latest or all", attempt));
-      if (cl->given("all") && !cl->words().empty())
-        throw jobsub::usage_error("--all reads every sweep: name sweeps or give --all, not both");
       const fs::path output = fs::absolute(cl->value("output"));
       if (fs::is_directory(output)) {
         throw jobsub::usage_error(fmt::format("-o {}: a directory; name the file (-o {})", output.string(),
@@ -158,65 +156,22 @@ class ReportCommand final : public jobsub::Command {
       query.rows_only = true;
 
       const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
-      const std::vector<jobsub::SweepSummary> recorded = store->sweeps(false);
-      std::vector<jobsub::SweepSummary> chosen;
-      if (cl->given("all")) {
-        chosen = recorded;
-      } else if (cl->words().empty()) {
-        chosen.push_back(jobsub::choose_sweep(recorded, "", experiment));
-      } else {
-        for (const std::string& word : cl->words()) {
-          const jobsub::SweepSummary& s = jobsub::choose_sweep(recorded, word, experiment);
-          if (std::none_of(chosen.begin(), chosen.end(), [&](const auto& c) { return c.id == s.id; }))
-            chosen.push_back(s);
-        }
-      }
-      std::map<std::string, jobsub::PluginHandle<jobsub::Scheduler>> schedulers;
-      std::vector<std::string> problems;
-      jobsub::settle_sweeps(
-          *store, chosen,
-          [&](const std::string& name, int64_t submitted_after) -> jobsub::Scheduler& {
-            auto it = schedulers.find(name);
-            if (it == schedulers.end())
-              it = schedulers
-                       .emplace(name, jobsub::configured_scheduler(*context.registry, name, submitted_after))
-                       .first;
-            return *it->second;
-          },
-          problems);
-      for (const std::string& problem : problems)
-        fmt::print(stderr,
-                   "jobsub: could not settle the jobs of scheduler {}; their states are as last recorded\n",
-                   problem);
-
       jobsub::ReadOptions options;
       options.all_attempts = attempt == "all";
       options.now =
           std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-      std::vector<jobsub::ResultRow> rows;
-      std::vector<std::string> names;
-      std::vector<jobsub::ResultsSpec> rules;
-      std::vector<std::string> sweep_names;
-      for (std::size_t i = 0; i < chosen.size(); ++i) {
-        const jobsub::SweepSummary& s = chosen[i];
-        names.push_back(fs::relative(s.sweep.dir, experiment).string());
-        sweep_names.push_back(s.sweep.name);
-        rules.push_back(jobsub::recorded_results_spec(s.sweep.dir));
-        std::vector<jobsub::ResultRow> part =
-            jobsub::read_results(*store, s, store->jobs(s.id), rules.back(), options, i);
-        rows.insert(rows.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
-      }
-      const jobsub::ResultTable table = jobsub::build_result_table(rows, names, rules, query);
+      const jobsub::SweepsRead read = jobsub::read_named_sweeps(*store, *context.registry, cl->words(),
+                                                                cl->given("all"), experiment, options);
+      const jobsub::ResultTable table = jobsub::build_result_table(read.rows, read.names, read.rules, query);
 
       jobsub::TemplateValues values;
-      std::vector<std::string> unique_names;
-      for (const std::string& n : sweep_names)
-        if (std::find(unique_names.begin(), unique_names.end(), n) == unique_names.end())
-          unique_names.push_back(n);
-      values.scalars["title"] = html_escape(fmt::format("jobsub report: {}", jobsub::join(unique_names)));
+      std::vector<std::string> titles;
+      for (const std::string& n : read.sweep_names)
+        if (std::find(titles.begin(), titles.end(), n) == titles.end()) titles.push_back(n);
+      values.scalars["title"] = html_escape(fmt::format("jobsub report: {}", jobsub::join(titles)));
       values.scalars["subtitle"] = html_escape(fmt::format(
           "{} {} of {}; written {} by jobsub {}", table.rows.size(), table.rows.size() == 1 ? "job" : "jobs",
-          jobsub::join(names), jobsub::utc_timestamp(), JOBSUB_VERSION));
+          jobsub::join(read.names), jobsub::utc_timestamp(), JOBSUB_VERSION));
       values.scalars["data"] = data_json(table);
       values.scalars["d3"] = jobsub_report::kD3;
       values.scalars["script"] = jobsub_report::kScript;

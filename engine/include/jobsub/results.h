@@ -10,6 +10,7 @@
 
 #include "jobsub/export.h"
 #include "jobsub/metrics.h"
+#include "jobsub/registry.h"
 #include "jobsub/spec.h"
 #include "jobsub/store.h"
 
@@ -51,6 +52,23 @@ struct ReadOptions {
 JOBSUB_API std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
                                                const std::vector<JobRecord>& jobs, const ResultsSpec& rules,
                                                const ReadOptions& options, std::size_t sweep_index = 0);
+
+/// What a results command (`collect`, `report`) reads of the sweeps it names.
+struct SweepsRead {
+  std::vector<ResultRow> rows{};
+  std::vector<std::string> names{};        ///< each sweep's results directory, relative to the experiment
+  std::vector<std::string> sweep_names{};  ///< each sweep's name (`name:` of its spec)
+  std::vector<ResultsSpec> rules{};        ///< each sweep's recorded_results_spec
+};
+
+/// The sweeps `words` name (choose_sweep: the latest when there are none;
+/// every sweep of the experiment with `all`; a sweep named twice is read
+/// once), settled now as `list` does (a scheduler that cannot be asked leaves
+/// its sweeps as recorded, and says so on stderr), then their rows. Throws
+/// Error: usage (exit 2) for words with `all`; exit 3 for no such sweep.
+JOBSUB_API SweepsRead read_named_sweeps(Store& store, const PluginRegistry& registry,
+                                        const std::vector<std::string>& words, bool all,
+                                        const fs::path& experiment, const ReadOptions& options);
 
 /// A direction to rank by: a metric and whether lower is better.
 struct Objective {

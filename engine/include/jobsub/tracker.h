@@ -111,6 +111,11 @@ JOBSUB_API void settle_sweeps(
     const std::function<Scheduler&(const std::string& name, int64_t submitted_after)>& scheduler_of,
     std::vector<std::string>& problems);
 
+/// settle_sweeps with each scheduler loaded once from `registry` and
+/// configured with its defaults (what `list`, `collect` and `report` do).
+JOBSUB_API void settle_sweeps(Store& store, const std::vector<SweepSummary>& sweeps,
+                              const PluginRegistry& registry, std::vector<std::string>& problems);
+
 /// How long a verdict that rests on the exit-code file alone is asked about
 /// again: accounting that lagged (slurmdbd on a busy cluster) may still
 /// tell more (a memory kill of a program that exited 0). Seconds.
