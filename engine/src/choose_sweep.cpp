@@ -12,18 +12,23 @@ const SweepSummary& choose_sweep(const std::vector<SweepSummary>& sweeps, const 
                                  const fs::path& experiment) {
   if (sweeps.empty()) throw spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
   if (which.empty()) return sweeps.back();
+  std::string word = which;
+  while (word.size() > 1 && word.back() == '/') word.pop_back();  // a shell's completion adds one
   std::vector<const SweepSummary*> matches;
   std::vector<std::string> names;
   for (const SweepSummary& s : sweeps) {
     const std::string relative = fs::relative(s.sweep.dir, experiment).string();
     names.push_back(relative);
-    if (fs::absolute(which).lexically_normal() == s.sweep.dir) return s;
-    if (relative.rfind(which, 0) == 0 || relative.rfind("results/" + which, 0) == 0) matches.push_back(&s);
+    if (fs::absolute(word).lexically_normal() == s.sweep.dir) return s;
+    // a prefix of results/<name>/<time>, with or without `results/`; or its time, as `ls` shows it
+    if (relative.rfind(word, 0) == 0 || relative.rfind("results/" + word, 0) == 0 ||
+        s.sweep.dir.filename().string().rfind(word, 0) == 0)
+      matches.push_back(&s);
   }
   if (matches.size() == 1) return *matches.front();
   if (matches.empty()) {
     throw spec_error(fmt::format("no sweep '{}' in {}{}; `jobsub list` shows them", which,
-                                 experiment.string(), did_you_mean(which, names)));
+                                 experiment.string(), did_you_mean(word, names)));
   }
   std::vector<std::string> candidates;
   for (const SweepSummary* m : matches) candidates.push_back(fs::relative(m->sweep.dir, experiment).string());

@@ -212,6 +212,7 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
       row.sweep = sweep_index;
       row.job = n;
       row.attempt = record->attempt;
+      row.latest = is_current;
       row.state = record->state;
       row.exit_code = record->exit_code;
       // The current attempt is this job's last row: it takes the params, earlier ones copy them.
@@ -222,6 +223,7 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
           if (const MetricSet* m = completed_runs->find(*where)) {
             row.metrics = *m;
             row.metrics_from = fmt::format("{} job {}", where->sweep_dir, where->job);
+            row.metrics_from_dir = where->sweep_dir;
             row.runtime = runtime_of(row.metrics, false, 0);
           }
         }
@@ -284,6 +286,15 @@ SweepsRead read_named_sweeps(Store& store, const PluginRegistry& registry,
     std::vector<ResultRow> part = read_results(store, s, store.jobs(s.id), out.rules.back(), options, i);
     out.rows.insert(out.rows.end(), std::make_move_iterator(part.begin()),
                     std::make_move_iterator(part.end()));
+  }
+  // A skipped job whose run is in a sweep read too would count that run twice (in a group's
+  // mean and std): the run's own row stays.
+  if (chosen.size() > 1) {
+    std::set<std::string> read_dirs;
+    for (const SweepSummary& s : chosen) read_dirs.insert(s.sweep.dir.string());
+    std::erase_if(out.rows, [&](const ResultRow& row) {
+      return row.state == JobState::skipped && read_dirs.count(row.metrics_from_dir) != 0;
+    });
   }
   return out;
 }
@@ -607,7 +618,8 @@ Stats stats_of(const std::vector<double>& xs) {
     double squares = 0;
     for (double x : xs)
       if (!std::isnan(x)) squares += (x - s.mean) * (x - s.mean);
-    s.std = std::sqrt(squares / static_cast<double>(s.n - 1));
+    // Equal values have no spread: not the rounding noise of their sum (1.7e-17 for three 0.1s).
+    s.std = s.min == s.max ? 0.0 : std::sqrt(squares / static_cast<double>(s.n - 1));
   }
   return s;
 }
@@ -627,6 +639,8 @@ std::string display_cell(const Cell& cell, const std::string& column) {
     case Cell::Type::number:
       if (column == "runtime" && std::isfinite(cell.number)) return runtime_text(cell.number);
       if (!std::isfinite(cell.number)) return cell.text;
+      // A short number as written (a param's 0.0 stays 0.0); a long one (0.30000000000000004) shortened.
+      if (!cell.text.empty() && cell.text.size() <= 10) return cell.text;
       return fmt::format("{:.6g}", cell.number);
     default:
       return cell.text;
@@ -775,6 +789,13 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
   if (query.rows_only) grouped = false;  // a row per job; the groups' keys stay known
 
   table.objective = choose_objective(query.objective, rules, all_rows);
+  if (!query.objective.empty() && !all_rows.empty() &&
+      std::find(metric_names.begin(), metric_names.end(), table.objective->metric) == metric_names.end()) {
+    throw usage_error(fmt::format("--objective '{}': no job has the metric '{}'{}; the metrics are: {}",
+                                  query.objective, table.objective->metric,
+                                  did_you_mean(table.objective->metric, metric_names),
+                                  metric_names.empty() ? std::string("none yet") : join(metric_names)));
+  }
   const bool several_sweeps = [&] {
     for (const ResultRow* row : rows)
       if (row->sweep != rows.front()->sweep) return true;
@@ -787,18 +808,37 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
 
   // Header: what was read, and how it is shown.
   {
-    std::map<std::size_t, std::pair<uint64_t, uint64_t>> per_sweep;  // rows, completed
+    struct Counts {
+      uint64_t rows = 0, completed = 0, skipped = 0;
+    };
+    std::map<std::size_t, Counts> per_sweep;
     for (const ResultRow& row : all_rows) {
-      auto& [n, done] = per_sweep[row.sweep];
-      ++n;
-      if (row.state == JobState::completed || row.state == JobState::skipped) ++done;
+      Counts& c = per_sweep[row.sweep];
+      ++c.rows;
+      if (row.state == JobState::completed) ++c.completed;
+      if (row.state == JobState::skipped) ++c.skipped;
     }
-    for (const auto& [index, counts] : per_sweep) {
-      table.header.push_back(fmt::format("sweep {}: {} {}, {} completed", sweeps.at(index), counts.first,
-                                         counts.first == 1 ? "row" : "rows", counts.second));
+    for (const auto& [index, c] : per_sweep) {
+      table.header.push_back(fmt::format(
+          "sweep {}: {} {}, {} completed{}", sweeps.at(index), c.rows, c.rows == 1 ? "row" : "rows",
+          c.completed,
+          c.skipped > 0
+              ? fmt::format(", {} skipped (completed in an earlier sweep: its metrics are shown)", c.skipped)
+              : std::string()));
     }
     if (!conditions.empty())
       table.header.push_back(fmt::format("where {}: {} rows", join(query.where, " and "), rows.size()));
+    const bool on_metric = std::any_of(conditions.begin(), conditions.end(), [&](const Condition& c) {
+      return std::find(metric_names.begin(), metric_names.end(), c.key) != metric_names.end() ||
+             std::any_of(metric_names.begin(), metric_names.end(),
+                         [&](const std::string& m) { return metric_column(m) == c.key; });
+    });
+    if (grouped && on_metric) {
+      table.header.push_back(
+          "note: --where on a metric keeps jobs, not groups: a group may have lost some of its seeds "
+          "(compare its "
+          "jobs); --group-by none shows each job");
+    }
   }
 
   std::vector<std::string> not_completed_lines;
@@ -817,13 +857,15 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
     std::map<std::pair<std::size_t, JobState>, std::vector<uint64_t>> open;
     uint64_t count = 0;
     for (const ResultRow* row : rows) {
-      if (row->state == JobState::completed || row->state == JobState::skipped) continue;
+      if (row->state == JobState::completed || row->state == JobState::skipped || !row->latest) continue;
       open[{row->sweep, row->state}].push_back(row->job);
       ++count;
     }
+    const auto jobs_shown = static_cast<uint64_t>(
+        std::count_if(rows.begin(), rows.end(), [](const ResultRow* r) { return r->latest; }));
     if (count > 0) {
-      not_completed_lines.push_back(fmt::format("{} of {} {} not completed{}:", count, rows.size(),
-                                                rows.size() == 1 ? "job" : "jobs",
+      not_completed_lines.push_back(fmt::format("{} of {} {} not completed{}:", count, jobs_shown,
+                                                jobs_shown == 1 ? "job" : "jobs",
                                                 grouped ? " (left out of the groups)" : ""));
       for (const auto& [key, jobs] : open) {
         not_completed_lines.push_back(
@@ -910,10 +952,10 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
       table.rows.push_back(std::move(cells));
     }
     sort_names = table.columns;
-    std::vector<std::string> seeds_here;
-    for (const auto& s : seeds)
-      if (param_seen.count(s) && std::find(group_keys.begin(), group_keys.end(), s) == group_keys.end())
-        seeds_here.push_back(s);
+    std::vector<std::string>
+        seeds_here;  // what each group averages over: the varying params it is not keyed by
+    for (const auto& v : varying)
+      if (std::find(group_keys.begin(), group_keys.end(), v) == group_keys.end()) seeds_here.push_back(v);
     table.header.push_back(fmt::format(
         "grouped by {}: {} groups; per metric the mean, sample std, min, max and n (jobs with a number; NaN "
         "is "
@@ -942,6 +984,8 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
     sort_column = column_index(sort);
     if (!sort_column) {
       const bool seed_key = grouped && param_seen.count(sort) != 0;
+      if (grouped)  // a metric's own name sorts by its mean
+        for (const auto& m : metric_names) sort_names.push_back(metric_column(m));
       throw usage_error(fmt::format(
           "--sort '{}': no column has that name{}; the columns are: {}{}", query.sort,
           did_you_mean(sort, sort_names), join(sort_names),
@@ -1010,11 +1054,15 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
     return table.columns.size();
   }();
   // A metric with one value in every row (an epoch count) is said once above too.
-  if (rows.size() > 1) {
+  std::vector<const ResultRow*> counted;  // grouped: the completed jobs, which the groups are made of
+  for (const ResultRow* row : rows)
+    if (!grouped || row->state == JobState::completed || row->state == JobState::skipped)
+      counted.push_back(row);
+  if (counted.size() > 1) {
     for (const std::string& m : metric_names) {
-      const MetricValue* first = rows.front()->metrics.find(m);
+      const MetricValue* first = counted.front()->metrics.find(m);
       if (first == nullptr) continue;
-      const bool same = std::all_of(rows.begin(), rows.end(), [&](const ResultRow* row) {
+      const bool same = std::all_of(counted.begin(), counted.end(), [&](const ResultRow* row) {
         const MetricValue* v = row->metrics.find(m);
         return v != nullptr && v->text == first->text && v->kind == first->kind;
       });

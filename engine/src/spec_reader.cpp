@@ -302,8 +302,8 @@ class SpecReader {
           const boost::regex re(pattern, boost::regex::perl);
           if (re.mark_count() != 1) {
             fail(at, fmt::format("metrics.{}", name),
-                 fmt::format("the pattern has {} capture groups; it needs exactly one, around the value "
-                             "(val_acc=([0-9.eE+-]+)); write other groups as (?:...)",
+                 fmt::format("the pattern has {} capture groups; it needs exactly one, around the value, "
+                             "as in val_acc=([0-9.eE+-]+); write other groups as (?:...)",
                              re.mark_count()));
           }
         } catch (const boost::regex_error& e) {

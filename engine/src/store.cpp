@@ -587,7 +587,21 @@ std::vector<SweepSummary> Store::sweeps(bool with_counts) const {
 
 std::unique_ptr<Store> open_records(const fs::path& experiment) {
   const fs::path file = Store::path_for(experiment);
-  if (!fs::exists(file)) throw spec_error(fmt::format("no sweeps recorded in {} yet", experiment.string()));
+  if (!fs::exists(file)) {
+    // Inside a results directory, the experiment is further up: say where.
+    std::string hint;
+    for (fs::path up = experiment; !up.empty() && up != up.parent_path(); up = up.parent_path()) {
+      if (up != experiment && fs::exists(Store::path_for(up))) {
+        hint = fmt::format(": this is inside the experiment {}; run jobsub there, or pass --spec {}",
+                           up.string(), (up / "jobsub.yaml").string());
+        break;
+      }
+    }
+    if (hint.empty())
+      hint =
+          " yet: run jobsub from the experiment's directory (where its jobsub.yaml is), or pass --spec FILE";
+    throw spec_error(fmt::format("no sweeps recorded in {}{}", experiment.string(), hint));
+  }
   return std::make_unique<Store>(file, false);
 }
 

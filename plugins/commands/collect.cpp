@@ -40,7 +40,7 @@ std::unique_ptr<jobsub::CommandLine> command_line() {
       "(repeatable; every condition must hold)")("sort", jobsub::po::value<std::string>(),
                                                  "sort by a column, -COLUMN for descending (default: the "
                                                  "objective, best first)")(
-      "top", jobsub::po::value<uint64_t>(), "only the first N rows (after grouping and sorting)")(
+      "top", jobsub::po::value<std::string>(), "only the first N rows (after grouping and sorting)")(
       "group-by", jobsub::po::value<std::string>(),
       "none, or params separated by commas (default: every varying param but the seed keys, when there "
       "are seed keys)")("objective", jobsub::po::value<std::string>(),
@@ -73,8 +73,11 @@ class CollectCommand final : public jobsub::Command {
       query.sort = cl->value("sort");
       query.objective = cl->value("objective");
       if (cl->given("top")) {
-        query.top = cl->values()["top"].as<uint64_t>();
-        if (query.top == 0) throw jobsub::usage_error("--top 0: expected a number of rows, 1 or more");
+        const std::string top = cl->value("top");
+        if (top.empty() || top.size() > 18 || top.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoull(top) == 0)
+          throw jobsub::usage_error(fmt::format("--top {}: expected a number of rows, 1 or more", top));
+        query.top = std::stoull(top);
       }
       if (cl->given("group-by")) {
         const std::string by = jobsub::trim(cl->value("group-by"));

@@ -116,6 +116,10 @@ std::string data_json(const jobsub::ResultTable& table) {
   ordered_json constants = ordered_json::array();
   for (const auto& [key, cell] : table.constants) constants.push_back({key, jobsub::display_cell(cell)});
   data["constants"] = std::move(constants);
+  ordered_json constant_metrics = ordered_json::array();
+  for (const auto& [name, cell] : table.constant_metrics)
+    constant_metrics.push_back({name, jobsub::display_cell(cell)});
+  data["constantMetrics"] = std::move(constant_metrics);
   data["objective"] = table.objective ? ordered_json{{"metric", table.objective->metric},
                                                      {"lower", table.objective->lower_is_better},
                                                      {"why", table.objective->why}}

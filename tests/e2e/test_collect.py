@@ -227,5 +227,7 @@ hypers:
         self.assertAlmostEqual(rows[0]["acc"], expected_acc(0.1, 1))
         self.assertEqual(rows[0]["metrics_from"], f"{first} job 1")
         both = json.loads(self.collect(exp, "--all", "--format", "json", "--group-by", "none").stdout)
-        self.assertEqual(len(both), 3)  # two sweeps: a row per job of each, with its sweep
+        # Both sweeps: the skipped job's row is left out, since its run is read too (counted once).
+        self.assertEqual(sorted((r["seed"], r["state"]) for r in both), [(1, "completed"), (3, "completed")])
+        self.assertEqual(len({r["sweep"] for r in both}), 2)
         self.assertEqual({r["sweep"].split("/")[0] for r in both}, {"results"})

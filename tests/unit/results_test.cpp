@@ -295,6 +295,23 @@ BOOST_AUTO_TEST_CASE(json_spells_non_finite_numbers_as_python_does_and_missing_a
   BOOST_TEST(csv.find("2,c,completed,1,,,-inf\n") != std::string::npos, csv);
 }
 
+BOOST_AUTO_TEST_CASE(equal_values_have_no_spread_and_earlier_attempts_are_not_jobs_left_open) {
+  std::vector<jobsub::ResultRow> rows = {
+      row(1, {{"lr", "0.1"}, {"seed", "1"}}, "{\"acc\": 0.1}"),
+      row(2, {{"lr", "0.1"}, {"seed", "2"}}, "{\"acc\": 0.1}"),
+      row(3, {{"lr", "0.1"}, {"seed", "3"}}, "{\"acc\": 0.1}"),
+  };
+  jobsub::ResultRow earlier = row(3, {{"lr", "0.1"}, {"seed", "3"}}, "", jobsub::JobState::failed);
+  earlier.latest = false;  // attempt 1 of job 3, which its attempt 2 repaired
+  rows.push_back(earlier);
+  const jobsub::ResultTable t = jobsub::build_result_table(rows, {"r"}, {jobsub::ResultsSpec{}}, {});
+  BOOST_REQUIRE_EQUAL(t.rows.size(), 1u);
+  BOOST_TEST(t.rows[0][column(t, "acc_std")].number == 0.0);  // not the 1.7e-17 of summing three 0.1s
+  const std::string text = jobsub::render_result_table(t, jobsub::ResultFormat::table);
+  BOOST_TEST(text.find("not completed") == std::string::npos, text);
+  BOOST_TEST(text.find("over seed") != std::string::npos, text);
+}
+
 BOOST_AUTO_TEST_CASE(top_keeps_the_best_rows_after_grouping) {
   std::vector<jobsub::ResultRow> rows;
   for (uint64_t j = 1; j <= 6; ++j)

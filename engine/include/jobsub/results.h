@@ -30,9 +30,11 @@ struct ResultRow {
   /// Its params as params.jsonl has them: key and the value's JSON text, in declared order.
   std::vector<std::pair<std::string, std::string>> params{};
   MetricSet metrics{};
-  bool in_flight = false;      ///< the job is running: its metrics so far
-  std::string metrics_from{};  ///< a skipped job: `<results dir> job N`, whose metrics these are
-  double runtime = -1;         ///< seconds; -1: unknown
+  bool in_flight = false;          ///< the job is running: its metrics so far
+  std::string metrics_from{};      ///< a skipped job: `<results dir> job N`, whose metrics these are
+  std::string metrics_from_dir{};  ///< that run's results directory
+  double runtime = -1;             ///< seconds; -1: unknown
+  bool latest = true;              ///< the job's current attempt (false: an earlier one, `--attempt all`)
 };
 
 /// What to read of a sweep.

@@ -37,11 +37,12 @@
   // ------------------------------------------------------------ summary
   const summary = d3.select("#summary");
   raw.header.forEach((line) => summary.append("p").text(line));
-  if (raw.constants.length) {
-    summary.append("p").text("the same in every row: " + raw.constants.map((k) => k[0] + "=" + k[1]).join(", "));
-  }
+  const constants = raw.constants.map((k) => k[0] + "=" + k[1])
+    .concat(raw.constantMetrics.map((k) => k[0] + "=" + k[1] + " (metric)"));
+  if (constants.length) summary.append("p").text("the same in every row: " + constants.join(", "));
   raw.footer.forEach((line) => summary.append("p").attr("class", "meta").text(line));
 
+  let mode = "job";  // "group" below when there are seeds: a line per group
   // ------------------------------------------------------------ groups (mean over the seeds)
   const groupKeys = raw.groupKeys.filter((k) => byName[k]);
   const grouped = seeds.size > 0 && params.some((p) => seeds.has(p.name));
@@ -68,6 +69,8 @@
         g.values[m.name] = xs.length ? d3.mean(xs) : null;
       });
     });
+    mode = "group";  // with seeds, the mean over them is what answers the question
+    d3.select("#lines").property("value", "group");
   } else {
     d3.select("#lines-control").style("display", "none");
   }
@@ -92,7 +95,6 @@
   const top = 40;
   const bottom = 50;
   const brushes = new Map();  // axis name -> [y0, y1]
-  let mode = "job";
   let selected = new Set(all);
   const axisColumns = params.concat(metrics.filter((m) => !params.includes(m)));
 
@@ -178,8 +180,15 @@
     ctx.strokeStyle = "#bbb";
     items.forEach((it) => { if (!keep(it)) path(it); });
     ctx.globalAlpha = items.length > 2000 ? 0.35 : items.length > 200 ? 0.8 : 1;
-    kept.forEach((it) => {
-      ctx.strokeStyle = colour(colourMetric ? it.value(colourMetric) : null);
+    // The best lines last, on top; a job that did not complete in grey (its metrics are partial).
+    const rankOf = (it) => {
+      const v = colourMetric ? it.value(colourMetric) : null;
+      if (!isNumber(v) || !isFinite(v)) return -Infinity;
+      return lowerIsBetter(colourMetric) ? -v : v;
+    };
+    kept.slice().sort((a, b) => rankOf(a) - rankOf(b)).forEach((it) => {
+      const done = it.rows.every(completed);
+      ctx.strokeStyle = done ? colour(colourMetric ? it.value(colourMetric) : null) : "#999";
       path(it);
     });
     ctx.globalAlpha = 1;
