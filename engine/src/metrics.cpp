@@ -178,10 +178,12 @@ bool read_whole(int dir_fd, const std::string& path, std::string& out) {
   out.clear();
   char buffer[16384];
   ssize_t n = 0;
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
+  while ((n = ::read(fd, buffer, sizeof buffer)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
     out.append(buffer, static_cast<std::size_t>(n));
-    // A regular file's read comes short only at its end: no second call to learn it (a job file is small).
-    if (static_cast<std::size_t>(n) < sizeof buffer) break;
   }
   ::close(fd);
   return true;
@@ -216,7 +218,11 @@ void for_each_line(int dir_fd, const std::string& path, F&& line) {
     if (!text.empty() && text.back() == '\r') text.pop_back();
     line(text);
   };
-  while ((n = ::read(fd, buffer, sizeof buffer)) > 0) {
+  while ((n = ::read(fd, buffer, sizeof buffer)) != 0) {
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
     std::size_t start = 0;
     const auto size = static_cast<std::size_t>(n);
     for (std::size_t i = 0; i < size; ++i) {
@@ -266,6 +272,18 @@ void MetricReader::read_json_lines(const std::string& text, MetricSet& out) {
     }
     ++out.steps;
     add_json("", object, out);
+  }
+  // Not JSON lines but one object written over several lines (json.dump(..., indent=2)): read it whole.
+  if (out.steps == 0 && !out.problem.empty()) {
+    try {
+      const nlohmann::ordered_json object = nlohmann::ordered_json::parse(mark_non_finite(text));
+      if (object.is_object()) {
+        out.problem.clear();
+        out.steps = 1;
+        add_json("", object, out);
+      }
+    } catch (const nlohmann::ordered_json::exception&) {  // the first problem stands
+    }
   }
 }
 

@@ -116,7 +116,7 @@ double runtime_of(const MetricSet& m, bool running, double now) {
 /// The metrics of the completed jobs another sweep's skipped jobs point to.
 class CompletedRuns {
  public:
-  CompletedRuns(Store& store, const ResultsSpec& rules) : store_(store), reader_(rules) {}
+  explicit CompletedRuns(Store& store) : store_(store) {}
 
   /// The metrics of job `where.job` of the sweep in `where.sweep_dir`, or nullptr.
   const MetricSet* find(const CompletedJob& where) {
@@ -126,7 +126,8 @@ class CompletedRuns {
     auto it = source->metrics.find({where.job, job.attempt});
     if (it == source->metrics.end()) {
       const ResultsLayout layout(source->sweep.sweep.dir, source->sweep.sweep.job_count);
-      AttemptMetrics read{where.job, job.attempt, reader_.read(layout.job_dir(where.job))};
+      // Read by the rules of the sweep that ran it, and kept there.
+      AttemptMetrics read{where.job, job.attempt, source->reader->read(layout.job_dir(where.job))};
       if (is_final(job.state)) {
         try {
           store_.record_metrics(source->sweep.id, {read});
@@ -143,6 +144,7 @@ class CompletedRuns {
     SweepSummary sweep;
     std::vector<JobRecord> jobs;
     std::map<std::pair<uint64_t, int>, MetricSet> metrics;
+    std::unique_ptr<MetricReader> reader;
   };
   Source* source_of(const std::string& dir) {
     auto it = sources_.find(dir);
@@ -153,6 +155,7 @@ class CompletedRuns {
       source = std::make_unique<Source>();
       source->sweep = s;
       source->jobs = store_.jobs(s.id);
+      source->reader = std::make_unique<MetricReader>(recorded_results_spec(s.sweep.dir));
       for (AttemptMetrics& m : store_.metrics(s.id))
         source->metrics.emplace(std::pair{m.job, m.attempt}, std::move(m.metrics));
       break;
@@ -160,7 +163,7 @@ class CompletedRuns {
     return sources_.emplace(dir, std::move(source)).first->second.get();
   }
   Store& store_;
-  MetricReader reader_;
+
   std::map<std::string, std::unique_ptr<Source>> sources_;
 };
 
@@ -219,7 +222,7 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
       row.params = is_current ? std::exchange(params, {}) : params;
       if (record->state == JobState::skipped) {
         if (const std::optional<CompletedJob> where = parse_skipped_reason(record->native_state)) {
-          if (!completed_runs) completed_runs = std::make_unique<CompletedRuns>(store, rules);
+          if (!completed_runs) completed_runs = std::make_unique<CompletedRuns>(store);
           if (const MetricSet* m = completed_runs->find(*where)) {
             row.metrics = *m;
             row.metrics_from = fmt::format("{} job {}", where->sweep_dir, where->job);
@@ -233,7 +236,8 @@ std::vector<ResultRow> read_results(Store& store, const SweepSummary& sweep,
           row.metrics = std::move(it->second);  // each attempt is read once here
         } else {
           row.metrics = read_attempt(n, record->attempt, is_current);
-          fresh.push_back({n, record->attempt, row.metrics});
+          // `lost` may yet turn out completed (a shared file system showing its files late): not kept.
+          if (record->state != JobState::lost) fresh.push_back({n, record->attempt, row.metrics});
         }
         row.runtime = runtime_of(row.metrics, false, 0);
       } else if (record->state == JobState::running) {
@@ -1007,14 +1011,20 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
   }
   if (sort_column) {
     const std::size_t col = *sort_column;
+    const bool metric_sort = std::any_of(metric_names.begin(), metric_names.end(), [&](const std::string& m) {
+      const std::string c = metric_column(m);
+      return table.columns[col] == c || table.columns[col] == c + "_mean" ||
+             table.columns[col] == c + "_min" || table.columns[col] == c + "_max";
+    });
     std::vector<std::size_t> index(table.rows.size());
     for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
     std::stable_sort(index.begin(), index.end(), [&](std::size_t a, std::size_t b) {
       const Cell& x = table.rows[a][col];
       const Cell& y = table.rows[b][col];
       int c = compare_cells(x, y);
-      const bool x_last = compare_cells(x, Cell{}) == 0;
-      const bool y_last = compare_cells(y, Cell{}) == 0;
+      // Missing, NaN, and text in a metric's column (`"diverged"`) rank last either way.
+      const bool x_last = compare_cells(x, Cell{}) == 0 || (metric_sort && x.type == Cell::Type::text);
+      const bool y_last = compare_cells(y, Cell{}) == 0 || (metric_sort && y.type == Cell::Type::text);
       if (x_last || y_last) return !x_last && y_last;  // missing and NaN last either way
       return descending ? c > 0 : c < 0;
     });

@@ -13,6 +13,7 @@
 #include <jobsub/tracker.h>
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -97,10 +98,13 @@ class ListCommand final : public jobsub::Command {
                {"states", states},
                {"best", best[&s - sweeps.data()].metric.empty()
                             ? nlohmann::ordered_json()
-                            : nlohmann::ordered_json{{"metric", best[&s - sweeps.data()].metric},
-                                                     {"lower_is_better", best[&s - sweeps.data()].lower},
-                                                     {"value", best[&s - sweeps.data()].value},
-                                                     {"job", best[&s - sweeps.data()].job}}}});
+                            : nlohmann::ordered_json{
+                                  {"metric", best[&s - sweeps.data()].metric},
+                                  {"lower_is_better", best[&s - sweeps.data()].lower},
+                                  {"value", std::isfinite(best[&s - sweeps.data()].value)
+                                                ? nlohmann::ordered_json(best[&s - sweeps.data()].value)
+                                                : nlohmann::ordered_json(best[&s - sweeps.data()].text)},
+                                  {"job", best[&s - sweeps.data()].job}}}});
         }
         fmt::print("{}\n", out.dump(2));
         return 0;

@@ -129,12 +129,20 @@ std::string data_json(const jobsub::ResultTable& table) {
   data["header"] = table.header;
   data["footer"] = table.footer;
   std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  // Inside <script>, "</" could end the element: JSON spells it "<\/" as well.
+  // Inside <script>, `</script` or `<!--<script` in a value would end or swallow the element: JSON
+  // spells <, > and & (which only strings hold) as \u escapes, and the HTML parser sees none of them.
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    out += text[i];
-    if (text[i] == '<' && i + 1 < text.size() && text[i + 1] == '/') out += '\\';
+  for (char c : text) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else {
+      out += c;
+    }
   }
   return out;
 }

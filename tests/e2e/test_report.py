@@ -97,3 +97,18 @@ class Report(JobsubTestCase):
         folder = self.jobsub("report", "-o", str(self.tmp), cwd=exp)
         self.assertExit(folder, 2)
         self.assertIn("a directory; name the file", folder.stderr)
+
+    def test_a_value_that_looks_like_html_cannot_break_the_page(self):
+        program = ("import json, os\n"
+                   "open(os.environ['JOBSUB_METRICS'], 'w').write(json.dumps({'acc': 0.5, "
+                   "'note': '<!--<script></script>&amp;'}) + '\\n')\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n",
+                              program=program)
+        self.assertExit(self.jobsub("--yes", cwd=exp), 0)
+        out = self.tmp / "r.html"
+        self.assertExit(self.jobsub("report", "-o", str(out), cwd=exp), 0)
+        run, console = chromium(out, "--dump-dom", "--virtual-time-budget=5000")
+        self.assertEqual(console, [])
+        self.assertRegex(run.stdout, r'data-ready-ms="\d+"')  # the script ran to its end
+        self.assertEqual(len(re.findall(r'<tr data-job="', run.stdout)), 2)
+        self.assertIn("&lt;!--&lt;script&gt;&lt;/script&gt;&amp;amp;", run.stdout)  # shown as the text it is

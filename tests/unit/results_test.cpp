@@ -312,6 +312,21 @@ BOOST_AUTO_TEST_CASE(equal_values_have_no_spread_and_earlier_attempts_are_not_jo
   BOOST_TEST(text.find("over seed") != std::string::npos, text);
 }
 
+BOOST_AUTO_TEST_CASE(text_in_a_metric_never_ranks_best_and_a_pretty_printed_object_is_read) {
+  const std::vector<jobsub::ResultRow> rows = {
+      row(1, {{"lr", "0.1"}}, "{\"acc\": 0.5}"),
+      row(2, {{"lr", "0.2"}}, "{\"acc\": \"diverged\"}"),
+      row(3, {{"lr", "0.3"}}, "{\"acc\": 0.7}"),
+  };
+  const jobsub::ResultTable t = jobsub::build_result_table(rows, {"r"}, {jobsub::ResultsSpec{}}, {});
+  BOOST_TEST(t.rows[0][column(t, "job")].number == 3.0);  // highest acc first
+  BOOST_TEST(t.rows[2][column(t, "job")].number == 2.0);  // "diverged" last, not above every number
+  const jobsub::MetricSet pretty = lines("{\n  \"acc\": 0.9,\n  \"loss\": NaN\n}\n");
+  BOOST_TEST(pretty.find("acc")->number == 0.9);
+  BOOST_TEST(std::isnan(pretty.find("loss")->number));
+  BOOST_TEST(pretty.problem.empty());
+}
+
 BOOST_AUTO_TEST_CASE(top_keeps_the_best_rows_after_grouping) {
   std::vector<jobsub::ResultRow> rows;
   for (uint64_t j = 1; j <= 6; ++j)

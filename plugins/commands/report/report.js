@@ -16,6 +16,8 @@
   const all = d3.range(count);
   const byName = {};
   cols.forEach((c) => { byName[c.name] = c; });
+  // A metric that shares a param's name is the column `metrics.<name>`.
+  const metricColumn = (name) => (byName["metrics." + name] && byName["metrics." + name].role === "metric" ? "metrics." + name : name);
   const constantNames = new Set(raw.constants.map((k) => k[0]));
   const seeds = new Set(raw.seeds);
   const params = cols.filter((c) => c.role === "param" && !constantNames.has(c.name));
@@ -79,9 +81,10 @@
   const colourSelect = d3.select("#colour");
   colourSelect.selectAll("option").data(metrics).enter().append("option")
     .attr("value", (m) => m.name).text((m) => m.name);
-  let colourMetric = objective && byName[objective.metric] ? objective.metric : metrics.length ? metrics[0].name : null;
+  let colourMetric = objective && byName[metricColumn(objective.metric)] ? metricColumn(objective.metric)
+    : metrics.length ? metrics[0].name : null;
   if (colourMetric) colourSelect.property("value", colourMetric);
-  const lowerIsBetter = (name) => objective && objective.metric === name && objective.lower;
+  const lowerIsBetter = (name) => objective && metricColumn(objective.metric) === name && objective.lower;
   function colourScale(name) {
     if (!name) return () => "#4682b4";
     const xs = byName[name].values.filter((v) => isNumber(v) && isFinite(v));
@@ -186,7 +189,7 @@
       if (!isNumber(v) || !isFinite(v)) return -Infinity;
       return lowerIsBetter(colourMetric) ? -v : v;
     };
-    kept.slice().sort((a, b) => rankOf(a) - rankOf(b)).forEach((it) => {
+    kept.slice().sort((a, b) => { const x = rankOf(a), y = rankOf(b); return x === y ? 0 : x < y ? -1 : 1; }).forEach((it) => {
       const done = it.rows.every(completed);
       ctx.strokeStyle = done ? colour(colourMetric ? it.value(colourMetric) : null) : "#999";
       path(it);
@@ -287,7 +290,7 @@
   // ------------------------------------------------------------ the table
   const MAX_ROWS = 1000;
   const shown = cols.filter((c) => c.role !== "flag" || c.values.some((v) => v === true));
-  let sortColumn = objective && byName[objective.metric] ? objective.metric : null;
+  let sortColumn = objective && byName[metricColumn(objective.metric)] ? metricColumn(objective.metric) : null;
   let sortDescending = objective ? !objective.lower : false;
   const filterInput = d3.select("#filter");
   filterInput.on("input", () => drawTable());
@@ -300,8 +303,10 @@
       drawTable();
     });
 
-  function compare(a, b) {
-    const rank = (v) => (v === null || v === undefined || (isNumber(v) && isNaN(v)) ? 2 : isNumber(v) ? 0 : 1);
+  function compare(a, b, metric) {
+    // Missing and NaN last; in a metric's column, text ("diverged") too.
+    const rank = (v) => (v === null || v === undefined || (isNumber(v) && isNaN(v)) || (metric && !isNumber(v)) ? 2
+      : isNumber(v) ? 0 : 1);
     const ra = rank(a);
     const rb = rank(b);
     if (ra !== rb) return { c: ra - rb, last: ra === 2 || rb === 2 };
@@ -316,7 +321,7 @@
     if (sortColumn && byName[sortColumn]) {
       const v = byName[sortColumn].values;
       rows.sort((a, b) => {
-        const r = compare(v[a], v[b]);
+        const r = compare(v[a], v[b], byName[sortColumn].role === "metric");
         if (r.last) return r.c;  // missing and NaN last either way
         return sortDescending ? -r.c : r.c;
       });
