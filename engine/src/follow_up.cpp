@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "jobsub/errors.h"
@@ -130,11 +131,24 @@ BatchRequest FollowUpDriver::prototype() const {
 /// exists) is settled by its exit-code file, else `lost`; the rest were not
 /// submitted.
 void FollowUpDriver::settle_interrupted_batches(Submitter& submitter) {
-  for (const BatchRecord& b : store_->batches(sweep_.id)) {
+  const std::vector<BatchRecord> batches = store_->batches(sweep_.id);
+  // A job is the business of the last batch that sent it: an earlier batch
+  // that failed with it was looked at (and found not to hold it) before the
+  // later one was made, so what the job left since is the later batch's.
+  std::map<uint64_t, int64_t> last_batch;
+  for (const BatchRecord& b : batches) {
+    for (const TaskRange& r : b.jobs) {
+      for (uint64_t job = r.first; job <= r.last && job <= records_.size(); ++job) {
+        last_batch[job] = std::max(last_batch[job], b.id);
+      }
+    }
+  }
+  for (const BatchRecord& b : batches) {
     const bool interrupted = b.state == BatchState::submitting;
     std::vector<uint64_t> unknown;  // the batch's jobs whose fate is not recorded
     for (const TaskRange& r : b.jobs) {
       for (uint64_t job = r.first; job <= r.last && job <= records_.size(); ++job) {
+        if (last_batch[job] != b.id) continue;
         if (interrupted || records_[job - 1].state == JobState::not_submitted) unknown.push_back(job);
       }
     }

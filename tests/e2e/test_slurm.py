@@ -347,6 +347,62 @@ class Slurm(JobsubTestCase):
                 self.assertEqual([r["native_id"] for r in self.jobs_table(results)],
                                  [f"{array}_{t}" for t in (1, 2, 3)])
 
+    # Call 1 is refused; call 2 reaches Slurm, and then both clients lose
+    # their answers until the test brings them back (removes `down`).
+    LOST_TWICE_SBATCH = """#!/bin/bash
+n=$(( $(cat "$SHIM_DIR/calls" 2>/dev/null || echo 0) + 1 )); echo $n > "$SHIM_DIR/calls"
+if [ $n = 1 ]; then echo "sbatch: error: Batch job submission failed: Invalid qos specification" >&2; exit 1; fi
+if [ $n = 2 ]; then
+  /usr/bin/sbatch "$@" >/dev/null; touch "$SHIM_DIR/down"
+  echo "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation" >&2; exit 1
+fi
+exec /usr/bin/sbatch "$@"
+"""
+    DOWN_SQUEUE = """#!/bin/bash
+if [ -e "$SHIM_DIR/down" ]; then echo "squeue: error: slurm_receive_msg: Socket timed out" >&2; exit 1; fi
+exec /usr/bin/squeue "$@"
+"""
+
+    def test_a_job_sent_by_two_failed_batches_is_the_later_ones(self):
+        # CI, seed 546976 of test_slurm_faults: batch-1 was refused, its
+        # resume's batch-2 was taken while neither sbatch nor squeue answered,
+        # and the job ran. The next resume credited the run to batch-1 (the
+        # first failed batch naming the job) and recorded it with no id.
+        d = self.tmp / "shim"
+        d.mkdir()
+        for name, text in (("sbatch", self.LOST_TWICE_SBATCH), ("squeue", self.DOWN_SQUEUE)):
+            (d / name).write_text(text)
+            (d / name).chmod(0o755)
+        ran = self.tmp / "ran"
+        env = self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), RAN_FILE=str(ran))
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3]}\n",
+                              program=APPEND_PROGRAM)
+        name = f"twice-{os.getpid()}"
+        first = self.jobsub("--scheduler=slurm", "--yes", "--retry-delay", "0.1", "--name", name, cwd=exp, env=env)
+        self.assertExit(first, 1)
+        self.assertIn("Invalid qos specification", first.stderr)
+        lost = self.jobsub("submit", "--resume", "--yes", cwd=exp, env=env)
+        self.assertExit(lost, 1)
+        self.assertIn("could not be asked", lost.stderr)
+        deadline = time.time() + 120
+        while time.time() < deadline and len(ran.read_text().split() if ran.exists() else []) < 3:
+            time.sleep(0.5)
+        self.assertEqual(sorted(ran.read_text().split()), ["1", "2", "3"], "batch-2's array ran")
+        (d / "down").unlink()
+        settled = self.jobsub("submit", "--resume", "--yes", "--wait", "--poll", "0.5", cwd=exp, env=env)
+        self.assertExit(settled, 0)
+        self.assertIn("batch-2 failed, and the scheduler had taken some of it all the same", settled.stdout)
+        self.assertNotIn("batch-1 failed", settled.stdout)
+        self.assertEqual((d / "calls").read_text().strip(), "2", "nothing sent again")
+        rows = self.jobs_table(self.only_results_dir(exp))
+        self.assertEqual([r["state"] for r in rows], ["completed"] * 3)
+        ids = [r["native_id"] for r in rows]
+        self.assertRegex(ids[0], r"^\d+_1$")
+        array = ids[0].split("_")[0]
+        self.assertEqual(ids, [f"{array}_{t}" for t in (1, 2, 3)])
+        self.assertEqual(self.slurm_jobs_named(name, ids), ids, "the ids are the ones Slurm ran")
+        self.assertEqual(sorted(ran.read_text().split()), ["1", "2", "3"], "each job ran once")
+
     def test_ctrl_c_while_submitting_stops_and_records_exactly_what_was_submitted(self):
         # A slow sbatch (a shim in front of the real one) keeps jobsub in its
         # submit loop long enough to be interrupted there.
