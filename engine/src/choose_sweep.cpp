@@ -14,17 +14,21 @@ const SweepSummary& choose_sweep(const std::vector<SweepSummary>& sweeps, const 
   if (which.empty()) return sweeps.back();
   std::string word = which;
   while (word.size() > 1 && word.back() == '/') word.pop_back();  // a shell's completion adds one
-  std::vector<const SweepSummary*> matches;
+  std::vector<const SweepSummary*> matches, exact;
   std::vector<std::string> names;
   for (const SweepSummary& s : sweeps) {
     const std::string relative = fs::relative(s.sweep.dir, experiment).string();
+    const std::string time = s.sweep.dir.filename().string();
     names.push_back(relative);
     if (fs::absolute(word).lexically_normal() == s.sweep.dir) return s;
-    // a prefix of results/<name>/<time>, with or without `results/`; or its time, as `ls` shows it
-    if (relative.rfind(word, 0) == 0 || relative.rfind("results/" + word, 0) == 0 ||
-        s.sweep.dir.filename().string().rfind(word, 0) == 0)
+    // results/<name>/<time>, with or without `results/`, or its time as `ls` shows it: the
+    // whole of one (`..._10-00-00` is not also `..._10-00-00_2`), else a prefix
+    if (relative == word || relative == "results/" + word || time == word) exact.push_back(&s);
+    if (relative.rfind(word, 0) == 0 || relative.rfind("results/" + word, 0) == 0 || time.rfind(word, 0) == 0)
       matches.push_back(&s);
   }
+  if (exact.size() == 1) return *exact.front();
+  if (!exact.empty()) matches = exact;
   if (matches.size() == 1) return *matches.front();
   if (matches.empty()) {
     throw spec_error(fmt::format("no sweep '{}' in {}{}; `jobsub list` shows them", which,

@@ -6,7 +6,9 @@
 #include <fstream>
 
 #include "jobsub/plugin_options.h"
+#include "jobsub/process.h"
 #include "jobsub/script.h"
+#include "jobsub/text.h"
 
 namespace jobsub {
 
@@ -129,6 +131,38 @@ Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec, in
   return pipeline;
 }
 
+std::vector<std::string> init_commands(const std::vector<std::string>& lines, const std::string& origin) {
+  std::vector<std::string> commands;
+  std::string pending;
+  std::size_t first = 0;  // the pending command's first line, 0-based
+  auto continued = [](const std::string& line) {
+    std::size_t backslashes = 0;
+    for (auto it = line.rbegin(); it != line.rend() && *it == '\\'; ++it) ++backslashes;
+    return backslashes % 2 == 1;
+  };
+  auto bash_reads = [](const std::string& text, std::string* why) {
+    const ProcessResult r = run_process({"bash", "-n", "-c", text});
+    if (why != nullptr) *why = trim(r.err);
+    return r.ok() && r.err.empty();  // an open here-document is only a warning
+  };
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (pending.empty()) first = i;
+    pending += (i == first ? "" : "\n") + lines[i];
+    if (continued(lines[i]) || !bash_reads(pending, nullptr)) continue;
+    commands.push_back(std::move(pending));
+    pending.clear();
+  }
+  if (!pending.empty()) {
+    std::string why;
+    bash_reads(pending, &why);
+    throw spec_error(fmt::format(
+        "init ({}): from its line {} on, the lines do not end as a whole shell command (bash: {}): "
+        "close what line {} opens (an `if` needs its `fi`, a quote its end)",
+        origin, first + 1, why.empty() ? "unexpected end" : why, first + 1));
+  }
+  return commands;
+}
+
 BatchSettings batch_settings(const SweepSpec& spec) {
   BatchSettings out;
   const std::string max_running = spec.get("max_running", "0");
@@ -141,6 +175,13 @@ BatchSettings batch_settings(const SweepSpec& spec) {
     throw spec_error(fmt::format("max_running must be a whole number >= 0, got '{}' ({})", max_running,
                                  spec.settings.at("max_running").origin));
   }
+  const std::string check = spec.get("init_check", "true");
+  if (check != "true" && check != "false") {
+    throw spec_error(fmt::format("init_check must be true or false, got '{}' ({})", check,
+                                 spec.settings.at("init_check").origin));
+  }
+  out.check_init = check == "true";
+  out.init_commands = init_commands(spec.init_lines, spec.init_origin);
   if (spec.has("template")) {
     fs::path path = spec.get("template");
     if (path.is_relative()) path = spec.experiment_dir / path;
@@ -169,7 +210,8 @@ BatchRequest batch_prototype(const SweepSpec& spec, const std::string& sweep_nam
   batch.init_lines = spec.init_lines;
   batch.template_text = settings.template_text;
   batch.template_file = settings.template_file;
-  batch.task_body = task_body(results.dir(), results.job_count(), workdir, spec.init_lines);
+  batch.task_body =
+      task_body(results.dir(), results.job_count(), workdir, settings.init_commands, settings.check_init);
   return batch;
 }
 

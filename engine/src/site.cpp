@@ -45,8 +45,9 @@ std::vector<fs::path> site_files() {
 
 namespace {
 
-const std::set<std::string> kSiteKeys = {"match",    "scheduler", "resources", "init",    "options",
-                                         "template", "layout",    "formatter", "sweeper", "max_running"};
+const std::set<std::string> kSiteKeys = {"match",   "scheduler",   "resources", "init",
+                                         "options", "template",    "layout",    "formatter",
+                                         "sweeper", "max_running", "init_check"};
 
 [[noreturn]] void fail(const fs::path& file, const YAML::Node& node, const std::string& what) {
   throw spec_error(fmt::format("{}:{}: {}", file.string(), node.Mark().line + 1, what));

@@ -13,8 +13,9 @@
 namespace jobsub {
 
 const std::vector<std::string>& scalar_setting_keys() {
-  static const std::vector<std::string> keys = {"name",    "layout",  "sweeper",  "formatter",  "scheduler",
-                                                "program", "command", "template", "max_running"};
+  static const std::vector<std::string> keys = {"name",        "layout",    "sweeper", "formatter",
+                                                "scheduler",   "program",   "command", "template",
+                                                "max_running", "init_check"};
   return keys;
 }
 

@@ -16,10 +16,18 @@
 namespace jobsub {
 
 std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
-                      const std::vector<std::string>& init_lines) {
+                      const std::vector<std::string>& init_commands, bool check_init) {
   const ResultsLayout layout(results_dir, job_count);
   std::string init;
-  for (const std::string& line : init_lines) init += fmt::format("    {}\n", line);
+  for (const std::string& command : init_commands) {
+    // Continuation lines stay as written: a here-document's end marker
+    // must start its line.
+    init += fmt::format("    {}\n", command);
+    if (check_init) {
+      const std::string first_line = command.substr(0, command.find('\n'));
+      init += fmt::format("    jobsub_init_check $? {} || exit\n", shell_quote(first_line));
+    }
+  }
   return fmt::format(
       R"(JOBSUB_RESULTS_DIR={results_dir}
 export JOBSUB_RESULTS_DIR
@@ -36,6 +44,14 @@ jobsub_lookup() {{
     jobsub_slice {params} "${{offsets[1]}}" "${{offsets[4]}}" > "$JOBSUB_JOB_DIR/{job_params}" &&
     jobsub_slice {argv} "${{offsets[2]}}" "${{offsets[5]}}" > "$JOBSUB_JOB_DIR/{job_argv}" &&
     JOBSUB_COMMAND=$(jobsub_slice {commands} "${{offsets[0]}}" "${{offsets[3]}}")
+}}
+# After an init command: its status ($1) and its text ($2). A command that
+# failed fails the job before the program starts.
+jobsub_init_check() {{
+  [ "$1" = 0 ] && return 0
+  echo "jobsub: init failed with exit status $1, so the program did not run: $2" >&2
+  printf '%s\n%s\n' "$1" "$2" > "$JOBSUB_JOB_DIR/{init_failed}"
+  return "$1"
 }}
 # Runs job $JOBSUB_TASK_ID and returns its exit code. $1 is its command line
 # when the caller already has it (and has made its directory).
@@ -90,7 +106,8 @@ exit "$JOBSUB_EXIT"
       fmt::arg("jobs", layout.jobs().filename().string()), fmt::arg("job_params", job_files::kParams),
       fmt::arg("job_argv", job_files::kArgv), fmt::arg("stdout", job_files::kStdout),
       fmt::arg("stderr", job_files::kStderr), fmt::arg("exit_code", job_files::kExitCode),
-      fmt::arg("metrics", job_files::kMetrics), fmt::arg("started", job_files::kStarted));
+      fmt::arg("metrics", job_files::kMetrics), fmt::arg("started", job_files::kStarted),
+      fmt::arg("init_failed", job_files::kInitFailed));
 }
 
 std::string format_task_ranges(const std::vector<TaskRange>& ranges) {

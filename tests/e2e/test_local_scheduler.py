@@ -131,6 +131,35 @@ class LocalScheduler(JobsubTestCase):
         self.assertExit(self.jobsub("--yes", cwd=exp), 0)
         self.assertEqual(self.job_stdout_json(self.only_results_dir(exp), 1), ["hello there"])
 
+    def test_a_failing_init_line_fails_the_job_before_its_program(self):
+        # Issue 22, 1: a virtualenv that is not there must not run the jobs with the system's Python.
+        spec = ("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\ninit:\n"
+                "  - export A=1\n  - if [ -n \"$A\" ]; then\n  -   source /opt/none/bin/activate ml3\n  - fi\n")
+        exp = self.experiment(spec)
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 1)
+        self.assertIn("0 completed, 2 failed", result.stdout)
+        results = self.only_results_dir(exp)
+        self.assertEqual([(r["state"], r["exit_code"]) for r in self.jobs_table(results)], [("failed", "1")] * 2)
+        for job in ("0001", "0002"):
+            self.assertEqual((results / "jobs" / job / "stdout").read_text(), "", "the program did not run")
+            self.assertIn("jobsub: init failed with exit status 1, so the program did not run: "
+                          "if [ -n \"$A\" ]; then", (results / "jobs" / job / "stderr").read_text())
+            self.assertEqual((results / "jobs" / job / "init_failed").read_text(), "1\nif [ -n \"$A\" ]; then\n")
+        # init_check: false (here from the environment) runs the program all the same.
+        unchecked = self.jobsub("--yes", cwd=exp, env=clean_env(JOBSUB_INIT_CHECK="false"))
+        self.assertExit(unchecked, 0)
+        self.assertIn("2 completed, 0 failed", unchecked.stdout)
+
+    def test_init_lines_that_never_close_are_a_spec_error_before_anything_is_written(self):
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n"
+                              "init:\n  - export A=1\n  - for x in 1 2; do\n  -   echo $x\n")
+        result = self.jobsub("--yes", cwd=exp)
+        self.assertExit(result, 3)
+        self.assertIn("from its line 2 on, the lines do not end as a whole shell command", result.stderr)
+        self.assertIn("jobsub.yaml:", result.stderr)
+        self.assertFalse((exp / "results").exists())
+
     def test_failed_jobs_are_recorded_and_exit_non_zero(self):
         program = "import sys\nprint('stderr text', file=sys.stderr)\nsys.exit(int(sys.argv[1][len('--code='):]))\n"
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nallow_duplicates: true\n"

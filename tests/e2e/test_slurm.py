@@ -227,6 +227,18 @@ class Slurm(JobsubTestCase):
                          [("completed", "0"), ("failed", "3")])
         self.assertIn("job 2/2 failed (exit 3)", result.stdout)
 
+    def test_a_failing_init_line_fails_the_job_before_its_program(self):
+        # Issue 22, 1, on a cluster: a module system this node does not have.
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n"
+                              "init:\n  - module load cuda/12.1\n")
+        result = self.submit(exp)
+        self.assertExit(result, 1)
+        self.assertIn("0 completed, 2 failed", result.stdout)
+        results = self.only_results_dir(exp)
+        self.assertEqual([(r["state"], r["exit_code"]) for r in self.jobs_table(results)], [("failed", "127")] * 2)
+        self.assertEqual((results / "jobs/0001/stdout").read_text(), "", "the program did not run")
+        self.assertEqual((results / "jobs/0002/init_failed").read_text(), "127\nmodule load cuda/12.1\n")
+
     def test_a_grid_with_resources_of_its_own_runs_with_them(self):
         # Issue 20, point 3: each job asks Slurm for its own time limit.
         program = ("import os, subprocess\n"

@@ -19,6 +19,14 @@ jobsub_lookup() {
     jobsub_slice argv.jsonl "${offsets[2]}" "${offsets[5]}" > "$JOBSUB_JOB_DIR/argv.json" &&
     JOBSUB_COMMAND=$(jobsub_slice commands "${offsets[0]}" "${offsets[3]}")
 }
+# After an init command: its status ($1) and its text ($2). A command that
+# failed fails the job before the program starts.
+jobsub_init_check() {
+  [ "$1" = 0 ] && return 0
+  echo "jobsub: init failed with exit status $1, so the program did not run: $2" >&2
+  printf '%s\n%s\n' "$1" "$2" > "$JOBSUB_JOB_DIR/init_failed"
+  return "$1"
+}
 # Runs job $JOBSUB_TASK_ID and returns its exit code. $1 is its command line
 # when the caller already has it (and has made its directory).
 jobsub_task() {
@@ -38,7 +46,9 @@ jobsub_task() {
   (
     cd '/home/ann o'\''neil/my "proj"' || exit 1
     source ~/miniconda3/bin/activate ml3
+    jobsub_init_check $? 'source ~/miniconda3/bin/activate ml3' || exit
     export OMP_NUM_THREADS=1
+    jobsub_init_check $? 'export OMP_NUM_THREADS=1' || exit
     eval "$JOBSUB_COMMAND"
   ) < /dev/null > "$JOBSUB_JOB_DIR/stdout" 2> "$JOBSUB_JOB_DIR/stderr"
 }

@@ -37,7 +37,7 @@ jobsub::BatchRequest awkward_request() {
   request.resources = {{"time", "2h"}, {"mem", "12400M"}};
   request.init_lines = {"source ~/miniconda3/bin/activate ml3", "export OMP_NUM_THREADS=1"};
   request.task_body =
-      jobsub::task_body(request.results_dir, request.job_count, request.workdir, request.init_lines);
+      jobsub::task_body(request.results_dir, request.job_count, request.workdir, request.init_lines, true);
   return request;
 }
 

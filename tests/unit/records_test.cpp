@@ -1,6 +1,7 @@
 #include <jobsub/errors.h>
 #include <jobsub/process.h>
 #include <jobsub/records.h>
+#include <jobsub/store.h>
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
@@ -75,6 +76,41 @@ BOOST_AUTO_TEST_CASE(file_sha256_is_what_sha256sum_prints) {
   BOOST_TEST(jobsub::file_sha256(file) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   fs::remove(file);
   BOOST_TEST(jobsub::file_sha256(file).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_sweep_is_named_whole_or_by_a_unique_prefix) {
+  // Issue 22, 8: two submits in one second give `..._10-00-00` and `..._10-00-00_2`.
+  const fs::path exp = "/e";
+  std::vector<jobsub::SweepSummary> sweeps(4);
+  const char* dirs[] = {"results/a/2026-11-30_10-00-00", "results/a/2026-11-30_10-00-00_2",
+                        "results/b/2026-11-30_10-00-00", "results/b/2026-11-30_11-00-00"};
+  for (int i = 0; i < 4; ++i) {
+    sweeps[i].id = i + 1;
+    sweeps[i].sweep.dir = exp / dirs[i];
+  }
+  auto chosen = [&](const std::string& which) { return jobsub::choose_sweep(sweeps, which, exp).id; };
+  BOOST_TEST(chosen("") == 4);
+  BOOST_TEST(chosen("a/2026-11-30_10-00-00") == 1);  // exact, though `_2` begins with it too
+  BOOST_TEST(chosen("results/a/2026-11-30_10-00-00/") == 1);
+  BOOST_TEST(chosen("a/2026-11-30_10-00-00_2") == 2);
+  BOOST_TEST(chosen("2026-11-30_10-00-00_2") == 2);
+  BOOST_TEST(chosen("2026-11-30_11") == 4);
+  auto refusal = [&](const std::string& which) {
+    try {
+      jobsub::choose_sweep(sweeps, which, exp);
+    } catch (const jobsub::Error& e) {
+      BOOST_TEST(static_cast<int>(e.code()) == 3);
+      return std::string(e.what());
+    }
+    return std::string("chosen");
+  };
+  // The time alone names one sweep of each name: both are listed.
+  BOOST_TEST(refusal("2026-11-30_10-00-00") ==
+             "'2026-11-30_10-00-00' names 2 sweeps (results/a/2026-11-30_10-00-00, "
+             "results/b/2026-11-30_10-00-00): give more of it");
+  BOOST_TEST(refusal("a/2026").find("names 2 sweeps") != std::string::npos);
+  BOOST_TEST(refusal("b/").find("names 2 sweeps") != std::string::npos);
+  BOOST_TEST(refusal("c").find("no sweep 'c'") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

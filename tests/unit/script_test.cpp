@@ -1,4 +1,5 @@
 #include <jobsub/errors.h>
+#include <jobsub/pipeline.h>
 #include <jobsub/process.h>
 #include <jobsub/records.h>
 #include <jobsub/script.h>
@@ -25,7 +26,7 @@ BOOST_AUTO_TEST_CASE(the_results_layout_is_spelled_in_one_place) {
   BOOST_TEST(r.jobs_table() == fs::path("/r/s/1/jobs.tsv"));
   BOOST_TEST(r.logs() == fs::path("/r/s/1/logs"));
   // The task body names the same job directory the core reads.
-  const std::string body = jobsub::task_body("/r/s/1", 12345, "/w", {});
+  const std::string body = jobsub::task_body("/r/s/1", 12345, "/w", {}, true);
   BOOST_TEST(body.find("'%s/jobs/%05d'") != std::string::npos);
   BOOST_TEST(body.find("\"$JOBSUB_JOB_DIR/exit_code\"") != std::string::npos);
 }
@@ -98,7 +99,8 @@ BOOST_AUTO_TEST_CASE(task_body_runs_the_job_line_and_records_it) {
                   {{"echo one", "{\"a\":1}", "[\"x\"]"},
                    {"printf '%s|' \"$PWD\" \"$JOBSUB_TASK_ID\" \"$FOO\"; exit 3", "{\"a\":2}", "[\"y\"]"},
                    {"echo three", "{\"a\":3}", "[\"z\"]"}});
-  const std::string script = "JOBSUB_TASK_ID=2\n" + jobsub::task_body(results, 3, root, {"export FOO=bar"});
+  const std::string script =
+      "JOBSUB_TASK_ID=2\n" + jobsub::task_body(results, 3, root, {"export FOO=bar"}, true);
   std::ofstream(root / "s.sh") << script;
   const auto result = jobsub::run_process({"bash", (root / "s.sh").string()});
   BOOST_TEST(result.exit_code == 3);
@@ -112,11 +114,70 @@ BOOST_AUTO_TEST_CASE(task_body_runs_the_job_line_and_records_it) {
   fs::remove_all(root);
 }
 
+BOOST_AUTO_TEST_CASE(init_lines_are_grouped_into_the_commands_bash_reads) {
+  const std::vector<std::string> lines = {"export A=1",    "if [ -n \"$A\" ]; then",
+                                          "  export B=2",  "fi",
+                                          "cat > f <<EOF", "x",
+                                          "EOF",           "echo a \\",
+                                          "  b # c",       "# a comment"};
+  const std::vector<std::string> expected = {"export A=1", "if [ -n \"$A\" ]; then\n  export B=2\nfi",
+                                             "cat > f <<EOF\nx\nEOF", "echo a \\\n  b # c", "# a comment"};
+  BOOST_TEST(jobsub::init_commands(lines, "jobsub.yaml:3") == expected);
+  BOOST_CHECK_EXCEPTION(
+      jobsub::init_commands({"export A=1", "for x in 1 2; do", "  echo $x"}, "jobsub.yaml:3"), jobsub::Error,
+      [](const jobsub::Error& e) {
+        const std::string m = e.what();
+        BOOST_TEST_MESSAGE(m);
+        return m.find("jobsub.yaml:3") != std::string::npos &&
+               m.find("from its line 2 on") != std::string::npos && e.code() == jobsub::ExitCode::bad_spec;
+      });
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_init_command_fails_the_job_before_its_program) {
+  const fs::path root = fs::temp_directory_path() / ("jobsub script init " + std::to_string(::getpid()));
+  fs::create_directories(root);
+  write_job_files(root, {{"echo ran $ACT", "{}", "[]"}});
+  // An activate script whose own steps fail harmlessly, as conda's do: its
+  // status (the last step's) is what counts.
+  std::ofstream(root / "act.sh") << "false\nexport ACT=yes\n";
+  auto run = [&](const std::vector<std::string>& init, bool check) {
+    fs::remove_all(root / "jobs");
+    std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=1\n" + jobsub::task_body(root, 1, root, init, check);
+    return jobsub::run_process({"bash", (root / "s.sh").string()});
+  };
+  const fs::path job = root / "jobs" / "0001";
+  auto ok =
+      run(jobsub::init_commands({"source act.sh", "if true; then", "  export B=1", "fi"}, "test"), true);
+  BOOST_TEST(ok.exit_code == 0);
+  BOOST_TEST(read(job / "stdout") == "ran yes\n");
+  BOOST_TEST(!fs::exists(job / "init_failed"));
+
+  auto failed = run({"source act.sh", "source /opt/none/bin/activate ml3", "export B=1"}, true);
+  BOOST_TEST(failed.exit_code == 1);
+  BOOST_TEST(read(job / "exit_code") == "1\n");
+  BOOST_TEST(read(job / "stdout").empty());  // the program did not run
+  BOOST_TEST(read(job / "init_failed") == "1\nsource /opt/none/bin/activate ml3\n");
+  const std::string err = read(job / "stderr");
+  BOOST_TEST(err.find("No such file or directory") != std::string::npos, err);
+  BOOST_TEST(err.find("jobsub: init failed with exit status 1, so the program did not run: source "
+                      "/opt/none/bin/activate ml3") != std::string::npos,
+             err);
+
+  auto missing = run({"module load cuda/12.1"}, true);
+  BOOST_TEST(missing.exit_code == 127);
+  BOOST_TEST(read(job / "init_failed") == "127\nmodule load cuda/12.1\n");
+
+  auto unchecked = run({"source /opt/none/bin/activate ml3"}, false);
+  BOOST_TEST(unchecked.exit_code == 0);
+  BOOST_TEST(read(job / "stdout") == "ran\n");
+  fs::remove_all(root);
+}
+
 BOOST_AUTO_TEST_CASE(task_body_without_its_job_says_so_and_exits_127) {
   const fs::path root = fs::temp_directory_path() / ("jobsub script test 127 " + std::to_string(::getpid()));
   fs::create_directories(root);
   write_job_files(root, {{"echo one", "{}", "[]"}});
-  std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=5\n" + jobsub::task_body(root, 1, root, {});
+  std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=5\n" + jobsub::task_body(root, 1, root, {}, true);
   const auto result = jobsub::run_process({"bash", (root / "s.sh").string()});
   BOOST_TEST(result.exit_code == 127);
   BOOST_TEST(result.err.find("no command for job 5") != std::string::npos, result.err);
@@ -128,7 +189,7 @@ BOOST_AUTO_TEST_CASE(task_body_as_a_worker_runs_the_jobs_it_is_given) {
   const fs::path root = fs::temp_directory_path() / ("jobsub script worker " + std::to_string(::getpid()));
   fs::create_directories(root / "jobs" / "0001");
   fs::create_directories(root / "jobs" / "0002");
-  std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=\n" + jobsub::task_body(root, 2, root, {});
+  std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=\n" + jobsub::task_body(root, 2, root, {}, true);
   std::ofstream(root / "in") << "1\techo \"$JOBSUB_TASK_ID $JOBSUB_ARRAY_TASK_ID\"\n2\texit 4\n";
   const auto result = jobsub::run_process({"bash", "-c", "JOBSUB_WORKER=1 bash s.sh < in"}, {root, {}, {}});
   BOOST_TEST(result.exit_code == 0);

@@ -49,10 +49,22 @@ struct BatchSettings {
   uint64_t max_running = 0;
   std::string template_text;  ///< empty: the scheduler's own
   fs::path template_file;
+  std::vector<std::string> init_commands;  ///< the init lines as whole commands (init_commands())
+  bool check_init = true;                  ///< `init_check` (true unless set to false)
 };
-/// `max_running`, and the template: the `template` setting, else
-/// `<experiment>/templates/<scheduler>.sh.mustache` when it exists.
+/// `max_running`, the init commands, `init_check`, and the template: the
+/// `template` setting, else `<experiment>/templates/<scheduler>.sh.mustache`
+/// when it exists. Errors are spec errors naming the setting's origin.
 JOBSUB_API BatchSettings batch_settings(const SweepSpec& spec);
+
+/// The init lines grouped into whole shell commands as bash reads them
+/// (`bash -n`): a line that opens an `if`, a loop, a function body, a quote
+/// or a here-document goes with the lines up to its end, a line ending in
+/// `\` with the next. Each command is checked after it runs (task_body()).
+/// Throws spec_error, naming `origin` and bash's message, when the lines do
+/// not end as a whole command (an `if` without its `fi`).
+JOBSUB_API std::vector<std::string> init_commands(const std::vector<std::string>& lines,
+                                                  const std::string& origin);
 
 /// What every batch of a sweep shares, new or recorded (everything but
 /// batch_name, script_path, token and tasks): the batch settings, the

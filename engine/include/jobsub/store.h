@@ -169,8 +169,9 @@ JOBSUB_API std::unique_ptr<Store> open_records(const fs::path& experiment);
 
 /// The sweep a command names: the latest when `which` is empty; else the one
 /// whose results directory it is, or whose directory relative to the
-/// experiment (with or without `results/`) it uniquely begins. Throws Error
-/// (exit 3) naming the candidates when none or several match.
+/// experiment (with or without `results/`) or time it is exactly, else the
+/// one such name it uniquely begins (trailing slashes are ignored). Throws
+/// Error (exit 3) naming the candidates when none or several match.
 JOBSUB_API const SweepSummary& choose_sweep(const std::vector<SweepSummary>& sweeps, const std::string& which,
                                             const fs::path& experiment);
 

@@ -32,6 +32,10 @@ inline constexpr const char* kArgv = "argv.json";
 inline constexpr const char* kStarted = "started";
 /// What `$JOBSUB_METRICS` names: the job's metrics, JSON lines (metrics.h).
 inline constexpr const char* kMetrics = "metrics.jsonl";
+/// Written when an init command failed (the job then fails before its
+/// program starts): the command's exit status on the first line, the
+/// command's first line on the second.
+inline constexpr const char* kInitFailed = "init_failed";
 }  // namespace job_files
 
 /// `0042`: the name of job `job`'s directory in a sweep of `job_count` jobs.

@@ -24,8 +24,16 @@ namespace fs = std::filesystem;
 /// it reads `<job><TAB><command>` lines on stdin (the job directory, params
 /// and argv already written), runs each job in turn and prints
 /// `<job> <exit code>` on stdout; jobsub writes the exit_code files.
+///
+/// `init` holds complete shell commands (one may span lines: an `if` ...
+/// `fi`), run in order before the program. With `check_init`, the status of
+/// each is checked after it runs: one that fails fails the job with that
+/// status before the program starts, said on its stderr and kept in the
+/// job's `init_failed` file (results_layout.h). A command's own inner steps
+/// are not checked (conda's activate script has harmless failures), and
+/// without `check_init` nothing is.
 JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
-                                 const std::vector<std::string>& init_lines);
+                                 const std::vector<std::string>& init, bool check_init);
 
 /// `1-3,7,9-12`
 JOBSUB_API std::string format_task_ranges(const std::vector<TaskRange>& ranges);
