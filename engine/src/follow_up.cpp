@@ -250,6 +250,7 @@ std::vector<uint64_t> FollowUpDriver::choose_jobs() const {
     const bool take =
         request_.kind == FollowUpRequest::Kind::resume
             ? state == JobState::not_submitted ||
+                  (state == JobState::declined && request_.include_declined) ||
                   (state == JobState::cancelled && j.native_state == kInterruptedNativeState)
             : std::find(request_.states.begin(), request_.states.end(), state) != request_.states.end();
     if (take) jobs.push_back(j.job);
@@ -290,6 +291,17 @@ SubmitOutcome FollowUpDriver::run(Prompter* prompter) {
   if (resume && !request_.dry_run) settle_interrupted_batches(submitter);
   settle_jobs();
   const std::vector<TaskRange> jobs = ranges_of(choose_jobs());
+  if (resume && !request_.include_declined) {
+    std::vector<uint64_t> declined;
+    for (const JobRecord& j : records_) {
+      if (j.state == JobState::declined) declined.push_back(j.job);
+    }
+    if (!declined.empty()) {
+      fmt::print(out_, "jobsub: {} {} declined at the prompt {} left out ({}): --include-declined sends {}\n",
+                 declined.size(), declined.size() == 1 ? "job" : "jobs", declined.size() == 1 ? "is" : "are",
+                 format_task_ranges(ranges_of(declined)), declined.size() == 1 ? "it" : "them");
+    }
+  }
   uint64_t count = 0;
   for (const TaskRange& r : jobs) count += r.size();
   SubmitOutcome outcome;

@@ -11,11 +11,13 @@ namespace jobsub {
 
 const std::vector<std::string>& core_option_names() {
   static const std::vector<std::string> names = {
-      "help",        "spec",       "max-running", "resource", "yes",           "dry-run",
-      "manual",      "no-array",   "wait",        "poll",     "allow-no-args", "max-jobs",
-      "show-config", "plugin-dir", "version",     "name",     "layout",        "sweeper",
-      "formatter",   "scheduler",  "program",     "command",  "template",      "rerun-completed",
-      "resume",      "force",      "site"};
+      "help",        "spec",       "max-running",   "resource",
+      "yes",         "dry-run",    "manual",        "no-array",
+      "wait",        "poll",       "allow-no-args", "max-jobs",
+      "show-config", "plugin-dir", "version",       "name",
+      "layout",      "sweeper",    "formatter",     "scheduler",
+      "program",     "command",    "template",      "rerun-completed",
+      "resume",      "force",      "site",          "include-declined"};
   return names;
 }
 

@@ -587,7 +587,7 @@ Condition parse_condition(const std::string& text) {
     if (c.op != "=" && c.op != "!=")
       throw usage_error(fmt::format("--where '{}': state takes = or !=", text));
     std::vector<std::string> names;
-    for (int s = 0; s <= static_cast<int>(JobState::skipped); ++s)
+    for (int s = 0; s <= static_cast<int>(kLastJobState); ++s)
       names.emplace_back(to_string(static_cast<JobState>(s)));
     for (const std::string& word : split_commas(c.value)) {
       const std::string name = trim(word);

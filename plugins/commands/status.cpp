@@ -226,18 +226,28 @@ class StatusCommand final : public jobsub::Command {
     if (std::any_of(metric_of.begin(), metric_of.end(),
                     [](const std::string& v) { return !v.empty() && v.back() == '*'; }))
       fmt::print("  (* {} of a running job: the last value it wrote so far)\n", metric);
-    std::vector<jobsub::TaskRange> unsent;
+    std::vector<jobsub::TaskRange> unsent, declined;
     for (const auto& j : jobs) {
-      if (j.state != jobsub::JobState::not_submitted) continue;
-      if (!unsent.empty() && unsent.back().last + 1 == j.job) {
-        unsent.back().last = j.job;
+      std::vector<jobsub::TaskRange>* ranges = j.state == jobsub::JobState::not_submitted ? &unsent
+                                               : j.state == jobsub::JobState::declined    ? &declined
+                                                                                          : nullptr;
+      if (ranges == nullptr) continue;
+      if (!ranges->empty() && ranges->back().last + 1 == j.job) {
+        ranges->back().last = j.job;
       } else {
-        unsent.push_back({j.job, j.job});
+        ranges->push_back({j.job, j.job});
       }
     }
+    const std::string where = fs::relative(sweep.sweep.dir, a.experiment).string();
     if (!unsent.empty()) {
       fmt::print("note: jobs {} were not submitted: `jobsub submit --resume {}` sends them\n",
-                 jobsub::format_task_ranges(unsent), fs::relative(sweep.sweep.dir, a.experiment).string());
+                 jobsub::format_task_ranges(unsent), where);
+    }
+    if (!declined.empty()) {
+      fmt::print(
+          "note: jobs {} were declined at the prompt: `jobsub submit --resume --include-declined {}` "
+          "sends them\n",
+          jobsub::format_task_ranges(declined), where);
     }
   }
 };

@@ -107,6 +107,7 @@ class SubmitCommand final : public jobsub::Command {
              "submit combinations that completed in an earlier sweep of the experiment too");
       option("resume", "submit what an interrupted submit of the latest sweep (or of SWEEP) did not");
       option("force", "with --resume: resume a batch another host was submitting");
+      option("include-declined", "with --resume: also the jobs answered n at the prompt");
       option("max-jobs", po::value<std::string>()->value_name("N"),
              "refuse a sweep of more than N jobs (default 10000000)");
       option("show-config", "print the merged settings with their origins and exit");
@@ -319,6 +320,7 @@ class SubmitCommand final : public jobsub::Command {
     }
     if (vm.count("resume")) return resume(context, vm);
     if (vm.count("force")) throw jobsub::usage_error("--force goes with --resume");
+    if (vm.count("include-declined")) throw jobsub::usage_error("--include-declined goes with --resume");
     jobsub::SweepSpec spec = merged_spec(registry, options, vm);
     if (vm.count("show-config")) {
       show_config(spec);
@@ -359,8 +361,9 @@ class SubmitCommand final : public jobsub::Command {
   /// `--resume [SWEEP]`: the recorded sweep's own settings, so nothing that
   /// would change them is taken.
   static int resume(jobsub::CommandContext& context, const po::variables_map& vm) {
-    static const std::set<std::string> kTaken = {"resume", "yes",        "dry-run", "wait",    "poll",
-                                                 "spec",   "plugin-dir", "force",   "override"};
+    static const std::set<std::string> kTaken = {
+        "resume", "yes",        "dry-run", "wait",     "poll",
+        "spec",   "plugin-dir", "force",   "override", "include-declined"};
     for (const auto& [name, value] : vm) {
       if (!value.defaulted() && !kTaken.count(name)) {
         throw jobsub::usage_error(fmt::format(
@@ -381,6 +384,7 @@ class SubmitCommand final : public jobsub::Command {
     }
     request.dry_run = vm.count("dry-run") > 0;
     request.force = vm.count("force") > 0;
+    request.include_declined = vm.count("include-declined") > 0;
     request.wait = vm.count("wait") > 0;
     request.poll_seconds = jobsub::poll_seconds(vm);
     const bool ask = !vm.count("yes") && !request.dry_run;

@@ -36,6 +36,8 @@ const char* to_string(JobState state) {
       return "not_submitted";
     case JobState::skipped:
       return "skipped";
+    case JobState::declined:
+      return "declined";
   }
   return "unknown";
 }
@@ -45,7 +47,7 @@ const char* to_string(JobState state) {
 namespace jobsub {
 
 JobState job_state_from_string(const std::string& text) {
-  for (int s = 0; s <= static_cast<int>(JobState::skipped); ++s) {
+  for (int s = 0; s <= static_cast<int>(kLastJobState); ++s) {
     if (text == to_string(static_cast<JobState>(s))) return static_cast<JobState>(s);
   }
   return JobState::pending;
@@ -53,7 +55,7 @@ JobState job_state_from_string(const std::string& text) {
 
 bool is_final(JobState s) {
   return s != JobState::pending && s != JobState::queued && s != JobState::held && s != JobState::running &&
-         s != JobState::not_submitted;
+         s != JobState::not_submitted && s != JobState::declined;
 }
 
 std::string program_problem(const fs::path& program) {

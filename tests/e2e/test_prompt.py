@@ -26,12 +26,44 @@ class Prompt(JobsubTestCase):
         self.assertNotIn("Submit (4/4)", term.text)
         results = self.only_results_dir(exp)
         self.assertEqual([r["state"] for r in self.jobs_table(results)],
-                         ["completed", "not_submitted", "completed", "completed"])
+                         ["completed", "declined", "completed", "completed"])
         self.assertEqual(self.job_stdout_json(results, 1), ["with", "lr=0.1", "seed=1"])
         self.assertFalse((results / "jobs/0002").exists())
         self.assertIn("3 of 4 jobs submitted", term.text)
         batches = sorted(p.name for p in results.glob("batch-*.sh"))
         self.assertEqual(batches, ["batch-1.sh", "batch-2.sh"])
+
+    def test_resume_leaves_declined_jobs_out_unless_asked(self):
+        # Issue 22, 4: `n` is an answer that --resume keeps; `exit` is not one.
+        exp = self.experiment(SPEC)
+        term = Terminal([], cwd=exp)
+        term.read_until("Submit (1/4)")
+        term.send("y")
+        term.read_until("Submit (2/4)")
+        term.send("n")
+        term.read_until("Submit (3/4)")
+        term.send("exit")
+        self.assertEqual(term.wait(), 0, term.text)
+        results = self.only_results_dir(exp)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)],
+                         ["completed", "declined", "not_submitted", "not_submitted"])
+        status = self.jobsub("status", cwd=exp)
+        self.assertIn("1 declined", status.stdout.splitlines()[0])
+        self.assertIn("note: jobs 2 were declined at the prompt: `jobsub submit --resume --include-declined ",
+                      status.stdout)
+        resumed = self.jobsub("submit", "--resume", "--yes", cwd=exp)
+        self.assertExit(resumed, 0)
+        self.assertIn("1 job declined at the prompt is left out (2): --include-declined sends it", resumed.stdout)
+        self.assertIn("2 jobs of 4 to submit: 3-4", resumed.stdout)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)],
+                         ["completed", "declined", "completed", "completed"])
+        again = self.jobsub("submit", "--resume", "--yes", "--include-declined", cwd=exp)
+        self.assertExit(again, 0)
+        self.assertIn("1 job of 4 to submit: 2", again.stdout)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 4)
+        refused = self.jobsub("--include-declined", "--yes", cwd=exp)
+        self.assertExit(refused, 2)
+        self.assertIn("--include-declined goes with --resume", refused.stderr)
 
     def test_exit_at_the_first_question_leaves_nothing_behind(self):
         exp = self.experiment(SPEC)
@@ -67,7 +99,7 @@ class Prompt(JobsubTestCase):
         self.assertEqual(term.wait(), 0, term.text)
         results = self.only_results_dir(exp)
         self.assertEqual([r["state"] for r in self.jobs_table(results)],
-                         ["completed", "not_submitted", "completed", "completed"])
+                         ["completed", "declined", "completed", "completed"])
 
     def test_exit_after_a_test_job_keeps_its_record(self):
         exp = self.experiment(SPEC)

@@ -358,7 +358,7 @@ BOOST_AUTO_TEST_CASE(the_answers_choose_the_batches) {
   BOOST_TEST(rig.scheduler.batches[1].batch_name == "batch-2");
   BOOST_TEST(rig.first_batch_calls == 1);
   BOOST_TEST(std::string(jobsub::to_string(rig.store.jobs(rig.sweep).at(1).state)) ==
-             "not_submitted");  // answered n
+             "declined");  // answered n (before the sweep was recorded: kept until it was)
   ScriptedPrompter stop({jobsub::Answer::exit});
   Rig idle(2);
   idle.submitter()->submit({{1, 2}}, &stop, idle.first_batch());

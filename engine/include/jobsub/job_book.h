@@ -31,14 +31,16 @@ class JOBSUB_API JobBook {
   JobsTableRow row(uint64_t job) const;
 
   uint64_t count(JobState s) const { return counts_[static_cast<std::size_t>(s)]; }
-  /// Jobs handed to a scheduler (every state but not_submitted and skipped).
-  uint64_t submitted() const { return size() - count(JobState::not_submitted) - count(JobState::skipped); }
+  /// Jobs handed to a scheduler (every state but not_submitted, skipped and declined).
+  uint64_t submitted() const {
+    return size() - count(JobState::not_submitted) - count(JobState::skipped) - count(JobState::declined);
+  }
   /// Jobs that ended in any other way than completed or cancelled.
   uint64_t failed() const;
   uint64_t ended() const { return count(JobState::completed) + count(JobState::cancelled) + failed(); }
 
  private:
-  static constexpr std::size_t kStates = static_cast<std::size_t>(JobState::skipped) + 1;
+  static constexpr std::size_t kStates = static_cast<std::size_t>(kLastJobState) + 1;
   std::vector<uint8_t> states_;
   std::vector<int16_t> exit_codes_;
   NativeIdTable native_ids_;

@@ -57,10 +57,11 @@ struct FollowUpRequest {
   enum class Kind { resume, resubmit };
   Kind kind = Kind::resume;
   fs::path experiment;
-  std::string sweep;             ///< as choose_sweep() takes it; empty: the latest
-  std::vector<JobState> states;  ///< resubmit: which jobs
-  bool dry_run = false;          ///< say which jobs; change nothing
-  bool force = false;            ///< resume a batch another host was submitting
+  std::string sweep;              ///< as choose_sweep() takes it; empty: the latest
+  std::vector<JobState> states;   ///< resubmit: which jobs
+  bool dry_run = false;           ///< say which jobs; change nothing
+  bool force = false;             ///< resume a batch another host was submitting
+  bool include_declined = false;  ///< resume: also the jobs answered `n` at a prompt
   bool wait = false;
   double poll_seconds = 5;
 };

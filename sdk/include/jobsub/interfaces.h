@@ -112,8 +112,12 @@ enum class JobState {
   preempted,
   lost,
   not_submitted,
-  skipped,  ///< not submitted: the same params and command completed in an earlier sweep
+  skipped,   ///< not submitted: the same params and command completed in an earlier sweep
+  declined,  ///< not submitted: the user answered `n` at the prompt (`submit --resume --include-declined`
+             ///< sends it)
 };
+/// The last JobState, for tables indexed by state.
+inline constexpr JobState kLastJobState = JobState::declined;
 
 /// The native state of a job that the user's own Ctrl-C stopped (state
 /// `cancelled`): `jobsub submit --resume` runs such a job again, `resubmit`
