@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <jobsub/command_line.h>
 #include <jobsub/errors.h>
+#include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/script.h>
 #include <jobsub/store.h>
@@ -35,13 +36,15 @@ std::streamoff copy_from(const fs::path& file, std::streamoff offset) {
 
 class LogsCommand final : public jobsub::Command {
  public:
-  int run(jobsub::CommandContext&, const std::vector<std::string>& given) noexcept override {
+  int run(jobsub::CommandContext& context, const std::vector<std::string>& given) noexcept override {
     try {
       jobsub::CommandLine cl(
           "logs", "[SWEEP] JOB [OPTIONS]",
           "Prints job JOB's stdout, then its stderr (each under a header), from its directory in the\n"
-          "sweep's results (SWEEP: the latest sweep unless named; see jobsub help status). -f keeps\n"
-          "printing what the job writes until its exit-code file appears (Ctrl-C stops).",
+          "sweep's results (SWEEP: the latest sweep unless named; see jobsub help status), then the\n"
+          "scheduler's own log of the job where it keeps one (Slurm's slurm-<id>.out, where it writes\n"
+          "`CANCELLED ... DUE TO TIME LIMIT`). -f keeps printing what the job writes until its\n"
+          "exit-code file appears (Ctrl-C stops).",
           "0; 2 usage; 3 no such sweep or job.");
       cl.options()("follow,f", "keep printing what the job writes until it has ended")(
           "stdout", "only its stdout")("stderr", "only its stderr");
@@ -61,8 +64,9 @@ class LogsCommand final : public jobsub::Command {
       } catch (const std::exception&) {
       }
       if (job == 0) throw jobsub::usage_error(fmt::format("'{}' is not a job number", words.back()));
-      const jobsub::SweepSummary sweep = jobsub::choose_sweep(jobsub::open_records(experiment)->sweeps(),
-                                                              words.size() == 2 ? words[0] : "", experiment);
+      const std::unique_ptr<jobsub::Store> store = jobsub::open_records(experiment);
+      const jobsub::SweepSummary sweep =
+          jobsub::choose_sweep(store->sweeps(), words.size() == 2 ? words[0] : "", experiment);
       if (job > sweep.sweep.job_count) {
         throw jobsub::spec_error(fmt::format("sweep {} has {} jobs; there is no job {}",
                                              fs::relative(sweep.sweep.dir, experiment).string(),
@@ -82,6 +86,7 @@ class LogsCommand final : public jobsub::Command {
           std::fflush(stdout);
           copy_from(results.job_file(job, name), 0);
         }
+        if (out && err) print_scheduler_log(context, *store, sweep, job);
         return 0;
       }
       // Follow one stream (stdout unless --stderr) until the job has ended.
@@ -101,6 +106,24 @@ class LogsCommand final : public jobsub::Command {
     } catch (...) {
       return jobsub::report_current_exception(std::cerr);
     }
+  }
+
+ private:
+  /// The scheduler's own log of the job (its current attempt), under a
+  /// header that says whose it is; nothing when the scheduler keeps none.
+  static void print_scheduler_log(jobsub::CommandContext& context, const jobsub::Store& store,
+                                  const jobsub::SweepSummary& sweep, uint64_t job) {
+    const std::vector<jobsub::JobRecord> jobs = store.jobs(sweep.id);
+    if (job > jobs.size() || jobs[job - 1].native_id.empty()) return;
+    const jobsub::PluginHandle<jobsub::Scheduler> scheduler =
+        jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+    const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
+    const fs::path log = scheduler->log_file(results.logs(), jobs[job - 1].native_id);
+    std::error_code ec;
+    if (log.empty() || !fs::exists(log, ec)) return;
+    fmt::print("==> {} ({}'s log of {}) <==\n", log.string(), sweep.sweep.scheduler, jobs[job - 1].native_id);
+    std::fflush(stdout);
+    copy_from(log, 0);
   }
 };
 

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 #include <jobsub/command_line.h>
 #include <jobsub/errors.h>
+#include <jobsub/job_report.h>
 #include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
 #include <jobsub/process.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -33,6 +35,7 @@ struct Args {
   std::string sweep;
   fs::path experiment;
   bool all = false;
+  bool failed = false;
   bool json = false;
   bool watch = false;
   double poll = 5;
@@ -49,8 +52,9 @@ std::unique_ptr<jobsub::CommandLine> command_line() {
       "files; the state store and jobs.tsv are updated.",
       "0 when no job failed, was cancelled or lost (so far), 1 otherwise; 2 usage;\n"
       "3 no such sweep; 130 interrupted.");
-  cl->options()("all", "a line for every job (default: every job not completed)")("json", "the same as JSON")(
-      "watch", "refresh until every job has ended (every --poll seconds)")(
+  cl->options()("all", "a line for every job (default: every job not completed)")(
+      "failed", "only the jobs that ended badly, each with why, its parameters and its last stderr line")(
+      "json", "the same as JSON")("watch", "refresh until every job has ended (every --poll seconds)")(
       "metric", jobsub::po::value<std::string>(),
       "the metric shown per job (default: the first of the spec's `metrics:`, else its objective's, else "
       "the first a job wrote)");
@@ -68,6 +72,8 @@ class StatusCommand final : public jobsub::Command {
       a.sweep = cl->words().empty() ? std::string() : cl->words()[0];
       a.experiment = cl->experiment();
       a.all = cl->given("all");
+      a.failed = cl->given("failed");
+      if (a.all && a.failed) throw jobsub::usage_error("--all and --failed choose different jobs: give one");
       a.json = cl->given("json");
       a.watch = cl->given("watch");
       a.poll = cl->poll();
@@ -179,6 +185,91 @@ class StatusCommand final : public jobsub::Command {
     return out;
   }
 
+  /// A job that ended badly gets a line of its own: why, its parameters
+  /// (those that vary in the sweep), its scheduler id and its last stderr
+  /// line. So does a completed or skipped job with --all, and a running one
+  /// when a metric is shown; the other jobs (queued, not submitted, ...) fold
+  /// into runs of one state (`jobs 5-48  queued  4720_[5-48]`), so that a
+  /// large sweep's status fits a screen. --failed: the bad ones only.
+  static void print_job_lines(const jobsub::SweepSummary& sweep, const std::vector<jobsub::JobRecord>& jobs,
+                              const Args& a, const std::string& metric,
+                              const std::vector<std::string>& metric_of) {
+    using jobsub::JobState;
+    const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
+    // (Cancelled jobs fold too: a cancel is usually of many, for one reason.)
+    auto own_line = [&](const jobsub::JobRecord& j) {
+      if (jobsub::ended_badly(j.state)) return j.state != JobState::cancelled;
+      if (a.failed) return false;
+      if (j.state == JobState::completed || j.state == JobState::skipped) return a.all;
+      return j.state == JobState::running && !metric.empty();
+    };
+    auto shown = [&](const jobsub::JobRecord& j) {
+      return a.failed ? jobsub::ended_badly(j.state) : a.all || j.state != JobState::completed;
+    };
+    auto run_reason = [&](const jobsub::JobRecord& j) {
+      return j.state == JobState::skipped ? std::string("completed before (--all says where)")
+                                          : jobsub::failure_reason(j, results);
+    };
+    std::vector<uint64_t> wanted;
+    for (const auto& j : jobs) {
+      if (own_line(j)) wanted.push_back(j.job);
+    }
+    const std::map<uint64_t, std::string> params = jobsub::varying_params(results, wanted);
+    constexpr std::size_t kColumns = 7;  // job(s), state, why, scheduler id(s), params, metric, stderr
+    std::vector<std::array<std::string, kColumns>> rows;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      const jobsub::JobRecord& j = jobs[i];
+      if (!shown(j)) continue;
+      const std::string state = fmt::format("{}{}", jobsub::to_string(j.state),
+                                            j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : "");
+      if (own_line(j)) {
+        const auto p = params.find(j.job);
+        std::string why = jobsub::failure_reason(j, results);
+        if (why.empty() && j.state == JobState::completed)
+          why = j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : "";
+        if (j.state == JobState::skipped) why = j.native_state;
+        const std::string& value = metric_of[j.job - 1];
+        rows.push_back({fmt::format("job {}", j.job), state, why, j.native_id,
+                        p == params.end() ? "" : p->second,
+                        value.empty() ? "" : fmt::format("{}={}", metric, value),
+                        jobsub::ended_badly(j.state) ? jobsub::last_stderr_line(results, j.job) : ""});
+        continue;
+      }
+      // A run of jobs in this state (attempt, reason) that have no line of their own.
+      const std::string reason = run_reason(j);
+      std::size_t end = i + 1;
+      while (end < jobs.size() && jobs[end].state == j.state && jobs[end].attempt == j.attempt &&
+             jobs[end].job == jobs[end - 1].job + 1 && !own_line(jobs[end]) &&
+             run_reason(jobs[end]) == reason)
+        ++end;
+      std::vector<std::string> ids;
+      for (std::size_t k = i; k < end; ++k) {
+        if (!jobs[k].native_id.empty()) ids.push_back(jobs[k].native_id);
+      }
+      const std::string label =
+          end - i == 1 ? fmt::format("job {}", j.job) : fmt::format("jobs {}-{}", j.job, jobs[end - 1].job);
+      rows.push_back({label, state, reason, jobsub::fold_native_ids(ids), "", "", ""});
+      i = end - 1;
+    }
+    std::array<std::size_t, kColumns> width{};
+    for (const auto& row : rows) {
+      for (std::size_t c = 0; c < kColumns; ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    for (const auto& row : rows) {
+      std::size_t last = 0;  // the last column with text: not padded
+      for (std::size_t c = 0; c < kColumns; ++c) {
+        if (!row[c].empty()) last = c;
+      }
+      std::string line = " ";
+      for (std::size_t c = 0; c <= last; ++c) {
+        if (width[c] == 0) continue;
+        line += " ";
+        line += c == last ? row[c] : fmt::format("{:<{}}", row[c], width[c]);
+      }
+      fmt::print("{}\n", line);
+    }
+  }
+
   static void report(jobsub::Store& store, const jobsub::SweepSummary& sweep,
                      const std::vector<jobsub::JobRecord>& jobs, const Args& a) {
     if (::isatty(STDOUT_FILENO) && a.watch) fmt::print("\r\033[K");
@@ -193,8 +284,11 @@ class StatusCommand final : public jobsub::Command {
       out["states"] = counts(jobs);
       out["metric"] = metric.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(metric);
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
       for (const auto& j : jobs) {
         if (!a.all && j.state == jobsub::JobState::completed) continue;
+        if (a.failed && !jobsub::ended_badly(j.state)) continue;
+        const std::string reason = jobsub::failure_reason(j, results);
         list.push_back(
             {{"job", j.job},
              {"state", jobsub::to_string(j.state)},
@@ -203,6 +297,10 @@ class StatusCommand final : public jobsub::Command {
              {"native_state", j.native_state},
              {"evidence", j.source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(j.source)},
              {"attempt", j.attempt},
+             {"reason", reason.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(reason)},
+             {"stderr_last_line", reason.empty()
+                                      ? nlohmann::ordered_json()
+                                      : nlohmann::ordered_json(jobsub::last_stderr_line(results, j.job))},
              {"metric", metric_of[j.job - 1].empty() ? nlohmann::ordered_json()
                                                      : nlohmann::ordered_json(metric_of[j.job - 1])}});
       }
@@ -212,20 +310,11 @@ class StatusCommand final : public jobsub::Command {
     }
     fmt::print("sweep {} ({}, {} jobs): {}\n", fs::relative(sweep.sweep.dir, a.experiment).string(),
                sweep.sweep.scheduler, sweep.sweep.job_count, counts_text(jobs));
-    for (const auto& j : jobs) {
-      if (!a.all && j.state == jobsub::JobState::completed) continue;
-      const std::string verdict = j.source.empty()
-                                      ? std::string(jobsub::to_string(j.state))
-                                      : fmt::format("{} ({})", jobsub::to_string(j.state), j.source);
-      const std::string& value = metric_of[j.job - 1];
-      fmt::print("  job {:<6} {:<14} {:<8} {:<16} {}{}{}\n", j.job, verdict,
-                 j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : std::string(), j.native_id,
-                 j.native_state, j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : std::string(),
-                 value.empty() ? std::string() : fmt::format("  {}={}", metric, value));
-    }
+    print_job_lines(sweep, jobs, a, metric, metric_of);
     if (std::any_of(metric_of.begin(), metric_of.end(),
                     [](const std::string& v) { return !v.empty() && v.back() == '*'; }))
       fmt::print("  (* {} of a running job: the last value it wrote so far)\n", metric);
+    if (a.failed) return;
     std::vector<jobsub::TaskRange> unsent, declined;
     for (const auto& j : jobs) {
       std::vector<jobsub::TaskRange>* ranges = j.state == jobsub::JobState::not_submitted ? &unsent
@@ -239,15 +328,17 @@ class StatusCommand final : public jobsub::Command {
       }
     }
     const std::string where = fs::relative(sweep.sweep.dir, a.experiment).string();
+    auto one = [](const std::vector<jobsub::TaskRange>& r) { return r.size() == 1 && r[0].size() == 1; };
     if (!unsent.empty()) {
-      fmt::print("note: jobs {} were not submitted: `jobsub submit --resume {}` sends them\n",
-                 jobsub::format_task_ranges(unsent), where);
+      fmt::print("note: {} {} {} not submitted: `jobsub submit --resume {}` sends {}\n",
+                 one(unsent) ? "job" : "jobs", jobsub::format_task_ranges(unsent),
+                 one(unsent) ? "was" : "were", where, one(unsent) ? "it" : "them");
     }
     if (!declined.empty()) {
       fmt::print(
-          "note: jobs {} were declined at the prompt: `jobsub submit --resume --include-declined {}` "
-          "sends them\n",
-          jobsub::format_task_ranges(declined), where);
+          "note: {} {} {} declined at the prompt: `jobsub submit --resume --include-declined {}` sends {}\n",
+          one(declined) ? "job" : "jobs", jobsub::format_task_ranges(declined),
+          one(declined) ? "was" : "were", where, one(declined) ? "it" : "them");
     }
   }
 };

@@ -412,6 +412,15 @@ Status BatchScheduler::find(const BatchRequest& request, std::vector<TaskOutcome
   });
 }
 
+fs::path BatchScheduler::log_file(const fs::path& logs_dir, const std::string& native_id) const noexcept {
+  try {
+    const std::string name = log_name(native_id);
+    return name.empty() ? fs::path() : logs_dir / name;
+  } catch (...) {
+    return {};
+  }
+}
+
 bool BatchScheduler::log_verdict(const fs::path& logs_dir, const std::string& native_id,
                                  TaskOutcome& out) const noexcept {
   if (log_messages_.empty()) return false;

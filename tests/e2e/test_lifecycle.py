@@ -98,7 +98,7 @@ class Lifecycle(JobsubTestCase):
         self.assertEqual(db.execute("SELECT job, attempt, state, exit_code FROM attempts ORDER BY job").fetchall(),
                          [(3, 1, "failed", 4), (5, 1, "failed", 4)])
         self.assertEqual([(j["job"], j["attempt"]) for j in report["listed"] if j["attempt"] > 1], [(3, 2), (5, 2)])
-        self.assertRegex(self.run_jobsub("status", "--all").stdout, r"\n  job 3\s+completed\s+exit 0\s+\S+ completed \(attempt 2\)")
+        self.assertRegex(self.run_jobsub("status", "--all").stdout, r"\n  job 3\s+completed \(attempt 2\)\s+exit 0\s+\S+")
         nothing = self.run_jobsub("resubmit", "--yes")
         self.assertExit(nothing, 0)
         self.assertIn("nothing to resubmit", nothing.stdout)

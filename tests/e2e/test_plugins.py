@@ -66,7 +66,7 @@ class Plugins(JobsubTestCase):
     def test_check_says_why_a_file_does_or_does_not_load(self):
         good = self.jobsub("plugins", "check", str(BUILD_DIR / "lib/jobsub/plugins/jobsub-sweeper-random.so"))
         self.assertExit(good, 0)
-        self.assertIn("loads: plugin 'random' version 1.0.0, ABI 2", good.stdout)
+        self.assertIn("loads: plugin 'random' version 1.0.0, ABI 3", good.stdout)
         self.assertIn("--sample N", good.stdout)
         bad = self.jobsub("plugins", "check", str(TEST_PLUGINS / "bad/jobsub-formatter-notelf.so"))
         self.assertExit(bad, 4)
@@ -114,8 +114,8 @@ class Plugins(JobsubTestCase):
 
         listing = subprocess.run([str(installed), "plugins"], env=env, capture_output=True, text=True)
         self.assertEqual(listing.returncode, 0, listing.stderr)
-        self.assertRegex(listing.stdout, r"formatter\s+shout\s+2\.3\.4\s+2\s+" + str(drop / "jobsub-formatter-shout.so"))
-        self.assertIn(f"{drop}/jobsub-formatter-future.so: built for plugin ABI 3; this jobsub 0.1.0 supports ABI 2",
+        self.assertRegex(listing.stdout, r"formatter\s+shout\s+2\.3\.4\s+3\s+" + str(drop / "jobsub-formatter-shout.so"))
+        self.assertIn(f"{drop}/jobsub-formatter-future.so: built for plugin ABI 4; this jobsub 0.1.0 supports ABI 3",
                       listing.stdout)
 
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1, 0.01]}\n")
@@ -130,7 +130,7 @@ class Plugins(JobsubTestCase):
                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
         self.assertEqual(refused.returncode, 4)
         self.assertIn("formatter 'future' cannot be used", refused.stderr)
-        self.assertIn("built for plugin ABI 3", refused.stderr)
+        self.assertIn("built for plugin ABI 4", refused.stderr)
         self.assertIn("upgrade jobsub", refused.stderr)
         still = subprocess.run([str(installed), "--yes", "--formatter=sacred", "--command=python3 {script} with {args}"],
                                cwd=exp, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)

@@ -49,7 +49,7 @@ class Prompt(JobsubTestCase):
                          ["completed", "declined", "not_submitted", "not_submitted"])
         status = self.jobsub("status", cwd=exp)
         self.assertIn("1 declined", status.stdout.splitlines()[0])
-        self.assertIn("note: jobs 2 were declined at the prompt: `jobsub submit --resume --include-declined ",
+        self.assertIn("note: job 2 was declined at the prompt: `jobsub submit --resume --include-declined ",
                       status.stdout)
         resumed = self.jobsub("submit", "--resume", "--yes", cwd=exp)
         self.assertExit(resumed, 0)

@@ -583,7 +583,7 @@ exit $code
         watched = self.jobsub("status", "--watch", "--poll", "0.5", cwd=exp, env=env, timeout=300)
         self.assertExit(watched, 1)  # job 2 exits 3
         self.assertIn("(slurm, 3 jobs): 2 completed, 1 failed", watched.stdout)
-        self.assertRegex(watched.stdout, r"\n  job 2\s+failed \((?:squeue|sacct)\)\s+exit 3\s+\d+_2 ")
+        self.assertRegex(watched.stdout, r"\n  job 2\s+failed\s+exit 3 \((?:squeue|sacct)\)\s+\d+_2 ")
         results = self.only_results_dir(exp)
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed", "failed", "completed"])
         listed = json.loads(self.jobsub("list", "--json", cwd=exp).stdout)

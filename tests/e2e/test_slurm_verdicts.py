@@ -59,7 +59,8 @@ class Verdicts(JobsubTestCase):
             self.assertExit(self.jobsub("--scheduler=slurm", "--yes", cwd=exp, env=self.env()), 0)
             exps[case] = exp
         ids = {case: self.jobs_table(self.only_results_dir(exp))[0]["native_id"] for case, exp in exps.items()}
-        logs = {case: self.only_results_dir(exp) / "logs" / f"slurm-{ids[case]}.out" for case, exp in exps.items()}
+        logs = logs_of = {case: self.only_results_dir(exp) / "logs" / f"slurm-{ids[case]}.out"
+                          for case, exp in exps.items()}
         try:
             self.wait_until("Slurm ended the jobs at their time limit",
                             lambda: all(p.exists() and "DUE TO TIME LIMIT" in p.read_text() for p in logs.values()),
@@ -71,7 +72,12 @@ class Verdicts(JobsubTestCase):
         status = self.jobsub("status", cwd=exps["accounting"], env=self.env())
         self.assertExit(status, 1)
         self.assertIn("1 timeout", status.stdout)
-        self.assertRegex(status.stdout, r"job 1\s+timeout \(sacct\)")
+        self.assertRegex(status.stdout, r"job 1\s+timeout\s+time limit \(sacct\)\s+\d+")
+        # `logs` shows Slurm's own log, where it said so, under a header of its own.
+        logs = self.jobsub("logs", "1", cwd=exps["accounting"], env=self.env())
+        self.assertExit(logs, 0)
+        self.assertIn(f"==> {logs_of['accounting']} (slurm's log of {ids['accounting']}) <==", logs.stdout)
+        self.assertIn("DUE TO TIME LIMIT", logs.stdout.split("(slurm's log of")[1])
         report = json.loads(self.jobsub("status", "--json", cwd=exps["accounting"], env=self.env()).stdout)
         self.assertEqual(report["states"], {"timeout": 1})
         self.assertEqual(report["listed"][0]["evidence"], "sacct")
@@ -83,7 +89,7 @@ class Verdicts(JobsubTestCase):
         env = self.env(PATH=f"{shim}:{os.environ['PATH']}")
         status = self.jobsub("status", cwd=exps["no accounting"], env=env)
         self.assertExit(status, 1)
-        self.assertRegex(status.stdout, r"job 1\s+timeout \(Slurm log\)")
+        self.assertRegex(status.stdout, r"job 1\s+timeout\s+time limit \(Slurm log\)")
         self.assertNotIn("lost", status.stdout)
 
     def test_a_memory_kill_is_out_of_memory_although_the_program_exited_0(self):
@@ -128,7 +134,7 @@ class Verdicts(JobsubTestCase):
         self.assertIn("1 lost", lost.stdout)
         revised = self.jobsub("status", cwd=exp, env=self.env())
         self.assertExit(revised, 1)
-        self.assertRegex(revised.stdout, r"job 1\s+failed \(sacct\)")
+        self.assertRegex(revised.stdout, r"job 1\s+failed\s+no exit code \(sacct\)")
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["failed"])
 
 

@@ -155,6 +155,7 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   Detection detection() const noexcept final { return detection_; }
   bool log_verdict(const fs::path& logs_dir, const std::string& native_id,
                    TaskOutcome& out) const noexcept final;
+  fs::path log_file(const fs::path& logs_dir, const std::string& native_id) const noexcept final;
 
   /// Where every command goes (the system's runner unless a test lends one).
   void use_runner(ProcessRunner& runner) { runner_ = &runner; }

@@ -267,6 +267,12 @@ class Scheduler {
                            TaskOutcome& /*out*/) const noexcept {
     return false;
   }
+  /// The file in `logs_dir` (the sweep's `logs/`) where the scheduler writes
+  /// its own messages about job `native_id` (Slurm: `slurm-4711_3.out`), for
+  /// `jobsub logs`; empty when it writes none there (the default). (ABI 3.)
+  virtual fs::path log_file(const fs::path& /*logs_dir*/, const std::string& /*native_id*/) const noexcept {
+    return {};
+  }
 };
 
 // ---------------------------------------------------------------- command
