@@ -56,6 +56,17 @@ double poll_seconds(const po::variables_map& vm) {
   return seconds;
 }
 
+std::map<std::string, std::string> resource_flags(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const std::string& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw usage_error(fmt::format("--resource takes KEY=VALUE, e.g. --resource time=2h; got '{}'", item));
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
 fs::path experiment_dir(const po::variables_map& vm) {
   if (!vm.count("spec")) return fs::current_path();
   const std::string& spec = vm["spec"].as<std::string>();

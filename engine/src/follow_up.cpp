@@ -7,6 +7,8 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
 
 #include "jobsub/errors.h"
 #include "jobsub/job_book.h"
@@ -16,9 +18,12 @@
 #include "jobsub/records.h"
 #include "jobsub/script.h"
 #include "jobsub/shell.h"
+#include "jobsub/site.h"
+#include "jobsub/spec.h"
 #include "jobsub/store.h"
 #include "jobsub/submit.h"
 #include "jobsub/submitter.h"
+#include "jobsub/text.h"
 #include "jobsub/tracker.h"
 
 namespace jobsub {
@@ -64,6 +69,104 @@ SweepSpec spec_of(const ResultsLayout& results, nlohmann::json& sweep_json) {
   }
 }
 
+/// The settings a follow-up may change: how jobs run, not which jobs there are.
+bool follow_up_may_change(const std::string& key) {
+  return key.rfind("resources.", 0) == 0 || key.rfind("options.", 0) == 0 || key == "template" ||
+         key == "max_running" || key == "init_check";
+}
+
+/// The spec a follow-up submits with. The hyperparameter space, the job
+/// numbering, the command and the plugins stay the record's; resources,
+/// plugin options, init lines, the template, max_running and init_check are
+/// merged as a new submit would merge them now: the spec file as it is now
+/// (with the site profile and JOBSUB_* variables), then what the first submit
+/// took from its command line, then this command's --resource flags.
+/// `changes` gets a phrase for each that differs from the record, and for a
+/// program file that changed. A spec file whose hypers, zip, command or
+/// program changed since the sweep was submitted is refused: that is a new sweep.
+SweepSpec follow_up_spec(const SweepSpec& recorded, const nlohmann::json& sweep_json,
+                         const ResultsLayout& results, const FollowUpRequest& request,
+                         std::vector<std::string>& changes) {
+  const nlohmann::json& file_entry =
+      sweep_json.contains("spec_file") ? sweep_json.at("spec_file") : nlohmann::json();
+  const fs::path spec_file = file_entry.is_string() && file_entry.get<std::string>() != "-"
+                                 ? fs::path(file_entry.get<std::string>())
+                                 : fs::path();
+  std::error_code ec;
+  SweepSpec now;
+  if (!spec_file.empty() && fs::exists(spec_file, ec)) {
+    now = load_spec_file(spec_file);
+    if (fs::exists(results.spec_copy(), ec)) {
+      const SweepSpec then = load_spec_file(results.spec_copy());
+      std::vector<std::string> moved;
+      if (hypers_json(then) != hypers_json(now) || then.zip != now.zip) moved.emplace_back("hypers");
+      for (const char* key : {"command", "program", "layout", "sweeper", "formatter"}) {
+        if (then.get(key) != now.get(key)) moved.emplace_back(key);
+      }
+      if (!moved.empty()) {
+        throw spec_error(fmt::format(
+            "{} changed its {} since this sweep was submitted: its jobs stay as they were ({} is the spec "
+            "they came from), so run the changed spec as a new sweep (`jobsub`), or undo the change to "
+            "finish this one",
+            spec_file.string(), join(moved, " and "), results.spec_copy().string()));
+      }
+    }
+  } else {
+    now = empty_spec(recorded.experiment_dir);
+    if (!spec_file.empty()) {
+      changes.push_back(fmt::format("{} is gone: only the settings recorded from the command line are kept",
+                                    spec_file.string()));
+    }
+  }
+  apply_site(now,
+             choose_site(load_sites(site_files()), recorded.get("site"), "the sweep's record", host_name()));
+  apply_defaults_and_environment(now);
+  for (const auto& [key, setting] : recorded.settings) {
+    if (setting.source == SettingSource::command_line && follow_up_may_change(key))
+      set_setting(now, key, setting.value, setting.origin, SettingSource::command_line);
+  }
+  for (const auto& [key, value] : request.resources)
+    set_setting(now, "resources." + key, value, "command line", SettingSource::command_line);
+
+  SweepSpec spec = recorded;
+  for (auto it = spec.settings.begin(); it != spec.settings.end();) {
+    it = follow_up_may_change(it->first) ? spec.settings.erase(it) : std::next(it);
+  }
+  for (const auto& [key, setting] : now.settings) {
+    if (follow_up_may_change(key)) spec.settings[key] = setting;
+  }
+  spec.init_lines = now.init_lines;
+  spec.init_origin = now.init_origin;
+
+  std::set<std::string> keys;
+  for (const SweepSpec* s : {&recorded, static_cast<const SweepSpec*>(&spec)}) {
+    for (const auto& [key, setting] : s->settings) {
+      if (follow_up_may_change(key)) keys.insert(key);
+    }
+  }
+  for (const std::string& key : keys) {
+    const auto was = recorded.settings.find(key);
+    const auto is = std::as_const(spec.settings).find(key);
+    if (was != recorded.settings.end() && is != spec.settings.end() && was->second.value == is->second.value)
+      continue;
+    changes.push_back(fmt::format(
+        "{} {} -> {}", key, was == recorded.settings.end() ? "(unset)" : was->second.value,
+        is == spec.settings.end() ? "(unset)" : fmt::format("{} ({})", is->second.value, is->second.origin)));
+  }
+  if (spec.init_lines != recorded.init_lines)
+    changes.push_back(
+        fmt::format("init lines ({})", spec.init_lines.empty() ? "none now" : spec.init_origin));
+  const fs::path program = sweep_json.value("program", std::string());
+  const std::string hash = sweep_json.value("program_sha256", std::string());
+  if (!program.empty() && !hash.empty() && fs::is_regular_file(program, ec)) {
+    const std::string now_hash = file_sha256(program);
+    if (now_hash != hash)
+      changes.push_back(fmt::format("program {} (sha256 {} -> {})", program.filename().string(),
+                                    hash.substr(0, 12), now_hash.substr(0, 12)));
+  }
+  return spec;
+}
+
 class FollowUpDriver {
  public:
   FollowUpDriver(const PluginRegistry& registry, const FollowUpRequest& request, std::ostream& out)
@@ -71,7 +174,7 @@ class FollowUpDriver {
         store_(open_records(request.experiment)),
         sweep_(choose_sweep(store_->sweeps(), request.sweep, request.experiment)),
         results_(sweep_.sweep.dir, sweep_.sweep.job_count),
-        spec_(spec_of(results_, sweep_json_)),
+        spec_(follow_up_spec(spec_of(results_, sweep_json_), sweep_json_, results_, request, changes_)),
         pipeline_(load_pipeline(registry, spec_, epoch_of_timestamp(sweep_.sweep.created))),
         book_(JobBook::from_records(store_->jobs(sweep_.id))),
         view_(out, sweep_.sweep.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count),
@@ -91,6 +194,7 @@ class FollowUpDriver {
   std::unique_ptr<Store> store_;
   SweepSummary sweep_;
   nlohmann::json sweep_json_;
+  std::vector<std::string> changes_;  ///< what follow_up_spec() changed (before spec_: it fills them)
   ResultsLayout results_;
   SweepSpec spec_;
   Pipeline pipeline_;
@@ -307,6 +411,9 @@ SubmitOutcome FollowUpDriver::run(Prompter* prompter) {
   SubmitOutcome outcome;
   outcome.results_dir = sweep_.sweep.dir;
   outcome.jobs = sweep_.sweep.job_count;
+  if (count > 0 && !changes_.empty()) {
+    fmt::print(out_, "jobsub: changed since the sweep was submitted: {}\n", join(changes_, "; "));
+  }
   if (count == 0) {
     fmt::print(out_, "jobsub: sweep {}: nothing to {}{}\n", where, resume ? "resume" : "resubmit",
                resume ? ": every job was submitted" : " in those states");

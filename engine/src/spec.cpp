@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdlib>
 #include <map>
@@ -251,6 +253,26 @@ HyperSpace build_hyperspace(const SweepSpec& spec) {
     if (!used) throw spec_error(fmt::format("zip group [{}] names keys that are not hypers", join(group)));
   }
   return space;
+}
+
+std::string hypers_json(const SweepSpec& spec) {
+  nlohmann::ordered_json grids = nlohmann::ordered_json::array();
+  for (const GridDecl& grid : spec.grids) {
+    nlohmann::ordered_json g = nlohmann::ordered_json::object();
+    for (const HyperDecl& h : grid.hypers) {
+      nlohmann::ordered_json values = nlohmann::ordered_json::array();
+      for (const ValueList::Segment& segment : h.values.segments()) {
+        if (segment.is_range()) {
+          const IntRange& r = segment.range;
+          values.push_back({{"range", {{"start", r.start}, {"stop", r.stop}, {"step", r.step}}}});
+        }
+        for (const Value& v : segment.values) values.push_back(v.text);
+      }
+      g[h.key] = values;
+    }
+    grids.push_back(g);
+  }
+  return grids.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace jobsub

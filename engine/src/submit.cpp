@@ -317,23 +317,7 @@ void NewSweepDriver::write_sweep_json() const {
         {"value", setting.value}, {"origin", setting.origin}, {"source", to_string(setting.source)}};
   j["settings"] = settings;
   j["init"] = spec_.init_lines;
-  ordered_json grids = ordered_json::array();
-  for (const GridDecl& grid : spec_.grids) {
-    ordered_json g = ordered_json::object();
-    for (const HyperDecl& h : grid.hypers) {
-      ordered_json values = ordered_json::array();
-      for (const ValueList::Segment& segment : h.values.segments()) {
-        if (segment.is_range()) {
-          const IntRange& r = segment.range;
-          values.push_back({{"range", {{"start", r.start}, {"stop", r.stop}, {"step", r.step}}}});
-        }
-        for (const Value& v : segment.values) values.push_back(v.text);
-      }
-      g[h.key] = values;
-    }
-    grids.push_back(g);
-  }
-  j["hypers"] = grids;
+  j["hypers"] = ordered_json::parse(hypers_json(spec_));
   j["zip"] = spec_.zip;
   ordered_json plugins = ordered_json::object();
   for (const auto& [kind, entry] : pipeline_.entries) {

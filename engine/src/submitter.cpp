@@ -189,6 +189,7 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
                               {"jobs", jobs},
                               {"state", "submitting"},
                               {"token", request.token},
+                              {"resources", request.resources},
                               {"script", request.script_path.string()},
                               {"submit", rendered.submit_argv}});
   int64_t batch_id = 0;

@@ -50,13 +50,17 @@ class ResubmitCommand final : public jobsub::Command {
           "Each is a new attempt: the old job directory is kept as jobs/<N>.attempt-<K> and the old\n"
           "attempt stays in the state store's history. Asks about each job unless --yes. Jobs not yet\n"
           "final are settled first (one scheduler query), so a job that ended since the last look is\n"
-          "resubmitted by its true state.",
+          "resubmitted by its true state. Resources, plugin options, init lines and the template come\n"
+          "from the spec as it is now (and --resource), and a line says what changed since the sweep\n"
+          "was submitted; a spec whose hypers or command changed is refused (that is a new sweep).",
           "0 ok, 1 a job failed or the scheduler refused, 2 usage, 3 no such sweep, 130 interrupted.");
       cl.options()("state", jobsub::po::value<std::string>()->value_name("LIST"),
                    "which states, comma-separated (default: failed,cancelled,timeout,out_of_memory,"
                    "node_fail,preempted,lost)")("yes,y", "resubmit every one without asking")(
           "dry-run", "say which jobs; change nothing")(
-          "wait", "wait until they have ended; exit 1 unless all completed");
+          "wait", "wait until they have ended; exit 1 unless all completed")(
+          "resource", jobsub::po::value<std::vector<std::string>>()->value_name("KEY=VALUE"),
+          "a resource for these attempts, e.g. --resource time=4h (repeatable); above the spec");
       cl.takes(jobsub::Global::spec).takes(jobsub::Global::poll);
       if (!cl.parse(given, 1)) return 0;
       jobsub::FollowUpRequest request;
@@ -67,6 +71,8 @@ class ResubmitCommand final : public jobsub::Command {
       request.dry_run = cl.given("dry-run");
       request.wait = cl.given("wait");
       request.poll_seconds = cl.poll();
+      if (cl.given("resource"))
+        request.resources = jobsub::resource_flags(cl.values()["resource"].as<std::vector<std::string>>());
       const bool yes = cl.given("yes");
       const bool ask = !yes && !request.dry_run;
       if (ask && !::isatty(STDIN_FILENO)) {

@@ -252,15 +252,9 @@ class SubmitCommand final : public jobsub::Command {
                           jobsub::SettingSource::command_line);
     }
     if (vm.count("resource")) {
-      for (const std::string& item : vm["resource"].as<std::vector<std::string>>()) {
-        const auto eq = item.find('=');
-        if (eq == std::string::npos || eq == 0) {
-          throw jobsub::usage_error(
-              fmt::format("--resource takes KEY=VALUE, e.g. --resource time=2h; got '{}'", item));
-        }
-        jobsub::set_setting(spec, fmt::format("resources.{}", item.substr(0, eq)), item.substr(eq + 1),
-                            "command line", jobsub::SettingSource::command_line);
-      }
+      for (const auto& [key, value] : jobsub::resource_flags(vm["resource"].as<std::vector<std::string>>()))
+        jobsub::set_setting(spec, fmt::format("resources.{}", key), value, "command line",
+                            jobsub::SettingSource::command_line);
     }
     for (const jobsub::PluginOption& o : options.plugin_declared) {
       if (vm.count(o.qualified))
@@ -362,8 +356,8 @@ class SubmitCommand final : public jobsub::Command {
   /// would change them is taken.
   static int resume(jobsub::CommandContext& context, const po::variables_map& vm) {
     static const std::set<std::string> kTaken = {
-        "resume", "yes",        "dry-run", "wait",     "poll",
-        "spec",   "plugin-dir", "force",   "override", "include-declined"};
+        "resume", "yes",      "dry-run",          "wait",    "poll", "spec", "plugin-dir",
+        "force",  "override", "include-declined", "resource"};
     for (const auto& [name, value] : vm) {
       if (!value.defaulted() && !kTaken.count(name)) {
         throw jobsub::usage_error(fmt::format(
@@ -385,6 +379,8 @@ class SubmitCommand final : public jobsub::Command {
     request.dry_run = vm.count("dry-run") > 0;
     request.force = vm.count("force") > 0;
     request.include_declined = vm.count("include-declined") > 0;
+    if (vm.count("resource"))
+      request.resources = jobsub::resource_flags(vm["resource"].as<std::vector<std::string>>());
     request.wait = vm.count("wait") > 0;
     request.poll_seconds = jobsub::poll_seconds(vm);
     const bool ask = !vm.count("yes") && !request.dry_run;

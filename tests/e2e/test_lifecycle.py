@@ -107,6 +107,36 @@ class Lifecycle(JobsubTestCase):
         self.assertExit(bad, 2)
         self.assertIn("--state takes states of jobs that ended badly", bad.stderr)
 
+    def test_resubmit_takes_the_spec_as_it_is_now_and_says_what_changed(self):
+        # Issue 22, 2: more time for the failures, a fixed setup, a fixed program.
+        program = PROGRAM.replace('print(sys.argv[1:])', 'print(os.environ.get("GREETING"))')
+        self.exp = self.experiment(SPEC + "resources: {time: 1h}\ninit: [export GREETING=one]\n", program=program)
+        self.assertExit(self.run_jobsub("--yes", "--resource", "partition=cpu", FAIL="2"), 1)
+        (self.exp / "jobsub.yaml").write_text(SPEC + "resources: {time: 4h}\ninit: [export GREETING=two]\n")
+        (self.exp / "prog.py").write_text(program.replace("sys.exit(4)", "sys.exit(5)"))
+        again = self.run_jobsub("resubmit", "--yes", "--resource", "mem=2G", FAIL="2")
+        self.assertExit(again, 1)  # still failing: the fix is not there yet
+        self.assertRegex(again.stdout, r"jobsub: changed since the sweep was submitted: resources\.mem \(unset\) -> 2G "
+                                       r"\(command line\); resources\.time 1h -> 4h \(\S*jobsub\.yaml:\d+\); init lines "
+                                       r"\(\S*jobsub\.yaml:\d+\); program prog\.py \(sha256 [0-9a-f]{12} -> [0-9a-f]{12}\)\n")
+        self.assertNotIn("partition", again.stdout.split("changed since")[1].splitlines()[0])  # kept, not changed
+        results = self.only_results_dir(self.exp)
+        submissions = [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
+        submissions = [s for s in submissions if s["state"] == "submitting"]  # the line that has the script
+        self.assertEqual(submissions[0]["resources"], {"partition": "cpu", "time": "1h"})
+        self.assertEqual(submissions[-1]["resources"], {"mem": "2G", "partition": "cpu", "time": "4h"})
+        self.assertIn("job 2 fails", (results / "jobs/0002/stderr").read_text())
+        self.assertEqual((results / "jobs/0002/exit_code").read_text(), "5\n")  # the changed program ran
+        (self.exp / "fixed").touch()
+        self.assertExit(self.run_jobsub("resubmit", "--yes", FAIL="2"), 0)
+        self.assertEqual((results / "jobs/0002/stdout").read_text(), "two\n")  # the new init line ran
+        # A changed space is a new sweep, not a resubmit of this one.
+        (self.exp / "jobsub.yaml").write_text(SPEC.replace("range(1, 7)", "range(1, 8)"))
+        refused = self.run_jobsub("resubmit", "--yes")
+        self.assertExit(refused, 3)
+        self.assertIn("changed its hypers since this sweep was submitted", refused.stderr)
+        self.assertIn("run the changed spec as a new sweep", refused.stderr)
+
     def test_ctrl_c_then_resume_runs_just_the_cancelled_and_the_not_started(self):
         code, out, err = self.start_and_stop(signal.SIGINT, started=2)
         self.assertEqual(code, 130, out + err)

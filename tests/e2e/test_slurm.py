@@ -460,11 +460,19 @@ exec /usr/bin/squeue "$@"
         self.assertExit(status, 1)
         self.assertIn("(slurm, 5 jobs): 3 completed, 2 failed", status.stdout)
         (self.tmp / "fixed").touch()
-        again = self.jobsub("resubmit", "--yes", "--wait", "--poll", "0.5", cwd=exp, env=env, timeout=600)
+        # Issue 22, 2: the failures get more time than the first attempt had.
+        again = self.jobsub("resubmit", "--yes", "--wait", "--poll", "0.5", "--resource", "time=7m", cwd=exp,
+                            env=env, timeout=600)
         self.assertExit(again, 0)
         self.assertIn("2 jobs of 5 to resubmit: 2,4", again.stdout)
+        self.assertIn("changed since the sweep was submitted: resources.time (unset) -> 7m (command line)",
+                      again.stdout)
         results = self.only_results_dir(exp)
         subs = self.submissions(results)
+        self.assertEqual([s["resources"] for s in subs if s["state"] == "submitting"], [{}, {"time": "7m"}])
+        limits = subprocess.run(["sacct", "--noheader", "--parsable2", "--allocations", "--format=JobID,Timelimit",
+                                 "-j", subs[-1]["native_id"]], env=self.env(), capture_output=True, text=True).stdout
+        self.assertIn("|00:07:00", limits, "Slurm gave the new attempt 7 minutes")
         self.assertEqual(subs[-1]["jobs"], "2,4")  # one sbatch, one array of the two
         self.assertNotIn(",", subs[-1]["native_id"])
         self.assertEqual((subs[-2]["submit"][2], subs[-2]["submit"][-1]), ("--array=1,3", "1"))  # tasks 1, 3 + 1

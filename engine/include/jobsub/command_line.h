@@ -5,6 +5,7 @@
 /// [ARGS...] [GLOBAL...]` mean the same, as in git, docker and kubectl.
 #include <boost/program_options.hpp>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ JOBSUB_API void declare_global(po::options_description& into, Global g);
 JOBSUB_API double poll_seconds(const po::variables_map& vm);
 /// The experiment directory: --spec FILE's directory, else the current one.
 JOBSUB_API fs::path experiment_dir(const po::variables_map& vm);
+/// `--resource KEY=VALUE` flags (submit, `submit --resume`, resubmit) as a
+/// map, the last of a key winning; a usage error for an item without `=`.
+JOBSUB_API std::map<std::string, std::string> resource_flags(const std::vector<std::string>& items);
 
 /// One command's command line: its options, its words (positional
 /// arguments), the globals it takes. Help is made from the declarations.

@@ -126,6 +126,11 @@ JOBSUB_API void apply_defaults_and_environment(SweepSpec& spec);
 JOBSUB_API void set_setting(SweepSpec& spec, const std::string& key, const std::string& value,
                             const std::string& origin, SettingSource source);
 
+/// The spec's grids as sweep.json records them (`hypers`): a JSON array of
+/// objects, key to its values as written (a range as {"range": {...}}).
+/// Two specs declare the same space when their texts, and zips, are equal.
+JOBSUB_API std::string hypers_json(const SweepSpec& spec);
+
 /// The combinations the spec declares, zip groups applied.
 JOBSUB_API HyperSpace build_hyperspace(const SweepSpec& spec);
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ struct FollowUpRequest {
   bool dry_run = false;           ///< say which jobs; change nothing
   bool force = false;             ///< resume a batch another host was submitting
   bool include_declined = false;  ///< resume: also the jobs answered `n` at a prompt
+  /// `--resource KEY=VALUE` flags: above the spec and the first submit's flags.
+  std::map<std::string, std::string> resources{};
   bool wait = false;
   double poll_seconds = 5;
 };
