@@ -178,7 +178,11 @@ class FollowUpDriver {
         pipeline_(load_pipeline(registry, spec_, epoch_of_timestamp(sweep_.sweep.created))),
         book_(JobBook::from_records(store_->jobs(sweep_.id))),
         view_(out, sweep_.sweep.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count),
-        out_(out) {}
+        out_(out) {
+    const fs::path program = sweep_json_.value("program", std::string());
+    std::error_code ec;
+    if (!program.empty() && fs::is_regular_file(program, ec)) program_sha256_ = file_sha256(program);
+  }
 
   SubmitOutcome run(Prompter* prompter);
 
@@ -203,6 +207,7 @@ class FollowUpDriver {
   std::ostream& out_;
   std::vector<JobRecord> records_;
   std::unique_ptr<TaskReader> reader_;
+  std::string program_sha256_;  ///< the program file's as it is now (empty: none)
 };
 
 /// The jobs whose grid had resources of its own, as the sweep recorded them.
@@ -378,20 +383,34 @@ void FollowUpDriver::start_new_attempts(const std::vector<TaskRange>& tasks) {
     }
   }
   store_->new_attempt(sweep_.id, again);
+  // A job is skipped by a later sweep only when it completed under the same
+  // program: under a changed one, the jobs sent now get hashes of their own.
+  if (program_sha256_.empty() || program_sha256_ == sweep_json_.value("program_sha256", std::string()))
+    return;
+  if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
+  std::vector<std::pair<uint64_t, uint64_t>> hashes;
+  for (const TaskRange& r : tasks) {
+    for (uint64_t job = r.first; job <= r.last; ++job) {
+      const TaskLines lines = reader_->at(job);
+      hashes.emplace_back(job, job_hash(lines.params, lines.command, program_sha256_));
+    }
+  }
+  store_->set_hashes(sweep_.id, hashes);
 }
 
 SubmitOutcome FollowUpDriver::run(Prompter* prompter) {
   const bool resume = request_.kind == FollowUpRequest::Kind::resume;
   records_ = store_->jobs(sweep_.id);
   const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
-  Submitter submitter(
-      {*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_, view_,
-       [&](uint64_t job) {
-         if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
-         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
-         return shell_join(argv.get<std::vector<std::string>>());
-       },
-       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); }, recorded_groups()});
+  Submitter submitter({*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_,
+                       view_,
+                       [&](uint64_t job) {
+                         if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
+                         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
+                         return shell_join(argv.get<std::vector<std::string>>());
+                       },
+                       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); },
+                       recorded_groups(), program_sha256_});
   if (resume && !request_.dry_run) settle_interrupted_batches(submitter);
   settle_jobs();
   const std::vector<TaskRange> jobs = ranges_of(choose_jobs());

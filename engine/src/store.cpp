@@ -533,6 +533,15 @@ std::unordered_map<uint64_t, CompletedJob> Store::completed_jobs(int64_t except_
   return out;
 }
 
+void Store::set_hashes(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& hashes) {
+  if (hashes.empty()) return;
+  Transaction transaction(db_);
+  Statement update(db_, "UPDATE jobs SET hash = ? WHERE sweep_id = ? AND job = ?");
+  for (const auto& [job, hash] : hashes)
+    update.bind(1, static_cast<int64_t>(hash)).bind(2, sweep).bind(3, static_cast<int64_t>(job)).run();
+  transaction.commit();
+}
+
 void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
   if (jobs.empty()) return;
   const std::vector<JobRecord> now = this->jobs(sweep);

@@ -483,7 +483,8 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
                          return shell_join(args);
                        },
                        {},
-                       groups_});
+                       groups_,
+                       plan_->program_sha256()});
   bool recorded = false;
   submitter.submit(to_submit_, prompter, [&] {
     guard.keep();  // from here on, the directory records a submission

@@ -190,6 +190,8 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
                               {"state", "submitting"},
                               {"token", request.token},
                               {"resources", request.resources},
+                              {"init", request.init_lines},
+                              {"program_sha256", parts_.program_sha256},
                               {"script", request.script_path.string()},
                               {"submit", rendered.submit_argv}});
   int64_t batch_id = 0;

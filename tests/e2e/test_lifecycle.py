@@ -219,6 +219,31 @@ class Lifecycle(JobsubTestCase):
         self.assertExit(edited, 0)
         self.assertIn("2 of 2 jobs submitted", edited.stdout)
 
+    def test_a_job_is_skipped_only_where_it_completed_under_the_same_program(self):
+        # Issue 22, 5: fix the program, resubmit the failure, restore the old program: the job
+        # that completed only under the fix is not "completed before" for the old program.
+        old = PROGRAM
+        fixed = PROGRAM.replace("sys.exit(4)", "pass  # fixed")
+        self.assertExit(self.run_jobsub("--yes", "i=1,2,3", FAIL="2"), 1)
+        (self.exp / "prog.py").write_text(fixed)
+        again = self.run_jobsub("resubmit", "--yes", FAIL="2")
+        self.assertExit(again, 0)
+        self.assertIn("program prog.py (sha256", again.stdout)
+        results = self.only_results_dir(self.exp)
+        lines = [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
+        hashes = [line["program_sha256"] for line in lines if line["state"] == "submitting"]
+        self.assertEqual(len(hashes), 2)
+        self.assertNotEqual(hashes[0], hashes[1], "each batch records the program it ran")
+        (self.exp / "prog.py").write_text(old)
+        dry = self.run_jobsub("--dry-run", "i=1,2,3")
+        self.assertIn("'--i=1'  # skipped", dry.stdout)
+        self.assertIn("'--i=3'  # skipped", dry.stdout)
+        self.assertNotIn("'--i=2'  # skipped", dry.stdout)  # it completed under the fixed program only
+        (self.exp / "prog.py").write_text(fixed)
+        dry = self.run_jobsub("--dry-run", "i=1,2,3")
+        self.assertIn("'--i=2'  # skipped", dry.stdout)
+        self.assertNotIn("'--i=1'  # skipped", dry.stdout)
+
     def test_resume_takes_no_settings_and_one_sweep(self):
         self.assertExit(self.run_jobsub("--yes", "i=1"), 0)
         for args, message in ((["--resume", "--name", "x"], "--name cannot go with --resume"),

@@ -113,6 +113,9 @@ class JOBSUB_API Store {
   /// its params and command, kept in one blob); its jobs are `not_submitted`
   /// until a batch takes them. Returns the sweep's id.
   int64_t add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes = {});
+  /// Gives jobs (job, hash) hashes of their own, over the sweep's (a job
+  /// sent again under a changed program file: job_hash() with its hash).
+  void set_hashes(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& hashes);
   /// The hashes add_sweep kept.
   std::vector<uint64_t> hashes(int64_t sweep) const;
   /// Before the scheduler call: the batch is `submitting` (with its token and

@@ -59,6 +59,9 @@ class JOBSUB_API Submitter final : public SubmitContext {
     /// Jobs whose grid has resources of its own: a batch never mixes groups,
     /// and asks for its group's resources. Empty: the prototype's, for all.
     ResourceGroups groups{};
+    /// The program file's SHA-256 as these jobs run it (empty: none), for the
+    /// record of each batch in submissions.jsonl.
+    std::string program_sha256{};
   };
   explicit Submitter(Parts parts);
   ~Submitter() override;
