@@ -111,6 +111,13 @@ const char* const kMigrations[] = {
          number REAL,
          text TEXT NOT NULL,
          PRIMARY KEY(sweep_id, job, attempt, position)) WITHOUT ROWID;)",
+    // 5: `jobsub cancel` of jobs that the jobsub running them (local) carries out.
+    R"(CREATE TABLE cancel_requests(
+         sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+         job INTEGER NOT NULL,
+         requested TEXT NOT NULL,
+         taken INTEGER NOT NULL DEFAULT 0,
+         PRIMARY KEY(sweep_id, job)) WITHOUT ROWID;)",
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -531,6 +538,33 @@ std::unordered_map<uint64_t, CompletedJob> Store::completed_jobs(int64_t except_
     if (hash != 0) out.emplace(hash, CompletedJob{select.text(3), job});
   }
   return out;
+}
+
+void Store::request_cancel(int64_t sweep, const std::vector<uint64_t>& jobs) {
+  Transaction transaction(db_);
+  Statement insert(db_,
+                   "INSERT INTO cancel_requests(sweep_id, job, requested) VALUES(?, ?, ?) "
+                   "ON CONFLICT(sweep_id, job) DO UPDATE SET requested = excluded.requested, taken = 0");
+  const std::string when = utc_timestamp();
+  for (uint64_t job : jobs) insert.bind(1, sweep).bind(2, static_cast<int64_t>(job)).bind(3, when).run();
+  transaction.commit();
+}
+
+std::vector<uint64_t> Store::take_cancel_requests(int64_t sweep) {
+  auto pending = [&] {
+    std::vector<uint64_t> jobs;
+    Statement select(db_, "SELECT job FROM cancel_requests WHERE sweep_id = ? AND taken = 0 ORDER BY job");
+    select.bind(1, sweep);
+    while (select.step()) jobs.push_back(static_cast<uint64_t>(select.integer(0)));
+    return jobs;
+  };
+  if (pending().empty()) return {};  // the usual answer, without a write lock
+  Transaction transaction(db_);
+  std::vector<uint64_t> jobs = pending();
+  Statement take(db_, "UPDATE cancel_requests SET taken = 1 WHERE sweep_id = ? AND taken = 0");
+  take.bind(1, sweep).run();
+  transaction.commit();
+  return jobs;
 }
 
 void Store::set_hashes(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& hashes) {

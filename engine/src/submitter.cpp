@@ -122,6 +122,16 @@ SubmitOutcome Submitter::finish(bool wait_for_jobs, double poll_seconds) {
 
 bool Submitter::interrupted() const noexcept { return interrupt_requested(); }
 
+std::vector<uint64_t> Submitter::cancel_requests() noexcept {
+  const std::lock_guard lock(mutex_);
+  if (parts_.sweep_id == 0) return {};
+  try {
+    return parts_.store.take_cancel_requests(parts_.sweep_id);
+  } catch (const std::exception&) {
+    return {};  // a busy store: asked again at the next look
+  }
+}
+
 BatchRequest Submitter::batch(const std::string& name, const std::vector<TaskRange>& tasks) const {
   BatchRequest batch = parts_.prototype;
   if (parts_.groups.several() && !tasks.empty())

@@ -3,16 +3,20 @@
 #include <fmt/core.h>
 #include <jobsub/command_line.h>
 #include <jobsub/errors.h>
+#include <jobsub/interrupt.h>
 #include <jobsub/pipeline.h>
 #include <jobsub/plugin.h>
+#include <jobsub/process.h>
 #include <jobsub/registry.h>
 #include <jobsub/store.h>
 #include <jobsub/terminal.h>
 #include <jobsub/text.h>
 #include <jobsub/tracker.h>
 
+#include <chrono>
 #include <iostream>
 #include <set>
+#include <thread>
 
 namespace {
 
@@ -36,6 +40,66 @@ bool parse_jobs(const std::string& arg, std::set<uint64_t>& out) {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+/// The batches of a sweep still `submitting` whose jobsub runs (on this host;
+/// one on another host is taken at its record's word).
+class RunningBatches {
+ public:
+  explicit RunningBatches(const std::vector<jobsub::BatchRecord>& batches) {
+    const std::string here = jobsub::host_name();
+    for (const jobsub::BatchRecord& b : batches) {
+      if (b.state != jobsub::BatchState::submitting) continue;
+      if (b.host == here && !jobsub::is_running_jobsub(static_cast<long>(b.pid))) continue;
+      batches_.push_back(b);
+    }
+  }
+  bool holds(uint64_t job) const { return of(job) != nullptr; }
+  const jobsub::BatchRecord* of(uint64_t job) const {
+    for (auto it = batches_.rbegin(); it != batches_.rend(); ++it) {
+      for (const jobsub::TaskRange& r : it->jobs) {
+        if (job >= r.first && job <= r.last) return &*it;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<jobsub::BatchRecord> batches_;
+};
+
+/// Asks the jobsub running `jobs` to cancel them (the store's cancel
+/// requests), then waits, bounded, until it has recorded them.
+void cancel_through_store(jobsub::Store& store, const jobsub::SweepSummary& sweep,
+                          const std::vector<uint64_t>& jobs, const RunningBatches& running,
+                          const std::string& name) {
+  store.request_cancel(sweep.id, jobs);
+  const jobsub::BatchRecord& batch = *running.of(jobs.front());
+  // A running job gets SIGTERM, then SIGKILL after the local scheduler's
+  // --grace (5 s by default): a minute covers that on a busy machine.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  uint64_t cancelled = 0, ended = 0, waiting = jobs.size();
+  while (true) {
+    const std::vector<jobsub::JobRecord> now = store.jobs(sweep.id);
+    cancelled = ended = waiting = 0;
+    for (const uint64_t job : jobs) {
+      const jobsub::JobState state = now.at(job - 1).state;
+      ++(state == jobsub::JobState::cancelled ? cancelled : jobsub::is_final(state) ? ended : waiting);
+    }
+    if (waiting == 0 || std::chrono::steady_clock::now() > deadline || jobsub::interrupt_requested()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (waiting > 0) {
+    fmt::print(
+        "jobsub: asked jobsub pid {} on {}, which runs {}, to cancel {} jobs; {} of them not stopped yet "
+        "(`jobsub status` follows them)\n",
+        batch.pid, batch.host, name, jobs.size(), waiting);
+    return;
+  }
+  fmt::print(
+      "jobsub: cancelled {} of the {} unfinished jobs of {} through jobsub pid {}, which runs them{}\n",
+      cancelled, jobs.size(), name, batch.pid,
+      ended > 0 ? fmt::format(" ({} had ended first)", ended) : std::string());
 }
 
 class CancelCommand final : public jobsub::Command {
@@ -76,16 +140,28 @@ class CancelCommand final : public jobsub::Command {
           follow = std::make_unique<jobsub::Tracker>(*scheduler, sweep.sweep.dir, sweep.sweep.job_count, 1);
         return *follow;
       };
+      // Jobs of a batch whose jobsub is still at it (the local scheduler's,
+      // which runs them) are cancelled by that jobsub, asked through the store.
+      const RunningBatches running(store.batches(sweep.id));
       std::vector<jobsub::OpenJob> open;
+      std::vector<uint64_t> through_store;
       for (const jobsub::JobRecord& j : jobsub::settle_sweep(store, sweep, settling)) {
         if (!numbered.empty() && !numbered.count(j.job)) continue;
-        if (jobsub::is_open(j)) open.push_back({j.job, j.state, j.native_id});
+        const bool unsent =
+            j.state == jobsub::JobState::not_submitted || j.state == jobsub::JobState::declined;
+        if (!jobsub::is_final(j.state) && !unsent && running.holds(j.job)) {
+          through_store.push_back(j.job);
+        } else if (jobsub::is_open(j)) {
+          open.push_back({j.job, j.state, j.native_id});
+        }
       }
       const std::string name = fs::relative(sweep.sweep.dir, experiment).string();
-      if (open.empty()) {
+      if (open.empty() && through_store.empty()) {
         fmt::print("jobsub: nothing to cancel in {}: no job of it is queued or running\n", name);
         return 0;
       }
+      if (!through_store.empty()) cancel_through_store(store, sweep, through_store, running, name);
+      if (open.empty()) return 0;
       if (!scheduler)
         scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler,
                                                  jobsub::epoch_of_timestamp(sweep.sweep.created));

@@ -58,6 +58,8 @@ jobsub_init_check() {{
 jobsub_task() {{
   printf -v JOBSUB_JOB_DIR '%s/{jobs}/%0{width}d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
   export JOBSUB_TASK_ID JOBSUB_JOB_DIR
+  # A local worker's job cancelled while it waited: not run, as if stopped by SIGTERM.
+  if [ -n "${{JOBSUB_WORKER:-}}" ] && [ -e "$JOBSUB_JOB_DIR/{cancelled}" ]; then return 143; fi
   JOBSUB_COMMAND=$1
   if [ -z "$JOBSUB_COMMAND" ]; then
     mkdir -p "$JOBSUB_JOB_DIR" || return 1
@@ -107,7 +109,7 @@ exit "$JOBSUB_EXIT"
       fmt::arg("job_argv", job_files::kArgv), fmt::arg("stdout", job_files::kStdout),
       fmt::arg("stderr", job_files::kStderr), fmt::arg("exit_code", job_files::kExitCode),
       fmt::arg("metrics", job_files::kMetrics), fmt::arg("started", job_files::kStarted),
-      fmt::arg("init_failed", job_files::kInitFailed));
+      fmt::arg("init_failed", job_files::kInitFailed), fmt::arg("cancelled", job_files::kCancelled));
 }
 
 std::string format_task_ranges(const std::vector<TaskRange>& ranges) {

@@ -175,6 +175,50 @@ class LocalScheduler(JobsubTestCase):
         self.assertIn("job 2/3 failed (exit 3)", result.stdout)
         self.assertIn("2 completed, 1 failed", result.stdout)
 
+    def test_cancel_from_another_terminal_stops_running_and_waiting_jobs(self):
+        # Issue 22, 6: -j 2 keeps each worker two jobs deep: 1 and 2 run, 3 and 4 wait in
+        # their input, 5 and 6 are not handed out. Cancel 1 (running), 4 (waiting) and 6.
+        program = ("import os, pathlib, time\n"
+                   "d = pathlib.Path(os.environ['JOBSUB_JOB_DIR'])\n"
+                   "(d / 'began').touch()\n"
+                   "go = pathlib.Path(os.environ['GO'])\n"
+                   "deadline = time.time() + 60\n"
+                   "while not go.exists() and time.time() < deadline:\n"
+                   "    time.sleep(0.05)\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(1, 7)\n",
+                              program=program)
+        go = self.tmp / "go"
+        env = clean_env(GO=str(go))
+        proc = subprocess.Popen([JOBSUB, "--yes", "-j", "2"], cwd=exp, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline and len(list(exp.glob("results/*/*/jobs/*/began"))) < 2:
+                time.sleep(0.05)
+            self.assertEqual(len(list(exp.glob("results/*/*/jobs/*/began"))), 2)
+            cancel = self.jobsub("cancel", "1", "4", "6", cwd=exp, env=env, timeout=120)
+            self.assertExit(cancel, 0)
+            self.assertRegex(cancel.stdout, r"cancelled 3 of the 3 unfinished jobs of \S+ through jobsub pid \d+")
+            go.touch()
+            out, err = proc.communicate(timeout=120)
+        finally:
+            go.touch()
+            if proc.poll() is None:
+                proc.kill()
+        self.assertEqual(proc.returncode, 1, out + err)  # cancelled jobs, as on a cluster
+        results = self.only_results_dir(exp)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)],
+                         ["cancelled", "completed", "completed", "cancelled", "completed", "cancelled"])
+        began = sorted(int(p.parent.name) for p in results.glob("jobs/*/began"))
+        self.assertEqual(began, [1, 2, 3, 5], "the waiting and the pending jobs never started")
+        status = self.jobsub("status", cwd=exp, env=env)
+        self.assertIn("3 completed, 3 cancelled", status.stdout.replace("3 cancelled, 3 completed", "3 completed, 3 cancelled"))
+        report = json.loads(self.jobsub("status", "--json", cwd=exp, env=env).stdout)
+        self.assertEqual({j["native_state"] for j in report["listed"]}, {"cancelled by jobsub cancel"})
+        nothing = self.jobsub("cancel", cwd=exp, env=env)
+        self.assertExit(nothing, 0)
+        self.assertIn("nothing to cancel", nothing.stdout)
+
     def test_ctrl_c_stops_running_jobs_and_records_them_cancelled(self):
         program = "import os, time, pathlib\npathlib.Path(os.environ['JOBSUB_JOB_DIR'], 'pid').write_text(str(os.getpid()))\ntime.sleep(60)\n"
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {i: [1, 2, 3, 4]}\n", program=program)

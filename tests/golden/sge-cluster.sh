@@ -48,6 +48,8 @@ jobsub_init_check() {
 jobsub_task() {
   printf -v JOBSUB_JOB_DIR '%s/jobs/%04d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
   export JOBSUB_TASK_ID JOBSUB_JOB_DIR
+  # A local worker's job cancelled while it waited: not run, as if stopped by SIGTERM.
+  if [ -n "${JOBSUB_WORKER:-}" ] && [ -e "$JOBSUB_JOB_DIR/cancelled" ]; then return 143; fi
   JOBSUB_COMMAND=$1
   if [ -z "$JOBSUB_COMMAND" ]; then
     mkdir -p "$JOBSUB_JOB_DIR" || return 1

@@ -113,6 +113,12 @@ class JOBSUB_API Store {
   /// its params and command, kept in one blob); its jobs are `not_submitted`
   /// until a batch takes them. Returns the sweep's id.
   int64_t add_sweep(const SweepRecord& sweep, const std::vector<uint64_t>& hashes = {});
+  /// Asks the jobsub that runs these jobs of `sweep` (the local scheduler's,
+  /// while its batch is `submitting`) to cancel them: take_cancel_requests()
+  /// hands them to it once.
+  void request_cancel(int64_t sweep, const std::vector<uint64_t>& jobs);
+  /// The jobs of `sweep` whose cancel was asked since the last call, ascending.
+  std::vector<uint64_t> take_cancel_requests(int64_t sweep);
   /// Gives jobs (job, hash) hashes of their own, over the sweep's (a job
   /// sent again under a changed program file: job_hash() with its hash).
   void set_hashes(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& hashes);

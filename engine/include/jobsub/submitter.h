@@ -98,6 +98,7 @@ class JOBSUB_API Submitter final : public SubmitContext {
   bool interrupted() const noexcept override;
   void job_event(const TaskOutcome& outcome) noexcept override;
   void progress(const std::string& line) noexcept override { parts_.view.line(line); }
+  std::vector<uint64_t> cancel_requests() noexcept override;
 
  private:
   void submit_batch(const std::vector<TaskRange>& tasks);

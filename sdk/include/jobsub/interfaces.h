@@ -232,6 +232,11 @@ class SubmitContext {
   virtual void job_event(const TaskOutcome& outcome) noexcept = 0;
   /// Free-form progress text; the host decides how to show it.
   virtual void progress(const std::string& line) noexcept = 0;
+  /// Jobs of this submission that `jobsub cancel` (another process, through
+  /// the state store) asked to cancel since the last call, ascending. A
+  /// scheduler whose submit() runs the jobs itself (local) polls it and
+  /// cancels them; the others are cancelled through their scheduler. (ABI 3.)
+  virtual std::vector<uint64_t> cancel_requests() noexcept { return {}; }
 };
 
 class Scheduler {

@@ -36,6 +36,9 @@ inline constexpr const char* kMetrics = "metrics.jsonl";
 /// program starts): the command's exit status on the first line, the
 /// command's first line on the second.
 inline constexpr const char* kInitFailed = "init_failed";
+/// Made by the local scheduler for a job cancelled while it waited in a
+/// worker's input: the worker then does not run it (exit 143).
+inline constexpr const char* kCancelled = "cancelled";
 }  // namespace job_files
 
 /// `0042`: the name of job `job`'s directory in a sweep of `job_count` jobs.
