@@ -94,6 +94,7 @@ SweepSpec follow_up_spec(const SweepSpec& recorded, const nlohmann::json& sweep_
                                  : fs::path();
   std::error_code ec;
   SweepSpec now;
+  const bool have_copy = fs::exists(results.spec_copy(), ec);
   if (!spec_file.empty() && fs::exists(spec_file, ec)) {
     now = load_spec_file(spec_file);
     if (fs::exists(results.spec_copy(), ec)) {
@@ -111,15 +112,26 @@ SweepSpec follow_up_spec(const SweepSpec& recorded, const nlohmann::json& sweep_
             spec_file.string(), join(moved, " and "), results.spec_copy().string()));
       }
     }
+  } else if (have_copy) {
+    // The spec came on stdin, or its file is gone: the copy the sweep kept is the spec.
+    now = load_spec_file(results.spec_copy());
+    now.experiment_dir = recorded.experiment_dir;
+    if (!spec_file.empty())
+      changes.push_back(fmt::format("{} is gone: the sweep's copy of it is used", spec_file.string()));
   } else {
     now = empty_spec(recorded.experiment_dir);
-    if (!spec_file.empty()) {
-      changes.push_back(fmt::format("{} is gone: only the settings recorded from the command line are kept",
-                                    spec_file.string()));
-    }
   }
-  apply_site(now,
-             choose_site(load_sites(site_files()), recorded.get("site"), "the sweep's record", host_name()));
+  try {
+    apply_site(
+        now, choose_site(load_sites(site_files()), recorded.get("site"), "the sweep's record", host_name()));
+  } catch (const Error& e) {
+    // A site profile removed since: its settings as the sweep recorded them.
+    for (const auto& [key, setting] : recorded.settings) {
+      if (setting.source == SettingSource::site && !now.has(key)) now.settings[key] = setting;
+    }
+    changes.push_back(
+        fmt::format("the sweep's site profile cannot be used ({}): its recorded settings are", e.what()));
+  }
   apply_defaults_and_environment(now);
   for (const auto& [key, setting] : recorded.settings) {
     if (setting.source == SettingSource::command_line && follow_up_may_change(key))
@@ -137,6 +149,8 @@ SweepSpec follow_up_spec(const SweepSpec& recorded, const nlohmann::json& sweep_
   }
   spec.init_lines = now.init_lines;
   spec.init_origin = now.init_origin;
+  // The grids' own resources, where the space is known to be the record's.
+  if (have_copy) spec.grids = now.grids;
 
   std::set<std::string> keys;
   for (const SweepSpec* s : {&recorded, static_cast<const SweepSpec*>(&spec)}) {
@@ -213,11 +227,26 @@ class FollowUpDriver {
 /// The jobs whose grid had resources of its own, as the sweep recorded them.
 ResourceGroups FollowUpDriver::recorded_groups() const {
   std::vector<std::pair<ResourceGroups::Group, std::vector<TaskRange>>> recorded;
+  const std::map<std::string, std::string> base = spec_.section("resources");
   try {
     for (const nlohmann::json& g : sweep_json_.value("resource_groups", nlohmann::json::array())) {
-      recorded.push_back(
-          {{g.at("grid").get<std::string>(), g.at("resources").get<std::map<std::string, std::string>>()},
-           parse_task_ranges(g.at("jobs").get<std::string>())});
+      // Merged anew: the base as it is now, the grid's own from the spec now,
+      // --resource above both; where the spec does not say, the record's with
+      // this command's --resource on top.
+      const std::string grid = g.at("grid").get<std::string>();
+      auto resources = g.at("resources").get<std::map<std::string, std::string>>();
+      std::size_t index = 0;
+      if (std::sscanf(grid.c_str(), "hypers[%zu]", &index) == 1 && index < spec_.grids.size()) {
+        resources = base;
+        for (const auto& [key, setting] : spec_.grids[index].resources) {
+          const auto given = spec_.settings.find("resources." + key);
+          if (given == spec_.settings.end() || given->second.source != SettingSource::command_line)
+            resources[key] = setting.value;
+        }
+      } else {
+        for (const auto& [key, value] : request_.resources) resources[key] = value;
+      }
+      recorded.push_back({{grid, resources}, parse_task_ranges(g.at("jobs").get<std::string>())});
     }
   } catch (const nlohmann::json::exception& e) {
     throw spec_error(fmt::format("{}: its resource_groups cannot be read: {}",
@@ -374,7 +403,8 @@ void FollowUpDriver::start_new_attempts(const std::vector<TaskRange>& tasks) {
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
       const JobRecord& record = records_[job - 1];
-      if (record.state == JobState::not_submitted) continue;  // never ran
+      if (record.state == JobState::not_submitted || record.state == JobState::declined)
+        continue;  // never ran
       const fs::path dir = results_.job_dir(job);
       std::error_code ec;
       if (fs::exists(dir, ec)) fs::rename(dir, results_.attempt_dir(job, record.attempt));

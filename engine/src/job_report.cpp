@@ -1,9 +1,10 @@
 #include "jobsub/job_report.h"
 
 #include <fmt/core.h>
-#include <string.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -19,12 +20,16 @@ bool ended_badly(JobState state) {
 
 namespace {
 
-/// `exit 137: killed by SIGKILL`: a shell reports a child killed by signal N as 128+N.
+/// `exit 137: killed by SIGKILL`: a shell reports a child killed by signal N as
+/// 128+N. The signals a job dies of, numbered as on Linux (signal(7)).
 std::string exit_text(int code) {
-  if (code > 128 && code <= 128 + 64) {
-    if (const char* name = sigabbrev_np(code - 128); name != nullptr)
-      return fmt::format("exit {}: killed by SIG{}", code, name);
-  }
+  static const std::map<int, const char*> kSignals = {
+      {SIGHUP, "HUP"},   {SIGINT, "INT"},   {SIGQUIT, "QUIT"}, {SIGILL, "ILL"},   {SIGTRAP, "TRAP"},
+      {SIGABRT, "ABRT"}, {SIGBUS, "BUS"},   {SIGFPE, "FPE"},   {SIGKILL, "KILL"}, {SIGUSR1, "USR1"},
+      {SIGSEGV, "SEGV"}, {SIGUSR2, "USR2"}, {SIGPIPE, "PIPE"}, {SIGALRM, "ALRM"}, {SIGTERM, "TERM"},
+      {SIGXCPU, "XCPU"}, {SIGXFSZ, "XFSZ"}};
+  if (const auto it = kSignals.find(code - 128); code > 128 && it != kSignals.end())
+    return fmt::format("exit {}: killed by SIG{}", code, it->second);
   return fmt::format("exit {}", code);
 }
 
@@ -76,7 +81,8 @@ std::string last_stderr_line(const ResultsLayout& results, uint64_t job, std::si
   const std::string tail(std::istreambuf_iterator<char>(in), {});
   std::size_t end = tail.size();
   while (end > 0) {
-    const std::size_t start = tail.rfind('\n', end - 1);
+    // A progress bar rewrites its line with \r: the last of those is the line shown.
+    const std::size_t start = tail.find_last_of("\n\r", end - 1);
     const std::size_t from = start == std::string::npos ? 0 : start + 1;
     const std::string line = trim(std::string_view(tail).substr(from, end - from));
     end = start == std::string::npos ? 0 : start;
@@ -91,43 +97,63 @@ std::string last_stderr_line(const ResultsLayout& results, uint64_t job, std::si
 }
 
 std::string fold_native_ids(const std::vector<std::string>& ids) {
+  // An id is text, a task number (its last run of digits), text: Slurm
+  // `4720_5`, PBS `1234[7].server`, Grid Engine `4711.3`. Consecutive numbers
+  // between the same texts fold.
+  struct Run {
+    std::string before, after;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  };
+  std::vector<Run> runs;
   std::vector<std::string> parts;
-  std::string array;                                // the array whose tasks are being gathered
-  std::vector<std::pair<uint64_t, uint64_t>> runs;  // its task ranges
   auto flush = [&] {
-    if (array.empty()) return;
-    std::vector<std::string> words;
-    for (const auto& [first, last] : runs)
-      words.push_back(first == last ? std::to_string(first) : fmt::format("{}-{}", first, last));
-    const bool one = runs.size() == 1 && runs.front().first == runs.front().second;
-    parts.push_back(one ? fmt::format("{}_{}", array, words.front())
-                        : fmt::format("{}_[{}]", array, join(words, ",")));
-    array.clear();
+    for (const Run& run : runs) {
+      std::vector<std::string> words;
+      for (const auto& [first, last] : run.ranges)
+        words.push_back(first == last ? std::to_string(first) : fmt::format("{}-{}", first, last));
+      const bool one = run.ranges.size() == 1 && run.ranges.front().first == run.ranges.front().second;
+      const std::string numbers = join(words, ",");
+      if (one || (run.before.empty() && run.after.empty())) {
+        parts.push_back(run.before + numbers + run.after);
+      } else if (!run.before.empty() && run.before.back() == '[' && run.after.rfind(']', 0) == 0) {
+        parts.push_back(run.before + numbers + run.after);  // PBS, LSF: 1234[5-7].server
+      } else {
+        parts.push_back(fmt::format("{}[{}]{}", run.before, numbers, run.after));
+      }
+    }
     runs.clear();
   };
   for (const std::string& id : ids) {
-    const std::size_t underscore = id.rfind('_');
-    const std::string digits = underscore == std::string::npos ? std::string() : id.substr(underscore + 1);
-    const bool task = !digits.empty() && digits.size() < 19 &&
-                      std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!task) {
+    const std::size_t end = id.find_last_of("0123456789");
+    std::size_t begin = end;
+    while (begin != std::string::npos && begin > 0 && std::isdigit(static_cast<unsigned char>(id[begin - 1])))
+      --begin;
+    if (end == std::string::npos || end - begin >= 18) {
       flush();
       parts.push_back(id);
       continue;
     }
-    const std::string prefix = id.substr(0, underscore);
-    const uint64_t n = std::stoull(digits);
-    if (prefix != array) {
-      flush();
-      array = prefix;
+    const std::string before = id.substr(0, begin), after = id.substr(end + 1);
+    const uint64_t n = std::stoull(id.substr(begin, end - begin + 1));
+    if (runs.empty() || runs.back().before != before || runs.back().after != after) {
+      if (!runs.empty()) flush();
+      runs.push_back({before, after, {}});
     }
-    if (!runs.empty() && runs.back().second + 1 == n) {
-      runs.back().second = n;
+    auto& ranges = runs.back().ranges;
+    if (!ranges.empty() && ranges.back().second + 1 == n) {
+      ranges.back().second = n;
     } else {
-      runs.emplace_back(n, n);
+      ranges.emplace_back(n, n);
     }
   }
   flush();
+  // A screen line: the first few, and how many more.
+  constexpr std::size_t kShown = 6;
+  if (parts.size() > kShown) {
+    const std::size_t more = parts.size() - kShown;
+    parts.resize(kShown);
+    parts.push_back(fmt::format("... ({} more)", more));
+  }
   return join(parts, ",");
 }
 

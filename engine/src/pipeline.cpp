@@ -131,19 +131,31 @@ Pipeline load_pipeline(const PluginRegistry& registry, const SweepSpec& spec, in
   return pipeline;
 }
 
-std::vector<std::string> init_commands(const std::vector<std::string>& lines, const std::string& origin) {
+std::vector<std::string> init_commands(const std::vector<std::string>& entries, const std::string& origin) {
+  // A list entry written as a block (`- |`) holds lines of its own: each is looked at.
+  std::vector<std::string> lines;
+  for (const std::string& entry : entries) {
+    std::size_t start = 0;
+    do {
+      const std::size_t end = entry.find('\n', start);
+      lines.push_back(entry.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      start = end == std::string::npos ? std::string::npos : end + 1;
+    } while (start != std::string::npos && start < entry.size());
+  }
   std::vector<std::string> commands;
   std::string pending;
   std::size_t first = 0;  // the pending command's first line, 0-based
   auto continued = [](const std::string& line) {
+    if (trim(line).rfind('#', 0) == 0) return false;  // a comment's backslash continues nothing
     std::size_t backslashes = 0;
     for (auto it = line.rbegin(); it != line.rend() && *it == '\\'; ++it) ++backslashes;
     return backslashes % 2 == 1;
   };
   auto bash_reads = [](const std::string& text, std::string* why) {
-    const ProcessResult r = run_process({"bash", "-n", "-c", text});
+    // The C locale: a cluster's broken LC_* makes bash warn on every call.
+    const ProcessResult r = run_process({"env", "LC_ALL=C", "bash", "-n", "-c", text});
     if (why != nullptr) *why = trim(r.err);
-    return r.ok() && r.err.empty();  // an open here-document is only a warning
+    return r.ok() && r.err.find("here-document") == std::string::npos;  // an open one is only a warning
   };
   for (std::size_t i = 0; i < lines.size(); ++i) {
     if (pending.empty()) first = i;

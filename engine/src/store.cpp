@@ -570,9 +570,19 @@ std::vector<uint64_t> Store::take_cancel_requests(int64_t sweep) {
 void Store::set_hashes(int64_t sweep, const std::vector<std::pair<uint64_t, uint64_t>>& hashes) {
   if (hashes.empty()) return;
   Transaction transaction(db_);
-  Statement update(db_, "UPDATE jobs SET hash = ? WHERE sweep_id = ? AND job = ?");
-  for (const auto& [job, hash] : hashes)
-    update.bind(1, static_cast<int64_t>(hash)).bind(2, sweep).bind(3, static_cast<int64_t>(job)).run();
+  // A job that never ran has no row yet: it gets one (begin_batch() makes it pending).
+  Statement upsert(
+      db_,
+      "INSERT INTO jobs(sweep_id, job, hash, state, updated) VALUES(?, ?, ?, 'not_submitted', ?) "
+      "ON CONFLICT(sweep_id, job) DO UPDATE SET hash = excluded.hash");
+  const std::string when = utc_timestamp();
+  for (const auto& [job, hash] : hashes) {
+    upsert.bind(1, sweep)
+        .bind(2, static_cast<int64_t>(job))
+        .bind(3, static_cast<int64_t>(hash))
+        .bind(4, when)
+        .run();
+  }
   transaction.commit();
 }
 

@@ -165,8 +165,10 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
       if (interrupted()) return;
       const Answer answer = prompter->ask(job, job_count, parts_.describe(job));
       if (answer == Answer::exit || interrupted()) return;
-      if (answer == Answer::no) {  // recorded, so that --resume leaves it out
-        job_event({job, JobState::declined, -1, "", ""});
+      if (answer ==
+          Answer::no) {  // recorded, so that --resume leaves it out (a resubmit's job keeps its state)
+        if (parts_.book.state(job) == JobState::not_submitted)
+          job_event({job, JobState::declined, -1, "", ""});
         continue;
       }
       if (answer == Answer::yes) {

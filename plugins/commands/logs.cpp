@@ -115,8 +115,12 @@ class LogsCommand final : public jobsub::Command {
                                   const jobsub::SweepSummary& sweep, uint64_t job) {
     const std::vector<jobsub::JobRecord> jobs = store.jobs(sweep.id);
     if (job > jobs.size() || jobs[job - 1].native_id.empty()) return;
-    const jobsub::PluginHandle<jobsub::Scheduler> scheduler =
-        jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+    jobsub::PluginHandle<jobsub::Scheduler> scheduler;
+    try {
+      scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
+    } catch (const jobsub::Error&) {
+      return;  // its plugin is gone or will not configure: the job's own output is what there is
+    }
     const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
     const fs::path log = scheduler->log_file(results.logs(), jobs[job - 1].native_id);
     std::error_code ec;

@@ -52,7 +52,8 @@ class ResubmitCommand final : public jobsub::Command {
           "final are settled first (one scheduler query), so a job that ended since the last look is\n"
           "resubmitted by its true state. Resources, plugin options, init lines and the template come\n"
           "from the spec as it is now (and --resource), and a line says what changed since the sweep\n"
-          "was submitted; a spec whose hypers or command changed is refused (that is a new sweep).",
+          "was submitted; a spec whose hypers, zip, command, program, layout, sweeper or formatter\n"
+          "changed is refused (that is a new sweep).",
           "0 ok, 1 a job failed or the scheduler refused, 2 usage, 3 no such sweep, 130 interrupted.");
       cl.options()("state", jobsub::po::value<std::string>()->value_name("LIST"),
                    "which states, comma-separated (default: failed,cancelled,timeout,out_of_memory,"

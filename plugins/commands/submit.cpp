@@ -352,8 +352,9 @@ class SubmitCommand final : public jobsub::Command {
     }
   }
 
-  /// `--resume [SWEEP]`: the recorded sweep's own settings, so nothing that
-  /// would change them is taken.
+  /// `--resume [SWEEP]`: the recorded sweep's jobs, run as a resubmit runs
+  /// them (the spec as it is now for resources, options and init, and
+  /// --resource); no other setting is taken.
   static int resume(jobsub::CommandContext& context, const po::variables_map& vm) {
     static const std::set<std::string> kTaken = {
         "resume", "yes",      "dry-run",          "wait",    "poll", "spec", "plugin-dir",
@@ -361,7 +362,9 @@ class SubmitCommand final : public jobsub::Command {
     for (const auto& [name, value] : vm) {
       if (!value.defaulted() && !kTaken.count(name)) {
         throw jobsub::usage_error(fmt::format(
-            "--{} cannot go with --resume: a resumed sweep keeps the settings it was submitted with", name));
+            "--{} cannot go with --resume: a resumed sweep keeps its jobs and settings (only --resource, and "
+            "the spec's resources, options and init as they are now, change how they run)",
+            name));
       }
     }
     jobsub::FollowUpRequest request;

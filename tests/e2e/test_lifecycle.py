@@ -243,6 +243,14 @@ class Lifecycle(JobsubTestCase):
         dry = self.run_jobsub("--dry-run", "i=1,2,3")
         self.assertIn("'--i=2'  # skipped", dry.stdout)
         self.assertNotIn("'--i=1'  # skipped", dry.stdout)
+        # Jobs that never ran before take the program they are resumed under too.
+        self.assertExit(self.run_jobsub("--manual", "i=4,5"), 0)
+        (self.exp / "prog.py").write_text(old)
+        self.assertExit(self.run_jobsub("submit", "--resume", "--yes"), 0)
+        (self.exp / "prog.py").write_text(fixed)
+        self.assertNotIn("# skipped", self.run_jobsub("--dry-run", "i=4,5").stdout)
+        (self.exp / "prog.py").write_text(old)
+        self.assertEqual(self.run_jobsub("--dry-run", "i=4,5").stdout.count("# skipped"), 2)
 
     def test_resume_takes_no_settings_and_one_sweep(self):
         self.assertExit(self.run_jobsub("--yes", "i=1"), 0)

@@ -65,6 +65,18 @@ class Prompt(JobsubTestCase):
         self.assertExit(refused, 2)
         self.assertIn("--include-declined goes with --resume", refused.stderr)
 
+    def test_n_at_a_resubmit_prompt_leaves_the_job_as_it_was(self):
+        exp = self.experiment(SPEC, program="import sys\nsys.exit(3 if 'seed=2' in sys.argv else 0)\n")
+        self.assertExit(self.jobsub("--yes", cwd=exp), 1)
+        term = Terminal(["resubmit"], cwd=exp)
+        term.read_until("Submit (2/4)")
+        term.send("n")
+        term.read_until("Submit (4/4)")
+        term.send("n")
+        self.assertEqual(term.wait(), 1, term.text)  # the sweep still has failures
+        states = [r["state"] for r in self.jobs_table(self.only_results_dir(exp))]
+        self.assertEqual(states, ["completed", "failed", "completed", "failed"])  # not declined: still to repair
+
     def test_exit_at_the_first_question_leaves_nothing_behind(self):
         exp = self.experiment(SPEC)
         term = Terminal([], cwd=exp)

@@ -67,7 +67,11 @@ BOOST_AUTO_TEST_CASE(the_last_stderr_line_is_the_programs_not_jobsubs) {
   s.write(2, jobsub::job_files::kStderr,
           "bash: module: command not found\r\njobsub: init failed with exit status 127, so ...\n");
   BOOST_TEST(jobsub::last_stderr_line(s.layout, 2) == "bash: module: command not found");
-  BOOST_TEST(jobsub::last_stderr_line(s.layout, 3).empty());  // no stderr file
+  // A progress bar rewrites its line with \r: the last state is the line.
+  s.write(3, jobsub::job_files::kStderr, "epoch 1:  10%\repoch 1:  50%\repoch 1: 100%");
+  BOOST_TEST(jobsub::last_stderr_line(s.layout, 3) == "epoch 1: 100%");
+  BOOST_TEST(
+      jobsub::last_stderr_line(jobsub::ResultsLayout(s.layout.dir() / "none", 3), 3).empty());  // no file
   // Long lines are cut at a character boundary, and the cut is marked.
   s.write(1, jobsub::job_files::kStderr, std::string(200, 'x') + "\n");
   BOOST_TEST(jobsub::last_stderr_line(s.layout, 1, 10) == "xxxxxxx...");
@@ -82,9 +86,16 @@ BOOST_AUTO_TEST_CASE(scheduler_ids_fold_into_array_ranges) {
   BOOST_TEST(jobsub::fold_native_ids({}) == "");
   BOOST_TEST(jobsub::fold_native_ids({"4720_5", "4720_6", "4720_7", "4720_9", "4721_1"}) ==
              "4720_[5-7,9],4721_1");
-  BOOST_TEST(jobsub::fold_native_ids({"4711", "4712"}) == "4711,4712");
+  BOOST_TEST(jobsub::fold_native_ids({"4711", "4712", "4720"}) == "4711-4712,4720");
   BOOST_TEST(jobsub::fold_native_ids({"local-1-batch-1_1", "local-1-batch-1_2", "1234[7].server"}) ==
              "local-1-batch-1_[1-2],1234[7].server");
+  BOOST_TEST(jobsub::fold_native_ids({"1234[5].pbs", "1234[6].pbs", "1234[7].pbs"}) ==
+             "1234[5-7].pbs");                                                            // PBS
+  BOOST_TEST(jobsub::fold_native_ids({"4711.1", "4711.2", "4711.4"}) == "4711.[1-2,4]");  // Grid Engine
+  BOOST_TEST(jobsub::fold_native_ids({"job-a", "job-b"}) == "job-a,job-b");
+  // A line's worth: ids that do not fold are cut, saying how many more.
+  BOOST_TEST(jobsub::fold_native_ids({"1_1", "2_1", "3_1", "4_1", "5_1", "6_1", "7_1", "8_1"}) ==
+             "1_1,2_1,3_1,4_1,5_1,6_1,... (2 more)");
 }
 
 BOOST_AUTO_TEST_CASE(params_show_what_tells_jobs_apart) {
