@@ -135,12 +135,12 @@ class Lsf(JobsubTestCase):
         status = self.jobsub("status", cwd=exps["bacct"], env=envs["bacct"])
         self.assertExit(status, 1)
         self.assertIn("1 completed, 1 failed, 1 timeout", status.stdout)
-        self.assertRegex(status.stdout, r"job 3\s+timeout \(bacct\)")
+        self.assertRegex(status.stdout, r"job 3\s+timeout\s+time limit \(bacct\)")
         report = json.loads(self.jobsub("status", "--json", cwd=exps["bacct"], env=envs["bacct"]).stdout)
         self.assertEqual({job["job"]: (job["state"], job["evidence"]) for job in report["listed"]},
                          {2: ("failed", "bacct"), 3: ("timeout", "bacct")})
 
         status = self.jobsub("status", cwd=exps["report"], env=envs["report"])
         self.assertExit(status, 1)
-        self.assertRegex(status.stdout, r"job 3\s+timeout \(LSF log\)")
+        self.assertRegex(status.stdout, r"job 3\s+timeout\s+time limit \(LSF log\)")
         self.assertNotIn("lost", status.stdout)
