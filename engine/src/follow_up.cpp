@@ -16,6 +16,7 @@
 #include "jobsub/process.h"
 #include "jobsub/progress_view.h"
 #include "jobsub/records.h"
+#include "jobsub/retry.h"
 #include "jobsub/script.h"
 #include "jobsub/shell.h"
 #include "jobsub/site.h"
@@ -184,11 +185,15 @@ SweepSpec follow_up_spec(const SweepSpec& recorded, const nlohmann::json& sweep_
 class FollowUpDriver {
  public:
   FollowUpDriver(const PluginRegistry& registry, const FollowUpRequest& request, std::ostream& out)
-      : request_(request),
+      : registry_(registry),
+        request_(request),
         store_(open_records(request.experiment)),
         sweep_(choose_sweep(store_->sweeps(), request.sweep, request.experiment)),
         results_(sweep_.sweep.dir, sweep_.sweep.job_count),
-        spec_(follow_up_spec(spec_of(results_, sweep_json_), sweep_json_, results_, request, changes_)),
+        // A retry runs as the sweep recorded it (scaled); the others, with the spec as it is now.
+        spec_(request.kind == FollowUpRequest::Kind::retry
+                  ? spec_of(results_, sweep_json_)
+                  : follow_up_spec(spec_of(results_, sweep_json_), sweep_json_, results_, request, changes_)),
         pipeline_(load_pipeline(registry, spec_, epoch_of_timestamp(sweep_.sweep.created))),
         book_(JobBook::from_records(store_->jobs(sweep_.id))),
         view_(out, sweep_.sweep.scheduler, sweep_.sweep.dir, sweep_.sweep.job_count),
@@ -201,6 +206,13 @@ class FollowUpDriver {
   SubmitOutcome run(Prompter* prompter);
 
  private:
+  SubmitOutcome run_retry();
+  /// Each retried job's resources: those of the batch that last sent it
+  /// (submissions.jsonl), scaled by the policy and capped by the scheduler's
+  /// limits; a group per distinct result, with its changes in `changes`.
+  ResourceGroups retry_groups(const std::vector<uint64_t>& jobs, const RetryPolicy& policy,
+                              std::map<std::size_t, std::vector<std::string>>& changes);
+  Submitter::Parts submitter_parts(ResourceGroups groups);
   BatchRequest prototype() const;
   ResourceGroups recorded_groups() const;
   void settle_interrupted_batches(Submitter& submitter);
@@ -208,6 +220,7 @@ class FollowUpDriver {
   std::vector<uint64_t> choose_jobs() const;
   void start_new_attempts(const std::vector<TaskRange>& tasks);
 
+  const PluginRegistry& registry_;
   const FollowUpRequest& request_;
   std::unique_ptr<Store> store_;
   SweepSummary sweep_;
@@ -428,19 +441,147 @@ void FollowUpDriver::start_new_attempts(const std::vector<TaskRange>& tasks) {
   store_->set_hashes(sweep_.id, hashes);
 }
 
+Submitter::Parts FollowUpDriver::submitter_parts(ResourceGroups groups) {
+  const bool retry = request_.kind == FollowUpRequest::Kind::retry;
+  return {*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_, view_,
+          [this](uint64_t job) {
+            if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
+            const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
+            return shell_join(argv.get<std::vector<std::string>>());
+          },
+          retry ? std::function<void(const std::vector<TaskRange>&)>()  // the claim started the attempts
+                : [this](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); },
+          std::move(groups), program_sha256_,
+          // A retry's own run sends no more: perform_due_retries() goes round again.
+          !retry && recorded_retry_policy(sweep_.sweep.dir).enabled()
+              ? std::function<std::vector<uint64_t>()>(
+                    [this] { return perform_due_retries(registry_, request_.experiment, sweep_, out_); })
+              : std::function<std::vector<uint64_t>()>()};
+}
+
+ResourceGroups FollowUpDriver::retry_groups(const std::vector<uint64_t>& jobs, const RetryPolicy& policy,
+                                            std::map<std::size_t, std::vector<std::string>>& changes) {
+  std::map<uint64_t, std::map<std::string, std::string>> previous;
+  {
+    std::ifstream in(results_.submissions());
+    std::string line;
+    while (std::getline(in, line)) {
+      try {
+        const nlohmann::json batch = nlohmann::json::parse(line);
+        if (batch.value("state", std::string()) != "submitting" || !batch.contains("resources")) continue;
+        const std::vector<TaskRange> ranges = parse_task_ranges(batch.at("jobs").get<std::string>());
+        const auto resources = batch.at("resources").get<std::map<std::string, std::string>>();
+        for (const uint64_t job : jobs) {
+          if (std::any_of(ranges.begin(), ranges.end(),
+                          [&](const TaskRange& r) { return r.first <= job && job <= r.last; }))
+            previous[job] = resources;
+        }
+      } catch (const std::exception&) {
+        continue;  // a line torn by a crash, or of an older jobsub: the recorded groups say instead
+      }
+    }
+  }
+  const ResourceGroups recorded = recorded_groups();
+  const BatchRequest base = prototype();
+  ResourceGroups out;
+  out.groups.push_back({"", base.resources});
+  out.group_of_job.assign(sweep_.sweep.job_count, 0);
+  std::map<std::map<std::string, std::string>, std::size_t> group_of;
+  std::map<std::map<std::string, std::string>, ResourceLimits> limits_of;
+  for (const uint64_t job : jobs) {
+    const auto known = previous.find(job);
+    const std::map<std::string, std::string>& was = known != previous.end() ? known->second
+                                                    : recorded.groups.empty()
+                                                        ? base.resources
+                                                        : recorded.groups.at(recorded.of(job)).resources;
+    auto limits = limits_of.find(was);
+    if (limits == limits_of.end()) {
+      BatchRequest where = base;
+      where.resources = was;
+      ResourceLimits found;
+      const Status asked =
+          policy.scale.empty() ? Status{} : pipeline_.scheduler->resource_limits(where, found);
+      if (!asked.ok) {
+        view_.line(
+            fmt::format("jobsub: could not ask {} for its limits ({}): resources are scaled without a cap",
+                        sweep_.sweep.scheduler, asked.message));
+      }
+      limits = limits_of.emplace(was, found).first;
+    }
+    std::vector<std::string> changed;
+    const std::map<std::string, std::string> next =
+        scaled_resources(was, policy.scale, limits->second, changed);
+    auto group = group_of.find(next);
+    if (group == group_of.end()) {
+      group = group_of.emplace(next, out.groups.size()).first;
+      out.groups.push_back({"retry", next});
+      changes[group->second] = changed;
+    }
+    out.group_of_job[job - 1] = static_cast<uint16_t>(group->second);
+  }
+  return out;
+}
+
+SubmitOutcome FollowUpDriver::run_retry() {
+  records_ = store_->jobs(sweep_.id);
+  SubmitOutcome outcome;
+  outcome.results_dir = sweep_.sweep.dir;
+  outcome.jobs = sweep_.sweep.job_count;
+  std::vector<uint64_t> jobs;  // the claimed jobs that are still to send
+  for (const uint64_t job : request_.jobs) {
+    if (job >= 1 && job <= records_.size() && records_[job - 1].state == JobState::not_submitted)
+      jobs.push_back(job);
+  }
+  if (jobs.empty()) return outcome;
+  // The attempt that ended keeps its directory, as a resubmit's does.
+  for (const uint64_t job : jobs) {
+    const int ended = records_[job - 1].attempt - 1;
+    const fs::path dir = results_.job_dir(job);
+    std::error_code ec;
+    if (ended >= 1 && fs::exists(dir, ec) && !fs::exists(results_.attempt_dir(job, ended), ec))
+      fs::rename(dir, results_.attempt_dir(job, ended));
+  }
+  const RetryPolicy policy = recorded_retry_policy(sweep_.sweep.dir);
+  std::map<std::size_t, std::vector<std::string>> changes;
+  ResourceGroups groups = retry_groups(jobs, policy, changes);
+  // What each job is retried after, as its claim says.
+  std::map<std::string, std::vector<uint64_t>> why;
+  std::map<uint64_t, JobState> after;
+  for (const RetryClaim& c : store_->retry_claims(sweep_.id)) {
+    if (c.job <= records_.size() && c.attempt == records_[c.job - 1].attempt) after[c.job] = c.after;
+  }
+  for (const uint64_t job : jobs) {
+    const auto a = after.find(job);
+    why[fmt::format("{}, attempt {} of {}", a == after.end() ? "claimed" : to_string(a->second),
+                    records_[job - 1].attempt, policy.retries + 1)]
+        .push_back(job);
+  }
+  const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
+  for (const auto& [reason, retried] : why) {
+    fmt::print(out_, "jobsub: sweep {}: retrying {} {} ({})\n", where, retried.size() == 1 ? "job" : "jobs",
+               format_task_ranges(ranges_of(retried)), reason);
+  }
+  for (const auto& [group, changed] : changes) {
+    if (changed.empty()) continue;
+    std::vector<uint64_t> in_group;
+    for (const uint64_t job : jobs) {
+      if (groups.of(job) == group) in_group.push_back(job);
+    }
+    fmt::print(out_, "jobsub: {} {}: {}\n", in_group.size() == 1 ? "job" : "jobs",
+               format_task_ranges(ranges_of(in_group)), join(changed, ", "));
+  }
+  Submitter submitter(submitter_parts(std::move(groups)));
+  submitter.submit(ranges_of(jobs), nullptr, [&] { return sweep_.id; });
+  submitter.save();  // no closing lines: the jobsub that settled the sweep says how it stands
+  return outcome_of(sweep_.sweep.dir, book_);
+}
+
 SubmitOutcome FollowUpDriver::run(Prompter* prompter) {
+  if (request_.kind == FollowUpRequest::Kind::retry) return run_retry();
   const bool resume = request_.kind == FollowUpRequest::Kind::resume;
   records_ = store_->jobs(sweep_.id);
   const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
-  Submitter submitter({*pipeline_.scheduler, sweep_.sweep.scheduler, prototype(), *store_, sweep_.id, book_,
-                       view_,
-                       [&](uint64_t job) {
-                         if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
-                         const nlohmann::json argv = nlohmann::json::parse(reader_->at(job).argv);
-                         return shell_join(argv.get<std::vector<std::string>>());
-                       },
-                       [&](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); },
-                       recorded_groups(), program_sha256_});
+  Submitter submitter(submitter_parts(recorded_groups()));
   if (resume && !request_.dry_run) settle_interrupted_batches(submitter);
   settle_jobs();
   const std::vector<TaskRange> jobs = ranges_of(choose_jobs());

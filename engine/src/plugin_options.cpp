@@ -17,7 +17,8 @@ const std::vector<std::string>& core_option_names() {
       "show-config", "plugin-dir", "version",       "name",
       "layout",      "sweeper",    "formatter",     "scheduler",
       "program",     "command",    "template",      "rerun-completed",
-      "resume",      "force",      "site",          "include-declined"};
+      "resume",      "force",      "site",          "include-declined",
+      "retries",     "retry-on",   "retry-scale",   "max-retries"};
   return names;
 }
 

@@ -118,6 +118,17 @@ const char* const kMigrations[] = {
          requested TEXT NOT NULL,
          taken INTEGER NOT NULL DEFAULT 0,
          PRIMARY KEY(sweep_id, job)) WITHOUT ROWID;)",
+    // 6: automatic retries (retry.h), one row a retry: claimed in the
+    // transaction that starts the job's next attempt, by the jobsub that sends it.
+    R"(CREATE TABLE retries(
+         sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+         job INTEGER NOT NULL,
+         attempt INTEGER NOT NULL,
+         after TEXT NOT NULL,
+         claimed TEXT NOT NULL,
+         host TEXT NOT NULL,
+         pid INTEGER NOT NULL,
+         PRIMARY KEY(sweep_id, job, attempt)) WITHOUT ROWID;)",
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -588,8 +599,15 @@ void Store::set_hashes(int64_t sweep, const std::vector<std::pair<uint64_t, uint
 
 void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
   if (jobs.empty()) return;
-  const std::vector<JobRecord> now = this->jobs(sweep);
   Transaction transaction(db_);
+  const std::vector<JobRecord> now = this->jobs(sweep);
+  std::vector<const JobRecord*> chosen;
+  for (uint64_t job : jobs) chosen.push_back(&now.at(job - 1));
+  start_next_attempts(sweep, chosen);
+  transaction.commit();
+}
+
+void Store::start_next_attempts(int64_t sweep, const std::vector<const JobRecord*>& jobs) {
   Statement keep(db_,
                  "INSERT OR REPLACE INTO attempts(sweep_id, job, attempt, state, native_state, native_id, "
                  "exit_code, updated) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
@@ -597,20 +615,103 @@ void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
                   "INSERT OR REPLACE INTO jobs(sweep_id, job, hash, state, updated) VALUES(?, ?, 0, "
                   "'not_submitted', ?)");
   const std::string when = utc_timestamp();
-  for (uint64_t job : jobs) {
-    const JobRecord& j = now.at(job - 1);
+  for (const JobRecord* j : jobs) {
     keep.bind(1, sweep)
-        .bind(2, static_cast<int64_t>(job))
-        .bind(3, static_cast<int64_t>(j.attempt))
-        .bind(4, to_string(j.state))
-        .bind(5, j.native_state)
-        .bind(6, j.native_id)
-        .bind_exit_code(7, j.exit_code)
+        .bind(2, static_cast<int64_t>(j->job))
+        .bind(3, static_cast<int64_t>(j->attempt))
+        .bind(4, to_string(j->state))
+        .bind(5, j->native_state)
+        .bind(6, j->native_id)
+        .bind_exit_code(7, j->exit_code)
         .bind(8, when)
         .run();
-    reset.bind(1, sweep).bind(2, static_cast<int64_t>(job)).bind(3, when).run();
+    reset.bind(1, sweep).bind(2, static_cast<int64_t>(j->job)).bind(3, when).run();
+  }
+}
+
+std::vector<uint64_t> Store::claim_retries(int64_t sweep, const std::vector<JobRecord>& due,
+                                           uint64_t max_total, const std::string& host, int64_t pid) {
+  if (due.empty()) return {};
+  Transaction transaction(db_);
+  const std::vector<JobRecord> now = this->jobs(sweep);
+  uint64_t claimed_before = 0;
+  {
+    Statement count(db_, "SELECT COUNT(*) FROM retries WHERE sweep_id = ?");
+    count.bind(1, sweep);
+    if (count.step()) claimed_before = static_cast<uint64_t>(count.integer(0));
+  }
+  Statement claim(
+      db_,
+      "INSERT INTO retries(sweep_id, job, attempt, after, claimed, host, pid) VALUES(?, ?, ?, ?, ?, "
+      "?, ?)");
+  const std::string when = utc_timestamp();
+  std::vector<const JobRecord*> taken;
+  std::vector<uint64_t> out;
+  for (const JobRecord& d : due) {
+    if (max_total > 0 && claimed_before + out.size() >= max_total) break;
+    if (d.job == 0 || d.job > now.size()) continue;
+    const JobRecord& j = now[d.job - 1];
+    if (j.state != d.state || j.attempt != d.attempt) continue;  // another jobsub was first
+    claim.bind(1, sweep)
+        .bind(2, static_cast<int64_t>(j.job))
+        .bind(3, static_cast<int64_t>(j.attempt + 1))
+        .bind(4, to_string(j.state))
+        .bind(5, when)
+        .bind(6, host)
+        .bind(7, pid)
+        .run();
+    taken.push_back(&j);
+    out.push_back(j.job);
+  }
+  start_next_attempts(sweep, taken);
+  transaction.commit();
+  return out;
+}
+
+std::vector<RetryClaim> Store::retry_claims(int64_t sweep) const {
+  std::vector<RetryClaim> out;
+  Statement read(
+      db_,
+      "SELECT job, attempt, after, claimed, host, pid FROM retries WHERE sweep_id = ? ORDER BY job, "
+      "attempt");
+  read.bind(1, sweep);
+  while (read.step()) {
+    out.push_back({static_cast<uint64_t>(read.integer(0)), static_cast<int>(read.integer(1)),
+                   job_state_from_string(read.text(2)), read.text(3), read.text(4), read.integer(5)});
+  }
+  return out;
+}
+
+std::vector<uint64_t> Store::take_over_retries(int64_t sweep, const std::vector<RetryClaim>& stale,
+                                               const std::string& host, int64_t pid) {
+  if (stale.empty()) return {};
+  Transaction transaction(db_);
+  const std::vector<JobRecord> now = this->jobs(sweep);
+  Statement take(
+      db_,
+      "UPDATE retries SET host = ?, pid = ?, claimed = ? WHERE sweep_id = ? AND job = ? AND attempt = ? "
+      "AND host = ? AND pid = ?");
+  const std::string when = utc_timestamp();
+  std::vector<uint64_t> out;
+  for (const RetryClaim& c : stale) {
+    if (c.job == 0 || c.job > now.size()) continue;
+    const JobRecord& j = now[c.job - 1];
+    if (j.state != JobState::not_submitted || j.attempt != c.attempt) continue;  // sent since
+    take.bind(1, host)
+        .bind(2, pid)
+        .bind(3, when)
+        .bind(4, sweep)
+        .bind(5, static_cast<int64_t>(c.job))
+        .bind(6, static_cast<int64_t>(c.attempt))
+        .bind(7, c.host)
+        .bind(8, c.pid);
+    take.step();
+    const bool won = sqlite3_changes(db_) == 1;
+    take.reset();
+    if (won) out.push_back(c.job);
   }
   transaction.commit();
+  return out;
 }
 
 std::vector<SweepSummary> Store::sweeps(bool with_counts) const {

@@ -78,7 +78,8 @@ std::string submit_commands(const RenderedBatch& rendered) {
 class NewSweepDriver {
  public:
   NewSweepDriver(const PluginRegistry& registry, const SubmitRequest& request, std::ostream& out)
-      : request_(request),
+      : registry_(registry),
+        request_(request),
         spec_(request.spec),
         out_(out),
         pipeline_(load_pipeline(registry, request.spec, std::time(nullptr))) {}
@@ -96,10 +97,12 @@ class NewSweepDriver {
   int64_t record_sweep();
   SubmitOutcome manual(JobBook& book, ResultsDirGuard& guard);
 
+  const PluginRegistry& registry_;
   const SubmitRequest& request_;
   const SweepSpec& spec_;
   std::ostream& out_;
   Pipeline pipeline_;
+  int64_t sweep_id_ = 0;  ///< once recorded
   LayoutResult layout_;
   HyperSpace space_;
   std::unique_ptr<SweepPlan> plan_;
@@ -209,6 +212,10 @@ void NewSweepDriver::print_summary() const {
   fmt::print(out_, "  {:<11}{}{}\n", "command", plan_->command_template(), origin("command"));
   if (!layout_.program.empty()) fmt::print(out_, "  {:<11}{}\n", "program", layout_.program.string());
   fmt::print(out_, "  {:<11}{}\n", "workdir", layout_.workdir.string());
+  if (request_.retry.enabled()) {
+    fmt::print(out_, "  {:<11}{} (sent by --wait, `jobsub status` or `status --watch`)\n", "retries",
+               describe(request_.retry));
+  }
   for (const auto& [key, setting] : spec_.settings) {
     if (key.rfind("resources.", 0) == 0 || key.rfind("options.", 0) == 0)
       fmt::print(out_, "  {} = {}  ({})\n", key, setting.value, setting.origin);
@@ -333,6 +340,7 @@ void NewSweepDriver::write_sweep_json() const {
   j["workdir"] = layout_.workdir.string();
   j["array"] = !request_.no_array;
   j["job_count"] = job_count_;
+  if (request_.retry.enabled()) j["retry"] = ordered_json::parse(retry_policy_json(request_.retry));
   {  // what collect and status judge its results by (results.h recorded_results_spec)
     const ResultsSpec& r = spec_.results;
     ordered_json metrics = ordered_json::array();
@@ -395,6 +403,7 @@ int64_t NewSweepDriver::record_sweep() {
   const int64_t id = store_->add_sweep({spec_.get("name"), results_dir_, utc_timestamp(started_),
                                         spec_.get("scheduler"), job_count_, plan_->command_template()},
                                        hashes_);
+  sweep_id_ = id;
   store_->record_skipped(id, skipped_, [&](uint64_t job) {
     const CompletedJob& where = completed_.at(hashes_[job - 1]);
     return skipped_reason(where);
@@ -484,7 +493,15 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
                        },
                        {},
                        groups_,
-                       plan_->program_sha256()});
+                       plan_->program_sha256(),
+                       request_.retry.enabled() ? std::function<std::vector<uint64_t>()>([&] {
+                         SweepSummary sweep;
+                         sweep.id = sweep_id_;
+                         sweep.sweep.dir = results_dir_;
+                         sweep.sweep.job_count = job_count_;
+                         return perform_due_retries(registry_, spec_.experiment_dir, sweep, out_);
+                       })
+                                                : std::function<std::vector<uint64_t>()>()});
   bool recorded = false;
   submitter.submit(to_submit_, prompter, [&] {
     guard.keep();  // from here on, the directory records a submission

@@ -113,11 +113,31 @@ Submitter::~Submitter() {
 }
 
 SubmitOutcome Submitter::finish(bool wait_for_jobs, double poll_seconds) {
+  if (!interrupt_requested()) send_due_retries();  // jobs the local scheduler ended as it ran them
   if (wait_for_jobs && !interrupt_requested()) wait(poll_seconds);
   save();
   const SubmitOutcome outcome = outcome_of(parts_.prototype.results_dir, parts_.book);
   print_outcome(parts_.view, outcome, parts_.book.submitted());
   return outcome;
+}
+
+void Submitter::send_due_retries() {
+  if (!parts_.send_retries || parts_.sweep_id == 0) return;
+  save();
+  parts_.view.clear();
+  const std::vector<uint64_t> sent = parts_.send_retries();
+  if (sent.empty()) return;
+  std::vector<JobRecord> now;
+  {
+    const std::lock_guard lock(mutex_);
+    now = parts_.store.jobs(parts_.sweep_id);
+  }
+  for (const uint64_t job : sent) {
+    if (job == 0 || job > now.size()) continue;
+    const JobRecord& j = now[job - 1];
+    parts_.book.apply({job, j.state, j.exit_code, j.native_id, j.native_state});
+  }
+  save();
 }
 
 bool Submitter::interrupted() const noexcept { return interrupt_requested(); }
@@ -363,6 +383,7 @@ void Submitter::wait(double poll_seconds) {
       failed_queries = 0;
       for (const TaskOutcome& outcome : outcomes) job_event(outcome);
       save();
+      send_due_retries();
       if (parts_.book.open().empty()) break;
     }
     timespec pause{static_cast<time_t>(poll_seconds),

@@ -11,6 +11,7 @@
 #include <jobsub/records.h>
 #include <jobsub/registry.h>
 #include <jobsub/results.h>
+#include <jobsub/retry.h>
 #include <jobsub/script.h>
 #include <jobsub/store.h>
 #include <jobsub/submit.h>
@@ -40,6 +41,7 @@ struct Args {
   bool watch = false;
   double poll = 5;
   std::string metric;
+  jobsub::RetryPolicy retry{};  ///< the sweep's automatic retries
 };
 
 /// The command line, declared once: parsing and help come from it.
@@ -49,7 +51,8 @@ std::unique_ptr<jobsub::CommandLine> command_line() {
       "Where the jobs of a sweep of this experiment are (the latest sweep unless SWEEP names one:\n"
       "its results directory, or a unique prefix of its name as `jobsub list` shows it). Jobs not\n"
       "yet final are looked up with one query to their scheduler and settled by their exit-code\n"
-      "files; the state store and jobs.tsv are updated.",
+      "files; the state store and jobs.tsv are updated. A sweep submitted with --retries has its due\n"
+      "retries sent now (each claimed once in the store).",
       "0 when no job failed, was cancelled or lost (so far), 1 otherwise; 2 usage;\n"
       "3 no such sweep; 130 interrupted.");
   cl->options()("all", "a line for every job (default: every job not completed)")(
@@ -84,12 +87,20 @@ class StatusCommand final : public jobsub::Command {
       jobsub::install_interrupt_handler();
       note_unfinished_batches(store, sweep, a);
       std::unique_ptr<Follow> follow;
+      a.retry = jobsub::recorded_retry_policy(sweep.sweep.dir);
       while (true) {
-        const std::vector<jobsub::JobRecord> jobs =
-            jobsub::settle_sweep(store, sweep, [&]() -> jobsub::Tracker& {
-              if (!follow) follow = std::make_unique<Follow>(*context.registry, sweep);
-              return follow->tracker;
-            });
+        std::vector<jobsub::JobRecord> jobs = jobsub::settle_sweep(store, sweep, [&]() -> jobsub::Tracker& {
+          if (!follow) follow = std::make_unique<Follow>(*context.registry, sweep);
+          return follow->tracker;
+        });
+        // Jobs that ended in a state the sweep retries are sent again now
+        // (their next attempt claimed in the store, so no other jobsub sends them too).
+        if (a.retry.enabled() && !jobsub::interrupt_requested()) {
+          if (::isatty(STDOUT_FILENO) && a.watch && !a.json) fmt::print("\r\033[K");
+          const std::vector<uint64_t> sent = jobsub::perform_due_retries(
+              *context.registry, a.experiment, sweep, a.json ? std::cerr : std::cout);
+          if (!sent.empty()) jobs = store.jobs(sweep.id);
+        }
         const bool running = std::any_of(jobs.begin(), jobs.end(), jobsub::is_open);
         if (!a.watch || !running || jobsub::interrupt_requested()) {
           report(store, sweep, jobs, a);
@@ -138,6 +149,23 @@ class StatusCommand final : public jobsub::Command {
             b.name, b.pid, b.host, jobsub::fs::relative(sweep.sweep.dir, a.experiment).string());
       }
     }
+  }
+
+  /// ` (attempt 2)`; with automatic retries, ` (attempt 2 of 3)` for a job
+  /// past its first attempt or one that ended in a state the sweep retries.
+  static std::string attempt_text(const jobsub::JobRecord& j, const jobsub::RetryPolicy& retry) {
+    const bool retried_state =
+        std::find(retry.on.begin(), retry.on.end(), j.state) != retry.on.end() && retry.enabled();
+    if (retry.enabled() && (j.attempt > 1 || retried_state))
+      return fmt::format(" (attempt {} of {})", j.attempt, retry.retries + 1);
+    return j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : "";
+  }
+
+  /// `; no retries left` for a job that ended in a retried state with none left.
+  static std::string retries_left_text(const jobsub::JobRecord& j, const jobsub::RetryPolicy& retry) {
+    const bool retried_state = std::find(retry.on.begin(), retry.on.end(), j.state) != retry.on.end();
+    if (!retry.enabled() || !retried_state || jobsub::retry_due(j, retry)) return "";
+    return "; no retries left";
   }
 
   static std::map<std::string, uint64_t> counts(const std::vector<jobsub::JobRecord>& jobs) {
@@ -220,11 +248,10 @@ class StatusCommand final : public jobsub::Command {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const jobsub::JobRecord& j = jobs[i];
       if (!shown(j)) continue;
-      const std::string state = fmt::format("{}{}", jobsub::to_string(j.state),
-                                            j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : "");
+      const std::string state = fmt::format("{}{}", jobsub::to_string(j.state), attempt_text(j, a.retry));
       if (own_line(j)) {
         const auto p = params.find(j.job);
-        std::string why = jobsub::failure_reason(j, results);
+        std::string why = jobsub::failure_reason(j, results) + retries_left_text(j, a.retry);
         if (why.empty() && j.state == JobState::completed)
           why = j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : "";
         if (j.state == JobState::skipped) why = j.native_state;
@@ -297,6 +324,9 @@ class StatusCommand final : public jobsub::Command {
              {"native_state", j.native_state},
              {"evidence", j.source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(j.source)},
              {"attempt", j.attempt},
+             {"retries_left", a.retry.enabled() ? nlohmann::ordered_json(std::max(
+                                                      0, static_cast<int>(a.retry.retries) + 1 - j.attempt))
+                                                : nlohmann::ordered_json()},
              {"reason", reason.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(reason)},
              {"stderr_last_line", reason.empty()
                                       ? nlohmann::ordered_json()
@@ -305,11 +335,16 @@ class StatusCommand final : public jobsub::Command {
                                                      : nlohmann::ordered_json(metric_of[j.job - 1])}});
       }
       out["listed"] = list;
+      if (a.retry.enabled()) {
+        out["retry"] = nlohmann::ordered_json::parse(jobsub::retry_policy_json(a.retry));
+        out["retry"]["sent"] = store.retry_claims(sweep.id).size();
+      }
       fmt::print("{}\n", out.dump(2));
       return;
     }
-    fmt::print("sweep {} ({}, {} jobs): {}\n", fs::relative(sweep.sweep.dir, a.experiment).string(),
-               sweep.sweep.scheduler, sweep.sweep.job_count, counts_text(jobs));
+    fmt::print("sweep {} ({}, {} {}): {}\n", fs::relative(sweep.sweep.dir, a.experiment).string(),
+               sweep.sweep.scheduler, sweep.sweep.job_count, sweep.sweep.job_count == 1 ? "job" : "jobs",
+               counts_text(jobs));
     print_job_lines(sweep, jobs, a, metric, metric_of);
     if (std::any_of(metric_of.begin(), metric_of.end(),
                     [](const std::string& v) { return !v.empty() && v.back() == '*'; }))
@@ -339,6 +374,21 @@ class StatusCommand final : public jobsub::Command {
           "note: {} {} {} declined at the prompt: `jobsub submit --resume --include-declined {}` sends {}\n",
           one(declined) ? "job" : "jobs", jobsub::format_task_ranges(declined),
           one(declined) ? "was" : "were", where, one(declined) ? "it" : "them");
+    }
+    if (a.retry.enabled()) {
+      std::vector<uint64_t> retried;
+      for (const jobsub::RetryClaim& c : store.retry_claims(sweep.id)) retried.push_back(c.job);
+      const std::size_t sent = retried.size();
+      std::sort(retried.begin(), retried.end());
+      retried.erase(std::unique(retried.begin(), retried.end()), retried.end());
+      const bool open = std::any_of(jobs.begin(), jobs.end(), jobsub::is_open);
+      fmt::print(
+          "note: automatic retries: {}; {} sent{}{}\n", jobsub::describe(a.retry), sent,
+          retried.empty() ? ""
+                          : fmt::format(" ({} {})", retried.size() == 1 ? "job" : "jobs",
+                                        jobsub::format_task_ranges(jobsub::ranges_of(retried))),
+          open ? ". A job that ends so is sent again by the next `jobsub status` (or status --watch, --wait)"
+               : "");
     }
   }
 };

@@ -6,6 +6,7 @@
 #include <jobsub/plugin.h>
 #include <jobsub/plugin_options.h>
 #include <jobsub/registry.h>
+#include <jobsub/retry.h>
 #include <jobsub/site.h>
 #include <jobsub/spec.h>
 #include <jobsub/submit.h>
@@ -102,6 +103,18 @@ class SubmitCommand final : public jobsub::Command {
       option("manual", "write the scripts and records; submit nothing");
       option("no-array", "submit one job per combination instead of an array");
       option("wait", "after submitting, wait until every job has ended; exit 1 unless all completed");
+      option("retries", po::value<std::string>()->value_name("N"),
+             "send a job that ends in a --retry-on state again, up to N times (done by --wait, status, "
+             "status --watch)");
+      option("retry-on", po::value<std::string>()->value_name("STATES"),
+             "with --retries: the states retried (default: timeout,preempted,node_fail; also failed, "
+             "out_of_memory, lost)");
+      option(
+          "retry-scale", po::value<std::string>()->value_name("RES=X,..."),
+          "with --retries: time and mem times X per attempt, e.g. time=2,mem=1.5 (capped by the partition's "
+          "limits)");
+      option("max-retries", po::value<std::string>()->value_name("N"),
+             "with --retries: retries of the whole sweep at most");
       option("allow-no-args", "let a command without {args} run more than one job");
       option("rerun-completed",
              "submit combinations that completed in an earlier sweep of the experiment too");
@@ -332,6 +345,7 @@ class SubmitCommand final : public jobsub::Command {
     request.rerun_completed = vm.count("rerun-completed") > 0;
     if (vm.count("max-jobs"))
       request.max_jobs = parse_whole(vm["max-jobs"].as<std::string>(), "--max-jobs", 1);
+    request.retry = retry_policy(vm);
     request.command_line.push_back(context.program_name);
     request.command_line.insert(request.command_line.end(), args.begin(), args.end());
 
@@ -342,6 +356,26 @@ class SubmitCommand final : public jobsub::Command {
     const jobsub::SubmitOutcome outcome =
         jobsub::run_submit(registry, request, ask ? &prompter : nullptr, std::cout);
     return outcome.exit_code;
+  }
+
+  /// --retries and the options that go with it.
+  static jobsub::RetryPolicy retry_policy(const po::variables_map& vm) {
+    jobsub::RetryPolicy policy;
+    if (!vm.count("retries")) {
+      for (const char* with : {"retry-on", "retry-scale", "max-retries"}) {
+        if (vm.count(with)) throw jobsub::usage_error(fmt::format("--{} goes with --retries N", with));
+      }
+      return policy;
+    }
+    policy.retries = static_cast<unsigned>(parse_whole(vm["retries"].as<std::string>(), "--retries", 0));
+    if (policy.retries > 100) throw jobsub::usage_error("--retries: at most 100 retries a job");
+    policy.on = vm.count("retry-on") ? jobsub::parse_retry_states(vm["retry-on"].as<std::string>())
+                                     : jobsub::default_retry_states();
+    if (vm.count("retry-scale"))
+      policy.scale = jobsub::parse_retry_scale(vm["retry-scale"].as<std::string>());
+    if (vm.count("max-retries"))
+      policy.max_total = parse_whole(vm["max-retries"].as<std::string>(), "--max-retries", 1);
+    return policy;
   }
 
   static void check_can_ask(bool ask) {

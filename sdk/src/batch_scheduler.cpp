@@ -109,9 +109,17 @@ Status BatchScheduler::configure(const PluginOptions& options) noexcept {
     if (declares(batch::kClientTimeoutOption))
       client_timeout_ =
           std::chrono::milliseconds(static_cast<int64_t>(reader.seconds("client-timeout") * 1000));
-    if (declares(batch::kSubmitRetriesOption))
+    // The old names, where given, over the new ones' defaults.
+    if (declares(batch::kSubmitRetriesOption) && !reader.text(batch::kSubmitRetriesOption.name).empty()) {
       submit_retries_ = static_cast<unsigned>(reader.count(batch::kSubmitRetriesOption.name));
-    if (declares(batch::kRetryDelayOption)) retry_delay_ = reader.seconds(batch::kRetryDelayOption.name);
+    } else if (declares(batch::kSubmitAttemptsOption)) {
+      submit_retries_ = static_cast<unsigned>(reader.count(batch::kSubmitAttemptsOption.name, 1) - 1);
+    }
+    if (declares(batch::kRetryDelayOption) && !reader.text(batch::kRetryDelayOption.name).empty()) {
+      retry_delay_ = reader.seconds(batch::kRetryDelayOption.name);
+    } else if (declares(batch::kSubmitRetryDelayOption)) {
+      retry_delay_ = reader.seconds(batch::kSubmitRetryDelayOption.name);
+    }
     submitted_after_ = 0;
     if (auto since = options.find(kSubmittedAfterOption); since != options.end() && !since->second.empty())
       submitted_after_ = std::stoll(since->second);
@@ -474,6 +482,11 @@ Status BatchScheduler::cancel(const std::vector<std::string>& native_ids) noexce
       return Status::failure(fmt::format("{} failed: {}", argv.front(), trim(r.err + r.out)));
     return Status::success();
   });
+}
+
+Status BatchScheduler::resource_limits(const BatchRequest& request, ResourceLimits& out) noexcept {
+  out = {};
+  return guarded([&] { out = limits(request); });
 }
 
 uint64_t BatchScheduler::probe_limit(const Argv& command, const std::string& pattern, uint64_t fallback,

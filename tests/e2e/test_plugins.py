@@ -66,7 +66,7 @@ class Plugins(JobsubTestCase):
     def test_check_says_why_a_file_does_or_does_not_load(self):
         good = self.jobsub("plugins", "check", str(BUILD_DIR / "lib/jobsub/plugins/jobsub-sweeper-random.so"))
         self.assertExit(good, 0)
-        self.assertIn("loads: plugin 'random' version 1.0.0, ABI 3", good.stdout)
+        self.assertIn("loads: plugin 'random' version 1.0.0, ABI 4", good.stdout)
         self.assertIn("--sample N", good.stdout)
         bad = self.jobsub("plugins", "check", str(TEST_PLUGINS / "bad/jobsub-formatter-notelf.so"))
         self.assertExit(bad, 4)
@@ -114,8 +114,8 @@ class Plugins(JobsubTestCase):
 
         listing = subprocess.run([str(installed), "plugins"], env=env, capture_output=True, text=True)
         self.assertEqual(listing.returncode, 0, listing.stderr)
-        self.assertRegex(listing.stdout, r"formatter\s+shout\s+2\.3\.4\s+3\s+" + str(drop / "jobsub-formatter-shout.so"))
-        self.assertIn(f"{drop}/jobsub-formatter-future.so: built for plugin ABI 4; this jobsub 0.1.0 supports ABI 3",
+        self.assertRegex(listing.stdout, r"formatter\s+shout\s+2\.3\.4\s+4\s+" + str(drop / "jobsub-formatter-shout.so"))
+        self.assertIn(f"{drop}/jobsub-formatter-future.so: built for plugin ABI 5; this jobsub 0.1.0 supports ABI 4",
                       listing.stdout)
 
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {lr: [0.1, 0.01]}\n")
@@ -130,7 +130,7 @@ class Plugins(JobsubTestCase):
                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
         self.assertEqual(refused.returncode, 4)
         self.assertIn("formatter 'future' cannot be used", refused.stderr)
-        self.assertIn("built for plugin ABI 4", refused.stderr)
+        self.assertIn("built for plugin ABI 5", refused.stderr)
         self.assertIn("upgrade jobsub", refused.stderr)
         still = subprocess.run([str(installed), "--yes", "--formatter=sacred", "--command=python3 {script} with {args}"],
                                cwd=exp, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
@@ -263,12 +263,16 @@ class PluginOptions(JobsubTestCase):
         listing = self.jobsub("plugins", env=self.env).stdout
         self.assertIn("Options several plugins of one kind declare (the short name means the chosen plugin's):\n"
                       "  --array-limit: the chosen scheduler's (lsf.array-limit, pbs.array-limit)\n"
+                      "  --submit-attempts: the chosen scheduler's (lsf.submit-attempts, pbs.submit-attempts, "
+                      "sge.submit-attempts, slurm.submit-attempts)\n"
+                      "  --submit-retry-delay: the chosen scheduler's (lsf.submit-retry-delay, pbs.submit-retry-delay, "
+                      "sge.submit-retry-delay, slurm.submit-retry-delay)\n"
+                      "  --client-timeout: the chosen scheduler's (lsf.client-timeout, pbs.client-timeout, "
+                      "sge.client-timeout, slurm.client-timeout)\n"
                       "  --submit-retries: the chosen scheduler's (lsf.submit-retries, pbs.submit-retries, "
                       "sge.submit-retries, slurm.submit-retries)\n"
                       "  --retry-delay: the chosen scheduler's (lsf.retry-delay, pbs.retry-delay, sge.retry-delay, "
-                      "slurm.retry-delay)\n"
-                      "  --client-timeout: the chosen scheduler's (lsf.client-timeout, pbs.client-timeout, "
-                      "sge.client-timeout, slurm.client-timeout)\n", listing)
+                      "slurm.retry-delay)\n", listing)
         (self.exp / "jobsub.yaml").write_text("program: prog.py\ncommand: python3 {script} {args}\n"
                                               "hypers: {lr: [0.1]}\n")
         shown = self.jobsub("--scheduler=slurm", "--slurm.max-array-size=10", "--client-timeout", "7",

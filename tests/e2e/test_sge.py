@@ -123,6 +123,26 @@ class GridEngine(JobsubTestCase):
         self.assertIn("failed=37", report["listed"][0]["native_state"])
         self.assertEqual(report["listed"][0]["evidence"], "qacct")  # one bulk qacct for the sweep
 
+    def test_a_timed_out_job_is_retried_with_more_time_by_wait(self):
+        # Issue 22, point 3. Grid Engine enforces limits of seconds: the first run outlives
+        # its 3 s, the retry gets 9 s (--retry-scale time=3) and needs 1.
+        program = ("import os, time\nruns = os.environ['RUNS']\n"
+                   "n = (int(open(runs).read()) if os.path.exists(runs) else 0) + 1\nopen(runs, 'w').write(str(n))\n"
+                   "time.sleep(60 if n == 1 else 1)\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nresources: {time: 3s}\n"
+                              "hypers: {a: 1}\n", program=program)
+        env = self.env(RUNS=str(self.tmp / "runs"))
+        result = self.submit(exp, "--retries", "2", "--retry-scale", "time=3", env=env, timeout=300)
+        self.assertExit(result, 0)
+        self.assertIn("retrying job 1 (timeout, attempt 2 of 3)", result.stdout)
+        self.assertIn("job 1: time 00:00:03 -> 00:00:09", result.stdout)
+        self.assertEqual((self.tmp / "runs").read_text(), "2")
+        results = self.only_results_dir(exp)
+        self.assertIn("#$ -l h_rt=00:00:09", (results / "batch-2.sh").read_text())
+        report = json.loads(self.jobsub("status", "--json", "--all", cwd=exp, env=env).stdout)
+        self.assertEqual([(j["state"], j["attempt"], j["retries_left"]) for j in report["listed"]],
+                         [("completed", 2, 1)])
+
     def test_cancel_with_one_qdel_and_status_agrees(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0,4)\n",
                               program="import time\ntime.sleep(120)\n")
@@ -164,7 +184,7 @@ class GridEngine(JobsubTestCase):
         # as real jobs do: qstat forgets a finished job.
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {seed: [1, 2, 3]}\n",
                               program="import time\ntime.sleep(12)\n" + APPEND_PROGRAM)
-        result = self.submit(exp, "--retry-delay", "0.5",
+        result = self.submit(exp, "--submit-retry-delay", "0.5",
                              env=self.env(PATH=f"{d}:{os.environ['PATH']}", SHIM_DIR=str(d), RAN_FILE=str(ran)))
         self.assertExit(result, 0)
         self.assertIn("taken once, not sent again", result.stdout)

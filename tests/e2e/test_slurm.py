@@ -328,7 +328,7 @@ class Slurm(JobsubTestCase):
     def test_transient_failures_are_retried_and_nothing_is_submitted_twice(self):
         shim, env = self.shim("1 2", "Batch job submission failed: Socket timed out on send/recv operation")
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
-        result = self.submit(exp, "--retry-delay", "0.1", env=env)
+        result = self.submit(exp, "--submit-retry-delay", "0.1", env=env)
         self.assertExit(result, 0)
         self.assertIn("before trying again (1/5)", result.stdout)
         self.assertEqual((shim / "calls").read_text().strip(), "3")
@@ -347,7 +347,7 @@ class Slurm(JobsubTestCase):
                 # (The harness's environment chooses local: the command line chooses slurm.)
                 exp = self.experiment("scheduler: slurm\nprogram: prog.py\ncommand: python3 {script} {args}\n"
                                       "hypers: {seed: [1, 2, 3]}\n", program=APPEND_PROGRAM, name=f"exp-{case}")
-                result = self.jobsub("--scheduler=slurm", "--yes", "--wait", "--poll", "1", "--retry-delay", "0.5",
+                result = self.jobsub("--scheduler=slurm", "--yes", "--wait", "--poll", "1", "--submit-retry-delay", "0.5",
                                      "--client-timeout", "5", cwd=exp, env=env, timeout=300)
                 self.assertExit(result, 0)
                 self.assertIn("3 completed", result.stdout)
@@ -390,7 +390,7 @@ exec /usr/bin/squeue "$@"
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2, 3]}\n",
                               program=APPEND_PROGRAM)
         name = f"twice-{os.getpid()}"
-        first = self.jobsub("--scheduler=slurm", "--yes", "--retry-delay", "0.1", "--name", name, cwd=exp, env=env)
+        first = self.jobsub("--scheduler=slurm", "--yes", "--submit-retry-delay", "0.1", "--name", name, cwd=exp, env=env)
         self.assertExit(first, 1)
         self.assertIn("Invalid qos specification", first.stderr)
         lost = self.jobsub("submit", "--resume", "--yes", cwd=exp, env=env)

@@ -68,7 +68,7 @@ class RandomFaults(JobsubTestCase):
                 exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
                                       "hypers: {a: [1, 2, 3, 4, 5]}\n", program=PROGRAM, name=tag)
                 run = self.jobsub("--scheduler=slurm", "--yes", "--wait", "--poll", "0.5", "--name", tag,
-                                  "--max-array-size", "3", "--retry-delay", "0.2", "--submit-retries", "6",
+                                  "--max-array-size", "3", "--retry-delay", "0.2", "--submit-retries", "6",  # the names before 0.2
                                   cwd=exp, env=env, timeout=300)
                 history = [run]
                 # A submit that gave up (the clients kept failing) is finished by --resume.

@@ -141,6 +141,8 @@ MaxJobCount=200000
 MinJobAge=10
 NodeName=$host CPUs=$cpus RealMemory=4000 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:10
+# Limits for automatic retries to stop at (retry.h: --retry-scale is capped by them).
+PartitionName=short Nodes=$host MaxTime=2 MaxMemPerNode=300 State=UP OverSubscribe=FORCE:10
 CONF
   cat > "$dir/cgroup.conf" <<CONF
 CgroupPlugin=cgroup/v1

@@ -394,12 +394,12 @@ BOOST_AUTO_TEST_CASE(the_stages_load_with_their_options_and_an_unused_plugins_op
   jobsub::SweepSpec spec = jobsub::empty_spec(dir.path);
   jobsub::apply_defaults_and_environment(spec);
   jobsub::set_setting(spec, "scheduler", "slurm", "command line", jobsub::SettingSource::command_line);
-  jobsub::set_setting(spec, "options.slurm.submit-retries", "2", "command line",
+  jobsub::set_setting(spec, "options.slurm.submit-attempts", "2", "command line",
                       jobsub::SettingSource::command_line);
   const jobsub::Pipeline pipeline = jobsub::load_pipeline(registry, spec, 0);
   BOOST_TEST(pipeline.stage("scheduler") == "scheduler 'slurm'");
-  BOOST_TEST(pipeline.options_for("scheduler").at("submit-retries") == "2");
-  BOOST_TEST(pipeline.options_for("scheduler").at("retry-delay") == "2");  // its default
+  BOOST_TEST(pipeline.options_for("scheduler").at("submit-attempts") == "2");
+  BOOST_TEST(pipeline.options_for("scheduler").at("submit-retry-delay") == "2");  // its default
   jobsub::set_setting(spec, "options.local.grace", "1", "jobsub.yaml:4", jobsub::SettingSource::spec_file);
   BOOST_CHECK_EXCEPTION(jobsub::load_pipeline(registry, spec, 0), jobsub::Error, [](const jobsub::Error& e) {
     return std::string(e.what()).find(

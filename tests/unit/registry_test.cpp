@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(broken_plugins_are_reported_and_do_not_stop_the_others) {
   BOOST_TEST(registry.find("formatter", "upper") != nullptr);
   const std::string abi = problem_for(registry, "jobsub-formatter-wrongabi.so");
   BOOST_TEST(contains(abi, "built for plugin ABI 99; this jobsub"), abi);
-  BOOST_TEST(contains(abi, "supports ABI 3"), abi);
+  BOOST_TEST(contains(abi, "supports ABI 4"), abi);
   BOOST_TEST(
       contains(problem_for(registry, "jobsub-formatter-noentry.so"), "no entry point 'jobsub_plugin_entry'"));
   BOOST_TEST(

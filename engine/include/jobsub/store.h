@@ -96,6 +96,18 @@ struct AttemptMetrics {
   MetricSet metrics{};
 };
 
+/// An automatic retry (retry.h) as the store claimed it: job `job` starts
+/// attempt `attempt` because the one before ended `after`; sent by the
+/// jobsub (`host`, `pid`) that claimed it.
+struct RetryClaim {
+  uint64_t job = 0;
+  int attempt = 0;
+  JobState after = JobState::failed;
+  std::string claimed{};  ///< when (utc_timestamp)
+  std::string host{};
+  int64_t pid = 0;
+};
+
 class JOBSUB_API Store {
  public:
   /// Where the store of the experiment in `experiment_dir` lives.
@@ -145,6 +157,23 @@ class JOBSUB_API Store {
   /// Starts a new attempt of each of `jobs`: the current one goes to the
   /// history (table `attempts`), the job becomes `not_submitted` with attempt + 1.
   void new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs);
+  /// Claims the retries of `due` (each job as it was read: its state and
+  /// attempt) for the jobsub (`host`, `pid`), in one transaction: a job whose
+  /// state or attempt is no longer the one read (another jobsub claimed it
+  /// first, or news came) is left out, and so is every job past `max_total`
+  /// claims of the sweep in all (0: no cap). Each claimed job starts its next
+  /// attempt, as new_attempt() does. Returns the claimed jobs, in `due`'s order.
+  std::vector<uint64_t> claim_retries(int64_t sweep, const std::vector<JobRecord>& due, uint64_t max_total,
+                                      const std::string& host, int64_t pid);
+  /// Every retry claimed in the sweep, by job and attempt.
+  std::vector<RetryClaim> retry_claims(int64_t sweep) const;
+  /// Takes over claims (as retry_claims() read them) whose jobsub stopped
+  /// before sending them, for (`host`, `pid`), in one transaction: only a
+  /// job still `not_submitted` at the claimed attempt, and a claim still
+  /// held by the jobsub it names (so two takers never both win). Returns the
+  /// jobs taken over.
+  std::vector<uint64_t> take_over_retries(int64_t sweep, const std::vector<RetryClaim>& stale,
+                                          const std::string& host, int64_t pid);
   /// Job states as they change (settled by --wait, run by local), one transaction.
   void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
 
@@ -168,6 +197,8 @@ class JOBSUB_API Store {
   void migrate();
   void exec(const char* sql) const;
   void write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
+  /// new_attempt()'s writes, inside a caller's transaction.
+  void start_next_attempts(int64_t sweep, const std::vector<const JobRecord*>& jobs);
   sqlite3* db_ = nullptr;
   fs::path file_;
 };

@@ -12,6 +12,7 @@
 #include "jobsub/interfaces.h"
 #include "jobsub/interrupt.h"
 #include "jobsub/registry.h"
+#include "jobsub/retry.h"
 #include "jobsub/spec.h"
 #include "jobsub/submitter.h"
 
@@ -30,6 +31,7 @@ struct SubmitRequest {
   bool allow_no_args = false;             ///< let a command without {args} run more than one job
   bool rerun_completed = false;           ///< submit combinations that completed in earlier sweeps too
   std::vector<std::string> command_line;  ///< for provenance
+  RetryPolicy retry{};                    ///< automatic retries (retry.h), kept in sweep.json
 };
 
 struct SubmitOutcome {
@@ -52,10 +54,11 @@ JOBSUB_API SubmitOutcome run_submit(const PluginRegistry& registry, const Submit
                                     Prompter* prompter, std::ostream& out);
 
 /// More jobs of a recorded sweep: `submit --resume` (what an interrupted
-/// submit did not submit) or `resubmit` (jobs that ended in `states`, as new
-/// attempts).
+/// submit did not submit), `resubmit` (jobs that ended in `states`, as new
+/// attempts) or an automatic retry (`jobs`, whose next attempt the store
+/// claimed: retry.h; with the sweep's recorded settings, scaled, no prompt).
 struct FollowUpRequest {
-  enum class Kind { resume, resubmit };
+  enum class Kind { resume, resubmit, retry };
   Kind kind = Kind::resume;
   fs::path experiment;
   std::string sweep;              ///< as choose_sweep() takes it; empty: the latest
@@ -65,6 +68,7 @@ struct FollowUpRequest {
   bool include_declined = false;  ///< resume: also the jobs answered `n` at a prompt
   /// `--resource KEY=VALUE` flags: above the spec and the first submit's flags.
   std::map<std::string, std::string> resources{};
+  std::vector<uint64_t> jobs{};  ///< retry: the claimed jobs, ascending
   bool wait = false;
   double poll_seconds = 5;
 };

@@ -62,6 +62,11 @@ class JOBSUB_API Submitter final : public SubmitContext {
     /// The program file's SHA-256 as these jobs run it (empty: none), for the
     /// record of each batch in submissions.jsonl.
     std::string program_sha256{};
+    /// Sends the due automatic retries (retry.h perform_due_retries) and
+    /// returns the jobs it sent; the book takes their new states from the
+    /// store. Called once the batches are sent and after each settling pass
+    /// of wait(). Empty: the sweep has no retries.
+    std::function<std::vector<uint64_t>()> send_retries{};
   };
   explicit Submitter(Parts parts);
   ~Submitter() override;
@@ -102,6 +107,7 @@ class JOBSUB_API Submitter final : public SubmitContext {
 
  private:
   void submit_batch(const std::vector<TaskRange>& tasks);
+  void send_due_retries();
   void flush_store() noexcept;
   void flush_store_locked() noexcept;  ///< with mutex_ held
 

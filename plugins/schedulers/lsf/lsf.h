@@ -19,9 +19,11 @@ namespace jobsub::lsf {
 
 inline constexpr jobsub_option_info kOptions[] = {
     {"array-limit", "N", "1000", "most tasks in one array (the cluster's MAX_JOB_ARRAY_SIZE)"},
+    batch::kSubmitAttemptsOption,
+    batch::kSubmitRetryDelayOption,
+    batch::kClientTimeoutOption,
     batch::kSubmitRetriesOption,
     batch::kRetryDelayOption,
-    batch::kClientTimeoutOption,
 };
 
 /// LSF's job states (bjobs STAT) and exit reason as jobsub's state.

@@ -20,9 +20,11 @@ namespace jobsub::pbs {
 inline constexpr jobsub_option_info kOptions[] = {
     {"dialect", "DIALECT", "auto", "pro (PBS Pro, OpenPBS), torque, or auto: told by qstat --version"},
     {"array-limit", "N", "10000", "most tasks in one array (the server's max_array_size)"},
+    batch::kSubmitAttemptsOption,
+    batch::kSubmitRetryDelayOption,
+    batch::kClientTimeoutOption,
     batch::kSubmitRetriesOption,
     batch::kRetryDelayOption,
-    batch::kClientTimeoutOption,
 };
 
 enum class Dialect { pro, torque };

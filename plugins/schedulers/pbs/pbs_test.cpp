@@ -100,7 +100,7 @@ BOOST_AUTO_TEST_CASE(an_array_qsub_took_before_its_answer_was_lost_is_adopted_by
   runner.answer("qstat", 0, kProJson);  // 12[] carries the token of chunk 0
   jobsub::pbs::PbsScheduler scheduler;
   scheduler.use_runner(runner);
-  BOOST_REQUIRE(scheduler.configure({{"dialect", "pro"}, {"retry-delay", "0"}}).ok);
+  BOOST_REQUIRE(scheduler.configure({{"dialect", "pro"}, {"submit-retry-delay", "0"}}).ok);
   jobsub::testing::RecordingContext context;
   jobsub::SubmitResult result;
   const jobsub::Status status =

@@ -172,6 +172,26 @@ std::vector<batch::JobRow> parse_qacct(const std::string& out, const std::string
   return rows;
 }
 
+ResourceLimits parse_queue_limits(const std::string& out, const std::string& queue) {
+  ResourceLimits limits;
+  limits.where = fmt::format("queue {}", queue);
+  for (const std::string& line : nonempty_lines(out)) {
+    const std::string text = trim(line);
+    if (text.rfind("h_rt", 0) != 0 || text.size() < 5 || (text[4] != ' ' && text[4] != '\t')) continue;
+    const std::string value = trim(text.substr(4));
+    if (value.empty() || value == "INFINITY") break;
+    try {
+      limits.time_seconds = value.find_first_not_of("0123456789") == std::string::npos
+                                ? std::stoull(value)  // Grid Engine's plain number is seconds
+                                : parse_duration(value, "h_rt");
+    } catch (const std::exception&) {
+      limits.time_seconds = 0;  // a form this reader does not know: no limit rather than a wrong one
+    }
+    break;
+  }
+  return limits;
+}
+
 std::optional<std::string> parse_qsub(const std::string& out) {
   static const std::regex kTerse("([0-9]+)(\\..*)?");
   std::smatch m;
@@ -255,6 +275,18 @@ void SgeScheduler::add_template_values(const BatchRequest& request, TemplateValu
   bool given = false;
   const std::string name = job_name_of(request, given);
   values.scalars["job_name"] = job_name(name, given);
+}
+
+ResourceLimits SgeScheduler::limits(const BatchRequest& request) const {
+  std::string queue = "all.q";  // the queue a job without -q goes to on a default installation
+  for (const char* key : {"queue", "partition"}) {
+    if (auto given = request.resources.find(key); given != request.resources.end()) queue = given->second;
+  }
+  queue = queue.substr(0, queue.find_first_of(",@"));  // a list or `queue@host`: the first queue
+  const Argv argv = {"qconf", "-sq", queue};
+  const ProcessResult answer = call(argv);
+  if (!answer.ok()) throw std::runtime_error(fmt::format("`{}`: {}", join(argv, " "), trim(answer.err)));
+  return parse_queue_limits(answer.out, queue);
 }
 
 Argv SgeScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const {

@@ -18,9 +18,11 @@ inline constexpr jobsub_option_info kOptions[] = {
     {"memory-resource", "NAME", "h_vmem", "the site's memory resource (-l NAME=...M; per slot)"},
     {"gpu-resource", "NAME", "gpu", "the site's GPU resource (-l NAME=N)"},
     {"max-array-tasks", "N", nullptr, "most tasks in one array (default: max_aj_tasks from qconf -sconf)"},
+    batch::kSubmitAttemptsOption,
+    batch::kSubmitRetryDelayOption,
+    batch::kClientTimeoutOption,
     batch::kSubmitRetriesOption,
     batch::kRetryDelayOption,
-    batch::kClientTimeoutOption,
 };
 
 /// A `#$` value: bare when plain, else in double quotes (qsub reads a path
@@ -45,6 +47,11 @@ std::map<std::string, std::string> parse_qstat_contexts(const std::string& out);
 /// `job`: the job asked about (`qacct -j 12`); a record's own `jobnumber`, when it has one, wins.
 std::vector<batch::JobRow> parse_qacct(const std::string& out, const std::string& job);
 
+/// The limits in `qconf -sq QUEUE` output: `h_rt` (`INFINITY`, `HH:MM:SS`,
+/// or seconds) as the time limit; `where` is `queue QUEUE`. Memory is left
+/// unknown (Grid Engine counts it per slot, and sites name it differently).
+ResourceLimits parse_queue_limits(const std::string& out, const std::string& queue);
+
 /// The job id of `qsub -terse` (`4711` or `4711.1-10:1`).
 std::optional<std::string> parse_qsub(const std::string& out);
 
@@ -64,6 +71,7 @@ class SgeScheduler final : public BatchScheduler {
   std::vector<batch::JobRow> accounting(const std::set<std::string>& jobs) override;
   std::vector<batch::JobRow> tagged_jobs() override;
   bool cancelled(const ProcessResult& answer) const override;
+  ResourceLimits limits(const BatchRequest& request) const override;
 
  private:
   std::string pe_, memory_resource_, gpu_resource_;

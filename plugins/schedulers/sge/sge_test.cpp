@@ -18,7 +18,8 @@ struct Sge {
   jobsub::sge::SgeScheduler scheduler;
   Sge() {
     scheduler.use_runner(runner);
-    const jobsub::Status status = scheduler.configure({{"max-array-tasks", "100"}, {"retry-delay", "0"}});
+    const jobsub::Status status =
+        scheduler.configure({{"max-array-tasks", "100"}, {"submit-retry-delay", "0"}});
     BOOST_REQUIRE_MESSAGE(status.ok, status.message);
   }
 };
@@ -32,6 +33,17 @@ std::map<std::string, jobsub::batch::JobRow> by_id(const std::vector<jobsub::bat
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(sge)
+
+BOOST_AUTO_TEST_CASE(queue_limits_from_qconf) {
+  const jobsub::ResourceLimits none = jobsub::sge::parse_queue_limits(captured("sge/qconf-sq.out"), "all.q");
+  BOOST_TEST(none.time_seconds == 0u);
+  BOOST_TEST(none.where == "queue all.q");
+  const jobsub::ResourceLimits h_rt =
+      jobsub::sge::parse_queue_limits(captured("sge/qconf-sq-h_rt.out"), "all.q");
+  BOOST_TEST(h_rt.time_seconds == 5400u);
+  BOOST_TEST(h_rt.mem_mib == 0u);  // per slot, and named by the site: not read
+  BOOST_TEST(jobsub::sge::parse_queue_limits("h_rt 7200\n", "q").time_seconds == 7200u);  // seconds
+}
 
 BOOST_AUTO_TEST_CASE(qsub_terse_answers) {
   BOOST_TEST(*jobsub::sge::parse_qsub(captured("sge/qsub-array.out")) == "5");  // `5.1-3:1`

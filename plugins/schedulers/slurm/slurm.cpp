@@ -1,6 +1,7 @@
 #include "slurm.h"
 
 #include <fmt/core.h>
+#include <jobsub/resources.h>
 #include <jobsub/script.h>
 #include <jobsub/text.h>
 
@@ -72,6 +73,33 @@ JobState state_of(const std::string& slurm_state) {
       {"SPECIAL_EXIT", JobState::failed}};
   auto it = kStates.find(slurm_state);
   return it == kStates.end() ? JobState::queued : it->second;
+}
+
+ResourceLimits parse_partition_limits(const std::string& out, const std::string& partition) {
+  ResourceLimits limits;
+  for (const std::string& line : nonempty_lines(out)) {
+    std::map<std::string, std::string> fields;
+    for (const std::string& word : split(trim(line), ' ')) {
+      const auto equals = word.find('=');
+      if (equals != std::string::npos) fields[word.substr(0, equals)] = word.substr(equals + 1);
+    }
+    const std::string name = fields["PartitionName"];
+    if (partition.empty() ? fields["Default"] != "YES" : name != partition) continue;
+    limits.where = fmt::format("partition {}", name);
+    const std::string time = fields["MaxTime"];
+    if (!time.empty() && time != "UNLIMITED" && time != "INFINITE") {
+      try {
+        limits.time_seconds = parse_duration(time, "MaxTime");
+      } catch (const std::exception&) {
+        limits.time_seconds = 0;  // a form this reader does not know: no limit rather than a wrong one
+      }
+    }
+    const std::string mem = fields["MaxMemPerNode"];
+    if (!mem.empty() && mem.find_first_not_of("0123456789") == std::string::npos)
+      limits.mem_mib = std::stoull(mem);
+    break;
+  }
+  return limits;
 }
 
 std::vector<batch::JobRow> parse_squeue(const std::string& out) {
@@ -237,6 +265,20 @@ void SlurmScheduler::plan_notes(const BatchRequest& request, const std::vector<b
   warnings.push_back(fmt::format("jobs {} go in {} arrays of at most {} (MaxArraySize {}{})",
                                  format_task_ranges(request.tasks), chunks.size(), array_limit_,
                                  max_array_size_, limit_source_));
+}
+
+ResourceLimits SlurmScheduler::limits(const BatchRequest& request) const {
+  std::string partition;
+  if (auto given = request.resources.find("partition"); given != request.resources.end())
+    partition = given->second.substr(0, given->second.find(','));  // a list: the first one's
+  Argv argv = {"scontrol", "show", "partition", "--oneliner"};
+  if (!partition.empty()) argv.insert(argv.begin() + 3, partition);
+  const ProcessResult answer = call(argv);
+  if (!answer.ok()) {  // scontrol says `Partition nope not found` on stdout
+    throw std::runtime_error(
+        fmt::format("`{}`: {}", join(argv, " "), trim(answer.err.empty() ? answer.out : answer.err)));
+  }
+  return parse_partition_limits(answer.out, partition);
 }
 
 Argv SlurmScheduler::submit_argv(const BatchRequest& request, const batch::Chunk& chunk) const {

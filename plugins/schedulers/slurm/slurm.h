@@ -15,9 +15,11 @@ namespace jobsub::slurm {
 inline constexpr jobsub_option_info kOptions[] = {
     {"gpu-directive", "STYLE", "gres", "GPUs as gres (--gres=gpu:N) or gpus (--gpus=N)"},
     {"max-array-size", "N", nullptr, "largest array Slurm accepts (default: MaxArraySize from scontrol)"},
+    batch::kSubmitAttemptsOption,
+    batch::kSubmitRetryDelayOption,
+    batch::kClientTimeoutOption,
     batch::kSubmitRetriesOption,
     batch::kRetryDelayOption,
-    batch::kClientTimeoutOption,
 };
 
 /// A `#SBATCH` value as Slurm 22.05 reads it: bare when plain, in single
@@ -43,6 +45,12 @@ std::vector<batch::JobRow> parse_sacct(const std::string& out);
 /// skew, in the client's local time as sacct reads it, or `now-30days`.
 std::string sacct_start(int64_t submitted_after);
 
+/// The limits in `scontrol show partition --oneliner` (a line a partition)
+/// of `partition`, or of the one with `Default=YES` when it is empty:
+/// `MaxTime` (`UNLIMITED`, `1-00:00:00`, `02:00:00`) and `MaxMemPerNode`
+/// (MB, or `UNLIMITED`). 0s when it is not there or sets no limit.
+ResourceLimits parse_partition_limits(const std::string& out, const std::string& partition);
+
 /// The job id of `sbatch --parsable` (`4711` or `4711;cluster`).
 std::optional<std::string> parse_sbatch(const std::string& out);
 
@@ -67,6 +75,7 @@ class SlurmScheduler final : public BatchScheduler {
   std::vector<batch::JobRow> accounting(const std::set<std::string>& jobs) override;
   std::vector<batch::JobRow> tagged_jobs() override;
   std::string log_name(const std::string& native_id) const override;
+  ResourceLimits limits(const BatchRequest& request) const override;
 
  private:
   uint64_t max_array_size_ = 0;  ///< Slurm's MaxArraySize: task ids are < it

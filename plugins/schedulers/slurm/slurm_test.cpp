@@ -16,7 +16,7 @@ namespace {
 struct Slurm {
   jobsub::testing::ScriptedRunner runner;
   jobsub::slurm::SlurmScheduler scheduler;
-  explicit Slurm(jobsub::PluginOptions options = {{"max-array-size", "1001"}, {"retry-delay", "0"}}) {
+  explicit Slurm(jobsub::PluginOptions options = {{"max-array-size", "1001"}, {"submit-retry-delay", "0"}}) {
     scheduler.use_runner(runner);
     const jobsub::Status status = scheduler.configure(options);
     BOOST_REQUIRE_MESSAGE(status.ok, status.message);
@@ -37,6 +37,34 @@ BOOST_AUTO_TEST_CASE(sbatch_parsable_answers) {
   BOOST_TEST(*jobsub::slurm::parse_sbatch(captured("slurm/sbatch-array.out")) == "2");
   BOOST_TEST(*jobsub::slurm::parse_sbatch("4711;cluster2\n") == "4711");
   BOOST_TEST(!jobsub::slurm::parse_sbatch("Submitted batch job 4711\n"));
+}
+
+BOOST_AUTO_TEST_CASE(partition_limits_from_scontrol) {
+  const std::string out = captured("slurm/scontrol-show-partition.out");
+  const jobsub::ResourceLimits short_limits = jobsub::slurm::parse_partition_limits(out, "short");
+  BOOST_TEST(short_limits.time_seconds == 120u);
+  BOOST_TEST(short_limits.mem_mib == 300u);
+  BOOST_TEST(short_limits.where == "partition short");
+  // No partition named: the default one's, which sets none.
+  const jobsub::ResourceLimits debug = jobsub::slurm::parse_partition_limits(out, "");
+  BOOST_TEST(debug.where == "partition debug");
+  BOOST_TEST(debug.time_seconds == 0u);
+  BOOST_TEST(debug.mem_mib == 0u);
+  BOOST_TEST(jobsub::slurm::parse_partition_limits(out, "nope").where.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_partition_is_a_failed_limits_call_that_says_why) {
+  Slurm slurm;
+  slurm.runner.answer("scontrol", 1, captured("slurm/scontrol-show-partition-unknown.out"),
+                      captured("slurm/scontrol-show-partition-unknown.err"));
+  jobsub::BatchRequest request = jobsub::testing::request_for({{1, 1}}, 1);
+  request.resources["partition"] = "nope";
+  jobsub::ResourceLimits limits;
+  const jobsub::Status status = slurm.scheduler.resource_limits(request, limits);
+  BOOST_TEST(!status.ok);
+  BOOST_TEST(status.message.find("Partition nope not found") != std::string::npos, status.message);
+  BOOST_TEST((slurm.runner.calls_of("scontrol").back() ==
+              jobsub::Argv{"scontrol", "show", "partition", "nope", "--oneliner"}));
 }
 
 BOOST_AUTO_TEST_CASE(squeue_rows_of_every_state) {
@@ -176,7 +204,7 @@ BOOST_AUTO_TEST_CASE(a_failed_sbatch_is_not_sent_again_when_slurm_cannot_be_aske
 }
 
 BOOST_AUTO_TEST_CASE(the_cap_on_running_jobs_chains_the_arrays_when_it_cannot_be_split) {
-  Slurm slurm({{"max-array-size", "3"}, {"retry-delay", "0"}});  // arrays of 2
+  Slurm slurm({{"max-array-size", "3"}, {"submit-retry-delay", "0"}});  // arrays of 2
   auto request = jobsub::testing::request_for({{1, 6}}, 6);
   request.max_running = 1;
   jobsub::RenderedBatch plan;
@@ -211,18 +239,24 @@ BOOST_AUTO_TEST_CASE(a_refused_sbatch_is_looked_up_once_not_retried_and_says_why
 }
 
 BOOST_AUTO_TEST_CASE(retries_end_with_one_more_look_and_the_count_of_attempts) {
-  Slurm slurm({{"max-array-size", "1001"}, {"retry-delay", "0"}, {"submit-retries", "2"}});
-  slurm.runner.answer("sbatch", 1, "",
-                      "sbatch: error: Slurm controller not responding, sleeping and retrying\n");
-  slurm.runner.answer("squeue", 0, "");
-  const jobsub::Status status = slurm.submit(3);
-  BOOST_TEST(!status.ok);
-  BOOST_TEST(status.message.find("after 3 attempts, sbatch: error: Slurm controller not responding") == 0u,
-             status.message);
-  BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 3u);
-  BOOST_TEST(slurm.runner.calls_of("squeue").size() == 3u);
-  BOOST_TEST(slurm.context.lines.back().find("before giving up") != std::string::npos,
-             slurm.context.lines.back());
+  // submit-attempts 3, and the same by the names before 0.2 (submit-retries N is N+1 attempts).
+  for (const jobsub::PluginOptions& options :
+       {jobsub::PluginOptions{
+            {"max-array-size", "1001"}, {"submit-retry-delay", "0"}, {"submit-attempts", "3"}},
+        jobsub::PluginOptions{{"max-array-size", "1001"}, {"retry-delay", "0"}, {"submit-retries", "2"}}}) {
+    Slurm slurm(options);
+    slurm.runner.answer("sbatch", 1, "",
+                        "sbatch: error: Slurm controller not responding, sleeping and retrying\n");
+    slurm.runner.answer("squeue", 0, "");
+    const jobsub::Status status = slurm.submit(3);
+    BOOST_TEST(!status.ok);
+    BOOST_TEST(status.message.find("after 3 attempts, sbatch: error: Slurm controller not responding") == 0u,
+               status.message);
+    BOOST_TEST(slurm.runner.calls_of("sbatch").size() == 3u);
+    BOOST_TEST(slurm.runner.calls_of("squeue").size() == 3u);
+    BOOST_TEST(slurm.context.lines.back().find("before giving up") != std::string::npos,
+               slurm.context.lines.back());
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_hung_client_is_an_error_that_names_the_command) {

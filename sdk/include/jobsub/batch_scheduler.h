@@ -45,14 +45,22 @@ inline constexpr jobsub_option_info kClientTimeoutOption = {
     "client-timeout", "SECONDS", "120",
     "longest wait for one call of the scheduler's client (submit, query, cancel)"};
 
-/// The options of a submit that failed: how many times a submit call that
-/// failed for a transient reason (is_transient(), or no answer within the
-/// client timeout) is tried again, and the first wait (seconds, doubling).
+/// The options of a submit call that failed for a transient reason
+/// (is_transient(), or no answer within the client timeout): how many times
+/// it is tried in all, and the first wait (seconds, doubling) before trying
+/// again. Named so no one takes them for a job's retries (`--retries`).
 /// Declare them beside kClientTimeoutOption; the base reads them.
+inline constexpr jobsub_option_info kSubmitAttemptsOption = {
+    "submit-attempts", "N", "6",
+    "tries of a submit call that failed for a transient reason (no answer, server busy), the first included"};
+inline constexpr jobsub_option_info kSubmitRetryDelayOption = {
+    "submit-retry-delay", "SECONDS", "2", "first wait before trying a submit call again; doubles each time"};
+/// Their names before 0.2, kept for one release: `submit-retries N` is
+/// `submit-attempts N+1`; `retry-delay` is `submit-retry-delay`.
 inline constexpr jobsub_option_info kSubmitRetriesOption = {
-    "submit-retries", "N", "5", "retries of a submit that failed for a transient reason"};
-inline constexpr jobsub_option_info kRetryDelayOption = {"retry-delay", "SECONDS", "2",
-                                                         "first wait before a retry; doubles each time"};
+    "submit-retries", "N", nullptr, "old name: --submit-retries N is --submit-attempts N+1"};
+inline constexpr jobsub_option_info kRetryDelayOption = {"retry-delay", "SECONDS", nullptr,
+                                                         "old name of --submit-retry-delay"};
 
 /// How a resource's value is read before a directive spells it.
 enum class Unit {
@@ -156,6 +164,7 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   bool log_verdict(const fs::path& logs_dir, const std::string& native_id,
                    TaskOutcome& out) const noexcept final;
   fs::path log_file(const fs::path& logs_dir, const std::string& native_id) const noexcept final;
+  Status resource_limits(const BatchRequest& request, ResourceLimits& out) noexcept final;
 
   /// Where every command goes (the system's runner unless a test lends one).
   void use_runner(ProcessRunner& runner) { runner_ = &runner; }
@@ -175,11 +184,11 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   std::string task_suffix_ = "";                 ///< LSF `]`
   std::string submitted_state_ = "";             ///< the native state of a job just taken (`PENDING`)
   std::vector<std::string> transient_messages_;  ///< what the client says when its server did not answer
-  unsigned submit_retries_ = 0;                  ///< retries of a transient failure (from `submit-retries`)
-  double retry_delay_ = 2;                       ///< seconds before the first retry, doubling (`retry-delay`)
+  unsigned submit_retries_ = 0;                  ///< retries of a transient failure (`submit-attempts` - 1)
+  double retry_delay_ = 2;  ///< seconds before the first retry, doubling (`submit-retry-delay`)
   /// Seconds the scheduler's listing may lag behind a submit it took (Grid
   /// Engine's qstat, under load): every look-up after a failed submit waits
-  /// at least this long, unless `retry-delay` is 0 (no waiting at all).
+  /// at least this long, unless `submit-retry-delay` is 0 (no waiting at all).
   double lookup_delay_ = 0;
   std::chrono::milliseconds client_timeout_{std::chrono::seconds(120)};  ///< from `client-timeout`
   int64_t submitted_after_ = 0;  ///< kSubmittedAfterOption (seconds since the epoch); 0: unknown
@@ -243,6 +252,9 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   virtual std::string log_name(const std::string&) const { return {}; }
   /// Every job of the user with its tag, for find().
   virtual std::vector<batch::JobRow> tagged_jobs() = 0;
+  /// resource_limits(): the limits of where `request` would run, asked of the
+  /// scheduler's client; none by default. Throws on a failed call.
+  virtual ResourceLimits limits(const BatchRequest&) const { return {}; }
 
   virtual Argv cancel_argv(const std::vector<std::string>& native_ids) const;
   /// True when `answer` means the jobs are cancelled or were already gone.

@@ -211,6 +211,15 @@ struct SubmitResult {
   std::vector<SubmittedArray> arrays;  ///< jobs taken as array tasks (no outcome each needed)
 };
 
+/// The most one job may ask for where a batch would run (its partition or
+/// queue), as the scheduler says: what an automatic retry's scaled resources
+/// stop at. 0 where there is no limit or the scheduler does not say.
+struct ResourceLimits {
+  uint64_t time_seconds = 0;  ///< Slurm: the partition's MaxTime
+  uint64_t mem_mib = 0;       ///< Slurm: the partition's MaxMemPerNode (MiB)
+  std::string where{};        ///< whose limits, for messages: `partition debug`
+};
+
 /// How jobsub tells, with no scheduler chosen anywhere, that this host has
 /// this scheduler: its client `program` on PATH and, where several
 /// schedulers share that program (Grid Engine's and PBS's `qsub`), a `probe`
@@ -278,6 +287,14 @@ class Scheduler {
   virtual fs::path log_file(const fs::path& /*logs_dir*/, const std::string& /*native_id*/) const noexcept {
     return {};
   }
+  /// The limits of where `request` (its resources: partition, queue) would
+  /// run, asked of the scheduler now (Slurm: `scontrol show partition`).
+  /// Fills `out`; 0s (the default) when it sets none or cannot say. A failed
+  /// call is a failed Status: the caller goes on without limits. (ABI 4.)
+  virtual Status resource_limits(const BatchRequest& /*request*/, ResourceLimits& out) noexcept {
+    out = {};
+    return {};
+  }
 };
 
 // ---------------------------------------------------------------- command
@@ -334,7 +351,7 @@ struct interface_traits<Formatter> {
 template <>
 struct interface_traits<Scheduler> {
   static constexpr const char* kind = "scheduler";
-  static constexpr const char* id = "jobsub::Scheduler/5";
+  static constexpr const char* id = "jobsub::Scheduler/6";
 };
 template <>
 struct interface_traits<Command> {

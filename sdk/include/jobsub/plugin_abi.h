@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JOBSUB_PLUGIN_ABI_VERSION 3u
+#define JOBSUB_PLUGIN_ABI_VERSION 4u
 #define JOBSUB_PLUGIN_ENTRY_NAME "jobsub_plugin_entry"
 
 #define JOBSUB_STRINGIFY_(x) #x
