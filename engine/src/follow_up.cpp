@@ -219,6 +219,7 @@ class FollowUpDriver {
   void settle_jobs();
   std::vector<uint64_t> choose_jobs() const;
   void start_new_attempts(const std::vector<TaskRange>& tasks);
+  void rehash_for_program(const std::vector<TaskRange>& tasks);
 
   const PluginRegistry& registry_;
   const FollowUpRequest& request_;
@@ -412,22 +413,30 @@ std::vector<uint64_t> FollowUpDriver::choose_jobs() const {
 /// Jobs that ran before start a new attempt: their directory is kept as
 /// `jobs/<N>.attempt-<K>`, the store keeps the old attempt in its history.
 void FollowUpDriver::start_new_attempts(const std::vector<TaskRange>& tasks) {
-  std::vector<uint64_t> again;
+  std::vector<JobRecord> again;
   for (const TaskRange& r : tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) {
       const JobRecord& record = records_[job - 1];
       if (record.state == JobState::not_submitted || record.state == JobState::declined)
         continue;  // never ran
-      const fs::path dir = results_.job_dir(job);
-      std::error_code ec;
-      if (fs::exists(dir, ec)) fs::rename(dir, results_.attempt_dir(job, record.attempt));
-      again.push_back(job);
-      book_.set_state(job, JobState::not_submitted);
+      again.push_back(record);
     }
   }
+  // First the store, which refuses if another jobsub sent one of them again
+  // meanwhile (an automatic retry while this one waited at its prompt).
   store_->new_attempt(sweep_.id, again);
-  // A job is skipped by a later sweep only when it completed under the same
-  // program: under a changed one, the jobs sent now get hashes of their own.
+  for (const JobRecord& record : again) {
+    const fs::path dir = results_.job_dir(record.job);
+    std::error_code ec;
+    if (fs::exists(dir, ec)) fs::rename(dir, results_.attempt_dir(record.job, record.attempt));
+    book_.set_state(record.job, JobState::not_submitted);
+  }
+  rehash_for_program(tasks);
+}
+
+/// A job is skipped by a later sweep only when it completed under the same
+/// program: under a changed one, the jobs sent now get hashes of their own.
+void FollowUpDriver::rehash_for_program(const std::vector<TaskRange>& tasks) {
   if (program_sha256_.empty() || program_sha256_ == sweep_json_.value("program_sha256", std::string()))
     return;
   if (!reader_) reader_ = std::make_unique<TaskReader>(results_);
@@ -453,7 +462,9 @@ Submitter::Parts FollowUpDriver::submitter_parts(ResourceGroups groups) {
                 : [this](const std::vector<TaskRange>& tasks) { start_new_attempts(tasks); },
           std::move(groups), program_sha256_,
           // A retry's own run sends no more: perform_due_retries() goes round again.
-          !retry && recorded_retry_policy(sweep_.sweep.dir).enabled()
+          // A resume or resubmit sends retries only while it waits (with
+          // --wait): without, it leaves them to the next `jobsub status`.
+          !retry && request_.wait && recorded_retry_policy(sweep_.sweep.dir).enabled()
               ? std::function<std::vector<uint64_t>()>(
                     [this] { return perform_due_retries(registry_, request_.experiment, sweep_, out_); })
               : std::function<std::vector<uint64_t>()>()};
@@ -461,23 +472,41 @@ Submitter::Parts FollowUpDriver::submitter_parts(ResourceGroups groups) {
 
 ResourceGroups FollowUpDriver::retry_groups(const std::vector<uint64_t>& jobs, const RetryPolicy& policy,
                                             std::map<std::size_t, std::vector<std::string>>& changes) {
+  // Each job's resources in the last batch the scheduler took it in (a batch
+  // it refused ran nothing: its resources are not the attempt's).
   std::map<uint64_t, std::map<std::string, std::string>> previous;
   {
+    struct Sent {
+      std::vector<TaskRange> jobs;
+      std::map<std::string, std::string> resources;
+      bool taken = false;
+    };
+    std::vector<Sent> sent;
+    std::map<std::string, std::size_t> by_name;
     std::ifstream in(results_.submissions());
     std::string line;
     while (std::getline(in, line)) {
       try {
         const nlohmann::json batch = nlohmann::json::parse(line);
-        if (batch.value("state", std::string()) != "submitting" || !batch.contains("resources")) continue;
-        const std::vector<TaskRange> ranges = parse_task_ranges(batch.at("jobs").get<std::string>());
-        const auto resources = batch.at("resources").get<std::map<std::string, std::string>>();
-        for (const uint64_t job : jobs) {
-          if (std::any_of(ranges.begin(), ranges.end(),
-                          [&](const TaskRange& r) { return r.first <= job && job <= r.last; }))
-            previous[job] = resources;
+        const std::string state = batch.value("state", std::string());
+        const std::string name = batch.value("batch", std::string());
+        if (state == "submitting" && batch.contains("resources")) {
+          by_name[name] = sent.size();
+          sent.push_back({parse_task_ranges(batch.at("jobs").get<std::string>()),
+                          batch.at("resources").get<std::map<std::string, std::string>>()});
+        } else if (state == "submitted" && by_name.count(name)) {
+          sent[by_name[name]].taken = true;
         }
       } catch (const std::exception&) {
         continue;  // a line torn by a crash, or of an older jobsub: the recorded groups say instead
+      }
+    }
+    for (const Sent& batch : sent) {
+      if (!batch.taken) continue;
+      for (const uint64_t job : jobs) {
+        if (std::any_of(batch.jobs.begin(), batch.jobs.end(),
+                        [&](const TaskRange& r) { return r.first <= job && job <= r.last; }))
+          previous[job] = batch.resources;
       }
     }
   }
@@ -544,22 +573,27 @@ SubmitOutcome FollowUpDriver::run_retry() {
   const RetryPolicy policy = recorded_retry_policy(sweep_.sweep.dir);
   std::map<std::size_t, std::vector<std::string>> changes;
   ResourceGroups groups = retry_groups(jobs, policy, changes);
-  // What each job is retried after, as its claim says.
-  std::map<std::string, std::vector<uint64_t>> why;
+  // What each job is retried after, as its claim says, and how many attempts it may reach.
+  const std::vector<RetryClaim> claims = store_->retry_claims(sweep_.id);
+  const RetryTally tally = tally_retries(claims);
   std::map<uint64_t, JobState> after;
-  for (const RetryClaim& c : store_->retry_claims(sweep_.id)) {
+  for (const RetryClaim& c : claims) {
     if (c.job <= records_.size() && c.attempt == records_[c.job - 1].attempt) after[c.job] = c.after;
   }
+  std::map<std::pair<std::string, std::string>, std::vector<uint64_t>> why;  // (ended, attempt) -> jobs
   for (const uint64_t job : jobs) {
+    const JobRecord& j = records_[job - 1];
     const auto a = after.find(job);
-    why[fmt::format("{}, attempt {} of {}", a == after.end() ? "claimed" : to_string(a->second),
-                    records_[job - 1].attempt, policy.retries + 1)]
+    why[{a == after.end() ? std::string("in a retried state") : to_string(a->second),
+         fmt::format("{} of {}", j.attempt,
+                     j.attempt + static_cast<int>(retries_left(j, policy, tally, false)))}]
         .push_back(job);
   }
   const std::string where = fs::relative(sweep_.sweep.dir, request_.experiment).string();
   for (const auto& [reason, retried] : why) {
-    fmt::print(out_, "jobsub: sweep {}: retrying {} {} ({})\n", where, retried.size() == 1 ? "job" : "jobs",
-               format_task_ranges(ranges_of(retried)), reason);
+    fmt::print(out_, "jobsub: sweep {}: {} {} ended {}: retrying as attempt {}\n", where,
+               retried.size() == 1 ? "job" : "jobs", format_task_ranges(ranges_of(retried)), reason.first,
+               reason.second);
   }
   for (const auto& [group, changed] : changes) {
     if (changed.empty()) continue;
@@ -570,6 +604,7 @@ SubmitOutcome FollowUpDriver::run_retry() {
     fmt::print(out_, "jobsub: {} {}: {}\n", in_group.size() == 1 ? "job" : "jobs",
                format_task_ranges(ranges_of(in_group)), join(changed, ", "));
   }
+  rehash_for_program(ranges_of(jobs));
   Submitter submitter(submitter_parts(std::move(groups)));
   submitter.submit(ranges_of(jobs), nullptr, [&] { return sweep_.id; });
   submitter.save();  // no closing lines: the jobsub that settled the sweep says how it stands

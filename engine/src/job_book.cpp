@@ -20,7 +20,7 @@ JobState JobBook::apply(const TaskOutcome& outcome) {
   ++counts_[static_cast<std::size_t>(outcome.state)];
   states_[i] = static_cast<uint8_t>(outcome.state);
   if (outcome.exit_code >= 0) exit_codes_[i] = static_cast<int16_t>(outcome.exit_code);
-  if (outcome.state == JobState::not_submitted) exit_codes_[i] = -1;
+  if (!is_final(outcome.state)) exit_codes_[i] = -1;  // a job not ended (again: a retry) has none yet
   if (!outcome.native_id.empty()) native_ids_.set(outcome.job, outcome.native_id);
   return before;
 }

@@ -24,6 +24,9 @@ namespace jobsub {
 
 namespace {
 
+/// Seconds a retry whose send failed waits before a jobsub tries it again.
+constexpr int64_t kReleasedRetryPause = 60;
+
 /// `a,b,c` as its items (empty ones kept: the callers skip them).
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
@@ -95,7 +98,8 @@ std::map<std::string, double> parse_retry_scale(const std::string& text) {
       throw usage_error(fmt::format(
           "--retry-scale: {}'s factor '{}' is not a number from 1 to 100 (e.g. {}=2)", key, number, key));
     }
-    out[key] = factor;
+    if (!out.emplace(key, factor).second)
+      throw usage_error(fmt::format("--retry-scale: {} is given twice: give it once", key));
   }
   return out;
 }
@@ -107,7 +111,7 @@ std::string retry_policy_json(const RetryPolicy& policy) {
   for (const JobState s : policy.on) on.push_back(to_string(s));
   j["on"] = on;
   j["scale"] = policy.scale;
-  j["max_total"] = policy.max_total;
+  j["max_total"] = policy.max_total > 0 ? nlohmann::ordered_json(policy.max_total) : nlohmann::ordered_json();
   return j.dump();
 }
 
@@ -124,7 +128,8 @@ RetryPolicy recorded_retry_policy(const fs::path& results_dir) {
       policy.on.push_back(job_state_from_string(s.get<std::string>()));
     }
     policy.scale = retry->value("scale", std::map<std::string, double>());
-    policy.max_total = retry->value("max_total", uint64_t{0});
+    if (const auto cap = retry->find("max_total"); cap != retry->end() && cap->is_number_unsigned())
+      policy.max_total = cap->get<uint64_t>();
   } catch (const nlohmann::json::exception& e) {
     throw job_error(fmt::format("{}: its retry policy cannot be read: {}",
                                 ResultsLayout(results_dir, 1).sweep_record().string(), e.what()));
@@ -144,9 +149,25 @@ std::string describe(const RetryPolicy& policy) {
   return text;
 }
 
-bool retry_due(const JobRecord& job, const RetryPolicy& policy) {
-  return policy.enabled() && job.attempt >= 1 && static_cast<unsigned>(job.attempt) <= policy.retries &&
-         std::find(policy.on.begin(), policy.on.end(), job.state) != policy.on.end();
+RetryTally tally_retries(const std::vector<RetryClaim>& claims) {
+  RetryTally tally;
+  for (const RetryClaim& c : claims) ++tally.per_job[c.job];
+  tally.total = claims.size();
+  return tally;
+}
+
+unsigned retries_left(const JobRecord& job, const RetryPolicy& policy, const RetryTally& tally,
+                      bool with_sweep_cap) {
+  const unsigned used = tally.of(job.job);
+  unsigned left = used >= policy.retries ? 0 : policy.retries - used;
+  if (with_sweep_cap && policy.max_total > 0)
+    left = tally.total >= policy.max_total ? 0 : std::min<uint64_t>(left, policy.max_total - tally.total);
+  return left;
+}
+
+bool retry_due(const JobRecord& job, const RetryPolicy& policy, const RetryTally& tally) {
+  return policy.enabled() && std::find(policy.on.begin(), policy.on.end(), job.state) != policy.on.end() &&
+         retries_left(job, policy, tally) > 0;
 }
 
 std::map<std::string, std::string> scaled_resources(const std::map<std::string, std::string>& previous,
@@ -171,7 +192,14 @@ std::map<std::string, std::string> scaled_resources(const std::map<std::string, 
     const std::string text = time ? format_duration_hms(now) : fmt::format("{}M", now);
     const std::string old_text = time ? format_duration_hms(was) : fmt::format("{}M", was);
     next[key] = text;
-    changes.push_back(fmt::format("{} {} -> {}{}", key, old_text, text, capped));
+    if (now == was && !capped.empty()) {  // nothing more to give
+      changes.push_back(fmt::format("{} {} (not raised: {}'s {} is {})", key, text,
+                                    limits.where.empty() ? "the scheduler" : limits.where,
+                                    time ? "MaxTime" : "MaxMemPerNode",
+                                    time ? format_duration_hms(limit) : fmt::format("{}M", limit)));
+    } else {
+      changes.push_back(fmt::format("{} {} -> {}{}", key, old_text, text, capped));
+    }
   }
   return next;
 }
@@ -187,29 +215,42 @@ std::vector<uint64_t> perform_due_retries(const PluginRegistry& registry, const 
   // bounded by the retries a job may have (and one for claims taken over).
   for (unsigned round = 0; round <= policy.retries + 1; ++round) {
     std::vector<uint64_t> claimed;
+    std::vector<JobRecord> left_out;
     {
       const std::unique_ptr<Store> store = open_records(experiment);
       const std::vector<JobRecord> jobs = store->jobs(sweep.id);
-      std::vector<JobRecord> due;
+      const std::vector<RetryClaim> claims = store->retry_claims(sweep.id);
+      const RetryTally tally = tally_retries(claims);
+      std::vector<JobRecord> due, capped;  // capped: due but for the sweep's --max-retries
       for (const JobRecord& j : jobs) {
-        if (retry_due(j, policy)) due.push_back(j);
+        if (retry_due(j, policy, tally)) {
+          due.push_back(j);
+        } else if (policy.max_total > 0 &&
+                   std::find(policy.on.begin(), policy.on.end(), j.state) != policy.on.end() &&
+                   retries_left(j, policy, tally, false) > 0) {
+          capped.push_back(j);
+        }
       }
-      // Claims a jobsub on this host made and stopped before sending.
+      // Claims not sent: released after a failed send (a while ago: the
+      // cause may have passed), or made by a jobsub on this host that stopped.
       std::vector<RetryClaim> stale;
-      for (const RetryClaim& c : store->retry_claims(sweep.id)) {
-        if (c.job == 0 || c.job > jobs.size() || c.host != host || c.pid == pid) continue;
+      const int64_t now = epoch_of_timestamp(utc_timestamp());
+      for (const RetryClaim& c : claims) {
+        if (c.job == 0 || c.job > jobs.size()) continue;
         const JobRecord& j = jobs[c.job - 1];
-        if (j.state == JobState::not_submitted && j.attempt == c.attempt && !is_running_jobsub(c.pid))
-          stale.push_back(c);
+        if (j.state != JobState::not_submitted || j.attempt != c.attempt) continue;
+        const bool released = c.pid == 0 && now - epoch_of_timestamp(c.claimed) >= kReleasedRetryPause;
+        const bool orphaned = c.pid != 0 && c.host == host && c.pid != pid && !is_running_jobsub(c.pid);
+        if (released || orphaned) stale.push_back(c);
       }
       if (due.empty() && stale.empty()) break;
       claimed = store->claim_retries(sweep.id, due, policy.max_total, host, pid);
-      if (policy.max_total > 0 && claimed.size() < due.size() &&
-          store->retry_claims(sweep.id).size() >= policy.max_total) {
-        const std::size_t left = due.size() - claimed.size();
-        fmt::print(out, "jobsub: the sweep's {} retries (--max-retries) are used up: {} {} not retried\n",
-                   policy.max_total, left, left == 1 ? "job is" : "jobs are");
+      // Jobs the sweep's cap left out, said once: in the round that reached it.
+      for (const JobRecord& j : due) {
+        if (std::find(claimed.begin(), claimed.end(), j.job) == claimed.end()) capped.push_back(j);
       }
+      if (!claimed.empty() && !capped.empty() && store->retry_claims(sweep.id).size() >= policy.max_total)
+        left_out = capped;
       for (const uint64_t job : store->take_over_retries(sweep.id, stale, host, pid)) claimed.push_back(job);
     }
     if (claimed.empty()) break;
@@ -220,17 +261,43 @@ std::vector<uint64_t> perform_due_retries(const PluginRegistry& registry, const 
     request.experiment = experiment;
     request.sweep = sweep.sweep.dir.string();
     request.jobs = claimed;
+    std::string failure;
     try {
       run_follow_up(registry, request, nullptr, out);
-    } catch (const Error& e) {
-      fmt::print(out,
-                 "jobsub: the retry of {} {} was not sent: {}\njobsub: {} claimed: the next `jobsub status` "
-                 "sends {}\n",
-                 claimed.size() == 1 ? "job" : "jobs", format_task_ranges(ranges_of(claimed)), e.what(),
-                 claimed.size() == 1 ? "it stays" : "they stay", claimed.size() == 1 ? "it" : "them");
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    // What went: the claimed jobs no longer `not_submitted` (a refusal or
+    // Ctrl-C leaves some or all of them so).
+    std::vector<uint64_t> unsent;
+    {
+      const std::unique_ptr<Store> store = open_records(experiment);
+      const std::vector<JobRecord> jobs = store->jobs(sweep.id);
+      for (const uint64_t job : claimed) {
+        if (jobs.at(job - 1).state == JobState::not_submitted) {
+          unsent.push_back(job);
+        } else {
+          sent.push_back(job);
+        }
+      }
+      store->release_retries(sweep.id, unsent);
+    }
+    if (!unsent.empty()) {
+      fmt::print(
+          out,
+          "jobsub: the retry of {} {} was not sent{}{}; the next `jobsub status` from {} s on tries again\n",
+          unsent.size() == 1 ? "job" : "jobs", format_task_ranges(ranges_of(unsent)),
+          failure.empty() ? "" : ": ", failure, kReleasedRetryPause);
       break;
     }
-    sent.insert(sent.end(), claimed.begin(), claimed.end());
+    if (!left_out.empty()) {
+      std::vector<uint64_t> jobs;
+      for (const JobRecord& j : left_out) jobs.push_back(j.job);
+      std::sort(jobs.begin(), jobs.end());
+      fmt::print(out, "jobsub: {} {} not retried: the sweep's --max-retries {} is reached\n",
+                 jobs.size() == 1 ? "job" : "jobs", format_task_ranges(ranges_of(jobs)), policy.max_total);
+      break;
+    }
   }
   std::sort(sent.begin(), sent.end());
   return sent;

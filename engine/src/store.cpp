@@ -408,6 +408,16 @@ int64_t Store::begin_batch(int64_t sweep, const std::string& name, const std::st
 }
 
 void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcomes) {
+  // News of an earlier attempt's scheduler id (from a jobsub that still
+  // followed it when another sent the job again) is old news: dropped, so
+  // it never overwrites the job's current attempt.
+  bool has_history = false;
+  {
+    Statement any(db_, "SELECT 1 FROM attempts WHERE sweep_id = ? LIMIT 1");
+    any.bind(1, sweep);
+    has_history = any.step();
+  }
+  Statement earlier(db_, "SELECT 1 FROM attempts WHERE sweep_id = ? AND job = ? AND native_id = ? LIMIT 1");
   Statement upsert(
       db_,
       "INSERT INTO jobs(sweep_id, job, hash, state, native_state, native_id, exit_code, updated, evidence, "
@@ -417,6 +427,12 @@ void Store::write_outcomes(int64_t sweep, const std::vector<TaskOutcome>& outcom
       "excluded.updated, evidence = excluded.evidence, source = excluded.source");
   const std::string when = utc_timestamp();
   for (const TaskOutcome& o : outcomes) {
+    if (has_history && !o.native_id.empty()) {
+      earlier.bind(1, sweep).bind(2, static_cast<int64_t>(o.job)).bind(3, o.native_id);
+      const bool old = earlier.step();
+      earlier.reset();
+      if (old) continue;
+    }
     upsert.bind(1, sweep)
         .bind(2, static_cast<int64_t>(o.job))
         .bind(3, std::string(to_string(o.state)))
@@ -607,6 +623,29 @@ void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
   transaction.commit();
 }
 
+void Store::new_attempt(int64_t sweep, const std::vector<JobRecord>& as_read) {
+  if (as_read.empty()) return;
+  Transaction transaction(db_);
+  const std::vector<JobRecord> now = this->jobs(sweep);
+  std::vector<const JobRecord*> chosen;
+  std::vector<uint64_t> moved;
+  for (const JobRecord& r : as_read) {
+    const JobRecord& j = now.at(r.job - 1);
+    if (j.state != r.state || j.attempt != r.attempt) moved.push_back(r.job);
+    chosen.push_back(&j);
+  }
+  if (!moved.empty()) {
+    throw job_error(
+        fmt::format("{} {} of this sweep changed while this jobsub waited (another jobsub sent {} again: an "
+                    "automatic retry, "
+                    "or a resubmit): nothing was submitted; `jobsub status` shows where {} now",
+                    moved.size() == 1 ? "job" : "jobs", format_task_ranges(ranges_of(moved)),
+                    moved.size() == 1 ? "it" : "them", moved.size() == 1 ? "it is" : "they are"));
+  }
+  start_next_attempts(sweep, chosen);
+  transaction.commit();
+}
+
 void Store::start_next_attempts(int64_t sweep, const std::vector<const JobRecord*>& jobs) {
   Statement keep(db_,
                  "INSERT OR REPLACE INTO attempts(sweep_id, job, attempt, state, native_state, native_id, "
@@ -666,6 +705,25 @@ std::vector<uint64_t> Store::claim_retries(int64_t sweep, const std::vector<JobR
   start_next_attempts(sweep, taken);
   transaction.commit();
   return out;
+}
+
+void Store::release_retries(int64_t sweep, const std::vector<uint64_t>& jobs) {
+  if (jobs.empty()) return;
+  Transaction transaction(db_);
+  Statement release(
+      db_,
+      "UPDATE retries SET host = '', pid = 0, claimed = ? WHERE sweep_id = ? AND job = ? AND attempt = "
+      "(SELECT MAX(attempt) FROM retries WHERE sweep_id = ? AND job = ?)");
+  const std::string when = utc_timestamp();
+  for (const uint64_t job : jobs) {
+    release.bind(1, when)
+        .bind(2, sweep)
+        .bind(3, static_cast<int64_t>(job))
+        .bind(4, sweep)
+        .bind(5, static_cast<int64_t>(job))
+        .run();
+  }
+  transaction.commit();
 }
 
 std::vector<RetryClaim> Store::retry_claims(int64_t sweep) const {

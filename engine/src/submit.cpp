@@ -213,8 +213,11 @@ void NewSweepDriver::print_summary() const {
   if (!layout_.program.empty()) fmt::print(out_, "  {:<11}{}\n", "program", layout_.program.string());
   fmt::print(out_, "  {:<11}{}\n", "workdir", layout_.workdir.string());
   if (request_.retry.enabled()) {
-    fmt::print(out_, "  {:<11}{} (sent by --wait, `jobsub status` or `status --watch`)\n", "retries",
-               describe(request_.retry));
+    fmt::print(out_, "  {:<11}{} ({})\n", "retries", describe(request_.retry),
+               request_.manual
+                   ? "once jobsub sends the jobs: --manual sends none, `jobsub submit --resume` does"
+                   : "sent by the jobsub that sees a job end: a local run itself, --wait, `jobsub "
+                     "status` or `status --watch`");
   }
   for (const auto& [key, setting] : spec_.settings) {
     if (key.rfind("resources.", 0) == 0 || key.rfind("options.", 0) == 0)
@@ -550,7 +553,9 @@ void print_outcome(ProgressView& view, const SubmitOutcome& o, uint64_t sent) {
                     o.lost > 0 ? fmt::format(" ({} lost: gone from the queue without an exit code)", o.lost)
                                : std::string());
   }
-  fmt::print(view.out(), "jobsub: {} of {} jobs submitted{}\njobsub: results in {}\n", sent, o.jobs, counts,
+  fmt::print(view.out(), "jobsub: {} of {} jobs submitted{}{}\njobsub: results in {}\n", sent, o.jobs, counts,
+             o.retried > 0 ? fmt::format("; {} {} sent", o.retried, o.retried == 1 ? "retry" : "retries")
+                           : std::string(),
              o.results_dir.string());
   if (o.interrupted && sent + o.skipped < o.jobs)
     fmt::print(view.out(), "jobsub: `jobsub submit --resume {}` submits what did not run\n",

@@ -116,7 +116,8 @@ SubmitOutcome Submitter::finish(bool wait_for_jobs, double poll_seconds) {
   if (!interrupt_requested()) send_due_retries();  // jobs the local scheduler ended as it ran them
   if (wait_for_jobs && !interrupt_requested()) wait(poll_seconds);
   save();
-  const SubmitOutcome outcome = outcome_of(parts_.prototype.results_dir, parts_.book);
+  SubmitOutcome outcome = outcome_of(parts_.prototype.results_dir, parts_.book);
+  outcome.retried = retries_sent_;
   print_outcome(parts_.view, outcome, parts_.book.submitted());
   return outcome;
 }
@@ -125,17 +126,26 @@ void Submitter::send_due_retries() {
   if (!parts_.send_retries || parts_.sweep_id == 0) return;
   save();
   parts_.view.clear();
-  const std::vector<uint64_t> sent = parts_.send_retries();
-  if (sent.empty()) return;
+  try {
+    retries_sent_ += parts_.send_retries().size();
+  } catch (const std::exception& e) {  // the jobs sent stay sent; the next look tries again
+    parts_.view.line(fmt::format("jobsub: automatic retries: {}", e.what()));
+  }
+  // The store is the record: a retry (this jobsub's or another's) moved jobs
+  // to later attempts, and the book follows them there.
   std::vector<JobRecord> now;
-  {
+  try {
     const std::lock_guard lock(mutex_);
     now = parts_.store.jobs(parts_.sweep_id);
+  } catch (const std::exception& e) {
+    parts_.view.line(fmt::format("jobsub: could not read the state store: {}", e.what()));
+    return;
   }
-  for (const uint64_t job : sent) {
-    if (job == 0 || job > now.size()) continue;
-    const JobRecord& j = now[job - 1];
-    parts_.book.apply({job, j.state, j.exit_code, j.native_id, j.native_state});
+  for (const JobRecord& j : now) {
+    if (j.job == 0 || j.job > parts_.book.size()) continue;
+    const JobsTableRow row = parts_.book.row(j.job);
+    if (row.state != j.state || (!j.native_id.empty() && row.native_id != j.native_id))
+      parts_.book.apply({j.job, j.state, j.exit_code, j.native_id, j.native_state});
   }
   save();
 }

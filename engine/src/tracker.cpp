@@ -97,7 +97,13 @@ bool Tracker::settle(const OpenJob& job, const TaskOutcome* said, TaskOutcome& o
     return true;
   }
   // 4. Nothing: lost, once the file has had time to show on a shared file system.
-  if (++unexplained_polls_[job.job] >= lost_after_) {
+  // Counted per scheduler id: a job sent again (a retry) starts afresh.
+  auto& [counted_id, polls] = unexplained_polls_[job.job];
+  if (counted_id != job.native_id) {
+    counted_id = job.native_id;
+    polls = 0;
+  }
+  if (++polls >= lost_after_) {
     const std::string native = said != nullptr && !said->native_state.empty() ? said->native_state : "gone";
     out = {job.job, JobState::lost, -1, job.native_id, native, Evidence::none, ""};
     return true;

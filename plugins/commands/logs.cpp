@@ -47,7 +47,9 @@ class LogsCommand final : public jobsub::Command {
           "exit-code file appears (Ctrl-C stops).",
           "0; 2 usage; 3 no such sweep or job.");
       cl.options()("follow,f", "keep printing what the job writes until it has ended")(
-          "stdout", "only its stdout")("stderr", "only its stderr");
+          "stdout", "only its stdout")("stderr", "only its stderr")(
+          "attempt", jobsub::po::value<std::string>()->value_name("K"),
+          "an earlier attempt's (a resubmit's or retry's: jobs/NNNN.attempt-K; default: the latest)");
       cl.takes(jobsub::Global::spec);
       if (!cl.parse(given)) return 0;
       const fs::path experiment = cl.experiment();
@@ -73,7 +75,22 @@ class LogsCommand final : public jobsub::Command {
                                              sweep.sweep.job_count, job));
       }
       const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
-      const fs::path dir = results.job_dir(job);
+      const int latest = store->jobs(sweep.id).at(job - 1).attempt;
+      int attempt = latest;
+      if (cl.given("attempt")) {
+        const std::string k = cl.value("attempt");
+        attempt = k.find_first_not_of("0123456789") == std::string::npos && !k.empty() && k.size() < 6
+                      ? std::stoi(k)
+                      : 0;
+        if (attempt < 1 || attempt > latest) {
+          throw jobsub::usage_error(fmt::format(
+              "--attempt {}: job {} has {}", k, job,
+              latest == 1 ? std::string("one attempt, 1") : fmt::format("attempts 1 to {}", latest)));
+        }
+        if (attempt < latest && follow)
+          throw jobsub::usage_error(fmt::format("-f follows a running job; attempt {} has ended", attempt));
+      }
+      const fs::path dir = attempt == latest ? results.job_dir(job) : results.attempt_dir(job, attempt);
       namespace files = jobsub::job_files;
       if (!fs::exists(dir) && !follow) {
         fmt::print(stderr, "jobsub: job {} has not started: {} does not exist yet\n", job, dir.string());
@@ -82,11 +99,16 @@ class LogsCommand final : public jobsub::Command {
       if (!follow) {
         for (const auto& [name, wanted] : {std::pair{files::kStdout, out}, std::pair{files::kStderr, err}}) {
           if (!wanted) continue;
-          fmt::print("==> {} <==\n", results.job_file(job, name).string());
+          fmt::print("==> {} <==\n", (dir / name).string());
           std::fflush(stdout);
-          copy_from(results.job_file(job, name), 0);
+          copy_from(dir / name, 0);
         }
-        if (out && err) print_scheduler_log(context, *store, sweep, job);
+        if (out && err) print_scheduler_log(context, *store, sweep, job, attempt);
+        if (attempt == latest && latest > 1) {
+          fmt::print(stderr, "jobsub: this is attempt {} of job {}; --attempt {} shows {}\n", latest, job,
+                     latest == 2 ? "1" : fmt::format("1 to {}", latest - 1),
+                     latest == 2 ? "the one before" : "an earlier one");
+        }
         return 0;
       }
       // Follow one stream (stdout unless --stderr) until the job has ended.
@@ -109,12 +131,18 @@ class LogsCommand final : public jobsub::Command {
   }
 
  private:
-  /// The scheduler's own log of the job (its current attempt), under a
+  /// The scheduler's own log of the job's attempt `attempt`, under a
   /// header that says whose it is; nothing when the scheduler keeps none.
   static void print_scheduler_log(jobsub::CommandContext& context, const jobsub::Store& store,
-                                  const jobsub::SweepSummary& sweep, uint64_t job) {
-    const std::vector<jobsub::JobRecord> jobs = store.jobs(sweep.id);
-    if (job > jobs.size() || jobs[job - 1].native_id.empty()) return;
+                                  const jobsub::SweepSummary& sweep, uint64_t job, int attempt) {
+    std::string native_id;
+    for (const jobsub::JobRecord& j : store.jobs(sweep.id)) {
+      if (j.job == job && j.attempt == attempt) native_id = j.native_id;
+    }
+    for (const jobsub::JobRecord& j : store.earlier_attempts(sweep.id)) {
+      if (j.job == job && j.attempt == attempt) native_id = j.native_id;
+    }
+    if (native_id.empty()) return;
     jobsub::PluginHandle<jobsub::Scheduler> scheduler;
     try {
       scheduler = jobsub::configured_scheduler(*context.registry, sweep.sweep.scheduler);
@@ -122,10 +150,10 @@ class LogsCommand final : public jobsub::Command {
       return;  // its plugin is gone or will not configure: the job's own output is what there is
     }
     const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
-    const fs::path log = scheduler->log_file(results.logs(), jobs[job - 1].native_id);
+    const fs::path log = scheduler->log_file(results.logs(), native_id);
     std::error_code ec;
     if (log.empty() || !fs::exists(log, ec)) return;
-    fmt::print("==> {} ({}'s log of {}) <==\n", log.string(), sweep.sweep.scheduler, jobs[job - 1].native_id);
+    fmt::print("==> {} ({}'s log of {}) <==\n", log.string(), sweep.sweep.scheduler, native_id);
     std::fflush(stdout);
     copy_from(log, 0);
   }

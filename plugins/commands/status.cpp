@@ -42,6 +42,7 @@ struct Args {
   double poll = 5;
   std::string metric;
   jobsub::RetryPolicy retry{};  ///< the sweep's automatic retries
+  jobsub::RetryTally tally{};   ///< and those it has had (read by report())
 };
 
 /// The command line, declared once: parsing and help come from it.
@@ -103,6 +104,7 @@ class StatusCommand final : public jobsub::Command {
         }
         const bool running = std::any_of(jobs.begin(), jobs.end(), jobsub::is_open);
         if (!a.watch || !running || jobsub::interrupt_requested()) {
+          if (a.retry.enabled()) a.tally = jobsub::tally_retries(store.retry_claims(sweep.id));
           report(store, sweep, jobs, a);
           if (jobsub::interrupt_requested()) return static_cast<int>(jobsub::ExitCode::interrupted);
           const bool bad = std::any_of(jobs.begin(), jobs.end(), [](const jobsub::JobRecord& j) {
@@ -151,21 +153,27 @@ class StatusCommand final : public jobsub::Command {
     }
   }
 
-  /// ` (attempt 2)`; with automatic retries, ` (attempt 2 of 3)` for a job
-  /// past its first attempt or one that ended in a state the sweep retries.
-  static std::string attempt_text(const jobsub::JobRecord& j, const jobsub::RetryPolicy& retry) {
-    const bool retried_state =
-        std::find(retry.on.begin(), retry.on.end(), j.state) != retry.on.end() && retry.enabled();
-    if (retry.enabled() && (j.attempt > 1 || retried_state))
-      return fmt::format(" (attempt {} of {})", j.attempt, retry.retries + 1);
+  /// ` (attempt 2)`; with automatic retries, ` (attempt 2 of 3)` (the
+  /// attempts it may reach) for a job past its first attempt or one that
+  /// ended in a state the sweep retries.
+  static std::string attempt_text(const jobsub::JobRecord& j, const Args& a) {
+    const jobsub::RetryPolicy& retry = a.retry;
+    const bool retried_state = std::find(retry.on.begin(), retry.on.end(), j.state) != retry.on.end();
+    if (retry.enabled() && (j.attempt > 1 || retried_state)) {
+      return fmt::format(" (attempt {} of {})", j.attempt,
+                         j.attempt + static_cast<int>(jobsub::retries_left(j, retry, a.tally)));
+    }
     return j.attempt > 1 ? fmt::format(" (attempt {})", j.attempt) : "";
   }
 
   /// `; no retries left` for a job that ended in a retried state with none left.
-  static std::string retries_left_text(const jobsub::JobRecord& j, const jobsub::RetryPolicy& retry) {
+  static std::string retries_left_text(const jobsub::JobRecord& j, const Args& a) {
+    const jobsub::RetryPolicy& retry = a.retry;
     const bool retried_state = std::find(retry.on.begin(), retry.on.end(), j.state) != retry.on.end();
-    if (!retry.enabled() || !retried_state || jobsub::retry_due(j, retry)) return "";
-    return "; no retries left";
+    if (!retry.enabled() || !retried_state || jobsub::retries_left(j, retry, a.tally) > 0) return "";
+    return jobsub::retries_left(j, retry, a.tally, false) > 0
+               ? fmt::format("; no retries left (the sweep's --max-retries {} is reached)", retry.max_total)
+               : "; no retries left";
   }
 
   static std::map<std::string, uint64_t> counts(const std::vector<jobsub::JobRecord>& jobs) {
@@ -248,10 +256,10 @@ class StatusCommand final : public jobsub::Command {
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       const jobsub::JobRecord& j = jobs[i];
       if (!shown(j)) continue;
-      const std::string state = fmt::format("{}{}", jobsub::to_string(j.state), attempt_text(j, a.retry));
+      const std::string state = fmt::format("{}{}", jobsub::to_string(j.state), attempt_text(j, a));
       if (own_line(j)) {
         const auto p = params.find(j.job);
-        std::string why = jobsub::failure_reason(j, results) + retries_left_text(j, a.retry);
+        std::string why = jobsub::failure_reason(j, results) + retries_left_text(j, a);
         if (why.empty() && j.state == JobState::completed)
           why = j.exit_code >= 0 ? fmt::format("exit {}", j.exit_code) : "";
         if (j.state == JobState::skipped) why = j.native_state;
@@ -324,9 +332,9 @@ class StatusCommand final : public jobsub::Command {
              {"native_state", j.native_state},
              {"evidence", j.source.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(j.source)},
              {"attempt", j.attempt},
-             {"retries_left", a.retry.enabled() ? nlohmann::ordered_json(std::max(
-                                                      0, static_cast<int>(a.retry.retries) + 1 - j.attempt))
-                                                : nlohmann::ordered_json()},
+             {"retries_left", a.retry.enabled()
+                                  ? nlohmann::ordered_json(jobsub::retries_left(j, a.retry, a.tally))
+                                  : nlohmann::ordered_json()},
              {"reason", reason.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(reason)},
              {"stderr_last_line", reason.empty()
                                       ? nlohmann::ordered_json()
@@ -337,7 +345,7 @@ class StatusCommand final : public jobsub::Command {
       out["listed"] = list;
       if (a.retry.enabled()) {
         out["retry"] = nlohmann::ordered_json::parse(jobsub::retry_policy_json(a.retry));
-        out["retry"]["sent"] = store.retry_claims(sweep.id).size();
+        out["retry"]["sent"] = a.tally.total;
       }
       fmt::print("{}\n", out.dump(2));
       return;
@@ -377,10 +385,8 @@ class StatusCommand final : public jobsub::Command {
     }
     if (a.retry.enabled()) {
       std::vector<uint64_t> retried;
-      for (const jobsub::RetryClaim& c : store.retry_claims(sweep.id)) retried.push_back(c.job);
-      const std::size_t sent = retried.size();
-      std::sort(retried.begin(), retried.end());
-      retried.erase(std::unique(retried.begin(), retried.end()), retried.end());
+      for (const auto& [job, count] : a.tally.per_job) retried.push_back(job);
+      const uint64_t sent = a.tally.total;
       const bool open = std::any_of(jobs.begin(), jobs.end(), jobsub::is_open);
       fmt::print(
           "note: automatic retries: {}; {} sent{}{}\n", jobsub::describe(a.retry), sent,

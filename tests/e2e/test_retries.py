@@ -47,9 +47,9 @@ class LocalRetries(JobsubTestCase):
         exp = self.sweep("[1, 2, 3]")
         result = self.jobsub("--yes", "--retries", "2", "--retry-on", "failed", cwd=exp, env=self.env())
         self.assertExit(result, 1)  # job 3 fails every time
-        self.assertIn("retrying jobs 2-3 (failed, attempt 2 of 3)", result.stdout)
-        self.assertIn("retrying job 3 (failed, attempt 3 of 3)", result.stdout)
-        self.assertIn("jobsub: 3 of 3 jobs submitted; 2 completed, 1 failed, 0 cancelled", result.stdout)
+        self.assertIn("jobs 2-3 ended failed: retrying as attempt 2 of 3", result.stdout)
+        self.assertIn("job 3 ended failed: retrying as attempt 3 of 3", result.stdout)
+        self.assertIn("jobsub: 3 of 3 jobs submitted; 2 completed, 1 failed, 0 cancelled; 3 retries sent", result.stdout)
         self.assertEqual([self.runs_of(x) for x in (1, 2, 3)], [1, 2, 3])
         results = self.only_results_dir(exp)
         # Each ended attempt keeps its directory; the job's own is its last attempt's.
@@ -58,7 +58,7 @@ class LocalRetries(JobsubTestCase):
         self.assertIn("x=3 fails on run 1", (results / "jobs/0003.attempt-1/stderr").read_text())
         self.assertIn("x=3 fails on run 3", (results / "jobs/0003/stderr").read_text())
         self.assertEqual(json.loads((results / "sweep.json").read_text())["retry"],
-                         {"retries": 2, "on": ["failed"], "scale": {}, "max_total": 0})
+                         {"retries": 2, "on": ["failed"], "scale": {}, "max_total": None})
 
         status = self.jobsub("status", "--all", cwd=exp, env=self.env())
         self.assertExit(status, 1)
@@ -67,9 +67,26 @@ class LocalRetries(JobsubTestCase):
                                         r"\s+x=3 fails on run 3")
         self.assertIn("note: automatic retries: up to 2 retries a job on failed; 3 sent (jobs 2-3)\n", status.stdout)
         self.assertEqual([self.runs_of(x) for x in (1, 2, 3)], [1, 2, 3])  # status sent nothing more
+        first = self.jobsub("logs", "3", "--attempt", "1", "--stderr", cwd=exp, env=self.env())
+        self.assertExit(first, 0)
+        self.assertIn("jobs/0003.attempt-1/stderr <==\nx=3 fails on run 1\n", first.stdout)
+        latest = self.jobsub("logs", "3", cwd=exp, env=self.env())
+        self.assertIn("x=3 fails on run 3", latest.stdout)
+        self.assertIn("this is attempt 3 of job 3; --attempt 1 to 2 shows an earlier one", latest.stderr)
+        self.assertExit(self.jobsub("logs", "3", "--attempt", "4", cwd=exp, env=self.env()), 2)
         report = json.loads(self.jobsub("status", "--json", cwd=exp, env=self.env()).stdout)
         self.assertEqual(report["retry"]["sent"], 3)
         self.assertEqual([(j["job"], j["attempt"], j["retries_left"]) for j in report["listed"]], [(3, 3, 0)])
+
+        # A resubmit by hand is an attempt, not an automatic retry: the job has used its retries,
+        # so its failure is not retried again (and a resubmit without --wait sends no retries).
+        again = self.jobsub("resubmit", "--yes", cwd=exp, env=self.env())
+        self.assertExit(again, 1)
+        self.assertNotIn("retrying", again.stdout)
+        self.assertEqual(self.runs_of(3), 4)
+        status = self.jobsub("status", cwd=exp, env=self.env())
+        self.assertRegex(status.stdout, r"job 3\s+failed \(attempt 4 of 4\)\s+exit 3; no retries left")
+        self.assertEqual(self.runs_of(3), 4)
 
     def test_the_sweep_wide_cap_stops_the_retries(self):
         exp = self.sweep("[3, 4, 5]")
@@ -77,11 +94,14 @@ class LocalRetries(JobsubTestCase):
         result = self.jobsub("--yes", "--retries", "3", "--retry-on", "failed", "--max-retries", "2",
                              cwd=exp, env=self.env())
         self.assertExit(result, 1)
-        self.assertIn("retrying jobs 1-2 (failed, attempt 2 of 4)", result.stdout)
-        self.assertIn("the sweep's 2 retries (--max-retries) are used up: 1 job is not retried", result.stdout)
+        self.assertIn("jobs 1-2 ended failed: retrying as attempt 2 of 4", result.stdout)
+        self.assertIn("job 3 not retried: the sweep's --max-retries 2 is reached", result.stdout)
         self.assertEqual([self.runs_of(x) for x in (3, 4, 5)], [2, 2, 1])
         status = self.jobsub("status", cwd=exp, env=self.env())
         self.assertIn("2 sent (jobs 1-2)", status.stdout)
+        self.assertRegex(status.stdout, r"job 3\s+failed \(attempt 1 of 1\)\s+exit 3; no retries left \(the sweep's "
+                                        r"--max-retries 2 is reached\)")
+        self.assertNotIn("not retried", status.stdout + status.stderr)  # said once, by the run that reached it
         self.assertEqual([self.runs_of(x) for x in (3, 4, 5)], [2, 2, 1])
 
     def test_status_sends_the_retries_a_stopped_submit_left_and_two_at_once_send_them_once(self):
@@ -110,7 +130,7 @@ class LocalRetries(JobsubTestCase):
                                  stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL) for _ in range(2)]
         outs = [p.communicate(timeout=120) for p in both]
         said = "".join(o + e for o, e in outs)
-        self.assertEqual(said.count("retrying job 1 (failed, attempt 2 of 2)"), 1, said)
+        self.assertEqual(said.count("job 1 ended failed: retrying as attempt 2 of 2"), 1, said)
         self.assertEqual(self.runs_of(2), 2)  # sent once, by one of them
         status = self.jobsub("status", "--all", cwd=exp, env=self.env())
         self.assertRegex(status.stdout, r"job 1\s+completed \(attempt 2 of 2\)")

@@ -134,7 +134,7 @@ class GridEngine(JobsubTestCase):
         env = self.env(RUNS=str(self.tmp / "runs"))
         result = self.submit(exp, "--retries", "2", "--retry-scale", "time=3", env=env, timeout=300)
         self.assertExit(result, 0)
-        self.assertIn("retrying job 1 (timeout, attempt 2 of 3)", result.stdout)
+        self.assertIn("job 1 ended timeout: retrying as attempt 2 of 3", result.stdout)
         self.assertIn("job 1: time 00:00:03 -> 00:00:09", result.stdout)
         self.assertEqual((self.tmp / "runs").read_text(), "2")
         results = self.only_results_dir(exp)

@@ -56,7 +56,7 @@ class SlurmRetries(JobsubTestCase):
         result = self.jobsub("--scheduler=slurm", "--yes", "--wait", "--poll", "1", "--retries", "1",
                              "--retry-on", "failed", "--retry-scale", "time=3,mem=2", cwd=exp, env=env, timeout=300)
         self.assertExit(result, 0)
-        self.assertIn("retrying job 1 (failed, attempt 2 of 2)", result.stdout)
+        self.assertIn("job 1 ended failed: retrying as attempt 2 of 2", result.stdout)
         self.assertIn("job 1: mem 200M -> 300M (capped at partition short's MaxMemPerNode), "
                       "time 00:01:00 -> 00:02:00 (capped at partition short's MaxTime)", result.stdout)
         self.assertEqual(self.runs_of(1), 2)
@@ -93,7 +93,7 @@ class SlurmRetries(JobsubTestCase):
                 said = self.jobsub("status", cwd=exp, env=env).stdout
         finally:
             subprocess.run(["scancel", first], env=env)
-        self.assertIn("retrying job 1 (timeout, attempt 2 of 2)", said)
+        self.assertIn("job 1 ended timeout: retrying as attempt 2 of 2", said)
         self.assertIn("job 1: time 00:01:00 -> 00:02:00", said)
         deadline = time.time() + 120
         status = None

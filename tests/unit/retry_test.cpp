@@ -67,6 +67,8 @@ BOOST_AUTO_TEST_CASE(scales_are_time_or_mem_with_a_factor_from_1_to_100) {
   BOOST_TEST(usage_message([] { jobsub::parse_retry_scale("time=0.5"); }).find("from 1 to 100") !=
              std::string::npos);
   BOOST_TEST(usage_message([] { jobsub::parse_retry_scale("time=2x"); }).find("'2x'") != std::string::npos);
+  BOOST_TEST(usage_message([] { jobsub::parse_retry_scale("time=2,time=3"); }).find("given twice") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(the_next_attempt_asks_for_more_up_to_the_partitions_limit) {
@@ -96,22 +98,31 @@ BOOST_AUTO_TEST_CASE(the_next_attempt_asks_for_more_up_to_the_partitions_limit) 
              "03:00:00");
 }
 
-BOOST_AUTO_TEST_CASE(a_job_is_due_in_a_retried_state_with_attempts_left) {
+BOOST_AUTO_TEST_CASE(a_job_is_due_in_a_retried_state_with_retries_left) {
   jobsub::RetryPolicy policy;
   policy.retries = 2;
   policy.on = jobsub::default_retry_states();
   jobsub::JobRecord job;
+  job.job = 7;
   job.state = JobState::timeout;
   job.attempt = 1;
-  BOOST_TEST(jobsub::retry_due(job, policy));
-  job.attempt = 3;  // the first run and two retries
-  BOOST_TEST(!jobsub::retry_due(job, policy));
-  job.attempt = 2;
-  job.state = JobState::failed;
-  BOOST_TEST(!jobsub::retry_due(job, policy));
-  policy.retries = 0;
+  jobsub::RetryTally tally;
+  BOOST_TEST(jobsub::retry_due(job, policy, tally));
+  tally = jobsub::tally_retries({{7, 2, JobState::timeout}, {7, 3, JobState::timeout}});
+  job.attempt = 3;
+  BOOST_TEST(!jobsub::retry_due(job, policy, tally));  // its two retries are used
+  // A resubmit by hand in between is not an automatic retry: one is left.
+  tally = jobsub::tally_retries({{7, 2, JobState::timeout}});
+  job.attempt = 4;
+  BOOST_TEST(jobsub::retries_left(job, policy, tally) == 1u);
+  job.state = JobState::failed;  // not a state this policy retries
+  BOOST_TEST(!jobsub::retry_due(job, policy, tally));
+  // The sweep's cap: none left for any job once it is reached.
   job.state = JobState::timeout;
-  BOOST_TEST(!jobsub::retry_due(job, policy));
+  policy.max_total = 1;
+  BOOST_TEST(jobsub::retries_left(job, policy, tally) == 0u);
+  BOOST_TEST(jobsub::retries_left(job, policy, tally, false) == 1u);
+  BOOST_TEST(!jobsub::retry_due(job, policy, tally));
 }
 
 BOOST_AUTO_TEST_CASE(two_jobsubs_claiming_one_retry_send_it_once) {
@@ -160,6 +171,53 @@ BOOST_AUTO_TEST_CASE(a_claim_whose_jobsub_stopped_is_taken_over_once) {
   const int64_t batch = store.begin_batch(sweep, "batch-2", "jobsub-0000000000000002", {{1, 1}});
   store.end_batch(sweep, batch, jobsub::BatchState::submitted, "8", "", {{1, JobState::queued, -1, "8", ""}});
   BOOST_TEST(other.take_over_retries(sweep, store.retry_claims(sweep), "here", 500).empty());
+}
+
+BOOST_AUTO_TEST_CASE(news_of_an_earlier_attempts_id_does_not_overwrite_the_retry) {
+  // A --wait still following 7_1 when a status retried the job as 8_1.
+  TempDir dir;
+  jobsub::Store store(jobsub::Store::path_for(dir.path), true);
+  const int64_t sweep = ended_sweep(store, dir.path, 1, JobState::timeout);
+  BOOST_REQUIRE_EQUAL(store.claim_retries(sweep, store.jobs(sweep), 0, "here", 1).size(), 1u);
+  const int64_t batch = store.begin_batch(sweep, "batch-2", "jobsub-0000000000000002", {{1, 1}});
+  store.end_batch(sweep, batch, jobsub::BatchState::submitted, "8", "",
+                  {{1, JobState::queued, -1, "8_1", ""}});
+  store.update_jobs(sweep, {{1, JobState::timeout, -1, "7_1", "TIMEOUT"}});
+  const jobsub::JobRecord job = store.jobs(sweep).at(0);
+  BOOST_TEST(std::string(jobsub::to_string(job.state)) == "queued");
+  BOOST_TEST(job.native_id == "8_1");
+  BOOST_TEST(job.attempt == 2);
+  store.update_jobs(sweep, {{1, JobState::completed, 0, "8_1", "COMPLETED"}});  // its own news is taken
+  BOOST_TEST(std::string(jobsub::to_string(store.jobs(sweep).at(0).state)) == "completed");
+}
+
+BOOST_AUTO_TEST_CASE(a_resubmit_that_waited_while_a_retry_was_sent_starts_nothing) {
+  TempDir dir;
+  const fs::path file = jobsub::Store::path_for(dir.path);
+  jobsub::Store resubmit(file, true);
+  const int64_t sweep = ended_sweep(resubmit, dir.path, 2, JobState::timeout);
+  const std::vector<jobsub::JobRecord> seen = resubmit.jobs(sweep);  // then it asks y/n/all/exit
+  jobsub::Store watcher(file, false);
+  BOOST_REQUIRE_EQUAL(watcher.claim_retries(sweep, {watcher.jobs(sweep).at(1)}, 0, "here", 2).size(), 1u);
+  BOOST_CHECK_EXCEPTION(resubmit.new_attempt(sweep, seen), jobsub::Error, [](const jobsub::Error& e) {
+    return std::string(e.what()).find("job 2 of this sweep changed while this jobsub waited") == 0;
+  });
+  BOOST_TEST(resubmit.jobs(sweep).at(0).attempt == 1);  // nothing was written, job 1 included
+  BOOST_TEST(resubmit.jobs(sweep).at(1).attempt == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_claim_whose_send_failed_is_released_for_anyone) {
+  TempDir dir;
+  jobsub::Store store(jobsub::Store::path_for(dir.path), true);
+  const int64_t sweep = ended_sweep(store, dir.path, 1, JobState::preempted);
+  BOOST_REQUIRE_EQUAL(store.claim_retries(sweep, store.jobs(sweep), 0, "here", 10).size(), 1u);
+  store.release_retries(sweep, {1});
+  const auto claims = store.retry_claims(sweep);
+  BOOST_REQUIRE_EQUAL(claims.size(), 1u);
+  BOOST_TEST(claims[0].pid == 0);
+  BOOST_TEST(claims[0].host.empty());
+  BOOST_TEST((store.take_over_retries(sweep, claims, "elsewhere", 20) == std::vector<uint64_t>{1}));
+  BOOST_TEST(store.retry_claims(sweep).at(0).host == "elsewhere");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

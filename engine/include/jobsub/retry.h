@@ -58,9 +58,26 @@ JOBSUB_API RetryPolicy recorded_retry_policy(const fs::path& results_dir);
 /// One line for people: `up to 2 retries a job on timeout, preempted, node_fail; time x2 per attempt`.
 JOBSUB_API std::string describe(const RetryPolicy& policy);
 
-/// True when `job` ended in one of the policy's states and has attempts left
-/// (its attempt is at most `retries`: attempt 1 is the first run).
-JOBSUB_API bool retry_due(const JobRecord& job, const RetryPolicy& policy);
+/// The automatic retries a sweep has had, from Store::retry_claims().
+struct RetryTally {
+  std::map<uint64_t, unsigned> per_job{};  ///< job -> its retries
+  uint64_t total = 0;                      ///< the sweep's
+  unsigned of(uint64_t job) const {
+    const auto it = per_job.find(job);
+    return it == per_job.end() ? 0 : it->second;
+  }
+};
+JOBSUB_API RetryTally tally_retries(const std::vector<RetryClaim>& claims);
+
+/// The automatic retries `job` may still have: the policy's `retries` less
+/// its own so far (a `resubmit` in between does not count: it was not
+/// automatic), and none once the sweep's `max_total` is reached when
+/// `with_sweep_cap`.
+JOBSUB_API unsigned retries_left(const JobRecord& job, const RetryPolicy& policy, const RetryTally& tally,
+                                 bool with_sweep_cap = true);
+
+/// True when `job` ended in one of the policy's states and has retries left.
+JOBSUB_API bool retry_due(const JobRecord& job, const RetryPolicy& policy, const RetryTally& tally);
 
 /// The resources of a job's next attempt: each resource of `scale` that
 /// `previous` sets, times its factor (time rounded up to the second, memory

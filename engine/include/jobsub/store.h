@@ -157,6 +157,11 @@ class JOBSUB_API Store {
   /// Starts a new attempt of each of `jobs`: the current one goes to the
   /// history (table `attempts`), the job becomes `not_submitted` with attempt + 1.
   void new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs);
+  /// new_attempt() of the jobs of `as_read` (as the caller read them), only
+  /// if each one's state and attempt are still those: else nothing is
+  /// written and Error (exit 1) names the jobs that moved on (another jobsub
+  /// sent them again while this one waited at its prompt).
+  void new_attempt(int64_t sweep, const std::vector<JobRecord>& as_read);
   /// Claims the retries of `due` (each job as it was read: its state and
   /// attempt) for the jobsub (`host`, `pid`), in one transaction: a job whose
   /// state or attempt is no longer the one read (another jobsub claimed it
@@ -165,6 +170,10 @@ class JOBSUB_API Store {
   /// attempt, as new_attempt() does. Returns the claimed jobs, in `due`'s order.
   std::vector<uint64_t> claim_retries(int64_t sweep, const std::vector<JobRecord>& due, uint64_t max_total,
                                       const std::string& host, int64_t pid);
+  /// Gives up this jobsub's claims of `jobs`' latest retries, whose send
+  /// failed: held by no one (host empty, pid 0) from now, for any jobsub to
+  /// take over (take_over_retries) once a while has passed.
+  void release_retries(int64_t sweep, const std::vector<uint64_t>& jobs);
   /// Every retry claimed in the sweep, by job and attempt.
   std::vector<RetryClaim> retry_claims(int64_t sweep) const;
   /// Takes over claims (as retry_claims() read them) whose jobsub stopped
@@ -174,7 +183,9 @@ class JOBSUB_API Store {
   /// jobs taken over.
   std::vector<uint64_t> take_over_retries(int64_t sweep, const std::vector<RetryClaim>& stale,
                                           const std::string& host, int64_t pid);
-  /// Job states as they change (settled by --wait, run by local), one transaction.
+  /// Job states as they change (settled by --wait, run by local), one
+  /// transaction. An outcome naming a scheduler id of one of the job's
+  /// earlier attempts is dropped (old news of a job sent again since).
   void update_jobs(int64_t sweep, const std::vector<TaskOutcome>& outcomes);
 
   /// Keeps what was read of each attempt (replacing an earlier read of it), one transaction.

@@ -43,6 +43,7 @@ struct SubmitOutcome {
   uint64_t cancelled = 0;
   uint64_t lost = 0;
   uint64_t skipped = 0;
+  uint64_t retried = 0;  ///< automatic retries this run sent (retry.h)
   bool interrupted = false;
   int exit_code = 0;
 };

@@ -114,6 +114,7 @@ class JOBSUB_API Submitter final : public SubmitContext {
   Parts parts_;
   int next_batch_ = 0;  ///< from the store, at the first batch
   int batches_submitted_ = 0;
+  uint64_t retries_sent_ = 0;  ///< by send_due_retries()
   uint64_t batch_size_ = 0;
   bool warned_ = false;
   std::mutex mutex_;                  ///< the store and changed_: this thread and the flusher

@@ -85,7 +85,7 @@ class JOBSUB_API Tracker {
   fs::path results_dir_;
   uint64_t job_count_;
   int lost_after_;
-  std::map<uint64_t, int> unexplained_polls_;
+  std::map<uint64_t, std::pair<std::string, int>> unexplained_polls_;  ///< job -> (its id, polls)
 };
 
 /// One settling pass over a recorded sweep, what one `jobsub status` does:
