@@ -212,6 +212,17 @@ void NewSweepDriver::print_summary() const {
   fmt::print(out_, "  {:<11}{}{}\n", "command", plan_->command_template(), origin("command"));
   if (!layout_.program.empty()) fmt::print(out_, "  {:<11}{}\n", "program", layout_.program.string());
   fmt::print(out_, "  {:<11}{}\n", "workdir", layout_.workdir.string());
+  for (const auto& [key, factor] : request_.retry.scale) {
+    bool set = spec_.settings.count("resources." + key) > 0;
+    for (const ResourceGroups::Group& g : groups_.groups) set = set || g.resources.count(key) > 0;
+    if (!set) {
+      fmt::print(
+          out_,
+          "jobsub: {} --retry-scale {}: the sweep sets no {}, so a retry asks for the scheduler's default "
+          "again (set resources.{} to scale it)\n",
+          styled(color, styles::note, "note:"), key, key, key);
+    }
+  }
   if (request_.retry.enabled()) {
     fmt::print(out_, "  {:<11}{} ({})\n", "retries", describe(request_.retry),
                request_.manual

@@ -92,7 +92,9 @@ class LocalRetries(JobsubTestCase):
         exp = self.sweep("[3, 4, 5]")
         (self.tmp / "exp/prog.py").write_text(PROGRAM.replace("{1: 0, 2: 1, 3: 99}", "{3: 99, 4: 99, 5: 99}"))
         result = self.jobsub("--yes", "--retries", "3", "--retry-on", "failed", "--max-retries", "2",
-                             cwd=exp, env=self.env())
+                             "--retry-scale", "mem=2", cwd=exp, env=self.env())
+        self.assertIn("note: --retry-scale mem: the sweep sets no mem, so a retry asks for the scheduler's default "
+                      "again (set resources.mem to scale it)", result.stdout)
         self.assertExit(result, 1)
         self.assertIn("jobs 1-2 ended failed: retrying as attempt 2 of 4", result.stdout)
         self.assertIn("job 3 not retried: the sweep's --max-retries 2 is reached", result.stdout)
