@@ -214,6 +214,10 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
 }
 
 void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
+  {  // Another jobsub (an automatic retry sent by `status` while this one asked) may have made batches since.
+    const std::lock_guard lock(mutex_);
+    next_batch_ = std::max(next_batch_, static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1);
+  }
   const std::string name = fmt::format("batch-{}", next_batch_++);
   BatchRequest request = batch(name, tasks);
   request.token = new_batch_token();
