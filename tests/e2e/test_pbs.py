@@ -99,6 +99,23 @@ class Pbs(JobsubTestCase):
         self.assertIn("query failed (qstat failed: Connection refused", result.stdout)
         self.assertIn("5 completed, 1 failed", result.stdout)
 
+    def test_a_failed_job_is_retried_through_the_fake_qsub(self):
+        # Issue 22, point 3, on the PBS stand-in (no PBS can be installed here): --wait
+        # retries job 3, which fails each time, once, and says it has no retries left.
+        exp = self.experiment(SPEC, program=PROGRAM)
+        env = self.fake("pro")
+        result = self.submit(exp, env, "--pbs.dialect=pro", "--retries", "1", "--retry-on", "failed")
+        self.assertExit(result, 1)
+        self.assertIn("job 3 ended failed: retrying as attempt 2 of 2", result.stdout)
+        self.assertIn("5 completed, 1 failed, 0 cancelled; 1 retry sent", result.stdout)
+        results = self.only_results_dir(exp)
+        self.assertEqual([s["batch"] for s in self.submissions(results) if s["state"] == "submitting"],
+                         ["batch-1", "batch-2"])
+        self.assertTrue((results / "jobs/0003.attempt-1/exit_code").exists())
+        status = self.jobsub("status", cwd=exp, env=env)
+        self.assertExit(status, 1)
+        self.assertRegex(status.stdout, r"job 3\s+failed \(attempt 2 of 2\)\s+exit 4 \(qstat\); no retries left")
+
     def test_cancel_with_one_qdel(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers:\n  i: range(0, 3)\n",
                               program="import time\ntime.sleep(120)\n")
