@@ -613,16 +613,6 @@ void Store::set_hashes(int64_t sweep, const std::vector<std::pair<uint64_t, uint
   transaction.commit();
 }
 
-void Store::new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs) {
-  if (jobs.empty()) return;
-  Transaction transaction(db_);
-  const std::vector<JobRecord> now = this->jobs(sweep);
-  std::vector<const JobRecord*> chosen;
-  for (uint64_t job : jobs) chosen.push_back(&now.at(job - 1));
-  start_next_attempts(sweep, chosen);
-  transaction.commit();
-}
-
 void Store::new_attempt(int64_t sweep, const std::vector<JobRecord>& as_read) {
   if (as_read.empty()) return;
   Transaction transaction(db_);

@@ -109,7 +109,7 @@ BOOST_AUTO_TEST_CASE(a_new_attempt_keeps_the_old_one_in_the_history) {
                   {{1, jobsub::JobState::completed, 0, "7_1", "COMPLETED"},
                    {2, jobsub::JobState::failed, 3, "7_2", "FAILED"},
                    {3, jobsub::JobState::timeout, -1, "7_3", "TIMEOUT"}});
-  store.new_attempt(sweep, std::vector<uint64_t>{2, 3});
+  store.new_attempt(sweep, std::vector<jobsub::JobRecord>{store.jobs(sweep)[1], store.jobs(sweep)[2]});
   auto jobs = store.jobs(sweep);
   BOOST_TEST(jobs[0].attempt == 1);
   BOOST_TEST(jobs[1].attempt == 2);
@@ -178,7 +178,7 @@ BOOST_AUTO_TEST_CASE(an_array_is_kept_as_ranges_and_a_jobs_own_news_overrides_it
   BOOST_TEST(std::string(jobsub::to_string(jobs[10].state)) == "queued");
   // A new attempt of job 12 that the scheduler does not take is not_submitted,
   // not the old array's `queued`.
-  store.new_attempt(sweep, std::vector<uint64_t>{12});
+  store.new_attempt(sweep, std::vector<jobsub::JobRecord>{store.jobs(sweep)[11]});
   BOOST_TEST(store.jobs(sweep)[11].attempt == 2);
   const int64_t b2 = store.begin_batch(sweep, "batch-2", "t2", {{12, 12}});
   BOOST_TEST(std::string(jobsub::to_string(store.jobs(sweep)[11].state)) == "pending");

@@ -154,13 +154,12 @@ class JOBSUB_API Store {
                       const std::function<std::string(uint64_t job)>& reason);
   /// Every completed job of the experiment's other sweeps, by hash.
   std::unordered_map<uint64_t, CompletedJob> completed_jobs(int64_t except_sweep) const;
-  /// Starts a new attempt of each of `jobs`: the current one goes to the
-  /// history (table `attempts`), the job becomes `not_submitted` with attempt + 1.
-  void new_attempt(int64_t sweep, const std::vector<uint64_t>& jobs);
-  /// new_attempt() of the jobs of `as_read` (as the caller read them), only
-  /// if each one's state and attempt are still those: else nothing is
-  /// written and Error (exit 1) names the jobs that moved on (another jobsub
-  /// sent them again while this one waited at its prompt).
+  /// Starts a new attempt of each job of `as_read` (as the caller read it):
+  /// the current one goes to the history (table `attempts`), the job becomes
+  /// `not_submitted` with attempt + 1. Only if each one's state and attempt
+  /// are still those read: else nothing is written and Error (exit 1) names
+  /// the jobs that moved on (another jobsub sent them again while this one
+  /// waited at its prompt).
   void new_attempt(int64_t sweep, const std::vector<JobRecord>& as_read);
   /// Claims the retries of `due` (each job as it was read: its state and
   /// attempt) for the jobsub (`host`, `pid`), in one transaction: a job whose
