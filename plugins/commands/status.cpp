@@ -305,6 +305,16 @@ class StatusCommand final : public jobsub::Command {
     }
   }
 
+  /// The UUIDs of the GPUs the local scheduler gave `job` (its `gpus` file), or null.
+  static nlohmann::ordered_json gpus_of(const jobsub::ResultsLayout& results, uint64_t job) {
+    std::ifstream in(results.job_file(job, jobsub::job_files::kGpus));
+    if (!in) return nullptr;
+    nlohmann::ordered_json uuids = nlohmann::ordered_json::array();
+    std::string index, uuid;
+    while (in >> index >> uuid) uuids.push_back(uuid);
+    return uuids;
+  }
+
   static void report(jobsub::Store& store, const jobsub::SweepSummary& sweep,
                      const std::vector<jobsub::JobRecord>& jobs, const Args& a) {
     if (::isatty(STDOUT_FILENO) && a.watch) fmt::print("\r\033[K");
@@ -320,6 +330,7 @@ class StatusCommand final : public jobsub::Command {
       out["metric"] = metric.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(metric);
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       const jobsub::ResultsLayout results(sweep.sweep.dir, sweep.sweep.job_count);
+      const bool local = sweep.sweep.scheduler == "local";  // only it gives a job GPUs of its own
       for (const auto& j : jobs) {
         if (!a.all && j.state == jobsub::JobState::completed) continue;
         if (a.failed && !jobsub::ended_badly(j.state)) continue;
@@ -341,6 +352,7 @@ class StatusCommand final : public jobsub::Command {
                                       : nlohmann::ordered_json(jobsub::last_stderr_line(results, j.job))},
              {"metric", metric_of[j.job - 1].empty() ? nlohmann::ordered_json()
                                                      : nlohmann::ordered_json(metric_of[j.job - 1])}});
+        if (local) list.back()["gpus"] = gpus_of(results, j.job);
       }
       out["listed"] = list;
       if (a.retry.enabled()) {

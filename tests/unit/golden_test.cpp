@@ -85,8 +85,15 @@ BOOST_AUTO_TEST_CASE(local_default_template) {
   BOOST_TEST(
       rendered.submit_argv == (std::vector<std::string>{"bash", awkward_request().script_path.string()}),
       boost::test_tools::per_element());
+  // time and mem are held to on this machine; the note says how, and names nothing as not enforced.
   BOOST_REQUIRE_EQUAL(rendered.warnings.size(), 1u);
-  BOOST_TEST(rendered.warnings[0].find("not enforced") != std::string::npos);
+  BOOST_TEST(rendered.warnings[0].find("enforced on this machine, per job: time 02:00:00") == 0u);
+  BOOST_TEST(rendered.warnings[0].find("mem 12400M (by ") != std::string::npos);
+  auto cluster_only = awkward_request();
+  cluster_only.resources["partition"] = "gpu";
+  const auto with_partition = render(cluster_only);
+  BOOST_REQUIRE_EQUAL(with_partition.warnings.size(), 2u);
+  BOOST_TEST(with_partition.warnings[1] == "resources are not enforced on this machine (partition)");
 }
 
 BOOST_AUTO_TEST_CASE(local_user_template) {

@@ -39,6 +39,10 @@ inline constexpr const char* kInitFailed = "init_failed";
 /// Made by the local scheduler for a job cancelled while it waited in a
 /// worker's input: the worker then does not run it (exit 143).
 inline constexpr const char* kCancelled = "cancelled";
+/// Written by the local scheduler for a job it gave GPUs: one line per GPU,
+/// `<index> <uuid>` as nvidia-smi names it (the job's CUDA_VISIBLE_DEVICES
+/// holds the UUIDs).
+inline constexpr const char* kGpus = "gpus";
 }  // namespace job_files
 
 /// `0042`: the name of job `job`'s directory in a sweep of `job_count` jobs.

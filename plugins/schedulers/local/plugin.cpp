@@ -8,14 +8,25 @@
 // period: SIGTERM to every group, SIGKILL after `--grace` seconds or at a
 // second Ctrl-C, and jobsub returns only once every process of every group is
 // gone.
+//
+// It is a one-node resource manager (machine.h, memory_limit.h): a worker
+// holds the CPUs (pinned) and GPUs (CUDA_VISIBLE_DEVICES) of the jobs it runs,
+// so no CPU or GPU is given to more jobs than allowed; a job past its `time`
+// is stopped as Ctrl-C stops one and recorded `timeout`; one over its `mem`
+// is stopped by the kernel in the worker's memory cgroup, or by a watchdog
+// where jobsub may not create one, and recorded `out_of_memory`.
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <jobsub/interrupt.h>
+#include <jobsub/option_reader.h>
 #include <jobsub/plugin.h>
 #include <jobsub/process.h>
+#include <jobsub/resources.h>
 #include <jobsub/script.h>
 #include <jobsub/task_files.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -37,6 +48,7 @@
 #include <boost/process/group.hpp>
 #include <boost/process/io.hpp>
 #include <boost/process/start_dir.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -46,6 +58,9 @@
 #include <optional>
 #include <set>
 #include <thread>
+
+#include "machine.h"
+#include "memory_limit.h"
 
 namespace asio = boost::asio;
 namespace bp = boost::process;
@@ -103,21 +118,35 @@ bool group_has_live_process(pid_t pgid) {
 
 void set_cloexec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC); }
 
+/// What a batch's jobs may use on this machine, and how it is held to it.
+struct LocalPlan {
+  std::vector<jobsub::local::WorkerSlot> slots;  ///< one per worker that runs at once
+  uint64_t time_seconds = 0;                     ///< 0: no limit
+  uint64_t mem_mib = 0;                          ///< 0: no limit
+  bool mem_by_cgroup = false;                    ///< else the watchdog
+};
+
+/// How often the memory watchdog samples a worker's resident memory.
+constexpr auto kWatchdogPeriod = 250ms;
+
 /// One run of a batch on this machine.
 class LocalRun {
  public:
   LocalRun(const jobsub::BatchRequest& request, const jobsub::RenderedBatch& rendered,
-           jobsub::SubmitContext& context, jobsub::SubmitResult& result, std::chrono::milliseconds grace)
+           jobsub::SubmitContext& context, jobsub::SubmitResult& result, std::chrono::milliseconds grace,
+           LocalPlan plan)
       : request_(request),
         rendered_(rendered),
         context_(context),
         result_(result),
         grace_(grace),
+        plan_(std::move(plan)),
         reader_(request.results()),
         signals_(io_, SIGINT, SIGTERM),
         stop_timer_(io_),
         settle_timer_(io_),
-        cancel_timer_(io_) {
+        cancel_timer_(io_),
+        watchdog_timer_(io_) {
     for (const jobsub::TaskRange& range : request.tasks) {
       first_ = std::min(first_, range.first);
       last_ = std::max(last_, range.last);
@@ -127,21 +156,19 @@ class LocalRun {
   }
 
   void run() {
-    uint64_t jobs = 0;
-    for (const jobsub::TaskRange& range : request_.tasks) jobs += range.size();
-    const uint64_t slots =
-        request_.max_running > 0 ? request_.max_running : std::max(1u, std::thread::hardware_concurrency());
     jobsub::fs::create_directories(request_.results().logs());
     watch_signals();
     watch_cancels();
-    for (uint64_t i = 0; i < std::min(slots, jobs); ++i) start_worker(++last_worker_);
+    if (plan_.mem_mib > 0) watch_memory();
+    for (std::size_t slot = 0; slot < plan_.slots.size(); ++slot) start_worker(++last_worker_, slot);
     if (context_.interrupted()) begin_stop();
     io_.run();
   }
 
  private:
   struct Worker {
-    explicit Worker(asio::io_context& io) : to(io), from(io), drain_timer(io), kill_timer(io) {}
+    explicit Worker(asio::io_context& io, std::size_t slot_index)
+        : to(io), from(io), drain_timer(io), kill_timer(io), time_timer(io), slot(slot_index) {}
     uint64_t number = 0;
     bp::async_pipe to, from;
     asio::streambuf input;
@@ -160,6 +187,14 @@ class LocalRun {
     int exit_code = -1;
     asio::steady_timer drain_timer;  ///< bounds the wait for end of file after the exit
     asio::steady_timer kill_timer;   ///< SIGKILL once a cancelled job's grace period is over
+    asio::steady_timer time_timer;   ///< the running job's `time` limit
+    std::size_t slot;                ///< its CPUs and GPUs: LocalPlan::slots[slot]
+    std::unique_ptr<jobsub::local::MemoryCgroup> cgroup;  ///< null: no `mem`, or the watchdog holds it
+    uint64_t oom_kills_before = 0;  ///< the cgroup's OOM kills when the running job started
+    /// Set when jobsub stopped the worker's running job for a limit: that job's state and why.
+    std::optional<uint64_t> verdict_job;
+    jobsub::JobState verdict = jobsub::JobState::failed;
+    std::string verdict_reason;
     ~Worker() {
       if (log != nullptr) std::fclose(log);
     }
@@ -170,14 +205,15 @@ class LocalRun {
   /// A job's new state. A job Ctrl-C stopped is `cancelled` with native state
   /// `interrupted`, one it kept from starting `not_submitted` (without an id):
   /// `jobsub submit --resume` runs both again.
-  void report(uint64_t job, jobsub::JobState state, int exit_code) {
+  void report(uint64_t job, jobsub::JobState state, int exit_code, const std::string& reason = {}) {
     const bool asked = state == jobsub::JobState::cancelled && cancelled_.count(job) > 0;
     const bool stopped = !asked && stopping_ && interrupted_ && state == jobsub::JobState::cancelled;
     jobsub::TaskOutcome outcome{job, state, exit_code,
                                 state == jobsub::JobState::not_submitted ? std::string() : native_id(job),
-                                asked     ? std::string(kCancelledByRequest)
-                                : stopped ? jobsub::kInterruptedNativeState
-                                          : jobsub::to_string(state)};
+                                !reason.empty() ? reason
+                                : asked         ? std::string(kCancelledByRequest)
+                                : stopped       ? jobsub::kInterruptedNativeState
+                                                : jobsub::to_string(state)};
     context_.job_event(outcome);
     if (state != jobsub::JobState::running) result_.outcomes.push_back(outcome);
   }
@@ -247,6 +283,52 @@ class LocalRun {
     });
   }
 
+  /// `w` has begun its first job: it is `running`, and its limits start.
+  void job_started(Worker& w) {
+    const uint64_t job = w.jobs.front();
+    report(job, jobsub::JobState::running, -1);
+    if (w.cgroup) w.oom_kills_before = w.cgroup->oom_kills();
+    w.time_timer.cancel();
+    if (plan_.time_seconds == 0) return;
+    w.time_timer.expires_after(std::chrono::seconds(plan_.time_seconds));
+    w.time_timer.async_wait([this, &w, job](const boost::system::error_code& error) {
+      if (error || w.settled || w.jobs.empty() || w.jobs.front() != job) return;
+      stop_for_limit(w, jobsub::JobState::timeout,
+                     fmt::format("time limit {} reached", jobsub::format_duration_hms(plan_.time_seconds)));
+    });
+  }
+
+  /// Stops `w`'s running job for a limit, as a cancel stops one (its worker
+  /// is replaced); it is recorded `state`, with `reason` as its native state.
+  void stop_for_limit(Worker& w, jobsub::JobState state, const std::string& reason) {
+    if (w.verdict_job || w.cancelling || stopping_) return;
+    w.verdict_job = w.jobs.front();
+    w.verdict = state;
+    w.verdict_reason = reason;
+    context_.progress(fmt::format("job {}: {}: stopping it (SIGTERM, SIGKILL {:.3g} s later)", w.jobs.front(),
+                                  reason, std::chrono::duration<double>(grace_).count()));
+    stop_worker_for_cancel(w);
+  }
+
+  /// The watchdog: a worker whose process group holds more resident memory
+  /// than the limit has its job stopped (where no cgroup holds it).
+  void watch_memory() {
+    watchdog_timer_.expires_after(kWatchdogPeriod);
+    watchdog_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (error || stopping_) return;
+      for (const auto& w : workers_) {
+        if (w->cgroup || w->settled || w->jobs.empty() || w->cancelling) continue;
+        const uint64_t mib = jobsub::local::group_resident_mib(w->pgid);
+        if (mib > plan_.mem_mib) {
+          stop_for_limit(*w, jobsub::JobState::out_of_memory,
+                         fmt::format("resident memory {}M over the limit {}M (jobsub's watchdog)", mib,
+                                     plan_.mem_mib));
+        }
+      }
+      watch_memory();
+    });
+  }
+
   void stop_worker_for_cancel(Worker& w) {
     w.cancelling = true;
     close_stdin(w);
@@ -257,20 +339,40 @@ class LocalRun {
     });
   }
 
-  void start_worker(uint64_t number) {
-    auto worker = std::make_unique<Worker>(io_);
+  void start_worker(uint64_t number, std::size_t slot_index) {
+    auto worker = std::make_unique<Worker>(io_, slot_index);
     Worker& w = *worker;
     w.number = number;
+    const jobsub::local::WorkerSlot& slot = plan_.slots.at(slot_index);
     for (int fd : {w.to.native_source(), w.to.native_sink(), w.from.native_source(), w.from.native_sink()})
       set_cloexec(fd);  // or every other worker would hold this one's stdin open
     const jobsub::fs::path log_path = request_.results().logs() / fmt::format("local-worker-{}.log", number);
     w.log = std::fopen(log_path.c_str(), "ae");
     if (w.log == nullptr) throw std::runtime_error(fmt::format("cannot write {}", log_path.string()));
-    const jobsub::ScopedEnvironment env({{"JOBSUB_WORKER", std::to_string(number)},
-                                         {"JOBSUB_ARRAY_JOB_ID", array_id_},
-                                         {"JOBSUB_ARRAY_TASK_MIN", std::to_string(first_)},
-                                         {"JOBSUB_ARRAY_TASK_MAX", std::to_string(last_)},
-                                         {"JOBSUB_ARRAY_TASK_COUNT", std::to_string(last_ - first_ + 1)}});
+    if (plan_.mem_mib > 0 && plan_.mem_by_cgroup) {
+      std::string why_not;
+      w.cgroup = jobsub::local::MemoryCgroup::create(fmt::format("w{}", number), plan_.mem_mib, why_not);
+      if (!w.cgroup && !watchdog_noted_) {
+        watchdog_noted_ = true;
+        context_.progress(fmt::format("{}: jobsub's watchdog holds jobs to mem instead", why_not));
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> env{
+        {"JOBSUB_WORKER", std::to_string(number)},
+        {"JOBSUB_ARRAY_JOB_ID", array_id_},
+        {"JOBSUB_ARRAY_TASK_MIN", std::to_string(first_)},
+        {"JOBSUB_ARRAY_TASK_MAX", std::to_string(last_)},
+        {"JOBSUB_ARRAY_TASK_COUNT", std::to_string(last_ - first_ + 1)}};
+    if (!slot.gpus.empty()) {
+      env.emplace_back("CUDA_VISIBLE_DEVICES", fmt::format("{}", fmt::join(slot.gpus, ",")));
+      env.emplace_back("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+    }
+    if (!slot.cpus.empty()) env.emplace_back("JOBSUB_CPUS", jobsub::local::format_cpu_list(slot.cpus));
+    const jobsub::ScopedEnvironment scoped(env);
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    for (const int cpu : slot.cpus) CPU_SET(cpu, &cpus);
+    const bool pin = !slot.cpus.empty();
     const jobsub::fs::path exe = jobsub::find_program(rendered_.submit_argv.at(0));
     std::error_code error;
     w.child = bp::child(
@@ -278,18 +380,27 @@ class LocalRun {
         bp::args = std::vector<std::string>(rendered_.submit_argv.begin() + 1, rendered_.submit_argv.end()),
         bp::start_dir = request_.workdir.string(), bp::std_in<w.to, bp::std_out> w.from, bp::std_err > w.log,
         w.group, io_, bp::on_exit([this, &w](int, const std::error_code&) { on_exit(w); }),
-        bp::extend::on_exec_setup([](auto&) { jobsub::reset_signals_in_child(); }), error);
+        bp::extend::on_exec_setup([pin, &cpus](auto&) {
+          jobsub::reset_signals_in_child();
+          if (pin) ::sched_setaffinity(0, sizeof cpus, &cpus);  // the worker and every job it runs
+        }),
+        error);
     if (error) throw std::runtime_error(fmt::format("cannot start {}: {}", exe.string(), error.message()));
     w.pgid = w.child.id();  // the group's leader
+    // Before its first job is written to it, so that everything it starts is inside.
+    if (w.cgroup) w.cgroup->add(w.pgid);
     workers_.push_back(std::move(worker));
     read_reports(w);
     dispatch(w);
   }
 
   /// Keeps `w` two jobs deep, so that it starts its next job while jobsub
-  /// records the last one; closes its stdin when no job is left.
+  /// records the last one, as long as enough jobs are left for every worker
+  /// to have one (a second job waiting behind a long one while another worker
+  /// idles would double the sweep's time); closes its stdin when no job is left.
   void dispatch(Worker& w) {
     while (w.jobs.size() < 2) {
+      if (!w.jobs.empty() && jobs_left() < plan_.slots.size()) break;  // its stdin stays open for later
       const std::optional<uint64_t> job = stopping_ || w.cancelling ? std::nullopt : next_job();
       if (!job) {
         w.no_more_jobs = true;
@@ -300,8 +411,9 @@ class LocalRun {
       jobsub::fs::create_directories(dir);
       write_file(dir / "params.json", fmt::format("{}\n", lines.params));
       write_file(dir / "argv.json", fmt::format("{}\n", lines.argv));
+      write_gpus_file(w, dir);
       w.jobs.push_back(*job);
-      if (w.jobs.size() == 1) report(*job, jobsub::JobState::running, -1);
+      if (w.jobs.size() == 1) job_started(w);
       w.outbox.push_back(fmt::format("{}\t{}\n", *job, lines.command));
     }
     write_next(w);
@@ -363,11 +475,22 @@ class LocalRun {
     w.jobs.pop_front();
     jobsub::write_file_atomically(request_.results().job_file(job, jobsub::job_files::kExitCode),
                                   fmt::format("{}\n", code));
-    const jobsub::JobState state = code == 0                            ? jobsub::JobState::completed
-                                   : stopping_ || cancelled_.count(job) ? jobsub::JobState::cancelled
-                                                                        : jobsub::JobState::failed;
-    report(job, state, code);
-    if (!w.jobs.empty()) report(w.jobs.front(), jobsub::JobState::running, -1);
+    jobsub::JobState state = code == 0                            ? jobsub::JobState::completed
+                             : stopping_ || cancelled_.count(job) ? jobsub::JobState::cancelled
+                                                                  : jobsub::JobState::failed;
+    std::string reason;
+    if (w.verdict_job == job) {  // it ended as jobsub stopped it for a limit
+      state = w.verdict;
+      reason = w.verdict_reason;
+      w.verdict_job.reset();
+    } else if (code != 0 && w.cgroup && w.cgroup->oom_kills() > w.oom_kills_before) {
+      state = jobsub::JobState::out_of_memory;
+      reason = fmt::format("the kernel stopped it at its memory limit {}M ({})", plan_.mem_mib,
+                           w.cgroup->mechanism());
+    }
+    w.time_timer.cancel();
+    report(job, state, code, reason);
+    if (!w.jobs.empty()) job_started(w);
     dispatch(w);
   }
 
@@ -392,13 +515,22 @@ class LocalRun {
     if (w.settled) return;
     w.settled = true;
     w.drain_timer.cancel();
-    w.kill_timer.cancel();
+    if (!w.cancelling) w.kill_timer.cancel();  // a stopped job's processes still get their SIGKILL
+    w.time_timer.cancel();
     const int code = w.exit_code;
+    // The job it was running; any behind it waited in its input and never started.
+    const uint64_t ran = w.jobs.empty() ? 0 : w.jobs.front();  // jobs are numbered from 1
+    if (w.verdict_job && !w.jobs.empty() && w.jobs.front() == *w.verdict_job) {
+      // Stopped for a limit: its job is settled here; the ones behind it go on as after a cancel.
+      report(w.jobs.front(), w.verdict, code, w.verdict_reason);
+      w.jobs.pop_front();
+      w.verdict_job.reset();
+    }
     if (w.cancelling && !stopping_) {
       // Its running job was cancelled; the jobs waiting in its input go to a new worker.
       for (const uint64_t job : w.jobs) {
         if (cancelled_.count(job)) {
-          report(job, jobsub::JobState::cancelled, job == w.jobs.front() ? code : -1);
+          report(job, jobsub::JobState::cancelled, job == ran ? code : -1);
         } else {
           requeued_.push_back(job);
         }
@@ -408,16 +540,16 @@ class LocalRun {
         // Started from the loop, not from here: this may run inside Boost.Process's
         // SIGCHLD handler, which must not gain a child while it walks its list.
         ++pending_starts_;
-        asio::post(io_, [this] {
+        asio::post(io_, [this, slot = w.slot] {
           --pending_starts_;
-          if (!stopping_) start_worker(++last_worker_);
+          if (!stopping_) start_worker(++last_worker_, slot);
           if (stopping_ &&
               std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->settled; }))
             settle();
         });
       }
     }
-    if (!w.jobs.empty() && !stopping_) {
+    if (!w.jobs.empty() && w.jobs.front() == ran && !stopping_) {
       context_.progress(fmt::format(
           "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}",
           w.number, code, w.jobs.front(),
@@ -426,7 +558,8 @@ class LocalRun {
     const jobsub::JobState state = stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed;
     for (std::size_t i = 0; i < w.jobs.size(); ++i) {
       // Past the first, jobs waited in the worker's pipe: a stop kept them from starting.
-      report(w.jobs[i], i > 0 && stopping_ ? jobsub::JobState::not_submitted : state, i == 0 ? code : -1);
+      const bool started = w.jobs[i] == ran;
+      report(w.jobs[i], !started && stopping_ ? jobsub::JobState::not_submitted : state, started ? code : -1);
     }
     w.jobs.clear();
     if (pending_starts_ == 0 &&
@@ -445,13 +578,20 @@ class LocalRun {
       signals_.cancel();
       stop_timer_.cancel();
       cancel_timer_.cancel();
+      watchdog_timer_.cancel();
       io_.stop();
       return;
     }
-    if (!stopping_) {
+    // A job jobsub stopped (a cancel, a limit) may take its grace period to end: its SIGKILL is on its way.
+    const bool only_stopped = std::all_of(workers_.begin(), workers_.end(), [](const auto& w) {
+      return w->cancelling || !group_has_live_process(w->pgid);
+    });
+    if (!stopping_ && !only_stopped) {
       context_.progress("the jobs have ended, but processes they started are still running: stopping them");
       begin_stop(false);
     }
+    if (give_up_ == std::chrono::steady_clock::time_point{})
+      give_up_ = std::chrono::steady_clock::now() + grace_ + 5s;
     if (std::chrono::steady_clock::now() > give_up_) {
       context_.progress("some processes of the jobs did not end after SIGKILL; leaving them");
       io_.stop();
@@ -509,12 +649,33 @@ class LocalRun {
 
   jobsub::fs::path job_dir(uint64_t job) const { return request_.results().job_dir(job); }
 
+  /// The jobs of the batch not handed to a worker yet (a cancelled one counted until it is passed over).
+  uint64_t jobs_left() const {
+    uint64_t n = requeued_.size();
+    for (std::size_t r = range_; r < request_.tasks.size(); ++r) {
+      const jobsub::TaskRange& range = request_.tasks[r];
+      const uint64_t from = r == range_ && next_ != 0 ? next_ : range.first;
+      if (from <= range.last) n += range.last - from + 1;
+    }
+    return n;
+  }
+
   bool not_yet_started_any() const {
     if (!requeued_.empty()) return true;
     for (std::size_t r = range_; r < request_.tasks.size(); ++r) {
       if (r > range_ || next_ == 0 || next_ <= request_.tasks[r].last) return true;
     }
     return false;
+  }
+
+  /// The job's `gpus` file (job_files::kGpus): which GPUs it had, for status and collect.
+  void write_gpus_file(const Worker& w, const jobsub::fs::path& dir) const {
+    const jobsub::local::WorkerSlot& slot = plan_.slots.at(w.slot);
+    if (slot.gpus.empty()) return;
+    std::string text;
+    for (std::size_t i = 0; i < slot.gpus.size(); ++i)
+      text += fmt::format("{} {}\n", slot.gpu_indices[i], slot.gpus[i]);
+    write_file(dir / jobsub::job_files::kGpus, text);
   }
 
   static void write_file(const jobsub::fs::path& path, const std::string& text) {
@@ -528,10 +689,12 @@ class LocalRun {
   jobsub::SubmitContext& context_;
   jobsub::SubmitResult& result_;
   std::chrono::milliseconds grace_;
+  LocalPlan plan_;
   jobsub::TaskReader reader_;
   asio::io_context io_;
   asio::signal_set signals_;
-  asio::steady_timer stop_timer_, settle_timer_, cancel_timer_;
+  asio::steady_timer stop_timer_, settle_timer_, cancel_timer_, watchdog_timer_;
+  bool watchdog_noted_ = false;  ///< said once that a cgroup could not be made
   std::vector<std::unique_ptr<Worker>> workers_;
   uint64_t last_worker_ = 0;       ///< the last worker's number (its log is local-worker-N.log)
   int pending_starts_ = 0;         ///< replacement workers posted, not yet started
@@ -578,18 +741,33 @@ class SignalScope {
   struct sigaction old_pipe_ {};
 };
 
+const jobsub_option_info kOptions[] = {
+    {"grace", "SECONDS", "5",
+     "after Ctrl-C, a cancel or a job's time limit, how long jobs get to end on SIGTERM before SIGKILL"},
+    {"cpus", "N|LIST", nullptr,
+     "the CPUs jobs may use: a count (the first N) or a list (0-3,8) of jobsub's own CPUs (default: all of "
+     "them, as sched_getaffinity gives them)"},
+    {"gpus", "LIST", nullptr,
+     "the GPUs jobs may use, by index or UUID (default: those nvidia-smi lists, within CUDA_VISIBLE_DEVICES)"},
+    {"jobs-per-gpu", "K", "1", "how many jobs may share one GPU"},
+    {"memory-limit", "HOW", "auto",
+     "how mem is enforced: cgroup (a memory cgroup per worker), watchdog (jobsub samples resident memory), "
+     "auto (a cgroup where jobsub may create one)"},
+};
+
 class LocalScheduler final : public jobsub::Scheduler {
  public:
   jobsub::Status configure(const jobsub::PluginOptions& options) noexcept override {
     return jobsub::guarded([&]() -> jobsub::Status {
-      if (auto it = options.find("grace"); it != options.end()) {
-        char* end = nullptr;
-        const double seconds = std::strtod(it->second.c_str(), &end);
-        if (it->second.empty() || *end != '\0' || !(seconds >= 0) || seconds > 86400)
-          return jobsub::Status::failure(
-              fmt::format("--grace takes seconds (0 to 86400), not '{}'", it->second));
-        grace_ = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
-      }
+      const jobsub::OptionReader read(kOptions, options, "local");
+      const double seconds = read.seconds("grace");
+      if (seconds > 86400)
+        return jobsub::Status::failure(fmt::format("--local.grace takes seconds (0 to 86400), not '{}'", seconds));
+      grace_ = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+      cpus_option_ = read.text("cpus");
+      gpus_option_ = read.text("gpus");
+      jobs_per_gpu_ = read.count("jobs-per-gpu", 1, 1);
+      memory_limit_ = read.choice("memory-limit", {"auto", "cgroup", "watchdog"});
       return jobsub::Status::success();
     });
   }
@@ -598,6 +776,7 @@ class LocalScheduler final : public jobsub::Scheduler {
 
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
     return jobsub::guarded([&] {
+      const LocalPlan plan = plan_for(request);  // refuses a job the machine cannot hold
       jobsub::TemplateValues values = jobsub::batch_template_values(request);
       std::string sequence;  // `$(seq 1 8) 10`: the batch's jobs as words for `for`
       for (const jobsub::TaskRange& range : request.tasks) {
@@ -610,11 +789,30 @@ class LocalScheduler final : public jobsub::Scheduler {
           request.tasks.empty() ? "1" : std::to_string(request.tasks.front().first);
       out.script = jobsub::render_batch_script(request, values, kDefaultTemplate, "local");
       out.submit_argv = {"bash", request.script_path.string()};
-      if (!request.resources.empty()) {
-        std::vector<std::string> names;
-        for (const auto& [key, value] : request.resources) names.push_back(key);
+      std::vector<std::string> enforced, not_enforced;
+      if (plan.time_seconds > 0) {
+        enforced.push_back(fmt::format("time {} (SIGTERM, SIGKILL {:.3g} s later)",
+                                       jobsub::format_duration_hms(plan.time_seconds),
+                                       std::chrono::duration<double>(grace_).count()));
+      }
+      if (plan.mem_mib > 0) enforced.push_back(fmt::format("mem {}M (by {})", plan.mem_mib, memory_mechanism()));
+      const jobsub::local::WorkerSlot& first = plan.slots.front();
+      if (!first.cpus.empty()) {
+        enforced.push_back(fmt::format("cpus {} of their own, pinned (of CPUs {}: {} job(s) at a time)",
+                                       first.cpus.size(), jobsub::local::format_cpu_list(cpus()),
+                                       plan.slots.size()));
+      }
+      if (!first.gpus.empty()) {
+        enforced.push_back(fmt::format("gpus {} of their own (of {} GPU(s), {} job(s) per GPU)", first.gpus.size(),
+                                       gpus().size(), jobs_per_gpu_));
+      }
+      for (const auto& [key, value] : request.resources)
+        if (!kHeld.count(key)) not_enforced.push_back(key);
+      if (!enforced.empty())
+        out.warnings.push_back(fmt::format("enforced on this machine, per job: {}", fmt::join(enforced, "; ")));
+      if (!not_enforced.empty()) {
         out.warnings.push_back(
-            fmt::format("resources are not enforced on this machine ({})", fmt::join(names, ", ")));
+            fmt::format("resources are not enforced on this machine ({})", fmt::join(not_enforced, ", ")));
       }
     });
   }
@@ -622,8 +820,9 @@ class LocalScheduler final : public jobsub::Scheduler {
   jobsub::Status submit(const jobsub::BatchRequest& request, const jobsub::RenderedBatch& rendered,
                         jobsub::SubmitContext& context, jobsub::SubmitResult& result) noexcept override {
     return jobsub::guarded([&] {
+      LocalPlan plan = plan_for(request);
       SignalScope scope;
-      scope.run_ = std::make_unique<LocalRun>(request, rendered, context, result, grace_);
+      scope.run_ = std::make_unique<LocalRun>(request, rendered, context, result, grace_, std::move(plan));
       scope.run_->run();
     });
   }
@@ -655,11 +854,137 @@ class LocalScheduler final : public jobsub::Scheduler {
   }
 
  private:
-  std::chrono::milliseconds grace_ = 5s;
-};
+  /// The resources the local scheduler holds jobs to; any other is named as not enforced.
+  inline static const std::set<std::string> kHeld{"time", "mem", "mem_per_cpu", "cpus", "gpus"};
 
-const jobsub_option_info kOptions[] = {
-    {"grace", "SECONDS", "5", "after Ctrl-C, how long jobs get to end on SIGTERM before SIGKILL"},
+  static uint64_t count_resource(const jobsub::BatchRequest& request, const char* key) {
+    const auto it = request.resources.find(key);
+    if (it == request.resources.end()) return 0;
+    uint64_t n = 0;
+    const char* end = it->second.data() + it->second.size();
+    const auto [at, error] = std::from_chars(it->second.data(), end, n);
+    if (error != std::errc() || at != end)
+      throw std::invalid_argument(
+          fmt::format("resources.{} is '{}': the local scheduler takes a whole number", key, it->second));
+    return n;
+  }
+
+  /// What `request`'s jobs may use here and how they are held to it.
+  /// Throws std::invalid_argument when a job asks for more than the machine has.
+  LocalPlan plan_for(const jobsub::BatchRequest& request) {
+    LocalPlan plan;
+    jobsub::local::Capacity capacity;
+    capacity.max_jobs = request.max_running;
+    capacity.cpus = cpus();
+    capacity.cpus_per_job = count_resource(request, "cpus");
+    capacity.gpus_per_job = count_resource(request, "gpus");
+    if (capacity.gpus_per_job > 0) capacity.gpus = gpus();
+    capacity.jobs_per_gpu = jobs_per_gpu_;
+    uint64_t jobs = 0;
+    for (const jobsub::TaskRange& range : request.tasks) jobs += range.size();
+    plan.slots = jobsub::local::plan_workers(capacity, std::max<uint64_t>(jobs, 1));
+    if (auto it = request.resources.find("time"); it != request.resources.end())
+      plan.time_seconds = jobsub::parse_duration(it->second, "resources.time");
+    if (auto it = request.resources.find("mem"); it != request.resources.end()) {
+      plan.mem_mib = jobsub::parse_memory_mib(it->second, "resources.mem");
+    } else if (auto per_cpu = request.resources.find("mem_per_cpu"); per_cpu != request.resources.end()) {
+      plan.mem_mib = jobsub::parse_memory_mib(per_cpu->second, "resources.mem_per_cpu") *
+                     std::max<uint64_t>(1, capacity.cpus_per_job);
+    }
+    if (plan.mem_mib > 0) plan.mem_by_cgroup = memory_mechanism().rfind("cgroup", 0) == 0;
+    return plan;
+  }
+
+  /// jobsub's own CPUs (sched_getaffinity), narrowed by --local.cpus.
+  std::vector<int> cpus() const {
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    std::vector<int> own;
+    if (::sched_getaffinity(0, sizeof mask, &mask) == 0) {
+      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+        if (CPU_ISSET(cpu, &mask)) own.push_back(cpu);
+    }
+    if (own.empty())
+      for (unsigned cpu = 0; cpu < std::max(1u, std::thread::hardware_concurrency()); ++cpu)
+        own.push_back(static_cast<int>(cpu));
+    if (cpus_option_.empty()) return own;
+    if (cpus_option_.find_first_not_of("0123456789") == std::string::npos) {
+      const uint64_t n = std::stoull(cpus_option_);
+      if (n == 0 || n > own.size())
+        throw std::invalid_argument(fmt::format("--local.cpus {}: jobsub may use {} CPUs here ({})", cpus_option_,
+                                                own.size(), jobsub::local::format_cpu_list(own)));
+      own.resize(n);
+      return own;
+    }
+    std::vector<int> chosen = jobsub::local::parse_cpu_list(cpus_option_);
+    for (const int cpu : chosen) {
+      if (std::find(own.begin(), own.end(), cpu) == own.end())
+        throw std::invalid_argument(fmt::format("--local.cpus {}: CPU {} is not one jobsub may use ({})",
+                                                cpus_option_, cpu, jobsub::local::format_cpu_list(own)));
+    }
+    return chosen;
+  }
+
+  /// This machine's GPUs, learnt once: nvidia-smi's, MIG devices split out,
+  /// within jobsub's own CUDA_VISIBLE_DEVICES, narrowed by --local.gpus.
+  const std::vector<jobsub::local::Gpu>& gpus() {
+    if (gpus_) return *gpus_;
+    std::vector<jobsub::local::Gpu> known;
+    jobsub::RunOptions bounded;
+    bounded.timeout = std::chrono::seconds(30);
+    std::optional<jobsub::ProcessResult> query;
+    try {
+      query = jobsub::run_process({"nvidia-smi", "--query-gpu=index,uuid", "--format=csv,noheader"}, bounded);
+    } catch (const std::exception&) {  // not on PATH: no GPUs known
+    }
+    if (query && query->ok()) {
+      known = jobsub::local::parse_query_gpu(query->out);
+      try {
+        const jobsub::ProcessResult list = jobsub::run_process({"nvidia-smi", "-L"}, bounded);
+        if (list.ok()) known = jobsub::local::split_mig_devices(known, list.out);
+      } catch (const std::exception&) {
+      }
+      if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES"))
+        known = jobsub::local::visible_gpus(known, visible);
+    } else if (query && gpus_option_.empty()) {
+      throw std::runtime_error(fmt::format(
+          "nvidia-smi --query-gpu=index,uuid failed ({}): {}; name the GPUs jobs may use with --local.gpus 0,1",
+          query->timed_out ? "no answer in 30 s" : fmt::format("exit {}", query->exit_code),
+          trim_message(query->err.empty() ? query->out : query->err)));
+    }
+    gpus_ = gpus_option_.empty() ? known : jobsub::local::chosen_gpus(known, gpus_option_);
+    return *gpus_;
+  }
+
+  static std::string trim_message(const std::string& text) {
+    const auto end = text.find_last_not_of(" \t\r\n");
+    return end == std::string::npos ? "(no message)" : text.substr(0, end + 1);
+  }
+
+  /// How `mem` is held here, found once: `cgroup v1 memory.limit_in_bytes`,
+  /// `cgroup v2 memory.max`, or the watchdog (and why no cgroup).
+  const std::string& memory_mechanism() {
+    if (memory_mechanism_) return *memory_mechanism_;
+    std::string why_not = "--local.memory-limit watchdog";
+    if (memory_limit_ != "watchdog") {
+      if (auto probe = jobsub::local::MemoryCgroup::create("probe", 1024, why_not)) {
+        memory_mechanism_ = probe->mechanism();
+        return *memory_mechanism_;
+      }
+      if (memory_limit_ == "cgroup")
+        throw std::invalid_argument(fmt::format("--local.memory-limit cgroup: {}", why_not));
+    }
+    memory_mechanism_ = fmt::format("jobsub's watchdog, every {} ms; {}",
+                                    std::chrono::milliseconds(kWatchdogPeriod).count(), why_not);
+    return *memory_mechanism_;
+  }
+
+  std::chrono::milliseconds grace_ = 5s;
+  std::string cpus_option_, gpus_option_;
+  uint64_t jobs_per_gpu_ = 1;
+  std::string memory_limit_ = "auto";
+  std::optional<std::vector<jobsub::local::Gpu>> gpus_;
+  std::optional<std::string> memory_mechanism_;
 };
 
 const jobsub_component_info kComponents[] = {
