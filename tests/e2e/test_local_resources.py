@@ -212,6 +212,15 @@ class LocalResources(JobsubTestCase):
         self.assertExit(self.jobsub("--yes", cwd=exp), 0)
         self.assertEqual(self.seen(self.only_results_dir(exp), 1)["cpus"], sorted(os.sched_getaffinity(0)))
 
+    def test_as_many_jobs_run_at_once_as_minus_j_says(self):
+        # Workers keep a second job waiting only while every worker has one: four
+        # jobs at -j 4 run side by side, not two deep on two workers.
+        exp = self.sweep("{mode: [short], n: [1, 2, 3, 4], s: [3]}", "{}")
+        self.assertExit(self.jobsub("--yes", "-j", "4", cwd=exp), 0)
+        results = self.only_results_dir(exp)
+        seen = [self.seen(results, j) for j in range(1, 5)]
+        self.assertLess(max(s["start"] for s in seen), min(s["end"] for s in seen), seen)
+
     # ---- gpus
 
     def test_no_gpu_is_given_to_more_jobs_than_jobs_per_gpu_allows(self):
