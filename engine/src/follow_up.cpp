@@ -467,7 +467,8 @@ Submitter::Parts FollowUpDriver::submitter_parts(ResourceGroups groups) {
           !retry && request_.wait && recorded_retry_policy(sweep_.sweep.dir).enabled()
               ? std::function<std::vector<uint64_t>()>(
                     [this] { return perform_due_retries(registry_, request_.experiment, sweep_, out_); })
-              : std::function<std::vector<uint64_t>()>()};
+              : std::function<std::vector<uint64_t>()>(),
+          request_.poll_seconds};
 }
 
 ResourceGroups FollowUpDriver::retry_groups(const std::vector<uint64_t>& jobs, const RetryPolicy& policy,

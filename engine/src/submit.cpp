@@ -515,7 +515,8 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
                          sweep.sweep.job_count = job_count_;
                          return perform_due_retries(registry_, spec_.experiment_dir, sweep, out_);
                        })
-                                                : std::function<std::vector<uint64_t>()>()});
+                                                : std::function<std::vector<uint64_t>()>(),
+                       request_.poll_seconds});
   bool recorded = false;
   submitter.submit(to_submit_, prompter, [&] {
     guard.keep();  // from here on, the directory records a submission

@@ -203,6 +203,7 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
       }
       if (answer == Answer::yes) {
         send({{job, job}});
+        wait_for_test_job(job);
         continue;
       }
       std::vector<TaskRange> rest = {{job, jobs[r].last}};
@@ -211,6 +212,45 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
       return;
     }
   }
+}
+
+void Submitter::wait_for_test_job(uint64_t job) {
+  if (interrupted() || is_final(parts_.book.state(job))) return;  // local: it ran inside submit
+  parts_.view.line(fmt::format("jobsub: waiting for job {} to end before the next question (Ctrl-C stops waiting; "
+                               "the job goes on)",
+                               job));
+  Tracker tracker(parts_.scheduler, parts_.prototype.results_dir, parts_.prototype.job_count);
+  int failed_queries = 0;
+  while (!is_final(parts_.book.state(job))) {
+    std::vector<OpenJob> open = parts_.book.open();
+    open.erase(std::remove_if(open.begin(), open.end(), [&](const OpenJob& o) { return o.job != job; }),
+               open.end());
+    if (open.empty()) break;
+    std::vector<TaskOutcome> outcomes;
+    const Status status = tracker.poll(open, outcomes);
+    if (!status.ok) {
+      if (++failed_queries >= 5) {
+        parts_.view.line(fmt::format("jobsub: cannot follow job {} ({}); asking on", job, status.message));
+        return;
+      }
+    } else {
+      failed_queries = 0;
+      for (const TaskOutcome& outcome : outcomes) job_event(outcome);
+      save();
+      if (is_final(parts_.book.state(job))) break;
+    }
+    const double poll = parts_.test_job_poll_seconds;
+    timespec pause{static_cast<time_t>(poll), static_cast<long>((poll - static_cast<time_t>(poll)) * 1e9)};
+    nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+    if (interrupted()) {
+      if (!take_keyboard_interrupt()) return;  // SIGTERM: jobsub stops
+      parts_.view.clear();
+      parts_.view.line(fmt::format("jobsub: stopped waiting for job {}; it goes on ({}). `jobsub status` follows it",
+                                   job, to_string(parts_.book.state(job))));
+      return;
+    }
+  }
+  parts_.view.clear();
 }
 
 void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {

@@ -8,9 +8,14 @@ namespace jobsub {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<int> g_signal{0};  ///< the signal that set the flag; 0: request_interrupt()
 static_assert(std::atomic<bool>::is_always_lock_free);  // safe to set from a signal handler
+static_assert(std::atomic<int>::is_always_lock_free);
 
-void on_interrupt(int) { g_interrupted.store(true); }
+void on_interrupt(int signal) {
+  if (!g_interrupted.load()) g_signal.store(signal);
+  g_interrupted.store(true);
+}
 
 }  // namespace
 
@@ -25,6 +30,16 @@ void install_interrupt_handler() {
 
 bool interrupt_requested() { return g_interrupted.load(); }
 
-void request_interrupt() noexcept { g_interrupted.store(true); }
+void request_interrupt() noexcept {
+  if (!g_interrupted.load()) g_signal.store(0);
+  g_interrupted.store(true);
+}
+
+bool take_keyboard_interrupt() noexcept {
+  if (!g_interrupted.load() || g_signal.load() != SIGINT) return false;
+  g_interrupted.store(false);
+  g_signal.store(0);
+  return true;
+}
 
 }  // namespace jobsub

@@ -1,6 +1,6 @@
-"""Issue 22, point 3: automatic retries on the local scheduler (`failed` ones:
-time-based retries wait for the local scheduler's time limits, so they are
-tested on the real Slurm, test_slurm_retries.py). Each job's program counts
+"""Issue 22, point 3: automatic retries on the local scheduler (`failed` ones;
+a timed-out job retried with more time is in test_local_resources.py, and on
+the real Slurm in test_slurm_retries.py). Each job's program counts
 its runs in a file of its own, so a test reads how often each job really ran."""
 import json
 import signal

@@ -279,7 +279,10 @@ class Slurm(JobsubTestCase):
         term = Terminal(["--scheduler=slurm", "--wait", "--poll", "0.5"], cwd=exp, env=self.env())
         term.read_until("Submit (1/4): '--a=1'? (y/n/all/exit)")
         term.send("y")
-        term.read_until("Submit (2/4)")
+        # The test job is followed to its end on Slurm too, its result shown before the next question.
+        screen = term.read_until("Submit (2/4)", timeout=300)
+        self.assertIn("jobsub: waiting for job 1 to end before the next question", screen)
+        self.assertLess(screen.index("job 1/4 completed"), screen.index("Submit (2/4)"))
         term.send("all")
         self.assertEqual(term.wait(timeout=300), 0, term.text)
         results = self.only_results_dir(exp)
@@ -290,6 +293,35 @@ class Slurm(JobsubTestCase):
         self.assertIn(f"jobs 2-4 submitted as {subs[1]['native_id']}", term.text)
         self.assertNotIn(",", subs[1]["native_id"])
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 4)
+
+    def test_a_failing_test_job_shows_its_stderr_and_ctrl_c_while_waiting_returns_to_the_question(self):
+        program = ("import sys, time\nx = int(sys.argv[1].split('=')[1])\n"
+                   "if x == 1: print('bad input file', file=sys.stderr); sys.exit(4)\n"
+                   "time.sleep(60)\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n",
+                              program=program)
+        term = Terminal(["--scheduler=slurm", "--poll", "0.5"], cwd=exp, env=self.env())
+        term.read_until("Submit (1/3): '--x=1'? (y/n/all/exit)")
+        term.send("y")
+        screen = term.read_until("Submit (2/3)", timeout=300)
+        self.assertRegex(screen, r"job 1/3 failed \(exit 4\): see .*/jobs/0001/stderr")
+        self.assertLess(screen.index("bad input file"), screen.index("Submit (2/3)"))
+        term.send("y")
+        term.read_until("jobsub: waiting for job 2 to end", timeout=120)
+        time.sleep(1)
+        term.interrupt()  # stops the waiting, not the job
+        screen = term.read_until("Submit (3/3)", timeout=60)
+        self.assertIn("jobsub: stopped waiting for job 2; it goes on", screen)
+        term.send("exit")
+        term.wait(timeout=120)
+        results = self.only_results_dir(exp)
+        job2 = self.jobs_table(results)[1]
+        self.assertIn(job2["state"], ("queued", "pending", "running"))
+        # Still in Slurm's queue: Ctrl-C left it there.
+        queue = subprocess.run(["squeue", "-h", "-j", job2["native_id"].split("_")[0], "-o", "%i %T"],
+                               env=self.env(), capture_output=True, text=True)
+        self.assertIn(job2["native_id"].split("_")[0], queue.stdout)
+        subprocess.run(["scancel", job2["native_id"].split("_")[0]], env=self.env())
 
     def test_permanent_failure_stops_with_slurms_message_and_a_record(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")

@@ -67,6 +67,9 @@ class JOBSUB_API Submitter final : public SubmitContext {
     /// store. Called once the batches are sent and after each settling pass
     /// of wait(). Empty: the sweep has no retries.
     std::function<std::vector<uint64_t>()> send_retries{};
+    /// Seconds between scheduler queries while a test job (`y` at the
+    /// prompt) is followed to its end before the next question.
+    double test_job_poll_seconds = 5;
   };
   explicit Submitter(Parts parts);
   ~Submitter() override;
@@ -77,8 +80,9 @@ class JOBSUB_API Submitter final : public SubmitContext {
   BatchRequest batch(const std::string& name, const std::vector<TaskRange>& tasks) const;
 
   /// Submits `jobs` (ascending): without a prompter all as one batch; with
-  /// one, asking job by job (y: that job alone, n: skip it, all: it and every
-  /// later one as one batch, exit: stop). `first_batch` runs once, just
+  /// one, asking job by job (y: that job alone, followed until it ends and its
+  /// result shown before the next question, on every scheduler; n: skip it;
+  /// all: it and every later one as one batch; exit: stop). `first_batch` runs once, just
   /// before the first batch is recorded, and returns the sweep's id in the
   /// store (recording a new sweep there). Stops between batches on Ctrl-C.
   /// Throws Error when the scheduler refuses a batch (exit 1) or on Ctrl-C
@@ -107,6 +111,10 @@ class JOBSUB_API Submitter final : public SubmitContext {
 
  private:
   void submit_batch(const std::vector<TaskRange>& tasks);
+  /// Follows test job `job` until it ends (its result shown as the view shows
+  /// a test job's), polling every Parts::test_job_poll_seconds. Ctrl-C stops
+  /// the waiting, not the job, and the questions go on.
+  void wait_for_test_job(uint64_t job);
   void send_due_retries();
   void flush_store() noexcept;
   void flush_store_locked() noexcept;  ///< with mutex_ held

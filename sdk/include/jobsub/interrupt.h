@@ -13,5 +13,9 @@ JOBSUB_API void install_interrupt_handler();
 JOBSUB_API bool interrupt_requested();
 /// Sets the flag, as the handler does: for code that caught the signal itself.
 JOBSUB_API void request_interrupt() noexcept;
+/// Clears the flag when Ctrl-C (SIGINT) set it, and says so; leaves it set
+/// after SIGTERM or request_interrupt(), which still end jobsub. For a wait
+/// that Ctrl-C ends without ending jobsub (the test job's, at the prompt).
+JOBSUB_API bool take_keyboard_interrupt() noexcept;
 
 }  // namespace jobsub
