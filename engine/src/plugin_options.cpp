@@ -18,7 +18,8 @@ const std::vector<std::string>& core_option_names() {
       "layout",      "sweeper",    "formatter",     "scheduler",
       "program",     "command",    "template",      "rerun-completed",
       "resume",      "force",      "site",          "include-declined",
-      "retries",     "retry-on",   "retry-scale",   "max-retries"};
+      "retries",     "retry-on",   "retry-scale",   "max-retries",
+      "canary"};
   return names;
 }
 

@@ -518,11 +518,16 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
                                                 : std::function<std::vector<uint64_t>()>(),
                        request_.poll_seconds});
   bool recorded = false;
-  submitter.submit(to_submit_, prompter, [&] {
+  auto first_batch = [&] {
     guard.keep();  // from here on, the directory records a submission
     recorded = true;
     return record_sweep();
-  });
+  };
+  if (request_.canary_seconds) {
+    submitter.submit_with_canary(to_submit_, *request_.canary_seconds, prompter, first_batch);
+  } else {
+    submitter.submit(to_submit_, prompter, first_batch);
+  }
   if (!recorded) {  // every job answered n, or exit at once
     fmt::print(out_, "jobsub: nothing submitted; removed {}\n", results_dir_.string());
     SubmitOutcome outcome;

@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <random>
+#include <set>
 
 #include "jobsub/errors.h"
 #include "jobsub/pipeline.h"
@@ -89,6 +91,22 @@ Answer TerminalPrompter::ask(uint64_t job, uint64_t job_count, const std::string
     if (line == "all" || line == "a") return Answer::all;
     if (line == "exit" || line == "e" || line == "q") return Answer::exit;
     write_stdout("please answer y (this job), n (skip it), all (this and every later job) or exit\n");
+  }
+}
+
+bool TerminalPrompter::confirm(const std::string& question) {
+  while (true) {
+    write_stdout(question + " ");
+    std::string line;
+    if (!read_answer(line)) {
+      write_stdout("\n");
+      return false;  // end of input, or Ctrl-C
+    }
+    line = trim(line);
+    std::transform(line.begin(), line.end(), line.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (line == "y" || line == "yes") return true;
+    if (line == "n" || line == "no") return false;
+    write_stdout("please answer y or n\n");
   }
 }
 
@@ -212,6 +230,121 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
       return;
     }
   }
+}
+
+namespace {
+
+/// `2m10s`, `45s`, `1h02m`: how long a canary took, for its line.
+std::string short_duration(double seconds) {
+  const auto s = static_cast<uint64_t>(std::llround(std::max(0.0, seconds)));
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, s % 3600 / 60);
+}
+
+/// `jobs` without the job numbers in `leave_out`, as ranges.
+std::vector<TaskRange> without(const std::vector<TaskRange>& jobs, const std::set<uint64_t>& leave_out) {
+  std::vector<TaskRange> out;
+  for (const TaskRange& r : jobs) {
+    uint64_t from = r.first;
+    for (auto it = leave_out.lower_bound(r.first); it != leave_out.end() && *it <= r.last; ++it) {
+      if (*it > from) out.push_back({from, *it - 1});
+      from = *it + 1;
+    }
+    if (from <= r.last) out.push_back({from, r.last});
+  }
+  return out;
+}
+
+}  // namespace
+
+void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t run_seconds, Prompter* prompter,
+                                   const std::function<int64_t()>& first_batch) {
+  std::set<uint64_t> canaries;  // the first job of each resource group
+  for (const auto& [group, ranges] : parts_.groups.split(jobs))
+    if (!ranges.empty()) canaries.insert(ranges.front().first);
+  std::vector<TaskRange> canary_ranges;
+  for (const uint64_t job : canaries) canary_ranges.push_back({job, job});
+  const std::string named = format_task_ranges(canary_ranges);
+  const std::string what = canaries.size() == 1 ? fmt::format("job {}", named) : fmt::format("jobs {}", named);
+  parts_.view.line(fmt::format(
+      "jobsub: canary: {} first{}; the rest once {} {}", what,
+      canaries.size() > 1 ? " (one per resource group)" : "", canaries.size() == 1 ? "it" : "each",
+      run_seconds > 0 ? fmt::format("completed or ran {} without failing", short_duration(static_cast<double>(run_seconds)))
+                      : std::string("completed")));
+  const auto began = std::chrono::steady_clock::now();
+  submit(canary_ranges, nullptr, first_batch);
+  if (interrupted()) return;
+
+  // Follow them: each ends, or runs run_seconds (by jobsub's clock, from when it is first seen running).
+  std::map<uint64_t, std::chrono::steady_clock::time_point> running_since;
+  Tracker tracker(parts_.scheduler, parts_.prototype.results_dir, parts_.prototype.job_count);
+  int failed_queries = 0;
+  auto settled = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    return std::all_of(canaries.begin(), canaries.end(), [&](uint64_t job) {
+      if (is_final(parts_.book.state(job))) return true;
+      const auto it = running_since.find(job);
+      return run_seconds > 0 && it != running_since.end() && now - it->second >= std::chrono::seconds(run_seconds);
+    });
+  };
+  auto note_running = [&] {
+    for (const uint64_t job : canaries)
+      if (parts_.book.state(job) == JobState::running)
+        running_since.emplace(job, std::chrono::steady_clock::now());
+  };
+  note_running();
+  while (!settled()) {
+    const double poll = parts_.test_job_poll_seconds;
+    timespec pause{static_cast<time_t>(poll), static_cast<long>((poll - static_cast<time_t>(poll)) * 1e9)};
+    nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+    if (interrupted()) {
+      parts_.view.clear();
+      parts_.view.line(fmt::format(
+          "jobsub: stopped waiting for the canary; it goes on, and nothing else was submitted (`jobsub submit "
+          "--resume` sends the rest)"));
+      return;
+    }
+    std::vector<OpenJob> open = parts_.book.open();
+    open.erase(std::remove_if(open.begin(), open.end(), [&](const OpenJob& o) { return !canaries.count(o.job); }),
+               open.end());
+    if (open.empty()) break;
+    std::vector<TaskOutcome> outcomes;
+    const Status status = tracker.poll(open, outcomes);
+    if (!status.ok) {
+      if (++failed_queries >= 5) throw job_error(fmt::format("cannot follow the canary: {}", status.message));
+      progress(fmt::format("query failed ({}); trying again", status.message));
+      continue;
+    }
+    failed_queries = 0;
+    for (const TaskOutcome& outcome : outcomes) job_event(outcome);
+    save();
+    note_running();
+  }
+  parts_.view.clear();
+  save();
+  const std::vector<TaskRange> rest = without(jobs, canaries);
+  const uint64_t others = count_jobs(rest);
+  if (others == 0) return;  // the canary was the whole sweep: finish() reports it
+  for (const uint64_t job : canaries) {
+    const JobState state = parts_.book.state(job);
+    if (is_final(state) && state != JobState::completed) {
+      throw Error(ExitCode::job_failed,
+                  fmt::format("the canary, job {}, ended {}: the other {} {} not submitted. Once the cause is "
+                              "fixed, `jobsub submit --resume` sends them and `jobsub resubmit` the canary",
+                              job, to_string(state), others, others == 1 ? "job was" : "jobs were"));
+    }
+  }
+  const std::string elapsed =
+      short_duration(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  if (prompter != nullptr &&
+      !prompter->confirm(fmt::format("canary ok after {}: submit the other {}? (y/n)", elapsed, others))) {
+    parts_.view.line(fmt::format("jobsub: the other {} {} not submitted; `jobsub submit --resume` sends them",
+                                 others, others == 1 ? "job was" : "jobs were"));
+    return;
+  }
+  if (prompter == nullptr) parts_.view.line(fmt::format("jobsub: canary ok after {}: submitting the other {}", elapsed, others));
+  submit(rest, nullptr, first_batch);
 }
 
 void Submitter::wait_for_test_job(uint64_t job) {

@@ -6,6 +6,7 @@
 #include <jobsub/plugin.h>
 #include <jobsub/plugin_options.h>
 #include <jobsub/registry.h>
+#include <jobsub/resources.h>
 #include <jobsub/retry.h>
 #include <jobsub/site.h>
 #include <jobsub/spec.h>
@@ -115,6 +116,10 @@ class SubmitCommand final : public jobsub::Command {
           "limits)");
       option("max-retries", po::value<std::string>()->value_name("N"),
              "with --retries: retries of the whole sweep at most");
+      // A bare --canary is rewritten before parsing (parse()), so that it takes no value from the next word.
+      option("canary", po::value<std::string>()->value_name("[=DURATION]"),
+             "submit the first job alone; the rest once it completed (or ran DURATION, e.g. --canary=10m, "
+             "without failing)");
       option("allow-no-args", "let a command without {args} run more than one job");
       option("rerun-completed",
              "submit combinations that completed in an earlier sweep of the experiment too");
@@ -168,12 +173,22 @@ class SubmitCommand final : public jobsub::Command {
     std::vector<jobsub::PluginOption> plugin_declared;
   };
 
+  /// What a bare `--canary` stands for: the canary runs until it completed.
+  static constexpr const char* kCanaryUntilCompleted = "completed";
+
   /// The command line, parsed; an unknown option is a usage error naming the nearest.
   static po::variables_map parse(const Options& options, const std::vector<std::string>& args) {
     po::variables_map vm;
+    // A bare --canary takes no value from the next word (Boost.Program_options would take one for an
+    // implicit value): `--canary lr=0.1` keeps the override. Its duration comes only as --canary=2m.
+    std::vector<std::string> words = args;
+    for (std::string& word : words) {
+      if (word == "--") break;
+      if (word == "--canary") word = fmt::format("--canary={}", kCanaryUntilCompleted);
+    }
     try {
       // Unix style without guessing, as every command (command_line.h): a typo is named, not taken.
-      po::store(po::command_line_parser(args)
+      po::store(po::command_line_parser(words)
                     .options(options.all)
                     .positional(options.positional)
                     .style(po::command_line_style::unix_style ^ po::command_line_style::allow_guessing)
@@ -346,6 +361,19 @@ class SubmitCommand final : public jobsub::Command {
     if (vm.count("max-jobs"))
       request.max_jobs = parse_whole(vm["max-jobs"].as<std::string>(), "--max-jobs", 1);
     request.retry = retry_policy(vm);
+    if (vm.count("canary")) {
+      if (request.dry_run || request.manual)
+        throw jobsub::usage_error("--canary submits jobs: it cannot go with --dry-run or --manual");
+      const std::string duration = vm["canary"].as<std::string>();
+      try {
+        request.canary_seconds = duration == kCanaryUntilCompleted ? 0 : jobsub::parse_duration(duration, "--canary");
+      } catch (const jobsub::Error&) {
+        throw jobsub::usage_error(fmt::format(
+            "--canary={} is not a duration: write e.g. --canary=10m, --canary=1h30m or --canary=02:00:00 (a "
+            "bare --canary waits until the canary completed)",
+            duration));
+      }
+    }
     request.command_line.push_back(context.program_name);
     request.command_line.insert(request.command_line.end(), args.begin(), args.end());
 

@@ -323,6 +323,35 @@ class Slurm(JobsubTestCase):
         self.assertIn(job2["native_id"].split("_")[0], queue.stdout)
         subprocess.run(["scancel", job2["native_id"].split("_")[0]], env=self.env())
 
+    def test_canary_duration_sends_the_rest_while_the_canary_still_runs(self):
+        program = "import sys, time\ntime.sleep(25 if sys.argv[1] == '--x=1' else 0)\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n",
+                              program=program)
+        result = self.jobsub("--scheduler=slurm", "--yes", "--canary=2s", "--poll", "0.5", cwd=exp, env=self.env(),
+                             timeout=300)  # no --wait: jobsub returns once the rest is sent
+        self.assertExit(result, 0)
+        self.assertIn("jobsub: canary: job 1 first; the rest once it completed or ran 2s without failing",
+                      result.stdout)
+        self.assertRegex(result.stdout, r"canary ok after \d+s: submitting the other 2")
+        results = self.only_results_dir(exp)
+        subs = [s for s in self.submissions(results) if s["state"] == "submitted"]
+        self.assertEqual([s["jobs"] for s in subs], ["1", "2-3"])
+        # The canary was still running when the rest went: Slurm says so now.
+        self.assertEqual(self.jobs_table(results)[0]["state"], "running")
+        subprocess.run(["scancel", subs[0]["native_id"]], env=self.env())
+
+    def test_a_failing_canary_on_slurm_submits_nothing_else(self):
+        program = "import sys\nsys.exit('no GPU found' if sys.argv[1] == '--x=1' else 0)\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n",
+                              program=program)
+        result = self.submit(exp, "--canary")
+        self.assertExit(result, 1)
+        self.assertIn("no GPU found", result.stdout)
+        self.assertIn("the canary, job 1, ended failed: the other 2 jobs were not submitted", result.stderr)
+        results = self.only_results_dir(exp)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["failed", "not_submitted", "not_submitted"])
+        self.assertEqual([s["jobs"] for s in self.submissions(results) if s["state"] == "submitted"], ["1"])
+
     def test_permanent_failure_stops_with_slurms_message_and_a_record(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
         result = self.submit(exp, "--resource", "partition=nope")

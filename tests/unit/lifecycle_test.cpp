@@ -107,6 +107,10 @@ class ScriptedPrompter final : public jobsub::Prompter {
     answers_.pop_front();
     return a;
   }
+  bool confirm(const std::string& question) override {
+    asked.push_back(question);
+    return true;
+  }
   std::vector<std::string> asked;
 
  private:

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct SubmitRequest {
   bool rerun_completed = false;           ///< submit combinations that completed in earlier sweeps too
   std::vector<std::string> command_line;  ///< for provenance
   RetryPolicy retry{};                    ///< automatic retries (retry.h), kept in sweep.json
+  /// `--canary[=DURATION]`: the first job (of each resource group) alone
+  /// first, the rest once it completed or ran this many seconds without
+  /// failing (0: once it completed). Empty: no canary.
+  std::optional<uint64_t> canary_seconds{};
 };
 
 struct SubmitOutcome {

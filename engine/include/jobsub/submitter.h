@@ -30,12 +30,15 @@ class Prompter {
  public:
   virtual ~Prompter() = default;
   virtual Answer ask(uint64_t job, uint64_t job_count, const std::string& args) = 0;
+  /// A yes-or-no question (`question` ends with `(y/n)`); end of input or Ctrl-C is no.
+  virtual bool confirm(const std::string& question) = 0;
 };
 
 /// Asks on the terminal (stdin/stdout); Ctrl-C or end of input is `exit`.
 class JOBSUB_API TerminalPrompter final : public Prompter {
  public:
   Answer ask(uint64_t job, uint64_t job_count, const std::string& args) override;
+  bool confirm(const std::string& question) override;
 };
 
 /// A new batch's token: `jobsub-` and 16 random hex digits.
@@ -89,6 +92,16 @@ class JOBSUB_API Submitter final : public SubmitContext {
   /// during one (130), after recording exactly what was submitted.
   void submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
               const std::function<int64_t()>& first_batch);
+
+  /// `--canary`: submits the first of `jobs` of each resource group alone,
+  /// follows them until each completed or ran `run_seconds` (0: until it
+  /// completed) without failing, then the rest: at once without a prompter,
+  /// else when it confirms `canary ok after 2m10s: submit the other 143?`.
+  /// Throws Error (exit 1) when a canary failed, after its result was shown
+  /// and recorded: nothing else was submitted (`submit --resume` sends it).
+  /// On the local scheduler a canary runs to its end inside submit().
+  void submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t run_seconds, Prompter* prompter,
+                          const std::function<int64_t()>& first_batch);
 
   /// Follows the open jobs until they end (or Ctrl-C: they go on).
   void wait(double poll_seconds);
