@@ -11,6 +11,7 @@ packages=(
   node-d3         # d3.min.js, embedded into every `jobsub report` at build time
   python3-pandas  # tests and bench/ read collect's CSV and JSON as a researcher would
   chromium python3-pil  # tests open `jobsub report` in headless Chromium and look at its screenshot
+  bash-completion zsh fish  # tests load `jobsub completion bash|zsh|fish` in each shell
 )
 
 missing=()

@@ -10,8 +10,8 @@
 #include <cctype>
 #include <cerrno>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
@@ -258,20 +258,24 @@ std::vector<TaskRange> without(const std::vector<TaskRange>& jobs, const std::se
 
 }  // namespace
 
-void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t run_seconds, Prompter* prompter,
-                                   const std::function<int64_t()>& first_batch) {
+void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t run_seconds,
+                                   Prompter* prompter, const std::function<int64_t()>& first_batch) {
   std::set<uint64_t> canaries;  // the first job of each resource group
   for (const auto& [group, ranges] : parts_.groups.split(jobs))
     if (!ranges.empty()) canaries.insert(ranges.front().first);
   std::vector<TaskRange> canary_ranges;
   for (const uint64_t job : canaries) canary_ranges.push_back({job, job});
   const std::string named = format_task_ranges(canary_ranges);
-  const std::string what = canaries.size() == 1 ? fmt::format("job {}", named) : fmt::format("jobs {}", named);
-  parts_.view.line(fmt::format(
-      "jobsub: canary: {} first{}; the rest once {} {}", what,
-      canaries.size() > 1 ? " (one per resource group)" : "", canaries.size() == 1 ? "it" : "each",
-      run_seconds > 0 ? fmt::format("completed or ran {} without failing", short_duration(static_cast<double>(run_seconds)))
-                      : std::string("completed")));
+  const std::string what =
+      canaries.size() == 1 ? fmt::format("job {}", named) : fmt::format("jobs {}", named);
+  const bool runs_inside = parts_.scheduler_name == "local";  // its submit() returns when the job has ended
+  if (runs_inside) run_seconds = 0;
+  parts_.view.line(fmt::format("jobsub: canary: {} first{}; the rest once {} {}", what,
+                               canaries.size() > 1 ? " (one per resource group)" : "",
+                               canaries.size() == 1 ? "it" : "each",
+                               run_seconds > 0 ? fmt::format("completed or ran {} without failing",
+                                                             short_duration(static_cast<double>(run_seconds)))
+                                               : std::string("completed")));
   const auto began = std::chrono::steady_clock::now();
   submit(canary_ranges, nullptr, first_batch);
   if (interrupted()) return;
@@ -282,11 +286,15 @@ void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t 
   int failed_queries = 0;
   auto settled = [&] {
     const auto now = std::chrono::steady_clock::now();
-    return std::all_of(canaries.begin(), canaries.end(), [&](uint64_t job) {
-      if (is_final(parts_.book.state(job))) return true;
-      const auto it = running_since.find(job);
-      return run_seconds > 0 && it != running_since.end() && now - it->second >= std::chrono::seconds(run_seconds);
+    const bool one_failed = std::any_of(canaries.begin(), canaries.end(), [&](uint64_t job) {
+      return is_final(parts_.book.state(job)) && parts_.book.state(job) != JobState::completed;
     });
+    return one_failed || std::all_of(canaries.begin(), canaries.end(), [&](uint64_t job) {
+             if (is_final(parts_.book.state(job))) return true;
+             const auto it = running_since.find(job);
+             return run_seconds > 0 && it != running_since.end() &&
+                    now - it->second >= std::chrono::seconds(run_seconds);
+           });
   };
   auto note_running = [&] {
     for (const uint64_t job : canaries)
@@ -297,20 +305,23 @@ void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t 
   while (!settled()) {
     const double poll = parts_.test_job_poll_seconds;
     timespec pause{static_cast<time_t>(poll), static_cast<long>((poll - static_cast<time_t>(poll)) * 1e9)};
-    nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+    if (!interrupted()) nanosleep(&pause, nullptr);  // returns early on Ctrl-C
     if (interrupted()) {
       parts_.view.clear();
-      parts_.view.line(fmt::format(
-          "jobsub: stopped waiting for the canary; it goes on, and nothing else was submitted (`jobsub submit "
-          "--resume` sends the rest)"));
+      parts_.view.line(
+          fmt::format("jobsub: stopped waiting for the canary; it goes on, and nothing else was submitted "
+                      "(`jobsub submit "
+                      "--resume` sends the rest)"));
       return;
     }
     std::vector<OpenJob> open = parts_.book.open();
-    open.erase(std::remove_if(open.begin(), open.end(), [&](const OpenJob& o) { return !canaries.count(o.job); }),
-               open.end());
+    open.erase(
+        std::remove_if(open.begin(), open.end(), [&](const OpenJob& o) { return !canaries.count(o.job); }),
+        open.end());
     if (open.empty()) break;
     std::vector<TaskOutcome> outcomes;
     const Status status = tracker.poll(open, outcomes);
+    if (interrupted()) continue;  // a query Ctrl-C cut short: the top of the loop says so
     if (!status.ok) {
       if (++failed_queries >= 5) throw job_error(fmt::format("cannot follow the canary: {}", status.message));
       progress(fmt::format("query failed ({}); trying again", status.message));
@@ -329,10 +340,11 @@ void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t 
   for (const uint64_t job : canaries) {
     const JobState state = parts_.book.state(job);
     if (is_final(state) && state != JobState::completed) {
-      throw Error(ExitCode::job_failed,
-                  fmt::format("the canary, job {}, ended {}: the other {} {} not submitted. Once the cause is "
-                              "fixed, `jobsub submit --resume` sends them and `jobsub resubmit` the canary",
-                              job, to_string(state), others, others == 1 ? "job was" : "jobs were"));
+      throw Error(
+          ExitCode::job_failed,
+          fmt::format("the canary, job {}, ended {}: the other {} {} not submitted. Once the cause is "
+                      "fixed, `jobsub submit --resume` sends them and `jobsub resubmit` the canary",
+                      job, to_string(state), others, others == 1 ? "job was" : "jobs were"));
     }
   }
   const std::string elapsed =
@@ -343,15 +355,17 @@ void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t 
                                  others, others == 1 ? "job was" : "jobs were"));
     return;
   }
-  if (prompter == nullptr) parts_.view.line(fmt::format("jobsub: canary ok after {}: submitting the other {}", elapsed, others));
+  if (prompter == nullptr)
+    parts_.view.line(fmt::format("jobsub: canary ok after {}: submitting the other {}", elapsed, others));
   submit(rest, nullptr, first_batch);
 }
 
 void Submitter::wait_for_test_job(uint64_t job) {
   if (interrupted() || is_final(parts_.book.state(job))) return;  // local: it ran inside submit
-  parts_.view.line(fmt::format("jobsub: waiting for job {} to end before the next question (Ctrl-C stops waiting; "
-                               "the job goes on)",
-                               job));
+  parts_.view.line(
+      fmt::format("jobsub: waiting for job {} to end before the next question (Ctrl-C stops waiting; "
+                  "the job goes on)",
+                  job));
   Tracker tracker(parts_.scheduler, parts_.prototype.results_dir, parts_.prototype.job_count);
   int failed_queries = 0;
   while (!is_final(parts_.book.state(job))) {
@@ -361,7 +375,9 @@ void Submitter::wait_for_test_job(uint64_t job) {
     if (open.empty()) break;
     std::vector<TaskOutcome> outcomes;
     const Status status = tracker.poll(open, outcomes);
-    if (!status.ok) {
+    if (interrupted()) {
+      // A query Ctrl-C cut short: handled below, without waiting a poll first.
+    } else if (!status.ok) {
       if (++failed_queries >= 5) {
         parts_.view.line(fmt::format("jobsub: cannot follow job {} ({}); asking on", job, status.message));
         return;
@@ -374,12 +390,13 @@ void Submitter::wait_for_test_job(uint64_t job) {
     }
     const double poll = parts_.test_job_poll_seconds;
     timespec pause{static_cast<time_t>(poll), static_cast<long>((poll - static_cast<time_t>(poll)) * 1e9)};
-    nanosleep(&pause, nullptr);  // returns early on Ctrl-C
+    if (!interrupted()) nanosleep(&pause, nullptr);  // returns early on Ctrl-C
     if (interrupted()) {
       if (!take_keyboard_interrupt()) return;  // SIGTERM: jobsub stops
       parts_.view.clear();
-      parts_.view.line(fmt::format("jobsub: stopped waiting for job {}; it goes on ({}). `jobsub status` follows it",
-                                   job, to_string(parts_.book.state(job))));
+      parts_.view.line(
+          fmt::format("jobsub: stopped waiting for job {}; it goes on ({}). `jobsub status` follows it", job,
+                      to_string(parts_.book.state(job))));
       return;
     }
   }

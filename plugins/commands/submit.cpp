@@ -366,7 +366,8 @@ class SubmitCommand final : public jobsub::Command {
         throw jobsub::usage_error("--canary submits jobs: it cannot go with --dry-run or --manual");
       const std::string duration = vm["canary"].as<std::string>();
       try {
-        request.canary_seconds = duration == kCanaryUntilCompleted ? 0 : jobsub::parse_duration(duration, "--canary");
+        request.canary_seconds =
+            duration == kCanaryUntilCompleted ? 0 : jobsub::parse_duration(duration, "--canary");
       } catch (const jobsub::Error&) {
         throw jobsub::usage_error(fmt::format(
             "--canary={} is not a duration: write e.g. --canary=10m, --canary=1h30m or --canary=02:00:00 (a "

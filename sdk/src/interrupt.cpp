@@ -8,12 +8,11 @@ namespace jobsub {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-std::atomic<int> g_signal{0};  ///< the signal that set the flag; 0: request_interrupt()
+std::atomic<bool> g_terminate{false};  ///< SIGTERM or request_interrupt() came: never taken back
 static_assert(std::atomic<bool>::is_always_lock_free);  // safe to set from a signal handler
-static_assert(std::atomic<int>::is_always_lock_free);
 
 void on_interrupt(int signal) {
-  if (!g_interrupted.load()) g_signal.store(signal);
+  if (signal != SIGINT) g_terminate.store(true);
   g_interrupted.store(true);
 }
 
@@ -31,14 +30,17 @@ void install_interrupt_handler() {
 bool interrupt_requested() { return g_interrupted.load(); }
 
 void request_interrupt() noexcept {
-  if (!g_interrupted.load()) g_signal.store(0);
+  g_terminate.store(true);
   g_interrupted.store(true);
 }
 
 bool take_keyboard_interrupt() noexcept {
-  if (!g_interrupted.load() || g_signal.load() != SIGINT) return false;
+  if (!g_interrupted.load() || g_terminate.load()) return false;
   g_interrupted.store(false);
-  g_signal.store(0);
+  if (g_terminate.load()) {  // a SIGTERM came meanwhile: it stands
+    g_interrupted.store(true);
+    return false;
+  }
   return true;
 }
 

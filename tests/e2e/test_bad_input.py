@@ -126,10 +126,11 @@ class BadInput(JobsubTestCase):
 
     def test_names_and_paths_with_shell_syntax_reach_scripts_inert(self):
         # Every generated-script field a user sets: the name, the experiment's
-        # path, a resource. The local scheduler runs the real script.
+        # path, a resource (one the local scheduler only writes down: it reads
+        # time, mem, cpus and gpus). The local scheduler runs the real script.
         exp = self.experiment(OK_SPEC, name="exp $(touch PWNED) `touch PWNED`; it's")
         result = self.jobsub("--yes", "--name", "n $(touch PWNED); 'q' \"d\" `x`", "--resource",
-                             "time=$(touch PWNED)", cwd=exp)
+                             "account=$(touch PWNED)", cwd=exp)
         self.assertExit(result, 0)
         self.assertNoFile("PWNED")
         results = self.only_results_dir(exp)

@@ -70,7 +70,8 @@ std::vector<Gpu> split_mig_devices(const std::vector<Gpu>& gpus, const std::stri
   }
   std::vector<Gpu> out;
   for (const Gpu& gpu : gpus) {
-    const auto it = std::find_if(migs.begin(), migs.end(), [&](const auto& p) { return p.first == gpu.uuid; });
+    const auto it =
+        std::find_if(migs.begin(), migs.end(), [&](const auto& p) { return p.first == gpu.uuid; });
     if (it == migs.end()) {
       out.push_back(gpu);
     } else {
@@ -86,10 +87,11 @@ std::vector<Gpu> visible_gpus(const std::vector<Gpu>& gpus, const std::string& v
     bool found = false;
     for (const Gpu& gpu : gpus) {
       // A MIG device is named by its own UUID, or through its GPU's index or UUID.
-      const bool named = names(entry, gpu) ||
-                         (gpu.mig && (entry == gpu.index.substr(0, gpu.index.find(':')) ||
-                                      (entry.rfind("GPU-", 0) == 0 &&
-                                       gpu.parent_uuid.compare(0, entry.size(), entry) == 0)));
+      const bool named =
+          names(entry, gpu) ||
+          (gpu.mig &&
+           (entry == gpu.index.substr(0, gpu.index.find(':')) ||
+            (entry.rfind("GPU-", 0) == 0 && gpu.parent_uuid.compare(0, entry.size(), entry) == 0)));
       if (named && std::none_of(out.begin(), out.end(), [&](const Gpu& g) { return g.uuid == gpu.uuid; })) {
         out.push_back(gpu);
         found = true;
@@ -112,8 +114,8 @@ std::vector<Gpu> chosen_gpus(const std::vector<Gpu>& known, const std::string& l
     if (it == known.end()) {
       std::vector<std::string> have;
       for (const Gpu& g : known) have.push_back(fmt::format("{} ({})", g.index, g.uuid));
-      throw std::invalid_argument(fmt::format("--local.gpus names '{}', which is not a GPU of this machine ({})",
-                                              entry, fmt::join(have, ", ")));
+      throw std::invalid_argument(fmt::format(
+          "--local.gpus names '{}', which is not a GPU of this machine ({})", entry, fmt::join(have, ", ")));
     }
     out.push_back(*it);
   }
@@ -153,18 +155,21 @@ std::string format_cpu_list(const std::vector<int>& cpus) {
 std::vector<WorkerSlot> plan_workers(const Capacity& capacity, uint64_t jobs) {
   const uint64_t cpu_count = capacity.cpus.size();
   if (capacity.cpus_per_job > cpu_count) {
-    throw std::invalid_argument(fmt::format(
-        "a job asks for {} CPUs and this machine has {} for jobsub ({}): lower resources.cpus, or run it on a "
-        "cluster",
-        capacity.cpus_per_job, cpu_count, format_cpu_list(capacity.cpus)));
+    throw std::invalid_argument(
+        fmt::format("a job asks for {} CPUs and this machine has {} for jobsub ({}): lower resources.cpus, "
+                    "or run it on a "
+                    "cluster",
+                    capacity.cpus_per_job, cpu_count, format_cpu_list(capacity.cpus)));
   }
   std::vector<Gpu> usable = capacity.gpus;
   if (capacity.gpus_per_job > 1)  // CUDA shows a process one MIG device at most
-    usable.erase(std::remove_if(usable.begin(), usable.end(), [](const Gpu& g) { return g.mig; }), usable.end());
+    usable.erase(std::remove_if(usable.begin(), usable.end(), [](const Gpu& g) { return g.mig; }),
+                 usable.end());
   if (capacity.gpus_per_job > usable.size()) {
     const uint64_t migs = capacity.gpus.size() - usable.size();
     throw std::invalid_argument(fmt::format(
-        "a job asks for {} GPUs and this machine has {}{}: lower resources.gpus, name GPUs with --local.gpus, or "
+        "a job asks for {} GPUs and this machine has {}{}: lower resources.gpus, name GPUs with "
+        "--local.gpus, or "
         "run it on a cluster",
         capacity.gpus_per_job, usable.size(),
         migs > 0 ? fmt::format(" whole GPUs (and {} MIG devices, of which a job gets one at most)", migs)
@@ -175,7 +180,8 @@ std::vector<WorkerSlot> plan_workers(const Capacity& capacity, uint64_t jobs) {
   workers = std::min(workers, jobs);
   if (capacity.cpus_per_job > 0) workers = std::min(workers, cpu_count / capacity.cpus_per_job);
   const uint64_t gpu_sets = capacity.gpus_per_job > 0 ? usable.size() / capacity.gpus_per_job : 0;
-  if (capacity.gpus_per_job > 0) workers = std::min(workers, gpu_sets * std::max<uint64_t>(1, capacity.jobs_per_gpu));
+  if (capacity.gpus_per_job > 0)
+    workers = std::min(workers, gpu_sets * std::max<uint64_t>(1, capacity.jobs_per_gpu));
   std::vector<WorkerSlot> slots(workers);
   for (uint64_t w = 0; w < workers; ++w) {
     if (capacity.cpus_per_job > 0) {

@@ -48,12 +48,12 @@ std::string format_cpu_list(const std::vector<int>& cpus);
 
 /// What each of a batch's jobs asks for, and what the machine has.
 struct Capacity {
-  uint64_t max_jobs = 0;         ///< -j: jobs at a time (0: one per CPU)
-  std::vector<int> cpus;         ///< the CPUs jobs may use
-  uint64_t cpus_per_job = 0;     ///< `resources.cpus`; 0: not asked (jobs are not pinned)
-  std::vector<Gpu> gpus;         ///< the GPUs jobs may use
-  uint64_t gpus_per_job = 0;     ///< `resources.gpus`
-  uint64_t jobs_per_gpu = 1;     ///< --local.jobs-per-gpu
+  uint64_t max_jobs = 0;      ///< -j: jobs at a time (0: one per CPU)
+  std::vector<int> cpus;      ///< the CPUs jobs may use
+  uint64_t cpus_per_job = 0;  ///< `resources.cpus`; 0: not asked (jobs are not pinned)
+  std::vector<Gpu> gpus;      ///< the GPUs jobs may use
+  uint64_t gpus_per_job = 0;  ///< `resources.gpus`
+  uint64_t jobs_per_gpu = 1;  ///< --local.jobs-per-gpu
 };
 
 /// The CPUs and GPUs of one worker: every job it runs has them.

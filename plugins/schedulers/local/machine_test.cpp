@@ -49,10 +49,10 @@ BOOST_AUTO_TEST_CASE(nvidia_smi_query_rows_are_read_and_a_bad_row_is_refused) {
 BOOST_AUTO_TEST_CASE(a_mig_split_gpu_becomes_its_devices) {
   const std::vector<Gpu> gpus =
       jobsub::local::split_mig_devices(jobsub::local::parse_query_gpu(kQuery), kList);
-  BOOST_TEST(uuids(gpus) == (std::vector<std::string>{"GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77",
-                                                       "MIG-c7384736-a75d-5afc-978f-d2f1294409fd",
-                                                       "MIG-a28ad590-3fda-56dd-84fc-0a0b96edc58d",
-                                                       "GPU-ffffffff-eeee-dddd-cccc-bbbbaaaa9999"}),
+  BOOST_TEST(uuids(gpus) ==
+                 (std::vector<std::string>{
+                     "GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77", "MIG-c7384736-a75d-5afc-978f-d2f1294409fd",
+                     "MIG-a28ad590-3fda-56dd-84fc-0a0b96edc58d", "GPU-ffffffff-eeee-dddd-cccc-bbbbaaaa9999"}),
              boost::test_tools::per_element());
   BOOST_TEST(gpus[1].mig);
   BOOST_TEST(gpus[1].index == "1:0");
@@ -61,7 +61,8 @@ BOOST_AUTO_TEST_CASE(a_mig_split_gpu_becomes_its_devices) {
 }
 
 BOOST_AUTO_TEST_CASE(cuda_visible_devices_restricts_by_index_uuid_prefix_and_stops_at_a_bad_entry) {
-  const std::vector<Gpu> all = jobsub::local::split_mig_devices(jobsub::local::parse_query_gpu(kQuery), kList);
+  const std::vector<Gpu> all =
+      jobsub::local::split_mig_devices(jobsub::local::parse_query_gpu(kQuery), kList);
   BOOST_TEST(uuids(jobsub::local::visible_gpus(all, "2,0")) ==
                  (std::vector<std::string>{"GPU-ffffffff-eeee-dddd-cccc-bbbbaaaa9999",
                                            "GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77"}),
@@ -86,11 +87,10 @@ BOOST_AUTO_TEST_CASE(local_gpus_picks_known_gpus_or_takes_entries_as_given_witho
                  (std::vector<std::string>{"GPU-ffffffff-eeee-dddd-cccc-bbbbaaaa9999",
                                            "GPU-5d5ba0d6-d33d-2b2c-524d-9e3d8d2b8a77"}),
              boost::test_tools::per_element());
-  BOOST_CHECK_EXCEPTION(jobsub::local::chosen_gpus(all, "0,5"), std::invalid_argument,
-                        [](const std::invalid_argument& e) {
-                          return std::string(e.what()).find("'5', which is not a GPU of this machine") !=
-                                 std::string::npos;
-                        });
+  BOOST_CHECK_EXCEPTION(
+      jobsub::local::chosen_gpus(all, "0,5"), std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()).find("'5', which is not a GPU of this machine") != std::string::npos;
+      });
   BOOST_TEST(uuids(jobsub::local::chosen_gpus({}, "0,3")) == (std::vector<std::string>{"0", "3"}),
              boost::test_tools::per_element());
   BOOST_CHECK_THROW(jobsub::local::chosen_gpus(all, "0,,1"), std::invalid_argument);
@@ -117,15 +117,16 @@ BOOST_AUTO_TEST_CASE(workers_take_cpus_of_their_own_and_never_more_than_the_mach
   BOOST_TEST(jobsub::local::plan_workers(c, 100).size() == 1u);
   c.max_jobs = 0;
   BOOST_TEST(jobsub::local::plan_workers(c, 1).size() == 1u);  // one job: one worker
-  c.cpus_per_job = 0;                                            // not asked: one per CPU, not pinned
+  c.cpus_per_job = 0;                                          // not asked: one per CPU, not pinned
   const auto unpinned = jobsub::local::plan_workers(c, 100);
   BOOST_TEST(unpinned.size() == 8u);
   BOOST_TEST(unpinned[0].cpus.empty());
   c.cpus_per_job = 9;
-  BOOST_CHECK_EXCEPTION(jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
-    return std::string(e.what()).find("asks for 9 CPUs and this machine has 8 for jobsub (0-7)") !=
-           std::string::npos;
-  });
+  BOOST_CHECK_EXCEPTION(
+      jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()).find("asks for 9 CPUs and this machine has 8 for jobsub (0-7)") !=
+               std::string::npos;
+      });
 }
 
 BOOST_AUTO_TEST_CASE(gpus_go_in_disjoint_sets_shared_by_at_most_jobs_per_gpu_workers) {
@@ -149,14 +150,16 @@ BOOST_AUTO_TEST_CASE(gpus_go_in_disjoint_sets_shared_by_at_most_jobs_per_gpu_wor
   BOOST_REQUIRE_EQUAL(pairs.size(), 1u);
   BOOST_TEST(pairs[0].gpu_indices == (std::vector<std::string>{"0", "1"}), boost::test_tools::per_element());
   c.gpus_per_job = 4;
-  BOOST_CHECK_EXCEPTION(jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
-    return std::string(e.what()).find("asks for 4 GPUs and this machine has 3") != std::string::npos;
-  });
+  BOOST_CHECK_EXCEPTION(
+      jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()).find("asks for 4 GPUs and this machine has 3") != std::string::npos;
+      });
   c.gpus = {};
   c.gpus_per_job = 1;
-  BOOST_CHECK_EXCEPTION(jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
-    return std::string(e.what()).find("has 0 (nvidia-smi lists none)") != std::string::npos;
-  });
+  BOOST_CHECK_EXCEPTION(
+      jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()).find("has 0 (nvidia-smi lists none)") != std::string::npos;
+      });
 }
 
 BOOST_AUTO_TEST_CASE(a_job_gets_one_mig_device_at_most) {
@@ -170,10 +173,11 @@ BOOST_AUTO_TEST_CASE(a_job_gets_one_mig_device_at_most) {
   BOOST_REQUIRE_EQUAL(pairs.size(), 1u);
   BOOST_TEST(pairs[0].gpu_indices == (std::vector<std::string>{"0", "2"}), boost::test_tools::per_element());
   c.gpus_per_job = 3;
-  BOOST_CHECK_EXCEPTION(jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
-    return std::string(e.what()).find("2 whole GPUs (and 2 MIG devices, of which a job gets one at most)") !=
-           std::string::npos;
-  });
+  BOOST_CHECK_EXCEPTION(
+      jobsub::local::plan_workers(c, 1), std::invalid_argument, [](const std::invalid_argument& e) {
+        return std::string(e.what()).find(
+                   "2 whole GPUs (and 2 MIG devices, of which a job gets one at most)") != std::string::npos;
+      });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

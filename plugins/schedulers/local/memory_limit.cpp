@@ -1,14 +1,14 @@
 #include "memory_limit.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -110,7 +110,8 @@ MemoryCgroup::MemoryCgroup(std::string path, bool v2)
       v2_(v2),
       mechanism_(v2 ? "cgroup v2 memory.max" : "cgroup v1 memory.limit_in_bytes") {}
 
-std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name, uint64_t mib, std::string& why_not) {
+std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name, uint64_t mib,
+                                                   std::string& why_not) {
   Hierarchy own;
   if (!own_memory_cgroup(own, why_not)) return nullptr;
   const std::string dir = fmt::format("{}/jobsub-{}-{}", own.dir, ::getpid(), name);
@@ -123,9 +124,12 @@ std::unique_ptr<MemoryCgroup> MemoryCgroup::create(const std::string& name, uint
   std::string error;
   if (own.v2) {
     if (::access((dir + "/memory.max").c_str(), F_OK) != 0) {
+      // cgroup v2 lets a cgroup hand `memory` to its children only while it holds no process
+      // itself, and jobsub is in it: only a cgroup made for it (a systemd scope with
+      // Delegate=yes, whose leaf jobsub is not in) could.
       why_not = fmt::format(
-          "the cgroup v2 {} does not delegate the memory controller to its children (its "
-          "cgroup.subtree_control has no 'memory')",
+          "jobsub's cgroup v2 {} does not give its children the memory controller (a cgroup that holds "
+          "processes, as jobsub's does, cannot)",
           own.dir);
       return nullptr;
     }
@@ -154,7 +158,8 @@ MemoryCgroup::~MemoryCgroup() {
     if (errno != EBUSY) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  std::fputs(fmt::format("jobsub: cannot remove the cgroup {}: {}\n", path_, std::strerror(errno)).c_str(), stderr);
+  std::fputs(fmt::format("jobsub: cannot remove the cgroup {}: {}\n", path_, std::strerror(errno)).c_str(),
+             stderr);
 }
 
 void MemoryCgroup::add(pid_t pid) const {
@@ -189,9 +194,10 @@ uint64_t group_resident_mib(pid_t pgid) {
     char state = 0;
     long ppid = 0, pgrp = 0;
     unsigned long long rss = 0;
-    if (std::sscanf(paren + 1,
-                    " %c %ld %ld %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %*u %*u %llu",
-                    &state, &ppid, &pgrp, &rss) == 4 &&
+    if (std::sscanf(
+            paren + 1,
+            " %c %ld %ld %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %*u %*u %llu",
+            &state, &ppid, &pgrp, &rss) == 4 &&
         pgrp == pgid)
       pages += rss;
   }

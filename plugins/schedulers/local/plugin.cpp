@@ -169,6 +169,8 @@ class LocalRun {
   struct Worker {
     explicit Worker(asio::io_context& io, std::size_t slot_index)
         : to(io), from(io), drain_timer(io), kill_timer(io), time_timer(io), slot(slot_index) {}
+    /// Declared first so that it is removed last, after `group` and `child` are gone.
+    std::unique_ptr<jobsub::local::MemoryCgroup> cgroup;  ///< null: no `mem`, or the watchdog holds it
     uint64_t number = 0;
     bp::async_pipe to, from;
     asio::streambuf input;
@@ -189,8 +191,7 @@ class LocalRun {
     asio::steady_timer kill_timer;   ///< SIGKILL once a cancelled job's grace period is over
     asio::steady_timer time_timer;   ///< the running job's `time` limit
     std::size_t slot;                ///< its CPUs and GPUs: LocalPlan::slots[slot]
-    std::unique_ptr<jobsub::local::MemoryCgroup> cgroup;  ///< null: no `mem`, or the watchdog holds it
-    uint64_t oom_kills_before = 0;  ///< the cgroup's OOM kills when the running job started
+    uint64_t oom_kills_before = 0;   ///< the cgroup's OOM kills when the running job started
     /// Set when jobsub stopped the worker's running job for a limit: that job's state and why.
     std::optional<uint64_t> verdict_job;
     jobsub::JobState verdict = jobsub::JobState::failed;
@@ -320,9 +321,9 @@ class LocalRun {
         if (w->cgroup || w->settled || w->jobs.empty() || w->cancelling) continue;
         const uint64_t mib = jobsub::local::group_resident_mib(w->pgid);
         if (mib > plan_.mem_mib) {
-          stop_for_limit(*w, jobsub::JobState::out_of_memory,
-                         fmt::format("resident memory {}M over the limit {}M (jobsub's watchdog)", mib,
-                                     plan_.mem_mib));
+          stop_for_limit(
+              *w, jobsub::JobState::out_of_memory,
+              fmt::format("resident memory {}M over the limit {}M (jobsub's watchdog)", mib, plan_.mem_mib));
         }
       }
       watch_memory();
@@ -335,7 +336,7 @@ class LocalRun {
     ::kill(-w.pgid, SIGTERM);
     w.kill_timer.expires_after(grace_);
     w.kill_timer.async_wait([&w](const boost::system::error_code& error) {
-      if (!error) ::kill(-w.pgid, SIGKILL);
+      if (!error && group_has_live_process(w.pgid)) ::kill(-w.pgid, SIGKILL);  // not a group reused since
     });
   }
 
@@ -479,7 +480,7 @@ class LocalRun {
                              : stopping_ || cancelled_.count(job) ? jobsub::JobState::cancelled
                                                                   : jobsub::JobState::failed;
     std::string reason;
-    if (w.verdict_job == job) {  // it ended as jobsub stopped it for a limit
+    if (w.verdict_job == job && code != 0) {  // it ended as jobsub stopped it for a limit
       state = w.verdict;
       reason = w.verdict_reason;
       w.verdict_job.reset();
@@ -488,6 +489,7 @@ class LocalRun {
       reason = fmt::format("the kernel stopped it at its memory limit {}M ({})", plan_.mem_mib,
                            w.cgroup->mechanism());
     }
+    if (w.verdict_job == job) w.verdict_job.reset();  // it completed just as the limit came: completed
     w.time_timer.cancel();
     report(job, state, code, reason);
     if (!w.jobs.empty()) job_started(w);
@@ -530,7 +532,8 @@ class LocalRun {
       // Its running job was cancelled; the jobs waiting in its input go to a new worker.
       for (const uint64_t job : w.jobs) {
         if (cancelled_.count(job)) {
-          report(job, jobsub::JobState::cancelled, job == ran ? code : -1);
+          // One waiting in its input was reported when its cancel came (watch_cancels).
+          if (job == ran) report(job, jobsub::JobState::cancelled, code);
         } else {
           requeued_.push_back(job);
         }
@@ -540,13 +543,7 @@ class LocalRun {
         // Started from the loop, not from here: this may run inside Boost.Process's
         // SIGCHLD handler, which must not gain a child while it walks its list.
         ++pending_starts_;
-        asio::post(io_, [this, slot = w.slot] {
-          --pending_starts_;
-          if (!stopping_) start_worker(++last_worker_, slot);
-          if (stopping_ &&
-              std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->settled; }))
-            settle();
-        });
+        start_replacement(w.slot, w.pgid, std::chrono::steady_clock::now() + grace_ + 5s);
       }
     }
     if (!w.jobs.empty() && w.jobs.front() == ran && !stopping_) {
@@ -568,6 +565,41 @@ class LocalRun {
       while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::failed, -1);
       settle();
     }
+  }
+
+  /// Starts a worker on `slot` once every process of the stopped worker's
+  /// group `old_pgid` is gone (a job that traps SIGTERM may take its grace
+  /// period; its CPUs and GPUs are not given to the next job before), from
+  /// the loop: this may run inside Boost.Process's SIGCHLD handler, which
+  /// must not gain a child while it walks its list.
+  void start_replacement(std::size_t slot, pid_t old_pgid, std::chrono::steady_clock::time_point give_up) {
+    auto timer = std::make_shared<asio::steady_timer>(io_);
+    timer->expires_after(group_has_live_process(old_pgid) ? 50ms : 0ms);
+    timer->async_wait([this, slot, old_pgid, give_up, timer](const boost::system::error_code&) {
+      if (!stopping_ && group_has_live_process(old_pgid)) {
+        if (std::chrono::steady_clock::now() < give_up) {
+          start_replacement(slot, old_pgid,
+                            give_up);  // the kill timer's SIGKILL ends it after the grace period
+          return;
+        }
+        context_.progress(
+            "a stopped job's processes did not end after SIGKILL; starting the next job all the same");
+      }
+      --pending_starts_;
+      if (!stopping_) {
+        try {
+          start_worker(++last_worker_, slot);
+        } catch (const std::exception& e) {  // e.g. fork failed: the jobs it would have run cannot start
+          context_.progress(fmt::format("cannot start a worker: {}", e.what()));
+          for (uint64_t job : requeued_) report(job, jobsub::JobState::failed, -1);
+          requeued_.clear();
+          while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::failed, -1);
+        }
+      }
+      if (std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->settled; }) &&
+          (stopping_ || jobs_left() == 0))
+        settle();
+    });
   }
 
   /// Ends the loop once every process of every worker's group is gone.
@@ -745,10 +777,11 @@ const jobsub_option_info kOptions[] = {
     {"grace", "SECONDS", "5",
      "after Ctrl-C, a cancel or a job's time limit, how long jobs get to end on SIGTERM before SIGKILL"},
     {"cpus", "N|LIST", nullptr,
-     "the CPUs jobs may use: a count (the first N) or a list (0-3,8) of jobsub's own CPUs (default: all of "
-     "them, as sched_getaffinity gives them)"},
+     "the CPUs jobs asking resources.cpus are pinned to, and the default -j: a count (the first N) or a list "
+     "(0-3,8) of jobsub's own CPUs (default: all of them, as sched_getaffinity gives them)"},
     {"gpus", "LIST", nullptr,
-     "the GPUs jobs may use, by index or UUID (default: those nvidia-smi lists, within CUDA_VISIBLE_DEVICES)"},
+     "the GPUs jobs may use, by index or UUID (default: those nvidia-smi lists, within "
+     "CUDA_VISIBLE_DEVICES)"},
     {"jobs-per-gpu", "K", "1", "how many jobs may share one GPU"},
     {"memory-limit", "HOW", "auto",
      "how mem is enforced: cgroup (a memory cgroup per worker), watchdog (jobsub samples resident memory), "
@@ -762,7 +795,8 @@ class LocalScheduler final : public jobsub::Scheduler {
       const jobsub::OptionReader read(kOptions, options, "local");
       const double seconds = read.seconds("grace");
       if (seconds > 86400)
-        return jobsub::Status::failure(fmt::format("--local.grace takes seconds (0 to 86400), not '{}'", seconds));
+        return jobsub::Status::failure(
+            fmt::format("--local.grace takes seconds (0 to 86400), not '{}'", seconds));
       grace_ = std::chrono::milliseconds(static_cast<long>(seconds * 1000));
       cpus_option_ = read.text("cpus");
       gpus_option_ = read.text("gpus");
@@ -776,7 +810,6 @@ class LocalScheduler final : public jobsub::Scheduler {
 
   jobsub::Status render(const jobsub::BatchRequest& request, jobsub::RenderedBatch& out) noexcept override {
     return jobsub::guarded([&] {
-      const LocalPlan plan = plan_for(request);  // refuses a job the machine cannot hold
       jobsub::TemplateValues values = jobsub::batch_template_values(request);
       std::string sequence;  // `$(seq 1 8) 10`: the batch's jobs as words for `for`
       for (const jobsub::TaskRange& range : request.tasks) {
@@ -789,13 +822,16 @@ class LocalScheduler final : public jobsub::Scheduler {
           request.tasks.empty() ? "1" : std::to_string(request.tasks.front().first);
       out.script = jobsub::render_batch_script(request, values, kDefaultTemplate, "local");
       out.submit_argv = {"bash", request.script_path.string()};
+      // After the script (which refuses a value no script may hold), before anything runs.
+      const LocalPlan plan = plan_for(request);  // refuses a job the machine cannot hold
       std::vector<std::string> enforced, not_enforced;
       if (plan.time_seconds > 0) {
         enforced.push_back(fmt::format("time {} (SIGTERM, SIGKILL {:.3g} s later)",
                                        jobsub::format_duration_hms(plan.time_seconds),
                                        std::chrono::duration<double>(grace_).count()));
       }
-      if (plan.mem_mib > 0) enforced.push_back(fmt::format("mem {}M (by {})", plan.mem_mib, memory_mechanism()));
+      if (plan.mem_mib > 0)
+        enforced.push_back(fmt::format("mem {}M (by {})", plan.mem_mib, memory_mechanism()));
       const jobsub::local::WorkerSlot& first = plan.slots.front();
       if (!first.cpus.empty()) {
         enforced.push_back(fmt::format("cpus {} of their own, pinned (of CPUs {}: {} job(s) at a time)",
@@ -803,13 +839,14 @@ class LocalScheduler final : public jobsub::Scheduler {
                                        plan.slots.size()));
       }
       if (!first.gpus.empty()) {
-        enforced.push_back(fmt::format("gpus {} of their own (of {} GPU(s), {} job(s) per GPU)", first.gpus.size(),
-                                       gpus().size(), jobs_per_gpu_));
+        enforced.push_back(fmt::format("gpus {} of their own (of {} GPU(s), {} job(s) per GPU)",
+                                       first.gpus.size(), gpus().size(), jobs_per_gpu_));
       }
       for (const auto& [key, value] : request.resources)
         if (!kHeld.count(key)) not_enforced.push_back(key);
       if (!enforced.empty())
-        out.warnings.push_back(fmt::format("enforced on this machine, per job: {}", fmt::join(enforced, "; ")));
+        out.warnings.push_back(
+            fmt::format("enforced on this machine, per job: {}", fmt::join(enforced, "; ")));
       if (!not_enforced.empty()) {
         out.warnings.push_back(
             fmt::format("resources are not enforced on this machine ({})", fmt::join(not_enforced, ", ")));
@@ -911,8 +948,9 @@ class LocalScheduler final : public jobsub::Scheduler {
     if (cpus_option_.find_first_not_of("0123456789") == std::string::npos) {
       const uint64_t n = std::stoull(cpus_option_);
       if (n == 0 || n > own.size())
-        throw std::invalid_argument(fmt::format("--local.cpus {}: jobsub may use {} CPUs here ({})", cpus_option_,
-                                                own.size(), jobsub::local::format_cpu_list(own)));
+        throw std::invalid_argument(fmt::format("--local.cpus {}: jobsub may use {} CPUs here ({})",
+                                                cpus_option_, own.size(),
+                                                jobsub::local::format_cpu_list(own)));
       own.resize(n);
       return own;
     }
@@ -947,10 +985,11 @@ class LocalScheduler final : public jobsub::Scheduler {
       if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES"))
         known = jobsub::local::visible_gpus(known, visible);
     } else if (query && gpus_option_.empty()) {
-      throw std::runtime_error(fmt::format(
-          "nvidia-smi --query-gpu=index,uuid failed ({}): {}; name the GPUs jobs may use with --local.gpus 0,1",
-          query->timed_out ? "no answer in 30 s" : fmt::format("exit {}", query->exit_code),
-          trim_message(query->err.empty() ? query->out : query->err)));
+      throw std::runtime_error(
+          fmt::format("nvidia-smi --query-gpu=index,uuid failed ({}): {}; name the GPUs jobs may use with "
+                      "--local.gpus 0,1",
+                      query->timed_out ? "no answer in 30 s" : fmt::format("exit {}", query->exit_code),
+                      trim_message(query->err.empty() ? query->out : query->err)));
     }
     gpus_ = gpus_option_.empty() ? known : jobsub::local::chosen_gpus(known, gpus_option_);
     return *gpus_;
