@@ -157,8 +157,9 @@ class LocalResources(JobsubTestCase):
         self.assertEqual(row["exit_code"], "137")  # the kernel's OOM killer
         listed = json.loads(self.jobsub("status", "--json", cwd=exp).stdout)["listed"]
         self.assertRegex(listed[0]["native_state"], r"the kernel stopped it at its memory limit 300M \(cgroup v[12] memory")
-        # jobsub's cgroups are gone with the run.
-        leftovers = [p for p in pathlib.Path("/sys/fs/cgroup").rglob("jobsub-*") if p.is_dir()]
+        # This run's cgroups (jobsub-<its pid>-w<worker>) are gone with it; other tests' runs may have theirs.
+        pid = row["native_id"].split("-")[1]
+        leftovers = [p for p in pathlib.Path("/sys/fs/cgroup").rglob(f"jobsub-{pid}-*") if p.is_dir()]
         self.assertEqual(leftovers, [])
 
     def test_a_job_over_its_memory_is_stopped_by_the_watchdog_where_there_is_no_cgroup(self):
