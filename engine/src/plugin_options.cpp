@@ -19,7 +19,7 @@ const std::vector<std::string>& core_option_names() {
       "program",     "command",    "template",      "rerun-completed",
       "resume",      "force",      "site",          "include-declined",
       "retries",     "retry-on",   "retry-scale",   "max-retries",
-      "canary"};
+      "canary",      "detach"};
   return names;
 }
 

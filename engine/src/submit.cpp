@@ -470,6 +470,13 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
     RenderedBatch probe;
     check_status(pipeline_.scheduler->render(batch, probe), pipeline_.stage("scheduler"));
   }
+  if (request_.canary_detach && !pipeline_.scheduler->holds_batches()) {
+    throw usage_error(fmt::format(
+        "--canary --detach submits the rest held, for the canary's script to release, and scheduler '{}' "
+        "cannot hold jobs so{}: drop --detach (jobsub then follows the canary and submits the rest itself)",
+        spec_.get("scheduler"),
+        spec_.get("scheduler") == "local" ? " (the local scheduler runs its jobs inside jobsub)" : ""));
+  }
 
   std::vector<fs::path> new_parents;
   for (const fs::path& parent : {layout_.results_root / spec_.get("name"), layout_.results_root}) {
@@ -523,7 +530,9 @@ SubmitOutcome NewSweepDriver::run(Prompter* prompter) {
     recorded = true;
     return record_sweep();
   };
-  if (request_.canary_seconds) {
+  if (request_.canary_seconds && request_.canary_detach) {
+    submitter.submit_canary_detached(to_submit_, *request_.canary_seconds, first_batch);
+  } else if (request_.canary_seconds) {
     submitter.submit_with_canary(to_submit_, *request_.canary_seconds, prompter, first_batch);
   } else {
     submitter.submit(to_submit_, prompter, first_batch);

@@ -260,9 +260,7 @@ std::vector<TaskRange> without(const std::vector<TaskRange>& jobs, const std::se
 
 void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t run_seconds,
                                    Prompter* prompter, const std::function<int64_t()>& first_batch) {
-  std::set<uint64_t> canaries;  // the first job of each resource group
-  for (const auto& [group, ranges] : parts_.groups.split(jobs))
-    if (!ranges.empty()) canaries.insert(ranges.front().first);
+  const std::set<uint64_t> canaries = canaries_of(jobs);
   std::vector<TaskRange> canary_ranges;
   for (const uint64_t job : canaries) canary_ranges.push_back({job, job});
   const std::string named = format_task_ranges(canary_ranges);
@@ -360,6 +358,84 @@ void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t 
   submit(rest, nullptr, first_batch);
 }
 
+std::set<uint64_t> Submitter::canaries_of(const std::vector<TaskRange>& jobs) const {
+  std::set<uint64_t> canaries;
+  for (const auto& [group, ranges] : parts_.groups.split(jobs))
+    if (!ranges.empty()) canaries.insert(ranges.front().first);
+  return canaries;
+}
+
+std::string Submitter::cancel_held(const std::vector<TaskRange>& tasks, const std::vector<std::string>& ids) {
+  if (ids.empty()) return {};
+  const Status status = parts_.scheduler.cancel(ids);
+  const std::string jobs = format_task_ranges(tasks);
+  if (!status.ok) {
+    return fmt::format(
+        "\njobs {} stay held as {} (no canary will release them), and cancelling them failed: "
+        "{}. `jobsub cancel` ends them",
+        jobs, join(ids, ","), status.message);
+  }
+  for (const TaskRange& r : tasks) {
+    for (uint64_t job = r.first; job <= r.last; ++job) {
+      if (!is_final(parts_.book.state(job)) && parts_.book.state(job) != JobState::not_submitted)
+        job_event({job, JobState::cancelled, -1, parts_.book.row(job).native_id, "no canary to release it"});
+    }
+  }
+  save();
+  return fmt::format("\njobs {}, held as {} for the canary, were cancelled: `jobsub resubmit` sends them",
+                     jobs, join(ids, ","));
+}
+
+void Submitter::submit_canary_detached(const std::vector<TaskRange>& jobs, uint64_t run_seconds,
+                                       const std::function<int64_t()>& first_batch) {
+  const std::set<uint64_t> canaries = canaries_of(jobs);
+  if (next_batch_ == 0) {
+    const std::lock_guard lock(mutex_);
+    parts_.sweep_id = first_batch();
+    next_batch_ = static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1;
+  }
+  const std::string until = run_seconds > 0 ? fmt::format("completed or ran {} without failing",
+                                                          short_duration(static_cast<double>(run_seconds)))
+                                            : std::string("completed");
+  for (const auto& [group, ranges] : parts_.groups.split(jobs)) {
+    if (interrupted() || ranges.empty()) return;
+    const uint64_t canary = ranges.front().first;
+    const std::vector<TaskRange> rest = without(ranges, {canary});
+    if (rest.empty()) {
+      submit_batch({{canary, canary}});
+      continue;
+    }
+    parts_.view.line(fmt::format(
+        "jobsub: canary: job {} first; jobs {} held until it {} (its own script releases them, or cancels "
+        "them if it fails first); `jobsub status` follows them",
+        canary, format_task_ranges(rest), until));
+    std::vector<std::string> held;
+    try {
+      held = submit_batch(rest, {.hold = true});
+    } catch (const Error& e) {
+      throw Error(e.code(), e.what() + cancel_held(rest, last_batch_ids_));
+    }
+    HeldBatchCommands commands;
+    const Status status = parts_.scheduler.held_batch_commands(held, commands);
+    if (!status.ok) {
+      throw job_error(fmt::format("scheduler '{}' cannot release jobs {} for a canary: {}",
+                                  parts_.scheduler_name, format_task_ranges(rest), status.message) +
+                      cancel_held(rest, held));
+    }
+    CanaryHooks hooks;
+    hooks.release = commands.release;
+    hooks.cancel = commands.cancel;
+    hooks.release_after_seconds = run_seconds;
+    hooks.held = fmt::format("jobs {} ({})", format_task_ranges(rest), join(held, ","));
+    try {
+      submit_batch({{canary, canary}}, {.canary = hooks});
+    } catch (const Error& e) {
+      if (!last_batch_ids_.empty()) throw;  // the canary was taken: it decides for them
+      throw Error(e.code(), e.what() + cancel_held(rest, held));
+    }
+  }
+}
+
 void Submitter::wait_for_test_job(uint64_t job) {
   if (interrupted() || is_final(parts_.book.state(job))) return;  // local: it ran inside submit
   parts_.view.line(
@@ -403,7 +479,13 @@ void Submitter::wait_for_test_job(uint64_t job) {
   parts_.view.clear();
 }
 
-void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
+std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
+  return submit_batch(tasks, BatchExtras());
+}
+
+std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& tasks,
+                                                 const BatchExtras& extras) {
+  last_batch_ids_.clear();
   {  // Another jobsub (an automatic retry sent by `status` while this one asked) may have made batches since.
     const std::lock_guard lock(mutex_);
     next_batch_ = std::max(next_batch_, static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1);
@@ -411,6 +493,8 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   const std::string name = fmt::format("batch-{}", next_batch_++);
   BatchRequest request = batch(name, tasks);
   request.token = new_batch_token();
+  request.hold = extras.hold;
+  if (extras.canary) request.task_body = with_canary_hooks(request.task_body, *extras.canary);
   const std::string stage = fmt::format("scheduler '{}'", parts_.scheduler_name);
   RenderedBatch rendered;
   check_status(parts_.scheduler.render(request, rendered), stage);
@@ -421,15 +505,18 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   write_script(request.script_path, rendered.script);
   const fs::path& results = request.results_dir;
   const std::string jobs = format_task_ranges(tasks);
-  append_submission(results, {{"batch", name},
-                              {"jobs", jobs},
-                              {"state", "submitting"},
-                              {"token", request.token},
-                              {"resources", request.resources},
-                              {"init", request.init_lines},
-                              {"program_sha256", parts_.program_sha256},
-                              {"script", request.script_path.string()},
-                              {"submit", rendered.submit_argv}});
+  nlohmann::ordered_json submitting = {{"batch", name},
+                                       {"jobs", jobs},
+                                       {"state", "submitting"},
+                                       {"token", request.token},
+                                       {"resources", request.resources},
+                                       {"init", request.init_lines},
+                                       {"program_sha256", parts_.program_sha256},
+                                       {"script", request.script_path.string()},
+                                       {"submit", rendered.submit_argv}};
+  if (extras.hold) submitting["held"] = true;  // until a canary's script releases them
+  if (extras.canary) submitting["canary_of"] = extras.canary->held;
+  append_submission(results, submitting);
   int64_t batch_id = 0;
   {
     const std::lock_guard lock(mutex_);
@@ -447,7 +534,13 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   for (const TaskOutcome& outcome : result.outcomes) job_event(outcome);
   bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
                             [](const TaskOutcome& o) { return !is_final(o.state); });
+  for (const TaskOutcome& outcome : result.outcomes) {
+    if (!is_final(outcome.state) && !outcome.native_id.empty() &&
+        std::find(last_batch_ids_.begin(), last_batch_ids_.end(), outcome.native_id) == last_batch_ids_.end())
+      last_batch_ids_.push_back(outcome.native_id);
+  }
   for (const SubmittedArray& array : result.arrays) {
+    last_batch_ids_.push_back(array.native_id);
     for (const TaskRange& r : array.tasks) {
       for (uint64_t t = r.first; t <= r.last; ++t) {
         parts_.book.apply({array.offset + t, JobState::queued, -1, array.task_id(t), array.native_state});
@@ -483,7 +576,8 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
   if (status.ok && queued && !result.native_id.empty()) {
     const bool one = batch_size_ == 1;
     parts_.view.line(
-        fmt::format("jobsub: {} {} submitted as {}{}", one ? "job" : "jobs", jobs, result.native_id,
+        fmt::format("jobsub: {} {} submitted{} as {}{}", one ? "job" : "jobs", jobs,
+                    extras.hold ? " held" : "", result.native_id,
                     one ? fmt::format("; output will be in {}",
                                       ResultsLayout(results, job_count).job_dir(tasks.front().first).string())
                         : std::string()));
@@ -528,6 +622,7 @@ void Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
         parts_.scheduler_name, what, status.message, held, sweep_dir,
         parts_.prototype.results().jobs_table().string()));
   }
+  return last_batch_ids_;
 }
 
 void Submitter::job_event(const TaskOutcome& outcome) noexcept {

@@ -120,6 +120,9 @@ class SubmitCommand final : public jobsub::Command {
       option("canary", po::value<std::string>()->value_name("[=DURATION]"),
              "submit the first job alone; the rest once it completed (or ran DURATION, e.g. --canary=10m, "
              "without failing)");
+      option("detach",
+             "with --canary: submit the rest at once, held until the canary's own script releases it (or "
+             "cancels it if the canary fails), and return (Slurm)");
       option("allow-no-args", "let a command without {args} run more than one job");
       option("rerun-completed",
              "submit combinations that completed in an earlier sweep of the experiment too");
@@ -374,6 +377,15 @@ class SubmitCommand final : public jobsub::Command {
             "bare --canary waits until the canary completed)",
             duration));
       }
+      request.canary_detach = vm.count("detach") > 0;
+      if (request.canary_detach && request.wait)
+        throw jobsub::usage_error(
+            "--detach returns at once and --wait follows every job: choose one (`jobsub status --watch` "
+            "follows a detached sweep)");
+    } else if (vm.count("detach")) {
+      throw jobsub::usage_error(
+          "--detach goes with --canary (jobsub submit without --wait already returns once the jobs are "
+          "submitted)");
     }
     request.command_line.push_back(context.program_name);
     request.command_line.insert(request.command_line.end(), args.begin(), args.end());

@@ -200,7 +200,9 @@ Status BatchScheduler::render(const BatchRequest& request, RenderedBatch& out) n
     add_template_values(request, values);
     out.script = render_batch_script(request, values, script_template_, prefix_);
     const std::vector<batch::Chunk> chunks = plan(request);
-    for (const batch::Chunk& chunk : chunks) out.all_submit_argvs.push_back(submit_argv(request, chunk));
+    if (request.hold && hold_flags_.empty())
+      throw std::invalid_argument(fmt::format("{} cannot submit jobs held", display_name_));
+    for (const batch::Chunk& chunk : chunks) out.all_submit_argvs.push_back(chunk_argv(request, chunk));
     out.submit_argv = out.all_submit_argvs.front();
     if (out.all_submit_argvs.size() == 1) out.all_submit_argvs.clear();
     out.submit_stdin = submit_stdin(request);
@@ -254,7 +256,7 @@ std::optional<std::string> BatchScheduler::taken(const std::string& token, uint6
 
 Status BatchScheduler::submit_chunk(const BatchRequest& request, const batch::Chunk& chunk,
                                     SubmitContext& context, std::string& id) {
-  const Argv argv = submit_argv(request, chunk);
+  const Argv argv = chunk_argv(request, chunk);
   const std::string& client = argv.front();
   double delay = retry_delay_;
   for (unsigned attempt = 0;; ++attempt) {
@@ -471,6 +473,30 @@ Argv BatchScheduler::cancel_argv(const std::vector<std::string>& native_ids) con
   Argv argv = {cancel_client_};
   argv.insert(argv.end(), native_ids.begin(), native_ids.end());
   return argv;
+}
+
+Argv BatchScheduler::release_argv(const std::vector<std::string>& native_ids) const {
+  Argv argv = release_client_;
+  argv.insert(argv.end(), native_ids.begin(), native_ids.end());
+  return argv;
+}
+
+Argv BatchScheduler::chunk_argv(const BatchRequest& request, const batch::Chunk& chunk) const {
+  Argv argv = submit_argv(request, chunk);
+  if (request.hold && !argv.empty()) argv.insert(argv.begin() + 1, hold_flags_.begin(), hold_flags_.end());
+  return argv;
+}
+
+Status BatchScheduler::held_batch_commands(const std::vector<std::string>& native_ids,
+                                           HeldBatchCommands& out) const noexcept {
+  out = {};
+  if (hold_flags_.empty() || release_client_.empty())
+    return Status::failure(fmt::format("{} cannot hold jobs until a canary releases them", display_name_));
+  if (native_ids.empty()) return Status::failure("no held jobs to release or cancel");
+  return guarded([&] {
+    out.release = release_argv(native_ids);
+    out.cancel = cancel_argv(native_ids);
+  });
 }
 
 Status BatchScheduler::cancel(const std::vector<std::string>& native_ids) noexcept {

@@ -3,6 +3,8 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <stdexcept>
+#include <string_view>
 
 #include <kainjow/mustache.hpp>
 
@@ -53,10 +55,14 @@ jobsub_init_check() {{
   printf '%s\n%s\n' "$1" "$2" > "$JOBSUB_JOB_DIR/{init_failed}"
   return "$1"
 }}
+# Job $JOBSUB_TASK_ID's directory into JOBSUB_JOB_DIR.
+jobsub_job_dir() {{
+  printf -v JOBSUB_JOB_DIR '%s/{jobs}/%0{width}d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
+}}
 # Runs job $JOBSUB_TASK_ID and returns its exit code. $1 is its command line
 # when the caller already has it (and has made its directory).
 jobsub_task() {{
-  printf -v JOBSUB_JOB_DIR '%s/{jobs}/%0{width}d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
+  jobsub_job_dir
   export JOBSUB_TASK_ID JOBSUB_JOB_DIR
   # A local worker's job cancelled while it waited: not run, as if stopped by SIGTERM.
   if [ -n "${{JOBSUB_WORKER:-}}" ] && [ -e "$JOBSUB_JOB_DIR/{cancelled}" ]; then return 143; fi
@@ -110,6 +116,106 @@ exit "$JOBSUB_EXIT"
       fmt::arg("stderr", job_files::kStderr), fmt::arg("exit_code", job_files::kExitCode),
       fmt::arg("metrics", job_files::kMetrics), fmt::arg("started", job_files::kStarted),
       fmt::arg("init_failed", job_files::kInitFailed), fmt::arg("cancelled", job_files::kCancelled));
+}
+
+namespace {
+// Where with_canary_hooks() puts its code: task_body()'s run of one job and
+// its last line (the unit test pins both).
+constexpr std::string_view kRunJob = "\njobsub_task \"\"\nJOBSUB_EXIT=$?\n";
+constexpr std::string_view kLastExit = "\nexit \"$JOBSUB_EXIT\"\n";
+}  // namespace
+
+std::string with_canary_hooks(const std::string& body, const CanaryHooks& hooks) {
+  const std::size_t run = body.rfind(kRunJob);
+  const std::size_t last = body.rfind(kLastExit);
+  if (run == std::string::npos || last == std::string::npos || last < run || hooks.release.empty() ||
+      hooks.cancel.empty())
+    throw std::invalid_argument("with_canary_hooks: not a task body of task_body(), or no commands");
+  const std::string timer =
+      hooks.release_after_seconds == 0
+          ? std::string()
+          : fmt::format(R"SH(# Released once the job has run {seconds} s without failing.
+( sleep {seconds} && jobsub_canary_release "ran {seconds} s without failing" ) &
+JOBSUB_CANARY_TIMER=$!
+)SH",
+                        fmt::arg("seconds", hooks.release_after_seconds));
+  const std::string before = fmt::format(
+      R"SH(
+# jobsub --canary --detach: this job is the canary of {held_comment}, held
+# until it completed{or_ran}; cancelled if it fails first.
+jobsub_canary_release() {{
+  echo "jobsub: the canary $1: releasing "{held} >&2
+  {release} >&2 || echo "jobsub: could not release "{held}": release them by hand (see --canary --detach in jobsub's user guide)" >&2
+}}
+jobsub_canary_cancel() {{
+  echo "jobsub: the canary $1: cancelling "{held} >&2
+  {cancel} >&2 || echo "jobsub: could not cancel "{held} >&2
+}}
+# A SIGTERM (the time limit, a cancel; Slurm sends it to this script alone)
+# is passed on to the job, once, and this script lives on to decide what
+# happens to the held jobs.
+jobsub_canary_term() {{
+  [ -z "${{JOBSUB_CANARY_SIGNAL:-}}" ] || return 0
+  JOBSUB_CANARY_SIGNAL=TERM
+  kill -TERM -- "-$$" 2>/dev/null || jobsub_canary_kill_tree "${{JOBSUB_CANARY_JOB:-}}"
+}}
+# Not a process group's leader (as under Slurm and Grid Engine): the job's processes one by one.
+jobsub_canary_kill_tree() {{
+  [ -n "$1" ] || return 0
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do jobsub_canary_kill_tree "$child"; done
+  kill -TERM "$1" 2>/dev/null
+}}
+trap jobsub_canary_term TERM
+# Waits for the job $1 and returns its exit status.
+jobsub_canary_wait() {{
+  JOBSUB_CANARY_JOB=$1
+  local status
+  while :; do
+    wait "$1"
+    status=$?
+    kill -0 "$1" 2>/dev/null || return "$status"
+  done
+}}
+JOBSUB_CANARY_TIMER=
+{timer})SH",
+      fmt::arg("held", shell_quote(hooks.held)), fmt::arg("held_comment", hooks.held),
+      fmt::arg("or_ran", hooks.release_after_seconds == 0
+                             ? std::string()
+                             : fmt::format(" or ran {} s", hooks.release_after_seconds)),
+      fmt::arg("release", shell_join(hooks.release)), fmt::arg("cancel", shell_join(hooks.cancel)),
+      fmt::arg("timer", timer));
+  const std::string after = R"SH(
+JOBSUB_CANARY_RELEASED=
+if [ -n "$JOBSUB_CANARY_TIMER" ]; then
+  kill "$JOBSUB_CANARY_TIMER" 2>/dev/null
+  wait "$JOBSUB_CANARY_TIMER" && JOBSUB_CANARY_RELEASED=1
+fi
+if [ -n "$JOBSUB_CANARY_RELEASED" ]; then
+  [ "$JOBSUB_EXIT" = 0 ] || echo "jobsub: the canary ended with exit status $JOBSUB_EXIT after the held jobs were released" >&2
+elif [ "$JOBSUB_EXIT" = 0 ] && [ -z "${JOBSUB_CANARY_SIGNAL:-}" ]; then
+  jobsub_canary_release completed
+else
+  jobsub_canary_cancel "ended with exit status $JOBSUB_EXIT${JOBSUB_CANARY_SIGNAL:+ (SIGTERM)}"
+fi)SH";
+  // The job runs in the background, and this script waits for it: a trapped
+  // signal interrupts `wait` (not a job in the foreground), so the trap can
+  // pass a SIGTERM on at once. (A background job starts with SIGINT and
+  // SIGQUIT ignored, as bash does without job control: Slurm's and Grid
+  // Engine's time limits and cancels send SIGTERM.)
+  const std::string run_job = R"SH(
+jobsub_job_dir
+jobsub_task "" &
+jobsub_canary_wait $!
+JOBSUB_EXIT=$?
+)SH";
+  std::string out = body.substr(0, run);
+  out += before;
+  out += run_job;
+  out += body.substr(run + kRunJob.size() - 1, last - (run + kRunJob.size() - 1));
+  out += after;
+  out += body.substr(last);
+  return out;
 }
 
 std::string format_task_ranges(const std::vector<TaskRange>& ranges) {

@@ -102,6 +102,22 @@ class Canary(JobsubTestCase):
         self.assertExit(dry, 2)
         self.assertIn("--canary submits jobs: it cannot go with --dry-run or --manual", dry.stderr)
 
+    def test_detach_needs_a_scheduler_that_holds_jobs_and_goes_only_with_canary(self):
+        # --canary --detach on Slurm: test_slurm.py. Here the local scheduler
+        # runs its jobs inside jobsub: nothing could release the held rest.
+        exp = self.sweep()
+        local = self.jobsub("--yes", "--canary", "--detach", cwd=exp)
+        self.assertExit(local, 2)
+        self.assertIn("scheduler 'local' cannot hold jobs so (the local scheduler runs its jobs inside jobsub): "
+                      "drop --detach", local.stderr)
+        self.assertEqual(self.results_dirs(exp), [])  # refused before anything was written
+        alone = self.jobsub("--yes", "--detach", cwd=exp)
+        self.assertExit(alone, 2)
+        self.assertIn("--detach goes with --canary", alone.stderr)
+        both = self.jobsub("--yes", "--canary", "--detach", "--wait", cwd=exp)
+        self.assertExit(both, 2)
+        self.assertIn("--detach returns at once and --wait follows every job: choose one", both.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

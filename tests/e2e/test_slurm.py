@@ -352,6 +352,51 @@ class Slurm(JobsubTestCase):
         self.assertEqual([r["state"] for r in self.jobs_table(results)], ["failed", "not_submitted", "not_submitted"])
         self.assertEqual([s["jobs"] for s in self.submissions(results) if s["state"] == "submitted"], ["1"])
 
+    def test_canary_detach_holds_the_rest_until_the_canarys_script_releases_it(self):
+        program = "import sys, time\ntime.sleep(8 if sys.argv[1] == '--x=1' else 0)\n"
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n",
+                              program=program)
+        result = self.jobsub("--scheduler=slurm", "--yes", "--canary", "--detach", cwd=exp, env=self.env())
+        self.assertExit(result, 0)
+        self.assertIn("jobsub: canary: job 1 first; jobs 2-3 held until it completed", result.stdout)
+        self.assertRegex(result.stdout, r"jobsub: jobs 2-3 submitted held as \d+\n")
+        results = self.only_results_dir(exp)
+        subs = self.submissions(results)
+        held = [s for s in subs if s["state"] == "submitting" and s.get("held")]
+        self.assertEqual([s["jobs"] for s in held], ["2-3"])
+        # Slurm holds them while the canary sleeps (JobHeldUser): status says what squeue says.
+        now = json.loads(self.jobsub("status", "--json", cwd=exp, env=self.env()).stdout)
+        self.assertEqual({j["job"]: j["state"] for j in now["listed"] if j["job"] > 1}, {2: "held", 3: "held"})
+        watched = self.jobsub("status", "--watch", "--poll", "0.5", cwd=exp, env=self.env(), timeout=300)
+        self.assertExit(watched, 0)
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["completed"] * 3)
+        canary_id = [s for s in subs if s["state"] == "submitted" and s["jobs"] == "1"][0]["native_id"]
+        log = (results / "logs" / f"slurm-{canary_id}_1.out").read_text()
+        self.assertIn("jobsub: the canary completed: releasing jobs 2-3", log)
+
+    def test_a_detached_canary_that_fails_or_is_cancelled_cancels_the_held_rest(self):
+        for case, program in [("fails", "import sys\nsys.exit('no GPU found' if sys.argv[1] == '--x=1' else 0)\n"),
+                              ("cancelled", "import sys, time\ntime.sleep(120 if sys.argv[1] == '--x=1' else 0)\n")]:
+            with self.subTest(case):
+                exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n",
+                                      program=program, name=f"exp-{case}")
+                result = self.jobsub("--scheduler=slurm", "--yes", "--canary", "--detach", cwd=exp, env=self.env())
+                self.assertExit(result, 0)
+                results = self.only_results_dir(exp)
+                if case == "cancelled":  # scancel sends SIGTERM to the batch script alone: it passes it on
+                    deadline = time.time() + 120
+                    while (results / "jobs" / "0001" / "started").exists() is False and time.time() < deadline:
+                        time.sleep(0.2)
+                    self.assertExit(self.jobsub("cancel", "1", cwd=exp, env=self.env()), 0)
+                watched = self.jobsub("status", "--watch", "--poll", "0.5", cwd=exp, env=self.env(), timeout=300)
+                self.assertExit(watched, 1)
+                states = [r["state"] for r in self.jobs_table(results)]
+                self.assertEqual(states, ["failed" if case == "fails" else "cancelled", "cancelled", "cancelled"])
+                canary_id = [s for s in self.submissions(results)
+                             if s["state"] == "submitted" and s["jobs"] == "1"][0]["native_id"]
+                log = (results / "logs" / f"slurm-{canary_id}_1.out").read_text()
+                self.assertRegex(log, r"jobsub: the canary ended with exit status \d+.*: cancelling jobs 2-3")
+
     def test_permanent_failure_stops_with_slurms_message_and_a_record(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
         result = self.submit(exp, "--resource", "partition=nope")

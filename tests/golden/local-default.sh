@@ -36,10 +36,14 @@ jobsub_init_check() {
   printf '%s\n%s\n' "$1" "$2" > "$JOBSUB_JOB_DIR/init_failed"
   return "$1"
 }
+# Job $JOBSUB_TASK_ID's directory into JOBSUB_JOB_DIR.
+jobsub_job_dir() {
+  printf -v JOBSUB_JOB_DIR '%s/jobs/%04d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
+}
 # Runs job $JOBSUB_TASK_ID and returns its exit code. $1 is its command line
 # when the caller already has it (and has made its directory).
 jobsub_task() {
-  printf -v JOBSUB_JOB_DIR '%s/jobs/%04d' "$JOBSUB_RESULTS_DIR" "$JOBSUB_TASK_ID"
+  jobsub_job_dir
   export JOBSUB_TASK_ID JOBSUB_JOB_DIR
   # A local worker's job cancelled while it waited: not run, as if stopped by SIGTERM.
   if [ -n "${JOBSUB_WORKER:-}" ] && [ -e "$JOBSUB_JOB_DIR/cancelled" ]; then return 143; fi

@@ -199,4 +199,93 @@ BOOST_AUTO_TEST_CASE(task_body_as_a_worker_runs_the_jobs_it_is_given) {
   fs::remove_all(root);
 }
 
+namespace {
+
+/// A canary's script for `command` (its job 1), whose hooks touch `released`
+/// or `cancelled` in `root`: what it decided.
+struct CanaryRun {
+  fs::path root;
+  std::string decided() const {
+    const bool released = fs::exists(root / "released"), cancelled = fs::exists(root / "cancelled");
+    return released && cancelled ? "both" : released ? "released" : cancelled ? "cancelled" : "nothing";
+  }
+};
+
+CanaryRun canary_script(const std::string& name, const std::string& command, uint64_t release_after) {
+  const fs::path root =
+      fs::temp_directory_path() / ("jobsub canary " + name + " " + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root);
+  write_job_files(root, {{command, "{}", "[]"}});
+  jobsub::CanaryHooks hooks;
+  hooks.release = {"touch", (root / "released").string()};
+  hooks.cancel = {"touch", (root / "cancelled").string()};
+  hooks.release_after_seconds = release_after;
+  hooks.held = "jobs 2-9 (4711)";
+  std::ofstream(root / "s.sh") << "JOBSUB_TASK_ID=1\n" +
+                                      jobsub::with_canary_hooks(jobsub::task_body(root, 1, root, {}, true),
+                                                                hooks);
+  return {root};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_canary_that_completes_releases_the_held_jobs_and_one_that_fails_cancels_them) {
+  const CanaryRun ok = canary_script("ok", "echo fine", 0);
+  auto result = jobsub::run_process({"bash", (ok.root / "s.sh").string()});
+  BOOST_TEST(result.exit_code == 0);
+  BOOST_TEST(ok.decided() == "released");
+  BOOST_TEST(read(ok.root / "jobs" / "0001" / "stdout") == "fine\n");
+  BOOST_TEST(read(ok.root / "jobs" / "0001" / "exit_code") == "0\n");
+  BOOST_TEST(result.err.find("jobsub: the canary completed: releasing jobs 2-9 (4711)") != std::string::npos,
+             result.err);
+
+  const CanaryRun failed = canary_script("failed", "exit 3", 0);
+  result = jobsub::run_process({"bash", (failed.root / "s.sh").string()});
+  BOOST_TEST(result.exit_code == 3);  // the job's own exit status, as without a canary
+  BOOST_TEST(failed.decided() == "cancelled");
+  BOOST_TEST(read(failed.root / "jobs" / "0001" / "exit_code") == "3\n");
+  BOOST_TEST(result.err.find("ended with exit status 3: cancelling jobs 2-9 (4711)") != std::string::npos,
+             result.err);
+  fs::remove_all(ok.root);
+  fs::remove_all(failed.root);
+}
+
+BOOST_AUTO_TEST_CASE(a_canary_ended_by_sigterm_passes_it_to_its_job_and_cancels_the_held_jobs) {
+  // Slurm's time limit and scancel send SIGTERM to the batch script alone
+  // (seen on Slurm 22.05): the script passes it on and decides.
+  const CanaryRun run = canary_script("term", "echo started; sleep 60 && echo never", 0);
+  const auto result = jobsub::run_process({"bash", "-c",
+                                           "setsid bash s.sh & pid=$!; for i in $(seq 100); do [ -s "
+                                           "jobs/0001/stdout ] && break; sleep 0.1; done; "
+                                           "kill -TERM $pid; wait $pid"},
+                                          {run.root, {}, {}});
+  BOOST_TEST(result.exit_code == 143);
+  BOOST_TEST(run.decided() == "cancelled");
+  BOOST_TEST(read(run.root / "jobs" / "0001" / "stdout") == "started\n");  // the sleep ended with the script
+  BOOST_TEST(result.err.find("(SIGTERM): cancelling") != std::string::npos, result.err);
+  fs::remove_all(run.root);
+}
+
+BOOST_AUTO_TEST_CASE(a_canary_with_a_duration_releases_the_held_jobs_while_it_runs_and_never_cancels_them) {
+  // Released after 1 s; the job goes on failing afterwards: the held jobs are not cancelled.
+  const CanaryRun run = canary_script("duration",
+                                      "for i in $(seq 100); do [ -e released ] && break; "
+                                      "sleep 0.1; done; echo saw; exit 5",
+                                      1);
+  const auto result = jobsub::run_process({"bash", (run.root / "s.sh").string()});
+  BOOST_TEST(result.exit_code == 5);
+  BOOST_TEST(run.decided() == "released");
+  BOOST_TEST(result.err.find("ran 1 s without failing: releasing") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("after the held jobs were released") != std::string::npos, result.err);
+  fs::remove_all(run.root);
+}
+
+BOOST_AUTO_TEST_CASE(canary_hooks_refuse_a_body_they_cannot_place_themselves_in) {
+  jobsub::CanaryHooks hooks;
+  hooks.release = {"true"};
+  hooks.cancel = {"true"};
+  BOOST_CHECK_THROW(jobsub::with_canary_hooks("echo not a task body\n", hooks), std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -37,6 +37,10 @@ struct SubmitRequest {
   /// first, the rest once it completed or ran this many seconds without
   /// failing (0: once it completed). Empty: no canary.
   std::optional<uint64_t> canary_seconds{};
+  /// With a canary, `--detach`: the rest is submitted at once, held, and the
+  /// canary's own script releases or cancels it (Submitter::submit_canary_detached);
+  /// jobsub follows nothing. Refused (exit 2) where the scheduler cannot hold jobs.
+  bool canary_detach = false;
 };
 
 struct SubmitOutcome {

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "jobsub/job_book.h"
 #include "jobsub/progress_view.h"
 #include "jobsub/resource_groups.h"
+#include "jobsub/script.h"
 #include "jobsub/store.h"
 
 namespace jobsub {
@@ -103,6 +106,16 @@ class JOBSUB_API Submitter final : public SubmitContext {
   void submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t run_seconds, Prompter* prompter,
                           const std::function<int64_t()>& first_batch);
 
+  /// `--canary --detach` (a scheduler whose holds_batches() is true): for
+  /// each resource group, submits the rest of `jobs` held, then its canary
+  /// (its first job) with a script that releases them once the canary
+  /// completed or ran `run_seconds` (0: once it completed) without failing,
+  /// and cancels them when it fails (with_canary_hooks()); then returns,
+  /// following nothing. When a canary cannot be submitted, the jobs held for
+  /// it are cancelled (no one would release them) and Error is thrown.
+  void submit_canary_detached(const std::vector<TaskRange>& jobs, uint64_t run_seconds,
+                              const std::function<int64_t()>& first_batch);
+
   /// Follows the open jobs until they end (or Ctrl-C: they go on).
   void wait(double poll_seconds);
 
@@ -123,7 +136,21 @@ class JOBSUB_API Submitter final : public SubmitContext {
   std::vector<uint64_t> cancel_requests() noexcept override;
 
  private:
-  void submit_batch(const std::vector<TaskRange>& tasks);
+  /// What a batch carries besides its jobs (`--canary --detach`).
+  struct BatchExtras {
+    bool hold = false;                    ///< BatchRequest::hold
+    std::optional<CanaryHooks> canary{};  ///< its script is a canary's (with_canary_hooks())
+  };
+  /// Submits one batch and returns the ids the scheduler gave it (each
+  /// array's id, each job's id outside an array), as held_batch_commands()
+  /// takes them; they are in last_batch_ids_ too when it throws.
+  std::vector<std::string> submit_batch(const std::vector<TaskRange>& tasks, const BatchExtras& extras);
+  std::vector<std::string> submit_batch(const std::vector<TaskRange>& tasks);
+  /// The first job of each resource group among `jobs`.
+  std::set<uint64_t> canaries_of(const std::vector<TaskRange>& jobs) const;
+  /// Cancels the held jobs `tasks` (ids `ids`) that no canary will release,
+  /// records them `cancelled`, and returns what to add to the error message.
+  std::string cancel_held(const std::vector<TaskRange>& tasks, const std::vector<std::string>& ids);
   /// Follows test job `job` until it ends (its result shown as the view shows
   /// a test job's), polling every Parts::test_job_poll_seconds. Ctrl-C stops
   /// the waiting, not the job, and the questions go on.
@@ -137,6 +164,7 @@ class JOBSUB_API Submitter final : public SubmitContext {
   int batches_submitted_ = 0;
   uint64_t retries_sent_ = 0;  ///< by send_due_retries()
   uint64_t batch_size_ = 0;
+  std::vector<std::string> last_batch_ids_;  ///< submit_batch()'s ids, also when it throws
   bool warned_ = false;
   std::mutex mutex_;                  ///< the store and changed_: this thread and the flusher
   std::vector<TaskOutcome> changed_;  ///< job states not yet written to the store

@@ -193,6 +193,8 @@ SlurmScheduler::SlurmScheduler() : BatchScheduler(kOptions, "Slurm", "slurm") {
   script_template_ = kTemplate;
   detection_ = {"sbatch", "Slurm", {}, {}};
   cancel_client_ = "scancel";
+  hold_flags_ = {"--hold"};
+  release_client_ = {"scontrol", "release"};
   array_ids_ = batch::ArrayIds::ranges;
   submitted_state_ = "PENDING";
   transient_messages_ = {"Socket timed out",
@@ -302,9 +304,14 @@ Argv SlurmScheduler::submit_argv(const BatchRequest& request, const batch::Chunk
   return argv;
 }
 
+Argv SlurmScheduler::release_argv(const std::vector<std::string>& native_ids) const {
+  return {"scontrol", "release", join(native_ids, ",")};  // scontrol(1): `release job_list`, comma-separated
+}
+
 Argv SlurmScheduler::status_argv(const std::set<std::string>& jobs) const {
-  return {"squeue",       "--noheader",     "--array",
-          "--states=all", "--format=%i|%T", fmt::format("--jobs={}", join({jobs.begin(), jobs.end()}, ","))};
+  return {
+      "squeue",       "--noheader",        "--array",
+      "--states=all", "--format=%i|%T|%r", fmt::format("--jobs={}", join({jobs.begin(), jobs.end()}, ","))};
 }
 
 std::vector<batch::JobRow> SlurmScheduler::parse_status(const ProcessResult& answer) const {
@@ -314,7 +321,17 @@ std::vector<batch::JobRow> SlurmScheduler::parse_status(const ProcessResult& ans
     if (answer.err.find("Invalid job id") != std::string::npos) return {};
     throw std::runtime_error(fmt::format("squeue failed: {}", trim(answer.err)));
   }
-  return parse_squeue(answer.out);
+  std::vector<batch::JobRow> rows = parse_squeue(answer.out);
+  for (batch::JobRow& row : rows) {
+    // The third field is the reason (%r): a job held by `sbatch --hold` or
+    // `scontrol hold` is PENDING for `JobHeldUser` (`JobHeldAdmin`): held.
+    if (row.native_state == "PENDING" && row.tag.rfind("JobHeld", 0) == 0) {
+      row.state = JobState::held;
+      row.native_state = fmt::format("PENDING ({})", row.tag);
+    }
+    row.tag.clear();
+  }
+  return rows;
 }
 
 /// One sacct for every job (array) the queue forgot, bounded by the sweep's

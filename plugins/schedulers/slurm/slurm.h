@@ -70,6 +70,7 @@ class SlurmScheduler final : public BatchScheduler {
   std::optional<std::string> job_id(const std::string& printed) const override {
     return parse_sbatch(printed);
   }
+  Argv release_argv(const std::vector<std::string>& native_ids) const override;
   Argv status_argv(const std::set<std::string>& jobs) const override;
   std::vector<batch::JobRow> parse_status(const ProcessResult& answer) const override;
   std::vector<batch::JobRow> accounting(const std::set<std::string>& jobs) override;

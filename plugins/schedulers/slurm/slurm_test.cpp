@@ -3,6 +3,8 @@
 // scheduler driven through a scripted runner.
 #include "slurm.h"
 
+#include <jobsub/text.h>
+
 #include <boost/test/unit_test.hpp>
 #include <set>
 
@@ -265,10 +267,10 @@ BOOST_AUTO_TEST_CASE(a_hung_client_is_an_error_that_names_the_command) {
   std::vector<jobsub::TaskOutcome> out;
   const jobsub::Status status = slurm.scheduler.query({"2_1"}, out);
   BOOST_TEST(!status.ok);
-  BOOST_TEST(
-      status.message.find("`squeue --noheader --array --states=all --format=%i|%T --jobs=2` did not answer "
-                          "within 120 s") == 0u,
-      status.message);
+  BOOST_TEST(status.message.find(
+                 "`squeue --noheader --array --states=all --format=%i|%T|%r --jobs=2` did not answer "
+                 "within 120 s") == 0u,
+             status.message);
 }
 
 BOOST_AUTO_TEST_CASE(sacct_rows_of_every_end_and_the_exit_code_before_the_colon) {
@@ -347,6 +349,36 @@ BOOST_AUTO_TEST_CASE(slurms_last_words_in_a_jobs_log_are_its_verdict) {
   BOOST_TEST((out.state == JobState::out_of_memory));
   BOOST_TEST(!slurm.scheduler.log_verdict(logs, "5", out));  // no log
   std::filesystem::remove_all(logs);
+}
+
+BOOST_AUTO_TEST_CASE(a_held_batch_is_sbatch_hold_its_tasks_are_held_and_scontrol_releases_them) {
+  // --canary --detach: the rest goes with --hold; the canary's script runs
+  // `scontrol release` (comma-separated, scontrol(1)) or `scancel`.
+  Slurm slurm;
+  BOOST_TEST(slurm.scheduler.holds_batches());
+  auto request = jobsub::testing::request_for({{2, 4}}, 4);
+  request.hold = true;
+  jobsub::RenderedBatch rendered;
+  BOOST_REQUIRE(slurm.scheduler.render(request, rendered).ok);
+  BOOST_TEST(rendered.submit_argv.at(1) == "--hold");
+  jobsub::HeldBatchCommands commands;
+  BOOST_REQUIRE(slurm.scheduler.held_batch_commands({"18", "21"}, commands).ok);
+  BOOST_TEST(commands.release == (jobsub::Argv{"scontrol", "release", "18,21"}),
+             jobsub::join(commands.release, " "));
+  BOOST_TEST(commands.cancel == (jobsub::Argv{"scancel", "18", "21"}), jobsub::join(commands.cancel, " "));
+  BOOST_TEST(!slurm.scheduler.held_batch_commands({}, commands).ok);
+
+  slurm.runner.answer("squeue", 0, captured("slurm/squeue-held.out"));
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(slurm.scheduler.query({"18_1", "18_2", "18_3", "19"}, out).ok);
+  BOOST_TEST(slurm.runner.calls_of("squeue").back().at(4) == "--format=%i|%T|%r");
+  std::map<std::string, jobsub::TaskOutcome> by_id;
+  for (const auto& o : out) by_id[o.native_id] = o;
+  BOOST_REQUIRE_EQUAL(by_id.size(), 4u);
+  BOOST_TEST((by_id.at("18_2").state == JobState::held));
+  BOOST_TEST(by_id.at("18_2").native_state == "PENDING (JobHeldUser)");
+  BOOST_TEST((by_id.at("19").state == JobState::running));
+  BOOST_TEST(by_id.at("19").native_state == "RUNNING");
 }
 
 BOOST_AUTO_TEST_CASE(query_is_one_squeue_for_all_arrays_and_an_empty_queue_is_no_error) {

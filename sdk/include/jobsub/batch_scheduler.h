@@ -165,6 +165,9 @@ class JOBSUB_API BatchScheduler : public Scheduler {
                    TaskOutcome& out) const noexcept final;
   fs::path log_file(const fs::path& logs_dir, const std::string& native_id) const noexcept final;
   Status resource_limits(const BatchRequest& request, ResourceLimits& out) noexcept final;
+  bool holds_batches() const noexcept final { return !hold_flags_.empty(); }
+  Status held_batch_commands(const std::vector<std::string>& native_ids,
+                             HeldBatchCommands& out) const noexcept final;
 
   /// Where every command goes (the system's runner unless a test lends one).
   void use_runner(ProcessRunner& runner) { runner_ = &runner; }
@@ -193,6 +196,12 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   std::chrono::milliseconds client_timeout_{std::chrono::seconds(120)};  ///< from `client-timeout`
   int64_t submitted_after_ = 0;  ///< kSubmittedAfterOption (seconds since the epoch); 0: unknown
   std::string cancel_client_;    ///< `scancel`: cancel_argv() is it and the ids
+  /// Words after the submit client that submit a batch held
+  /// (BatchRequest::hold; Slurm `--hold`); empty: the dialect cannot hold.
+  Argv hold_flags_;
+  /// The command that releases held jobs (Slurm `scontrol release`):
+  /// release_argv() is it and the ids.
+  Argv release_client_;
   /// How the unknown-resource error tells to write anything else (default `<prefix>.<option>`).
   std::string extra_resources_;
   std::vector<std::string> notes_;  ///< warnings every render shows (an assumed limit)
@@ -257,6 +266,8 @@ class JOBSUB_API BatchScheduler : public Scheduler {
   virtual ResourceLimits limits(const BatchRequest&) const { return {}; }
 
   virtual Argv cancel_argv(const std::vector<std::string>& native_ids) const;
+  /// release_client_ and the ids (Slurm's `scontrol release` takes them comma-separated).
+  virtual Argv release_argv(const std::vector<std::string>& native_ids) const;
   /// True when `answer` means the jobs are cancelled or were already gone.
   virtual bool cancelled(const ProcessResult& answer) const { return answer.ok(); }
 
@@ -280,6 +291,8 @@ class JOBSUB_API BatchScheduler : public Scheduler {
 
  private:
   std::vector<std::string> directives(const BatchRequest& request) const;
+  /// submit_argv() with hold_flags_ after the client when the request holds its jobs.
+  Argv chunk_argv(const BatchRequest& request, const batch::Chunk& chunk) const;
   std::string read_value(const batch::DirectiveRule& rule, const std::string& value) const;
   /// Sends one chunk: retries and the look-up before each (see the class comment).
   Status submit_chunk(const BatchRequest& request, const batch::Chunk& chunk, SubmitContext& context,

@@ -153,6 +153,10 @@ struct BatchRequest {
   std::string template_text;  ///< a user's Mustache template; empty = the plugin's own
   std::string task_body;      ///< the core's shell code that runs one job (see script.h)
   fs::path template_file;     ///< where template_text came from, for messages
+  /// Submit the batch's jobs held: the scheduler keeps them queued and starts
+  /// none until released (Slurm `sbatch --hold`). Set only for a scheduler
+  /// whose holds_batches() is true (`--canary --detach`). (Scheduler/7.)
+  bool hold = false;
 
   /// The layout of results_dir (results_layout.h): its logs/, job directories, ...
   ResultsLayout results() const { return {results_dir, job_count}; }
@@ -218,6 +222,15 @@ struct ResourceLimits {
   uint64_t time_seconds = 0;  ///< Slurm: the partition's MaxTime
   uint64_t mem_mib = 0;       ///< Slurm: the partition's MaxMemPerNode (MiB)
   std::string where{};        ///< whose limits, for messages: `partition debug`
+};
+
+/// The commands that decide a batch submitted held (BatchRequest::hold),
+/// run by its canary's own script where the canary ran (a compute node):
+/// `release` lets the held jobs start (Slurm `scontrol release 4711,4712`),
+/// `cancel` ends them (`scancel 4711 4712`).
+struct HeldBatchCommands {
+  std::vector<std::string> release;
+  std::vector<std::string> cancel;
 };
 
 /// How jobsub tells, with no scheduler chosen anywhere, that this host has
@@ -295,6 +308,20 @@ class Scheduler {
     out = {};
     return {};
   }
+  /// True when submit() honours BatchRequest::hold and held_batch_commands()
+  /// answers: the scheduler can keep a batch queued until a canary's script
+  /// releases or cancels it (`--canary --detach`). False by default.
+  /// (Scheduler/7.)
+  virtual bool holds_batches() const noexcept { return false; }
+  /// The commands that release and cancel the held jobs `native_ids` (the
+  /// ids submit() returned: SubmitResult::native_id of each array, or a job's
+  /// TaskOutcome::native_id). A failed Status (the default) when the
+  /// scheduler cannot hold batches. (Scheduler/7.)
+  virtual Status held_batch_commands(const std::vector<std::string>& /*native_ids*/,
+                                     HeldBatchCommands& out) const noexcept {
+    out = {};
+    return Status::failure("this scheduler cannot hold jobs until a canary releases them");
+  }
 };
 
 // ---------------------------------------------------------------- command
@@ -351,7 +378,7 @@ struct interface_traits<Formatter> {
 template <>
 struct interface_traits<Scheduler> {
   static constexpr const char* kind = "scheduler";
-  static constexpr const char* id = "jobsub::Scheduler/6";
+  static constexpr const char* id = "jobsub::Scheduler/7";
 };
 template <>
 struct interface_traits<Command> {

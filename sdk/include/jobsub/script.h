@@ -35,6 +35,23 @@ namespace fs = std::filesystem;
 JOBSUB_API std::string task_body(const fs::path& results_dir, uint64_t job_count, const fs::path& workdir,
                                  const std::vector<std::string>& init, bool check_init);
 
+/// What a canary's script does with the jobs held behind it (`--canary
+/// --detach`): it runs `release` once its job completed (exit 0), or once
+/// the job has run `release_after_seconds` (0: only at its end) without
+/// failing, and `cancel` when the job failed before that: a non-zero exit,
+/// or a SIGTERM (the scheduler's time limit, or a cancel) that ended it.
+struct CanaryHooks {
+  std::vector<std::string> release;  ///< Slurm `scontrol release 4711`
+  std::vector<std::string> cancel;   ///< Slurm `scancel 4711`
+  uint64_t release_after_seconds = 0;
+  std::string held;  ///< for its log: `jobs 2-144 (4711)`
+};
+
+/// `body` (task_body()'s) as a canary's: the hooks of `hooks` around its job,
+/// their messages on the script's stderr (the scheduler's log of the job). A
+/// local worker (JOBSUB_WORKER) runs no hooks.
+JOBSUB_API std::string with_canary_hooks(const std::string& body, const CanaryHooks& hooks);
+
 /// `1-3,7,9-12`
 JOBSUB_API std::string format_task_ranges(const std::vector<TaskRange>& ranges);
 /// format_task_ranges' inverse (`1-3,7`); throws Error (exit 3) on anything else.
