@@ -528,8 +528,8 @@ std::string runtime_text(double seconds) {
 }
 
 const std::vector<std::string>& builtin_columns() {
-  static const std::vector<std::string> names = {"sweep",   "job",       "state",        "attempt",
-                                                 "runtime", "in_flight", "metrics_from", "jobs"};
+  static const std::vector<std::string> names = {"sweep",     "job",          "state", "attempt", "runtime",
+                                                 "in_flight", "metrics_from", "jobs",  "gpus"};
   return names;
 }
 
@@ -699,6 +699,7 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
     if (name == "state") return text_cell(to_string(row.state));
     if (name == "sweep") return text_cell(sweeps.at(row.sweep));
     if (name == "runtime") return row.runtime >= 0 ? number_cell(row.runtime) : Cell{};
+    if (name == "gpus") return row.metrics.gpus.empty() ? Cell{} : text_cell(row.metrics.gpus);
     for (const auto& k : param_keys)
       if (param_column(k) == name) return param_of(row, k);
     for (const auto& m : metric_names)
@@ -809,6 +810,8 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
       std::any_of(rows.begin(), rows.end(), [](const ResultRow* r) { return r->in_flight; });
   const bool show_from =
       std::any_of(rows.begin(), rows.end(), [](const ResultRow* r) { return !r->metrics_from.empty(); });
+  const bool show_gpus =  // the local scheduler gave GPUs
+      std::any_of(rows.begin(), rows.end(), [](const ResultRow* r) { return !r->metrics.gpus.empty(); });
 
   // Header: what was read, and how it is shown.
   {
@@ -888,6 +891,7 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
     table.columns.push_back("job");
     for (const auto& k : param_keys) table.columns.push_back(param_column(k));
     for (const char* c : {"state", "attempt", "runtime"}) table.columns.push_back(c);
+    if (show_gpus) table.columns.push_back("gpus");
     for (const auto& m : metric_names) table.columns.push_back(metric_column(m));
     if (show_in_flight) table.columns.push_back("in_flight");
     if (show_from) table.columns.push_back("metrics_from");
@@ -899,6 +903,7 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
       cells.push_back(text_cell(to_string(row->state)));
       cells.push_back(integer_cell(row->attempt));
       cells.push_back(row->runtime >= 0 ? number_cell(std::round(row->runtime * 1000) / 1000) : Cell{});
+      if (show_gpus) cells.push_back(row->metrics.gpus.empty() ? Cell{} : text_cell(row->metrics.gpus));
       for (const auto& m : metric_names) cells.push_back(metric_of(*row, m));
       if (show_in_flight) cells.push_back(bool_cell(row->in_flight));
       if (show_from) cells.push_back(row->metrics_from.empty() ? Cell{} : text_cell(row->metrics_from));

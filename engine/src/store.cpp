@@ -129,6 +129,8 @@ const char* const kMigrations[] = {
          host TEXT NOT NULL,
          pid INTEGER NOT NULL,
          PRIMARY KEY(sweep_id, job, attempt)) WITHOUT ROWID;)",
+    // 7: the GPUs an attempt had (MetricSet::gpus), read with its metrics.
+    R"(ALTER TABLE metric_reads ADD COLUMN gpus TEXT NOT NULL DEFAULT '';)",
 };
 constexpr int kVersion = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -886,8 +888,8 @@ void Store::record_metrics(int64_t sweep, const std::vector<AttemptMetrics>& rea
   Transaction transaction(db_);
   Statement read(
       db_,
-      "INSERT OR REPLACE INTO metric_reads(sweep_id, job, attempt, steps, started, ended, problem) "
-      "VALUES(?, ?, ?, ?, ?, ?, ?)");
+      "INSERT OR REPLACE INTO metric_reads(sweep_id, job, attempt, steps, started, ended, problem, gpus) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
   Statement forget(db_, "DELETE FROM metrics WHERE sweep_id = ? AND job = ? AND attempt = ?");
   Statement value(db_,
                   "INSERT INTO metrics(sweep_id, job, attempt, position, name, kind, number, text) "
@@ -901,6 +903,7 @@ void Store::record_metrics(int64_t sweep, const std::vector<AttemptMetrics>& rea
         .bind(5, r.metrics.started)
         .bind(6, r.metrics.ended)
         .bind(7, r.metrics.problem)
+        .bind(8, r.metrics.gpus)
         .run();
     forget.bind(1, sweep).bind(2, job).bind(3, static_cast<int64_t>(r.attempt)).run();
     int64_t position = 0;
@@ -926,7 +929,7 @@ std::vector<AttemptMetrics> Store::metrics(int64_t sweep) const {
   std::vector<AttemptMetrics> out;
   std::map<std::pair<uint64_t, int>, std::size_t> index;
   Statement reads(db_,
-                  "SELECT job, attempt, steps, started, ended, problem FROM metric_reads WHERE sweep_id = ? "
+                  "SELECT job, attempt, steps, started, ended, problem, gpus FROM metric_reads WHERE sweep_id = ? "
                   "ORDER BY job, attempt");
   reads.bind(1, sweep);
   while (reads.step()) {
@@ -937,6 +940,7 @@ std::vector<AttemptMetrics> Store::metrics(int64_t sweep) const {
     r.metrics.started = reads.real(3);
     r.metrics.ended = reads.real(4);
     r.metrics.problem = reads.text(5);
+    r.metrics.gpus = reads.text(6);
     index[{r.job, r.attempt}] = out.size();
     out.push_back(std::move(r));
   }

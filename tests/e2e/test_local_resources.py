@@ -9,6 +9,7 @@ tests/gpu/check-real-gpus.sh), and each job writes down what it saw, so the
 tests check from the jobs' side that no CPU or GPU was given to more jobs than
 allowed."""
 import json
+import re
 import os
 import pathlib
 import time
@@ -246,6 +247,11 @@ class LocalResources(JobsubTestCase):
         self.assertExit(status, 0)
         listed = json.loads(status.stdout)["listed"]
         self.assertEqual([j["gpus"] for j in listed], [[s["cvd"]] for s in seen])
+        # collect has a gpus column: each job's GPU by its index.
+        collected = self.jobsub("collect", "--format", "json", "--sort", "job", cwd=exp)
+        self.assertExit(collected, 0)
+        rows = json.loads(collected.stdout)
+        self.assertEqual([r["gpus"] for r in rows], [str(GPU_UUIDS.index(s["cvd"])) for s in seen])
 
     def test_jobs_asking_two_gpus_get_two_of_their_own(self):
         three_gpus(self.tmp / "bin")
@@ -255,6 +261,10 @@ class LocalResources(JobsubTestCase):
         results = self.only_results_dir(exp)
         for j in range(1, 4):  # one pair of the three: jobs ran one at a time
             self.assertEqual(self.seen(results, j)["cvd"], f"{GPU_UUIDS[0]},{GPU_UUIDS[1]}")
+        table = self.jobsub("collect", "--sort", "job", cwd=exp)
+        self.assertExit(table, 0)
+        self.assertRegex(table.stdout, r"\bgpus\b")
+        self.assertEqual(len(re.findall(r"\s0,1\s", table.stdout)), 3, table.stdout)
 
     def test_mig_devices_are_given_one_per_job(self):
         query = f"0, {GPU_UUIDS[0]}\n1, {GPU_UUIDS[1]}\n"

@@ -52,6 +52,9 @@ struct MetricSet {
   double started = 0;     ///< seconds since the epoch; 0: unknown
   double ended = 0;       ///< when its exit-code file was written; 0: not (yet)
   std::string problem{};  ///< why some of it could not be read (`metrics.jsonl line 3: ...`); empty: none
+  /// The GPUs the attempt had, as the local scheduler recorded them (its job
+  /// file `gpus`): their indices, comma-separated (`0,2`); empty: none recorded.
+  std::string gpus{};
 
   /// The value of `name`, or nullptr.
   JOBSUB_API const MetricValue* find(const std::string& name) const;
