@@ -10,10 +10,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "jobsub/errors.h"
 #include "jobsub/results_layout.h"
@@ -329,7 +329,7 @@ MetricSet MetricReader::read_at(int dir_fd, const std::string& job_dir) const {
     });
   }
   if (read_whole(dir_fd, dir + job_files::kMetrics, text))
-    read_json_lines(text, out);  // the file's values win
+    read_json_lines(text, out);                            // the file's values win
   if (read_whole(dir_fd, dir + job_files::kGpus, text)) {  // `<index> <uuid>` lines
     std::istringstream lines(text);
     std::string index, uuid;

@@ -928,9 +928,10 @@ void Store::record_metrics(int64_t sweep, const std::vector<AttemptMetrics>& rea
 std::vector<AttemptMetrics> Store::metrics(int64_t sweep) const {
   std::vector<AttemptMetrics> out;
   std::map<std::pair<uint64_t, int>, std::size_t> index;
-  Statement reads(db_,
-                  "SELECT job, attempt, steps, started, ended, problem, gpus FROM metric_reads WHERE sweep_id = ? "
-                  "ORDER BY job, attempt");
+  Statement reads(
+      db_,
+      "SELECT job, attempt, steps, started, ended, problem, gpus FROM metric_reads WHERE sweep_id = ? "
+      "ORDER BY job, attempt");
   reads.bind(1, sweep);
   while (reads.step()) {
     AttemptMetrics r;

@@ -19,6 +19,7 @@
 #include "jobsub/pipeline.h"
 #include "jobsub/records.h"
 #include "jobsub/script.h"
+#include "jobsub/shell.h"
 #include "jobsub/submit.h"
 #include "jobsub/terminal.h"
 #include "jobsub/text.h"
@@ -428,7 +429,7 @@ void Submitter::submit_canary_detached(const std::vector<TaskRange>& jobs, uint6
     hooks.release_after_seconds = run_seconds;
     hooks.held = fmt::format("jobs {} ({})", format_task_ranges(rest), join(held, ","));
     try {
-      submit_batch({{canary, canary}}, {.canary = hooks});
+      submit_batch({{canary, canary}}, {.canary = hooks, .held_jobs = rest});
     } catch (const Error& e) {
       if (!last_batch_ids_.empty()) throw;  // the canary was taken: it decides for them
       throw Error(e.code(), e.what() + cancel_held(rest, held));
@@ -515,7 +516,11 @@ std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& t
                                        {"script", request.script_path.string()},
                                        {"submit", rendered.submit_argv}};
   if (extras.hold) submitting["held"] = true;  // until a canary's script releases them
-  if (extras.canary) submitting["canary_of"] = extras.canary->held;
+  if (extras.canary) {  // `jobsub status` reads these when the canary ended without deciding
+    submitting["canary_of"] = extras.canary->held;
+    submitting["held_jobs"] = format_task_ranges(extras.held_jobs);
+    submitting["release"] = shell_join(extras.canary->release);
+  }
   append_submission(results, submitting);
   int64_t batch_id = 0;
   {

@@ -315,6 +315,36 @@ class StatusCommand final : public jobsub::Command {
     return uuids;
   }
 
+  /// `--canary --detach`: a canary that ended while the jobs it holds are
+  /// still held never decided for them (its node failed, or Slurm killed its
+  /// script before it could): say so, and how to decide by hand.
+  static void print_undecided_canaries(const jobsub::SweepSummary& sweep,
+                                       const std::vector<jobsub::JobRecord>& jobs, const std::string& where) {
+    std::ifstream in(jobsub::ResultsLayout(sweep.sweep.dir, sweep.sweep.job_count).submissions());
+    std::string line;
+    while (std::getline(in, line)) {
+      try {
+        const nlohmann::json batch = nlohmann::json::parse(line);
+        if (batch.value("state", "") != "submitting" || !batch.contains("held_jobs")) continue;
+        const uint64_t canary = jobsub::parse_task_ranges(batch.at("jobs").get<std::string>()).at(0).first;
+        if (canary == 0 || canary > jobs.size() || !jobsub::is_final(jobs[canary - 1].state)) continue;
+        std::vector<uint64_t> held;
+        for (const jobsub::TaskRange& r : jobsub::parse_task_ranges(batch.at("held_jobs").get<std::string>()))
+          for (uint64_t job = r.first; job <= r.last && job <= jobs.size(); ++job)
+            if (jobs[job - 1].state == jobsub::JobState::held) held.push_back(job);
+        if (held.empty()) continue;
+        const std::string ranges = jobsub::format_task_ranges(jobsub::ranges_of(held));
+        fmt::print(
+            "note: {} {} {} held for the canary, job {}, which ended {} without its script releasing or "
+            "cancelling them (its log says why): `jobsub cancel {} {}` ends them; `{}` sends them\n",
+            held.size() == 1 ? "job" : "jobs", ranges, held.size() == 1 ? "is" : "are", canary,
+            jobsub::to_string(jobs[canary - 1].state), where, ranges, batch.value("release", std::string()));
+      } catch (const std::exception&) {
+        continue;  // a line torn by a crash
+      }
+    }
+  }
+
   static void report(jobsub::Store& store, const jobsub::SweepSummary& sweep,
                      const std::vector<jobsub::JobRecord>& jobs, const Args& a) {
     if (::isatty(STDOUT_FILENO) && a.watch) fmt::print("\r\033[K");
@@ -395,6 +425,7 @@ class StatusCommand final : public jobsub::Command {
           one(declined) ? "job" : "jobs", jobsub::format_task_ranges(declined),
           one(declined) ? "was" : "were", where, one(declined) ? "it" : "them");
     }
+    print_undecided_canaries(sweep, jobs, where);
     if (a.retry.enabled()) {
       std::vector<uint64_t> retried;
       for (const auto& [job, count] : a.tally.per_job) retried.push_back(job);

@@ -397,6 +397,35 @@ class Slurm(JobsubTestCase):
                 log = (results / "logs" / f"slurm-{canary_id}_1.out").read_text()
                 self.assertRegex(log, r"jobsub: the canary ended with exit status \d+.*: cancelling jobs 2-3")
 
+    def test_held_jobs_a_canary_never_decided_for_are_named_by_status_with_what_to_do(self):
+        # The canary's node has no working `scontrol release` (a shim on the PATH Slurm passes on).
+        d = self.tmp / "shim"
+        d.mkdir()
+        (d / "scontrol").write_text('#!/bin/bash\n[ "$1" = release ] && { echo "scontrol: error: simulated" >&2; '
+                                    'exit 1; }\nexec /usr/bin/scontrol "$@"\n')
+        (d / "scontrol").chmod(0o755)
+        env = self.env(PATH=f"{d}:{os.environ['PATH']}")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n")
+        self.assertExit(self.jobsub("--scheduler=slurm", "--yes", "--canary", "--detach", cwd=exp, env=env), 0)
+        results = self.only_results_dir(exp)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            status = self.jobsub("status", cwd=exp, env=self.env())
+            if "held for the canary" in status.stdout:
+                break
+            time.sleep(0.5)
+        held = [s for s in self.submissions(results) if s["state"] == "submitted" and s["jobs"] == "2-3"][0]
+        self.assertIn(f"note: jobs 2-3 are held for the canary, job 1, which ended completed without its script "
+                      f"releasing or cancelling them (its log says why): `jobsub cancel {results.relative_to(exp)} "
+                      f"2-3` ends them; `scontrol release {held['native_id']}` sends them", status.stdout)
+        canary_id = [s for s in self.submissions(results) if s["state"] == "submitted" and s["jobs"] == "1"][0]
+        log = (results / "logs" / f"slurm-{canary_id['native_id']}_1.out").read_text()
+        self.assertIn("scontrol: error: simulated", log)
+        self.assertIn("jobsub: could not release jobs 2-3", log)
+        self.assertExit(self.jobsub("cancel", str(results.relative_to(exp)), "2-3", cwd=exp, env=self.env()), 0)
+        after = json.loads(self.jobsub("status", "--all", "--json", cwd=exp, env=self.env()).stdout)
+        self.assertEqual([j["state"] for j in after["listed"]], ["completed", "cancelled", "cancelled"])
+
     def test_permanent_failure_stops_with_slurms_message_and_a_record(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
         result = self.submit(exp, "--resource", "partition=nope")

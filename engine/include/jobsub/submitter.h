@@ -140,6 +140,7 @@ class JOBSUB_API Submitter final : public SubmitContext {
   struct BatchExtras {
     bool hold = false;                    ///< BatchRequest::hold
     std::optional<CanaryHooks> canary{};  ///< its script is a canary's (with_canary_hooks())
+    std::vector<TaskRange> held_jobs{};   ///< with `canary`: the jobs it releases or cancels
   };
   /// Submits one batch and returns the ids the scheduler gave it (each
   /// array's id, each job's id outside an array), as held_batch_commands()
