@@ -383,8 +383,10 @@ std::string Submitter::cancel_held(const std::vector<TaskRange>& tasks, const st
     }
   }
   save();
-  return fmt::format("\njobs {}, held as {} for the canary, were cancelled: `jobsub resubmit` sends them",
-                     jobs, join(ids, ","));
+  return fmt::format(
+      "\njobs {}, held as {} for the canary, were cancelled, as no canary will release them: `jobsub submit "
+      "--resume` sends the jobs not submitted, and `jobsub resubmit` these",
+      jobs, join(ids, ","));
 }
 
 void Submitter::submit_canary_detached(const std::vector<TaskRange>& jobs, uint64_t run_seconds,
@@ -415,6 +417,11 @@ void Submitter::submit_canary_detached(const std::vector<TaskRange>& jobs, uint6
       held = submit_batch(rest, {.hold = true});
     } catch (const Error& e) {
       throw Error(e.code(), e.what() + cancel_held(rest, last_batch_ids_));
+    }
+    if (interrupted()) {  // Ctrl-C before the canary went: no one would release them
+      throw Error(ExitCode::interrupted,
+                  fmt::format("interrupted before the canary, job {}, was submitted", canary) +
+                      cancel_held(rest, held));
     }
     HeldBatchCommands commands;
     const Status status = parts_.scheduler.held_batch_commands(held, commands);

@@ -426,6 +426,22 @@ class Slurm(JobsubTestCase):
         after = json.loads(self.jobsub("status", "--all", "--json", cwd=exp, env=self.env()).stdout)
         self.assertEqual([j["state"] for j in after["listed"]], ["completed", "cancelled", "cancelled"])
 
+    def test_a_detached_canary_slurm_refuses_leaves_no_held_jobs_behind(self):
+        # The held rest is the first sbatch call; Slurm refuses the second, the canary's.
+        shim, env = self.shim("2", "Batch job submission failed: Invalid qos specification")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n")
+        result = self.jobsub("--scheduler=slurm", "--yes", "--canary", "--detach", cwd=exp, env=env)
+        self.assertExit(result, 1)
+        self.assertIn("Invalid qos specification", result.stderr)
+        self.assertIn("jobs 2-3, held as ", result.stderr)
+        self.assertIn("for the canary, were cancelled, as no canary will release them", result.stderr)
+        results = self.only_results_dir(exp)
+        held_id = [s for s in self.submissions(results) if s["state"] == "submitted"][0]["native_id"]
+        queue = subprocess.run(["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T", f"--jobs={held_id}"],
+                               env=self.env(), capture_output=True, text=True)
+        self.assertNotIn("PENDING", queue.stdout)  # nothing left waiting for a release that cannot come
+        self.assertEqual([r["state"] for r in self.jobs_table(results)], ["not_submitted", "cancelled", "cancelled"])
+
     def test_permanent_failure_stops_with_slurms_message_and_a_record(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {a: [1, 2]}\n")
         result = self.submit(exp, "--resource", "partition=nope")
