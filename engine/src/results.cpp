@@ -529,7 +529,7 @@ std::string runtime_text(double seconds) {
 
 const std::vector<std::string>& builtin_columns() {
   static const std::vector<std::string> names = {"sweep",     "job",          "state", "attempt", "runtime",
-                                                 "in_flight", "metrics_from", "jobs",  "gpus"};
+                                                 "in_flight", "metrics_from", "jobs",  "gpu_ids"};
   return names;
 }
 
@@ -699,7 +699,7 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
     if (name == "state") return text_cell(to_string(row.state));
     if (name == "sweep") return text_cell(sweeps.at(row.sweep));
     if (name == "runtime") return row.runtime >= 0 ? number_cell(row.runtime) : Cell{};
-    if (name == "gpus") return row.metrics.gpus.empty() ? Cell{} : text_cell(row.metrics.gpus);
+    if (name == "gpu_ids") return row.metrics.gpus.empty() ? Cell{} : text_cell(row.metrics.gpus);
     for (const auto& k : param_keys)
       if (param_column(k) == name) return param_of(row, k);
     for (const auto& m : metric_names)
@@ -891,7 +891,7 @@ ResultTable build_result_table(const std::vector<ResultRow>& all_rows, const std
     table.columns.push_back("job");
     for (const auto& k : param_keys) table.columns.push_back(param_column(k));
     for (const char* c : {"state", "attempt", "runtime"}) table.columns.push_back(c);
-    if (show_gpus) table.columns.push_back("gpus");
+    if (show_gpus) table.columns.push_back("gpu_ids");
     for (const auto& m : metric_names) table.columns.push_back(metric_column(m));
     if (show_in_flight) table.columns.push_back("in_flight");
     if (show_from) table.columns.push_back("metrics_from");

@@ -384,8 +384,9 @@ std::string Submitter::cancel_held(const std::vector<TaskRange>& tasks, const st
   }
   save();
   return fmt::format(
-      "\njobs {}, held as {} for the canary, were cancelled, as no canary will release them: `jobsub submit "
-      "--resume` sends the jobs not submitted, and `jobsub resubmit` these",
+      "\n--canary --detach: jobs {}, held as {} for a canary, were cancelled instead, as no canary will "
+      "release them. `jobsub submit --resume` sends the jobs not submitted, and `jobsub resubmit` these (as "
+      "ordinary jobs)",
       jobs, join(ids, ","));
 }
 
@@ -413,10 +414,15 @@ void Submitter::submit_canary_detached(const std::vector<TaskRange>& jobs, uint6
         "them if it fails first); `jobsub status` follows them",
         canary, format_task_ranges(rest), until));
     std::vector<std::string> held;
+    // What stops the canary from going leaves the held jobs with no one to release them.
+    auto code_of = [](const std::exception& e) {
+      const auto* error = dynamic_cast<const Error*>(&e);
+      return error != nullptr ? error->code() : ExitCode::job_failed;
+    };
     try {
       held = submit_batch(rest, {.hold = true});
-    } catch (const Error& e) {
-      throw Error(e.code(), e.what() + cancel_held(rest, last_batch_ids_));
+    } catch (const std::exception& e) {
+      throw Error(code_of(e), e.what() + cancel_held(rest, last_batch_ids_));
     }
     if (interrupted()) {  // Ctrl-C before the canary went: no one would release them
       throw Error(ExitCode::interrupted,
@@ -437,9 +443,9 @@ void Submitter::submit_canary_detached(const std::vector<TaskRange>& jobs, uint6
     hooks.held = fmt::format("jobs {} ({})", format_task_ranges(rest), join(held, ","));
     try {
       submit_batch({{canary, canary}}, {.canary = hooks, .held_jobs = rest});
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
       if (!last_batch_ids_.empty()) throw;  // the canary was taken: it decides for them
-      throw Error(e.code(), e.what() + cancel_held(rest, held));
+      throw Error(code_of(e), e.what() + cancel_held(rest, held));
     }
   }
 }

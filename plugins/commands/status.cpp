@@ -315,11 +315,12 @@ class StatusCommand final : public jobsub::Command {
     return uuids;
   }
 
-  /// `--canary --detach`: a canary that ended while the jobs it holds are
+  /// `--canary --detach`: jobs a canary's script cancelled (why, and how to
+  /// send them again); and a canary that ended while the jobs it holds are
   /// still held never decided for them (its node failed, or Slurm killed its
   /// script before it could): say so, and how to decide by hand.
-  static void print_undecided_canaries(const jobsub::SweepSummary& sweep,
-                                       const std::vector<jobsub::JobRecord>& jobs, const std::string& where) {
+  static void print_canary_notes(const jobsub::SweepSummary& sweep,
+                                 const std::vector<jobsub::JobRecord>& jobs, const std::string& where) {
     std::ifstream in(jobsub::ResultsLayout(sweep.sweep.dir, sweep.sweep.job_count).submissions());
     std::string line;
     while (std::getline(in, line)) {
@@ -328,10 +329,27 @@ class StatusCommand final : public jobsub::Command {
         if (batch.value("state", "") != "submitting" || !batch.contains("held_jobs")) continue;
         const uint64_t canary = jobsub::parse_task_ranges(batch.at("jobs").get<std::string>()).at(0).first;
         if (canary == 0 || canary > jobs.size() || !jobsub::is_final(jobs[canary - 1].state)) continue;
-        std::vector<uint64_t> held;
-        for (const jobsub::TaskRange& r : jobsub::parse_task_ranges(batch.at("held_jobs").get<std::string>()))
-          for (uint64_t job = r.first; job <= r.last && job <= jobs.size(); ++job)
+        std::vector<uint64_t> held, cancelled;
+        for (const jobsub::TaskRange& r :
+             jobsub::parse_task_ranges(batch.at("held_jobs").get<std::string>())) {
+          for (uint64_t job = r.first; job <= r.last && job <= jobs.size(); ++job) {
             if (jobs[job - 1].state == jobsub::JobState::held) held.push_back(job);
+            if (jobs[job - 1].state == jobsub::JobState::cancelled) cancelled.push_back(job);
+          }
+        }
+        // What the canary's script decided (its job file canary_decision).
+        std::string decision;
+        std::ifstream(jobsub::ResultsLayout(sweep.sweep.dir, sweep.sweep.job_count)
+                          .job_file(canary, jobsub::job_files::kCanaryDecision)) >>
+            decision;
+        if (decision == "cancelled" && !cancelled.empty()) {
+          const std::string ranges = jobsub::format_task_ranges(jobsub::ranges_of(cancelled));
+          fmt::print(
+              "note: {} {} {} cancelled by the canary's script: job {} ended {}. Once the cause is fixed, "
+              "`jobsub resubmit {}` sends {} and the canary (as ordinary jobs)\n",
+              cancelled.size() == 1 ? "job" : "jobs", ranges, cancelled.size() == 1 ? "was" : "were", canary,
+              jobsub::to_string(jobs[canary - 1].state), where, cancelled.size() == 1 ? "it" : "them");
+        }
         if (held.empty()) continue;
         const std::string ranges = jobsub::format_task_ranges(jobsub::ranges_of(held));
         fmt::print(
@@ -425,7 +443,7 @@ class StatusCommand final : public jobsub::Command {
           one(declined) ? "job" : "jobs", jobsub::format_task_ranges(declined),
           one(declined) ? "was" : "were", where, one(declined) ? "it" : "them");
     }
-    print_undecided_canaries(sweep, jobs, where);
+    print_canary_notes(sweep, jobs, where);
     if (a.retry.enabled()) {
       std::vector<uint64_t> retried;
       for (const auto& [job, count] : a.tally.per_job) retried.push_back(job);

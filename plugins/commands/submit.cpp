@@ -306,6 +306,19 @@ class SubmitCommand final : public jobsub::Command {
     if (vm.count("override")) {
       for (const std::string& item : vm["override"].as<std::vector<std::string>>()) {
         if (!jobsub::is_override(item)) {
+          bool duration = false;
+          try {
+            duration = vm.count("canary") && vm["canary"].as<std::string>() == kCanaryUntilCompleted &&
+                       jobsub::parse_duration(item, "--canary") > 0;
+          } catch (const std::exception&) {
+            duration = false;
+          }
+          if (duration) {
+            throw jobsub::usage_error(fmt::format(
+                "unexpected argument '{}': a canary's duration is written --canary={} (a bare --canary "
+                "takes no value, so that it never takes an override)",
+                item, item));
+          }
           throw jobsub::usage_error(
               fmt::format("unexpected argument '{}': overrides are key=value, and a command comes before "
                           "the other options (jobsub [--spec FILE] [--plugin-dir DIR] COMMAND ...)",
@@ -371,13 +384,19 @@ class SubmitCommand final : public jobsub::Command {
       try {
         request.canary_seconds =
             duration == kCanaryUntilCompleted ? 0 : jobsub::parse_duration(duration, "--canary");
+        if (duration != kCanaryUntilCompleted && *request.canary_seconds == 0) throw jobsub::usage_error("");
       } catch (const jobsub::Error&) {
         throw jobsub::usage_error(fmt::format(
-            "--canary={} is not a duration: write e.g. --canary=10m, --canary=1h30m or --canary=02:00:00 (a "
-            "bare --canary waits until the canary completed)",
+            "--canary={} is not a duration of 1 s or more: write e.g. --canary=10m, --canary=1h30m or "
+            "--canary=02:00:00 (a bare number is minutes, as Slurm reads it; a bare --canary waits until the "
+            "canary completed)",
             duration));
       }
       request.canary_detach = vm.count("detach") > 0;
+      if (request.canary_detach && request.retry.enabled())
+        throw jobsub::usage_error(
+            "--detach cannot go with --retries: a canary sent again would run without the script that "
+            "releases or cancels the jobs held for it");
       if (request.canary_detach && request.wait)
         throw jobsub::usage_error(
             "--detach returns at once and --wait follows every job: choose one (`jobsub status --watch` "

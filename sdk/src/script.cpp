@@ -131,84 +131,100 @@ std::string with_canary_hooks(const std::string& body, const CanaryHooks& hooks)
   if (run == std::string::npos || last == std::string::npos || last < run || hooks.release.empty() ||
       hooks.cancel.empty())
     throw std::invalid_argument("with_canary_hooks: not a task body of task_body(), or no commands");
-  const std::string timer =
-      hooks.release_after_seconds == 0
-          ? std::string()
-          : fmt::format(R"SH(# Released once the job has run {seconds} s without failing.
-( sleep {seconds} && jobsub_canary_release "ran {seconds} s without failing" ) &
-JOBSUB_CANARY_TIMER=$!
-)SH",
-                        fmt::arg("seconds", hooks.release_after_seconds));
+  // Functions first; each step is safe under a template's `set -e` (every
+  // status that may be non-zero is taken with `||`).
   const std::string before = fmt::format(
       R"SH(
 # jobsub --canary --detach: this job is the canary of {held_comment}, held
-# until it completed{or_ran}; cancelled if it fails first.
-jobsub_canary_release() {{
-  echo "jobsub: the canary $1: releasing "{held} >&2
-  {release} >&2 || echo "jobsub: could not release "{held}": release them by hand (see --canary --detach in jobsub's user guide)" >&2
+# until it completed{or_ran}; cancelled if it fails first. The decision is
+# made once (the file `canary_decision` in the job's directory): a timer that
+# released them, and a rerun of this script after a requeue, leave it be.
+jobsub_canary_decide() {{
+  local what=$1 why=$2
+  ( set -C; echo "$what" > "$JOBSUB_JOB_DIR/{decision}" ) 2>/dev/null || return 0
+  if [ "$what" = released ]; then
+    echo "jobsub: the canary $why: releasing "{held} >&2
+    {release} >&2 || echo "jobsub: could not release "{held}" (cancelled meanwhile? if they are still held, release them by hand: see --canary --detach in jobsub's user guide)" >&2
+  else
+    echo "jobsub: the canary $why: cancelling "{held} >&2
+    {cancel} >&2 || echo "jobsub: could not cancel "{held} >&2
+  fi
 }}
-jobsub_canary_cancel() {{
-  echo "jobsub: the canary $1: cancelling "{held} >&2
-  {cancel} >&2 || echo "jobsub: could not cancel "{held} >&2
-}}
-# A SIGTERM (the time limit, a cancel; Slurm sends it to this script alone)
-# is passed on to the job, once, and this script lives on to decide what
-# happens to the held jobs.
+# A SIGTERM (the time limit, a cancel; Slurm 22.05 sends it to this script
+# first) is passed on to the job, once, and this script lives on to decide.
 jobsub_canary_term() {{
   [ -z "${{JOBSUB_CANARY_SIGNAL:-}}" ] || return 0
   JOBSUB_CANARY_SIGNAL=TERM
   kill -TERM -- "-$$" 2>/dev/null || jobsub_canary_kill_tree "${{JOBSUB_CANARY_JOB:-}}"
 }}
-# Not a process group's leader (as under Slurm and Grid Engine): the job's processes one by one.
+# This script leads no process group (Slurm's batch script does): the job's processes one by one.
 jobsub_canary_kill_tree() {{
   [ -n "$1" ] || return 0
   local child
   for child in $(pgrep -P "$1" 2>/dev/null); do jobsub_canary_kill_tree "$child"; done
-  kill -TERM "$1" 2>/dev/null
+  kill -TERM "$1" 2>/dev/null || :
 }}
-trap jobsub_canary_term TERM
-# Waits for the job $1 and returns its exit status.
+# Waits for the job $1 (a trapped signal cuts `wait` short) and returns its exit status.
 jobsub_canary_wait() {{
   JOBSUB_CANARY_JOB=$1
-  local status
+  local status again
   while :; do
-    wait "$1"
-    status=$?
-    kill -0 "$1" 2>/dev/null || return "$status"
+    status=0
+    wait "$1" || status=$?
+    ! kill -0 "$1" 2>/dev/null || continue
+    if [ "$status" -gt 128 ] && [ -n "${{JOBSUB_CANARY_SIGNAL:-}}" ]; then
+      again=0
+      wait "$1" 2>/dev/null || again=$?  # the status the job ended with, when the signal only cut `wait` short
+      [ "$again" = 127 ] || status=$again
+    fi
+    return "$status"
   done
 }}
-JOBSUB_CANARY_TIMER=
-{timer})SH",
+trap jobsub_canary_term TERM
+)SH",
       fmt::arg("held", shell_quote(hooks.held)), fmt::arg("held_comment", hooks.held),
       fmt::arg("or_ran", hooks.release_after_seconds == 0
                              ? std::string()
                              : fmt::format(" or ran {} s", hooks.release_after_seconds)),
       fmt::arg("release", shell_join(hooks.release)), fmt::arg("cancel", shell_join(hooks.cancel)),
-      fmt::arg("timer", timer));
-  const std::string after = R"SH(
-JOBSUB_CANARY_RELEASED=
-if [ -n "$JOBSUB_CANARY_TIMER" ]; then
-  kill "$JOBSUB_CANARY_TIMER" 2>/dev/null
-  wait "$JOBSUB_CANARY_TIMER" && JOBSUB_CANARY_RELEASED=1
-fi
-if [ -n "$JOBSUB_CANARY_RELEASED" ]; then
-  [ "$JOBSUB_EXIT" = 0 ] || echo "jobsub: the canary ended with exit status $JOBSUB_EXIT after the held jobs were released" >&2
-elif [ "$JOBSUB_EXIT" = 0 ] && [ -z "${JOBSUB_CANARY_SIGNAL:-}" ]; then
-  jobsub_canary_release completed
-else
-  jobsub_canary_cancel "ended with exit status $JOBSUB_EXIT${JOBSUB_CANARY_SIGNAL:+ (SIGTERM)}"
-fi)SH";
+      fmt::arg("decision", job_files::kCanaryDecision));
   // The job runs in the background, and this script waits for it: a trapped
   // signal interrupts `wait` (not a job in the foreground), so the trap can
   // pass a SIGTERM on at once. (A background job starts with SIGINT and
-  // SIGQUIT ignored, as bash does without job control: Slurm's and Grid
-  // Engine's time limits and cancels send SIGTERM.)
-  const std::string run_job = R"SH(
-jobsub_job_dir
-jobsub_task "" &
-jobsub_canary_wait $!
-JOBSUB_EXIT=$?
+  // SIGQUIT ignored, as bash does without job control: Slurm's time limits
+  // and cancels send SIGTERM.)
+  const std::string timer =
+      hooks.release_after_seconds == 0
+          ? std::string("JOBSUB_CANARY_TIMER=\n")
+          : fmt::format(R"SH(# Released once the job has run {seconds} s without failing.
+(
+  trap 'kill "$JOBSUB_CANARY_SLEEP" 2>/dev/null; exit 143' TERM
+  sleep {seconds} &
+  JOBSUB_CANARY_SLEEP=$!
+  wait "$JOBSUB_CANARY_SLEEP" && jobsub_canary_decide released "ran {seconds} s without failing"
+) &
+JOBSUB_CANARY_TIMER=$!
+)SH",
+                        fmt::arg("seconds", hooks.release_after_seconds));
+  const std::string run_job =
+      "jobsub_job_dir\nmkdir -p \"$JOBSUB_JOB_DIR\" || :\n" + timer + R"SH(jobsub_task "" &
+JOBSUB_EXIT=0
+jobsub_canary_wait $! || JOBSUB_EXIT=$?
 )SH";
+  const std::string after = fmt::format(R"SH(
+if [ -n "$JOBSUB_CANARY_TIMER" ]; then
+  kill "$JOBSUB_CANARY_TIMER" 2>/dev/null || :
+  wait "$JOBSUB_CANARY_TIMER" 2>/dev/null || :
+fi
+if [ "$JOBSUB_EXIT" = 0 ] && [ -z "${{JOBSUB_CANARY_SIGNAL:-}}" ]; then
+  jobsub_canary_decide released completed
+else
+  jobsub_canary_decide cancelled "ended with exit status $JOBSUB_EXIT${{JOBSUB_CANARY_SIGNAL:+ (SIGTERM)}}"
+fi
+if [ "$JOBSUB_EXIT" != 0 ] && [ "$(cat "$JOBSUB_JOB_DIR/{decision}" 2>/dev/null)" = released ]; then
+  echo "jobsub: the canary ended with exit status $JOBSUB_EXIT after the held jobs were released" >&2
+fi)SH",
+                                        fmt::arg("decision", job_files::kCanaryDecision));
   std::string out = body.substr(0, run);
   out += before;
   out += run_job;

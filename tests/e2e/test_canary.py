@@ -97,7 +97,14 @@ class Canary(JobsubTestCase):
         self.assertIn("jobsub: sweep 'exp': 1 job", result.stdout)  # x=2 stayed an override
         bad = self.jobsub("--yes", "--canary=soon", cwd=exp)
         self.assertExit(bad, 2)
-        self.assertIn("--canary=soon is not a duration: write e.g. --canary=10m", bad.stderr)
+        self.assertIn("--canary=soon is not a duration of 1 s or more: write e.g. --canary=10m", bad.stderr)
+        zero = self.jobsub("--yes", "--canary=0s", cwd=exp)
+        self.assertExit(zero, 2)
+        self.assertIn("--canary=0s is not a duration of 1 s or more", zero.stderr)
+        # A duration after a bare --canary (as `--help`'s `--canary [=DURATION]` may suggest) says how to write it.
+        spaced = self.jobsub("--yes", "--canary", "5m", cwd=exp)
+        self.assertExit(spaced, 2)
+        self.assertIn("unexpected argument '5m': a canary's duration is written --canary=5m", spaced.stderr)
         dry = self.jobsub("--dry-run", "--canary", cwd=exp)
         self.assertExit(dry, 2)
         self.assertIn("--canary submits jobs: it cannot go with --dry-run or --manual", dry.stderr)

@@ -247,11 +247,11 @@ class LocalResources(JobsubTestCase):
         self.assertExit(status, 0)
         listed = json.loads(status.stdout)["listed"]
         self.assertEqual([j["gpus"] for j in listed], [[s["cvd"]] for s in seen])
-        # collect has a gpus column: each job's GPU by its index.
+        # collect has a gpu_ids column: each job's GPU by its index.
         collected = self.jobsub("collect", "--format", "json", "--sort", "job", cwd=exp)
         self.assertExit(collected, 0)
         rows = json.loads(collected.stdout)
-        self.assertEqual([r["gpus"] for r in rows], [str(GPU_UUIDS.index(s["cvd"])) for s in seen])
+        self.assertEqual([r["gpu_ids"] for r in rows], [str(GPU_UUIDS.index(s["cvd"])) for s in seen])
 
     def test_jobs_asking_two_gpus_get_two_of_their_own(self):
         three_gpus(self.tmp / "bin")
@@ -263,7 +263,7 @@ class LocalResources(JobsubTestCase):
             self.assertEqual(self.seen(results, j)["cvd"], f"{GPU_UUIDS[0]},{GPU_UUIDS[1]}")
         table = self.jobsub("collect", "--sort", "job", cwd=exp)
         self.assertExit(table, 0)
-        self.assertRegex(table.stdout, r"\bgpus\b")
+        self.assertRegex(table.stdout, r"\bgpu_ids\b")
         self.assertEqual(len(re.findall(r"\s0,1\s", table.stdout)), 3, table.stdout)
 
     def test_mig_devices_are_given_one_per_job(self):

@@ -396,6 +396,10 @@ class Slurm(JobsubTestCase):
                              if s["state"] == "submitted" and s["jobs"] == "1"][0]["native_id"]
                 log = (results / "logs" / f"slurm-{canary_id}_1.out").read_text()
                 self.assertRegex(log, r"jobsub: the canary ended with exit status \d+.*: cancelling jobs 2-3")
+                self.assertEqual((results / "jobs" / "0001" / "canary_decision").read_text(), "cancelled\n")
+                self.assertIn(f"note: jobs 2-3 were cancelled by the canary's script: job 1 ended {states[0]}. Once "
+                              f"the cause is fixed, `jobsub resubmit {results.relative_to(exp)}` sends them and the "
+                              f"canary (as ordinary jobs)", watched.stdout)
 
     def test_held_jobs_a_canary_never_decided_for_are_named_by_status_with_what_to_do(self):
         # The canary's node has no working `scontrol release` (a shim on the PATH Slurm passes on).
@@ -434,7 +438,7 @@ class Slurm(JobsubTestCase):
         self.assertExit(result, 1)
         self.assertIn("Invalid qos specification", result.stderr)
         self.assertIn("jobs 2-3, held as ", result.stderr)
-        self.assertIn("for the canary, were cancelled, as no canary will release them", result.stderr)
+        self.assertIn("for a canary, were cancelled instead, as no canary will release them", result.stderr)
         results = self.only_results_dir(exp)
         held_id = [s for s in self.submissions(results) if s["state"] == "submitted"][0]["native_id"]
         queue = subprocess.run(["squeue", "--noheader", "--array", "--states=all", "--format=%i|%T", f"--jobs={held_id}"],

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <fstream>
+#include <tuple>
 
 namespace fs = std::filesystem;
 
@@ -277,6 +278,44 @@ BOOST_AUTO_TEST_CASE(a_canary_with_a_duration_releases_the_held_jobs_while_it_ru
   BOOST_TEST(result.exit_code == 5);
   BOOST_TEST(run.decided() == "released");
   BOOST_TEST(result.err.find("ran 1 s without failing: releasing") != std::string::npos, result.err);
+  BOOST_TEST(result.err.find("after the held jobs were released") != std::string::npos, result.err);
+  fs::remove_all(run.root);
+}
+
+BOOST_AUTO_TEST_CASE(a_canary_decides_under_a_templates_set_e_and_outside_a_process_group_of_its_own) {
+  // A template may `set -euo pipefail` before the task body: the hooks still decide.
+  for (const auto& [command, decided, code] :
+       std::vector<std::tuple<std::string, std::string, int>>{{"exit 3", "cancelled", 3}, {"true", "released", 0}}) {
+    const CanaryRun run = canary_script("set-e " + decided, command, 0);
+    const std::string script = read(run.root / "s.sh");
+    std::ofstream(run.root / "s.sh") << "set -euo pipefail\n" + script;
+    const auto result = jobsub::run_process({"bash", (run.root / "s.sh").string()});
+    BOOST_TEST(result.exit_code == code, result.err);
+    BOOST_TEST(run.decided() == decided, result.err);
+    BOOST_TEST(read(run.root / "jobs" / "0001" / "canary_decision") == decided + "\n");
+    fs::remove_all(run.root);
+  }
+  // Not the leader of its process group (the shell that started it is): the
+  // SIGTERM reaches the job's processes one by one.
+  const CanaryRun run = canary_script("no-group", "echo started; sleep 60 && echo never", 0);
+  const auto result = jobsub::run_process(
+      {"bash", "-c",
+       "bash s.sh & pid=$!; for i in $(seq 100); do [ -s jobs/0001/stdout ] && break; sleep 0.1; done; "
+       "kill -TERM $pid; wait $pid"},
+      {run.root, {}, {}});
+  BOOST_TEST(result.exit_code == 143, result.err);
+  BOOST_TEST(run.decided() == "cancelled");
+  BOOST_TEST(read(run.root / "jobs" / "0001" / "stdout") == "started\n");
+  fs::remove_all(run.root);
+}
+
+BOOST_AUTO_TEST_CASE(a_canary_decides_once_so_a_requeued_one_leaves_the_decision_be) {
+  const CanaryRun run = canary_script("requeued", "exit 3", 0);
+  fs::create_directories(run.root / "jobs" / "0001");
+  std::ofstream(run.root / "jobs" / "0001" / "canary_decision") << "released\n";  // its first run's
+  const auto result = jobsub::run_process({"bash", (run.root / "s.sh").string()});
+  BOOST_TEST(result.exit_code == 3);
+  BOOST_TEST(run.decided() == "nothing", result.err);
   BOOST_TEST(result.err.find("after the held jobs were released") != std::string::npos, result.err);
   fs::remove_all(run.root);
 }

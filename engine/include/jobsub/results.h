@@ -126,7 +126,7 @@ struct Cell {
 struct ResultTable {
   std::vector<std::string> columns{};
   /// What each column is: `sweep`, `job`, `param`, `state`, `attempt`,
-  /// `runtime`, `gpus` (the GPUs the local scheduler gave the attempt: `0,2`),
+  /// `runtime`, `gpu_ids` (the GPUs the local scheduler gave the attempt: `0,2`),
   /// `metric`, `flag` (in_flight), `metrics_from`; grouped, `param`,
   /// `count` (jobs) and `stat` (`<metric>_mean`, ...).
   std::vector<std::string> roles{};

@@ -165,7 +165,7 @@ class JOBSUB_API BatchScheduler : public Scheduler {
                    TaskOutcome& out) const noexcept final;
   fs::path log_file(const fs::path& logs_dir, const std::string& native_id) const noexcept final;
   Status resource_limits(const BatchRequest& request, ResourceLimits& out) noexcept final;
-  bool holds_batches() const noexcept final { return !hold_flags_.empty(); }
+  bool holds_batches() const noexcept final { return !hold_flags_.empty() && !release_client_.empty(); }
   Status held_batch_commands(const std::vector<std::string>& native_ids,
                              HeldBatchCommands& out) const noexcept final;
 

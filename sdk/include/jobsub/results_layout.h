@@ -43,6 +43,10 @@ inline constexpr const char* kCancelled = "cancelled";
 /// `<index> <uuid>` as nvidia-smi names it (the job's CUDA_VISIBLE_DEVICES
 /// holds the UUIDs).
 inline constexpr const char* kGpus = "gpus";
+/// Written by a canary's script (`--canary --detach`) when it decides for the
+/// jobs held behind it: `released` or `cancelled`; made once, so a requeued
+/// canary decides nothing again.
+inline constexpr const char* kCanaryDecision = "canary_decision";
 }  // namespace job_files
 
 /// `0042`: the name of job `job`'s directory in a sweep of `job_count` jobs.
