@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "jobsub/errors.h"
@@ -96,7 +97,18 @@ bool Tracker::settle(const OpenJob& job, const TaskOutcome* said, TaskOutcome& o
            kExitCodeFileSource};
     return true;
   }
-  // 4. Nothing: lost, once the file has had time to show on a shared file system.
+  // 4. Held behind a canary whose script cancelled it (before it ran: no file of its own).
+  if (const std::optional<uint64_t> canary = cancelled_by_canary(job.job)) {
+    out = {job.job,
+           JobState::cancelled,
+           -1,
+           job.native_id,
+           fmt::format("cancelled by the canary's script (job {})", *canary),
+           Evidence::exit_code_file,
+           kCanaryDecisionSource};
+    return true;
+  }
+  // 5. Nothing: lost, once the file has had time to show on a shared file system.
   // Counted per scheduler id: a job sent again (a retry) starts afresh.
   auto& [counted_id, polls] = unexplained_polls_[job.job];
   if (counted_id != job.native_id) {
@@ -109,6 +121,47 @@ bool Tracker::settle(const OpenJob& job, const TaskOutcome* said, TaskOutcome& o
     return true;
   }
   return false;
+}
+
+std::vector<CanaryHold> canary_holds(const fs::path& results_dir) {
+  std::vector<CanaryHold> out;
+  std::ifstream in(ResultsLayout(results_dir, 1).submissions());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find("\"held_jobs\"") == std::string::npos) continue;  // most lines: not parsed
+    try {
+      const nlohmann::json batch = nlohmann::json::parse(line);
+      if (batch.value("state", "") != "submitting" || !batch.contains("held_jobs")) continue;
+      CanaryHold hold;
+      hold.canary = parse_task_ranges(batch.at("jobs").get<std::string>()).at(0).first;
+      hold.held = parse_task_ranges(batch.at("held_jobs").get<std::string>());
+      hold.release = batch.value("release", std::string());
+      out.push_back(std::move(hold));
+    } catch (const std::exception&) {
+      continue;  // a line torn by a crash
+    }
+  }
+  return out;
+}
+
+std::string canary_decision(const fs::path& results_dir, uint64_t job_count, uint64_t canary) {
+  std::string decision;
+  std::ifstream(ResultsLayout(results_dir, job_count).job_file(canary, job_files::kCanaryDecision)) >>
+      decision;
+  return decision;
+}
+
+std::optional<uint64_t> Tracker::cancelled_by_canary(uint64_t job) {
+  if (!canary_holds_) canary_holds_ = canary_holds(results_dir_);
+  for (const CanaryHold& hold : *canary_holds_) {
+    const bool held = std::any_of(hold.held.begin(), hold.held.end(),
+                                  [&](const TaskRange& r) { return r.first <= job && job <= r.last; });
+    if (!held) continue;
+    std::string& decision = canary_decisions_[hold.canary];
+    if (decision.empty()) decision = canary_decision(results_dir_, job_count_, hold.canary);
+    if (decision == "cancelled") return hold.canary;
+  }
+  return std::nullopt;
 }
 
 Status Tracker::poll(const std::vector<OpenJob>& open, std::vector<TaskOutcome>& out) {

@@ -321,45 +321,35 @@ class StatusCommand final : public jobsub::Command {
   /// script before it could): say so, and how to decide by hand.
   static void print_canary_notes(const jobsub::SweepSummary& sweep,
                                  const std::vector<jobsub::JobRecord>& jobs, const std::string& where) {
-    std::ifstream in(jobsub::ResultsLayout(sweep.sweep.dir, sweep.sweep.job_count).submissions());
-    std::string line;
-    while (std::getline(in, line)) {
-      try {
-        const nlohmann::json batch = nlohmann::json::parse(line);
-        if (batch.value("state", "") != "submitting" || !batch.contains("held_jobs")) continue;
-        const uint64_t canary = jobsub::parse_task_ranges(batch.at("jobs").get<std::string>()).at(0).first;
-        if (canary == 0 || canary > jobs.size() || !jobsub::is_final(jobs[canary - 1].state)) continue;
-        std::vector<uint64_t> held, cancelled;
-        for (const jobsub::TaskRange& r :
-             jobsub::parse_task_ranges(batch.at("held_jobs").get<std::string>())) {
-          for (uint64_t job = r.first; job <= r.last && job <= jobs.size(); ++job) {
-            if (jobs[job - 1].state == jobsub::JobState::held) held.push_back(job);
-            if (jobs[job - 1].state == jobsub::JobState::cancelled) cancelled.push_back(job);
-          }
+    for (const jobsub::CanaryHold& hold : jobsub::canary_holds(sweep.sweep.dir)) {
+      const uint64_t canary = hold.canary;
+      if (canary == 0 || canary > jobs.size() || !jobsub::is_final(jobs[canary - 1].state)) continue;
+      std::vector<uint64_t> held, cancelled;
+      for (const jobsub::TaskRange& r : hold.held) {
+        for (uint64_t job = r.first; job <= r.last && job <= jobs.size(); ++job) {
+          if (jobs[job - 1].state == jobsub::JobState::held) held.push_back(job);
+          if (jobs[job - 1].state == jobsub::JobState::cancelled) cancelled.push_back(job);
         }
-        // What the canary's script decided (its job file canary_decision).
-        std::string decision;
-        std::ifstream(jobsub::ResultsLayout(sweep.sweep.dir, sweep.sweep.job_count)
-                          .job_file(canary, jobsub::job_files::kCanaryDecision)) >>
-            decision;
-        if (decision == "cancelled" && !cancelled.empty()) {
-          const std::string ranges = jobsub::format_task_ranges(jobsub::ranges_of(cancelled));
-          fmt::print(
-              "note: {} {} {} cancelled by the canary's script: job {} ended {}. Once the cause is fixed, "
-              "`jobsub resubmit {}` sends {} and the canary (as ordinary jobs)\n",
-              cancelled.size() == 1 ? "job" : "jobs", ranges, cancelled.size() == 1 ? "was" : "were", canary,
-              jobsub::to_string(jobs[canary - 1].state), where, cancelled.size() == 1 ? "it" : "them");
-        }
-        if (held.empty()) continue;
-        const std::string ranges = jobsub::format_task_ranges(jobsub::ranges_of(held));
-        fmt::print(
-            "note: {} {} {} held for the canary, job {}, which ended {} without its script releasing or "
-            "cancelling them (its log says why): `jobsub cancel {} {}` ends them; `{}` sends them\n",
-            held.size() == 1 ? "job" : "jobs", ranges, held.size() == 1 ? "is" : "are", canary,
-            jobsub::to_string(jobs[canary - 1].state), where, ranges, batch.value("release", std::string()));
-      } catch (const std::exception&) {
-        continue;  // a line torn by a crash
       }
+      const std::string state = jobsub::to_string(jobs[canary - 1].state);
+      auto word = [](const std::vector<uint64_t>& j, const char* one, const char* many) {
+        return j.size() == 1 ? one : many;
+      };
+      if (!cancelled.empty() &&
+          jobsub::canary_decision(sweep.sweep.dir, sweep.sweep.job_count, canary) == "cancelled") {
+        fmt::print(
+            "note: {} {} {} cancelled by the canary's script: job {} ended {}. Once the cause is fixed, "
+            "`jobsub resubmit {}` sends {} and the canary (as ordinary jobs)\n",
+            word(cancelled, "job", "jobs"), jobsub::format_task_ranges(jobsub::ranges_of(cancelled)),
+            word(cancelled, "was", "were"), canary, state, where, word(cancelled, "it", "them"));
+      }
+      if (held.empty()) continue;
+      const std::string ranges = jobsub::format_task_ranges(jobsub::ranges_of(held));
+      fmt::print(
+          "note: {} {} {} held for the canary, job {}, which ended {} without its script releasing or "
+          "cancelling them (its log says why): `jobsub cancel {} {}` ends them; `{}` sends them\n",
+          word(held, "job", "jobs"), ranges, word(held, "is", "are"), canary, state, where, ranges,
+          hold.release);
     }
   }
 

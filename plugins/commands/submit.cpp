@@ -122,7 +122,7 @@ class SubmitCommand final : public jobsub::Command {
              "without failing)");
       option("detach",
              "with --canary: submit the rest at once, held until the canary's own script releases it (or "
-             "cancels it if the canary fails), and return (Slurm)");
+             "cancels it if the canary fails), and return (Slurm, Grid Engine)");
       option("allow-no-args", "let a command without {args} run more than one job");
       option("rerun-completed",
              "submit combinations that completed in an earlier sweep of the experiment too");

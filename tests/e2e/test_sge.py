@@ -113,6 +113,35 @@ class GridEngine(JobsubTestCase):
         self.assertEqual(report["states"], {"completed": 3})
         self.assertEqual(report["listed"][1]["attempt"], 2)
 
+    def test_canary_detach_holds_the_rest_until_the_canarys_script_releases_or_cancels_it(self):
+        # qsub -h, then the canary, whose script runs qrls (or qdel when it fails). Grid Engine keeps
+        # no accounting of a job deleted before it ran: the canary's decision says `cancelled`.
+        for case, program, states in [
+                ("completes", "import sys, time\ntime.sleep(6 if sys.argv[1] == '--x=1' else 0)\n",
+                 ["completed"] * 3),
+                ("fails", "import sys, time\ntime.sleep(6 if sys.argv[1] == '--x=1' else 0)\n"
+                          "sys.exit('no GPU found' if sys.argv[1] == '--x=1' else 0)\n",
+                 ["failed", "cancelled", "cancelled"])]:
+            with self.subTest(case):
+                exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nhypers: {x: [1, 2, 3]}\n",
+                                      program=program, name=f"exp-{case}")
+                result = self.jobsub("--scheduler=sge", "--yes", "--canary", "--detach", cwd=exp, env=self.env())
+                self.assertExit(result, 0)
+                self.assertRegex(result.stdout, r"jobsub: jobs 2-3 submitted held as \d+\n")
+                now = json.loads(self.jobsub("status", "--json", cwd=exp, env=self.env()).stdout)
+                self.assertEqual({j["job"]: j["state"] for j in now["listed"] if j["job"] > 1}, {2: "held", 3: "held"})
+                watched = self.jobsub("status", "--watch", "--poll", "0.5", cwd=exp, env=self.env(), timeout=300)
+                self.assertExit(watched, 0 if case == "completes" else 1)
+                results = self.only_results_dir(exp)
+                after = json.loads(self.jobsub("status", "--all", "--json", cwd=exp, env=self.env()).stdout)
+                self.assertEqual([j["state"] for j in after["listed"]], states)
+                decision = (results / "jobs" / "0001" / "canary_decision").read_text()
+                self.assertEqual(decision, "released\n" if case == "completes" else "cancelled\n")
+                if case == "fails":
+                    self.assertEqual({j["evidence"] for j in after["listed"][1:]}, {"canary's script"})
+                    self.assertIn("note: jobs 2-3 were cancelled by the canary's script: job 1 ended failed",
+                                  watched.stdout)
+
     def test_a_time_limit_is_a_timeout_from_accounting(self):
         exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\nresources: {time: 2s}\n"
                               "hypers: {a: 1}\n", program="import time\ntime.sleep(60)\n")

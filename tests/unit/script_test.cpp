@@ -284,8 +284,8 @@ BOOST_AUTO_TEST_CASE(a_canary_with_a_duration_releases_the_held_jobs_while_it_ru
 
 BOOST_AUTO_TEST_CASE(a_canary_decides_under_a_templates_set_e_and_outside_a_process_group_of_its_own) {
   // A template may `set -euo pipefail` before the task body: the hooks still decide.
-  for (const auto& [command, decided, code] :
-       std::vector<std::tuple<std::string, std::string, int>>{{"exit 3", "cancelled", 3}, {"true", "released", 0}}) {
+  for (const auto& [command, decided, code] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"exit 3", "cancelled", 3}, {"true", "released", 0}}) {
     const CanaryRun run = canary_script("set-e " + decided, command, 0);
     const std::string script = read(run.root / "s.sh");
     std::ofstream(run.root / "s.sh") << "set -euo pipefail\n" + script;

@@ -1,3 +1,4 @@
+#include <jobsub/script.h>
 #include <jobsub/store.h>
 #include <jobsub/tracker.h>
 
@@ -113,6 +114,49 @@ BOOST_AUTO_TEST_CASE(the_strongest_evidence_decides_each_verdict) {
   BOOST_TEST(out.at(3).exit_code == 3);
   BOOST_TEST(said(5) == "lost ()");  // nothing at all
   BOOST_TEST(said(6) == "failed (sacct)");
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(jobs_a_canarys_script_cancelled_before_they_ran_are_cancelled_not_lost) {
+  // --canary --detach: jobs 2-4 held behind canary 1, deleted before they ran,
+  // leave no file and (Grid Engine, Slurm without accounting) no record.
+  using jobsub::JobState;
+  const auto dir = std::filesystem::temp_directory_path() / "jobsub-tracker-canary";
+  std::filesystem::remove_all(dir);
+  const jobsub::ResultsLayout results(dir, 5);
+  std::filesystem::create_directories(results.job_dir(1));
+  std::ofstream(results.submissions())
+      << R"({"batch":"batch-1","jobs":"2-4","state":"submitting","held":true})"
+      << "\n"
+      << "a line torn by a crash\n"
+      << R"({"batch":"batch-2","jobs":"1","state":"submitting","held_jobs":"2-4","release":"scontrol release 7"})"
+      << "\n";
+  const std::vector<jobsub::CanaryHold> holds = jobsub::canary_holds(dir);
+  BOOST_REQUIRE_EQUAL(holds.size(), 1u);
+  BOOST_TEST(holds[0].canary == 1u);
+  BOOST_TEST(jobsub::format_task_ranges(holds[0].held) == "2-4");
+  BOOST_TEST(holds[0].release == "scontrol release 7");
+  StubScheduler scheduler;
+  std::vector<jobsub::OpenJob> open;
+  for (uint64_t job = 2; job <= 5; ++job) open.push_back({job, JobState::held, "j" + std::to_string(job)});
+  {  // No decision yet: nothing to say but lost, in time.
+    jobsub::Tracker tracker(scheduler, dir, 5, 1);
+    std::vector<jobsub::TaskOutcome> out;
+    BOOST_REQUIRE(tracker.poll(open, out).ok);
+    BOOST_REQUIRE_EQUAL(out.size(), 4u);
+    BOOST_TEST((out[0].state == JobState::lost));
+  }
+  std::ofstream(results.job_file(1, jobsub::job_files::kCanaryDecision)) << "cancelled\n";
+  jobsub::Tracker tracker(scheduler, dir, 5, 1);
+  std::vector<jobsub::TaskOutcome> out;
+  BOOST_REQUIRE(tracker.poll(open, out).ok);
+  BOOST_REQUIRE_EQUAL(out.size(), 4u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    BOOST_TEST((out[i].state == JobState::cancelled));
+    BOOST_TEST(out[i].source == jobsub::kCanaryDecisionSource);
+    BOOST_TEST(out[i].native_state == "cancelled by the canary's script (job 1)");
+  }
+  BOOST_TEST((out[3].state == JobState::lost));  // job 5 was never held behind it
   std::filesystem::remove_all(dir);
 }
 

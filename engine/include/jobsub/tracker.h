@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,24 @@ class JOBSUB_API NativeIdTable {
 
 /// TaskOutcome::source of a verdict read from the exit-code file.
 inline constexpr const char* kExitCodeFileSource = "exit-code file";
+
+/// TaskOutcome::source of a held job that its canary's script cancelled (`--canary --detach`).
+inline constexpr const char* kCanaryDecisionSource = "canary's script";
+
+/// `--canary --detach`: a canary and the jobs held behind it, as the
+/// canary's batch records them in submissions.jsonl (`held_jobs`, `release`).
+struct CanaryHold {
+  uint64_t canary = 0;
+  std::vector<TaskRange> held;
+  std::string release;  ///< the shell command that releases them (`scontrol release 4711`)
+};
+
+/// The canary holds recorded in the sweep at `results_dir` (a torn line is skipped).
+JOBSUB_API std::vector<CanaryHold> canary_holds(const fs::path& results_dir);
+
+/// What the canary `canary`'s script decided (its job file canary_decision):
+/// `released`, `cancelled`, or empty (not yet, or never).
+JOBSUB_API std::string canary_decision(const fs::path& results_dir, uint64_t job_count, uint64_t canary);
 
 /// A job not yet final, as the records know it.
 struct OpenJob {
@@ -78,14 +97,21 @@ class JOBSUB_API Tracker {
   /// (nullptr): its verdict from the strongest evidence there is, in this
   /// order: the scheduler (queue or accounting; where it says more than
   /// completed/failed), the scheduler's message in the job's log, the
-  /// exit-code file, else (after lost_after polls) lost.
+  /// exit-code file, a canary's script that cancelled it (`--canary
+  /// --detach`: a job deleted before it ran leaves Grid Engine's accounting,
+  /// and Slurm's without accounting, nothing to say), else (after lost_after
+  /// polls) lost.
   bool settle(const OpenJob& job, const TaskOutcome* said, TaskOutcome& out);
+  /// The canary whose script cancelled `job`, or nullopt.
+  std::optional<uint64_t> cancelled_by_canary(uint64_t job);
 
   Scheduler& scheduler_;
   fs::path results_dir_;
   uint64_t job_count_;
   int lost_after_;
   std::map<uint64_t, std::pair<std::string, int>> unexplained_polls_;  ///< job -> (its id, polls)
+  std::optional<std::vector<CanaryHold>> canary_holds_;                ///< read at the first need
+  std::map<uint64_t, std::string> canary_decisions_;                   ///< made ones only: they stand
 };
 
 /// One settling pass over a recorded sweep, what one `jobsub status` does:

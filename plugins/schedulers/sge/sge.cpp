@@ -204,6 +204,8 @@ SgeScheduler::SgeScheduler() : BatchScheduler(kOptions, "Grid Engine", "sge") {
   script_template_ = kTemplate;
   detection_ = {"qsub", "Grid Engine", {"qstat", "--version"}, {"SGE", "gridengine", "Grid Engine"}};
   cancel_client_ = "qdel";
+  hold_flags_ = {"-h"};  // a user hold, qsub(1); qrls(1) lifts it
+  release_client_ = {"qrls"};
   task_separator_ = ".";
   submitted_state_ = "qw";
   // What qsub says when qmaster did not answer (Son of Grid Engine 8.1 commlib and GDI).

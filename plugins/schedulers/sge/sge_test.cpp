@@ -45,6 +45,22 @@ BOOST_AUTO_TEST_CASE(queue_limits_from_qconf) {
   BOOST_TEST(jobsub::sge::parse_queue_limits("h_rt 7200\n", "q").time_seconds == 7200u);  // seconds
 }
 
+BOOST_AUTO_TEST_CASE(a_held_batch_is_qsub_h_and_qrls_releases_it) {
+  // --canary --detach: qsub -h (a user hold), qrls(1) or qdel on the ids.
+  Sge sge;
+  BOOST_TEST(sge.scheduler.holds_batches());
+  auto request = jobsub::testing::request_for({{2, 4}}, 4);
+  request.hold = true;
+  jobsub::RenderedBatch rendered;
+  BOOST_REQUIRE(sge.scheduler.render(request, rendered).ok);
+  BOOST_TEST(rendered.submit_argv.at(0) == "qsub");
+  BOOST_TEST(rendered.submit_argv.at(1) == "-h");
+  jobsub::HeldBatchCommands commands;
+  BOOST_REQUIRE(sge.scheduler.held_batch_commands({"18", "21"}, commands).ok);
+  BOOST_TEST(commands.release == (jobsub::Argv{"qrls", "18", "21"}));
+  BOOST_TEST(commands.cancel == (jobsub::Argv{"qdel", "18", "21"}));
+}
+
 BOOST_AUTO_TEST_CASE(qsub_terse_answers) {
   BOOST_TEST(*jobsub::sge::parse_qsub(captured("sge/qsub-array.out")) == "5");  // `5.1-3:1`
   BOOST_TEST(*jobsub::sge::parse_qsub(captured("sge/qsub-single.out")) == "6");
