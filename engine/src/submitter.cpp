@@ -194,11 +194,7 @@ BatchRequest Submitter::batch(const std::string& name, const std::vector<TaskRan
 void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
                        const std::function<int64_t()>& first_batch) {
   auto send = [&](const std::vector<TaskRange>& tasks) {
-    if (next_batch_ == 0) {
-      const std::lock_guard lock(mutex_);
-      parts_.sweep_id = first_batch();
-      next_batch_ = static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1;
-    }
+    record_sweep_once(first_batch);
     for (const auto& [group, ranges] : parts_.groups.split(tasks)) {  // a batch per resource group
       if (interrupted()) return;
       submit_batch(ranges);
@@ -359,6 +355,13 @@ void Submitter::submit_with_canary(const std::vector<TaskRange>& jobs, uint64_t 
   submit(rest, nullptr, first_batch);
 }
 
+void Submitter::record_sweep_once(const std::function<int64_t()>& first_batch) {
+  if (next_batch_ != 0) return;
+  const std::lock_guard lock(mutex_);
+  parts_.sweep_id = first_batch();
+  next_batch_ = static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1;
+}
+
 std::set<uint64_t> Submitter::canaries_of(const std::vector<TaskRange>& jobs) const {
   std::set<uint64_t> canaries;
   for (const auto& [group, ranges] : parts_.groups.split(jobs))
@@ -392,12 +395,7 @@ std::string Submitter::cancel_held(const std::vector<TaskRange>& tasks, const st
 
 void Submitter::submit_canary_detached(const std::vector<TaskRange>& jobs, uint64_t run_seconds,
                                        const std::function<int64_t()>& first_batch) {
-  const std::set<uint64_t> canaries = canaries_of(jobs);
-  if (next_batch_ == 0) {
-    const std::lock_guard lock(mutex_);
-    parts_.sweep_id = first_batch();
-    next_batch_ = static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1;
-  }
+  record_sweep_once(first_batch);
   const std::string until = run_seconds > 0 ? fmt::format("completed or ran {} without failing",
                                                           short_duration(static_cast<double>(run_seconds)))
                                             : std::string("completed");

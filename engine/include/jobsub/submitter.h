@@ -147,6 +147,9 @@ class JOBSUB_API Submitter final : public SubmitContext {
   /// takes them; they are in last_batch_ids_ too when it throws.
   std::vector<std::string> submit_batch(const std::vector<TaskRange>& tasks, const BatchExtras& extras);
   std::vector<std::string> submit_batch(const std::vector<TaskRange>& tasks);
+  /// Before the first batch: `first_batch()` records the sweep (its id) and the batch numbers start after
+  /// the store's.
+  void record_sweep_once(const std::function<int64_t()>& first_batch);
   /// The first job of each resource group among `jobs`.
   std::set<uint64_t> canaries_of(const std::vector<TaskRange>& jobs) const;
   /// Cancels the held jobs `tasks` (ids `ids`) that no canary will release,
