@@ -195,10 +195,11 @@ void Submitter::submit(const std::vector<TaskRange>& jobs, Prompter* prompter,
                        const std::function<int64_t()>& first_batch) {
   auto send = [&](const std::vector<TaskRange>& tasks) {
     record_sweep_once(first_batch);
-    for (const auto& [group, ranges] : parts_.groups.split(tasks)) {  // a batch per resource group
-      if (interrupted()) return;
-      submit_batch(ranges);
-    }
+    if (interrupted()) return;
+    // A batch per resource group, sent in one call: the local scheduler runs them at once.
+    std::vector<BatchPlan> plans;
+    for (const auto& [group, ranges] : parts_.groups.split(tasks)) plans.push_back({ranges, BatchExtras()});
+    submit_batches(plans);
   };
   if (prompter == nullptr) {
     if (!jobs.empty() && !interrupted()) send(jobs);
@@ -492,61 +493,102 @@ void Submitter::wait_for_test_job(uint64_t job) {
 }
 
 std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& tasks) {
-  return submit_batch(tasks, BatchExtras());
+  return submit_batches({{tasks, BatchExtras()}});
 }
 
 std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& tasks,
                                                  const BatchExtras& extras) {
+  return submit_batches({{tasks, extras}});
+}
+
+std::vector<std::string> Submitter::submit_batches(const std::vector<BatchPlan>& plans) {
   last_batch_ids_.clear();
+  if (plans.empty()) return {};
+  // Every script is rendered and written before any batch is recorded: a
+  // request the scheduler refuses to render stops them all, with none sent.
+  std::vector<PendingBatch> pending;
+  pending.reserve(plans.size());
+  batch_size_ = 0;
+  for (const BatchPlan& plan : plans) {
+    pending.push_back(render_batch(plan));
+    batch_size_ += count_jobs(plan.tasks);
+  }
+  for (PendingBatch& batch : pending) record_submitting(batch);
+  std::vector<BatchSubmission> submissions;
+  submissions.reserve(pending.size());
+  for (const PendingBatch& batch : pending) submissions.push_back({&batch.request, &batch.rendered});
+  parts_.scheduler.submit_batches(submissions, *this);
+  // Each batch is recorded as it went; the first failure is the one reported.
+  std::exception_ptr first_error;
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    try {
+      record_submitted(pending[i], submissions[i].status, submissions[i].result);
+    } catch (...) {
+      if (!first_error) first_error = std::current_exception();
+    }
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  return last_batch_ids_;
+}
+
+Submitter::PendingBatch Submitter::render_batch(const BatchPlan& plan) {
   {  // Another jobsub (an automatic retry sent by `status` while this one asked) may have made batches since.
     const std::lock_guard lock(mutex_);
     next_batch_ = std::max(next_batch_, static_cast<int>(parts_.store.batches(parts_.sweep_id).size()) + 1);
   }
-  const std::string name = fmt::format("batch-{}", next_batch_++);
-  BatchRequest request = batch(name, tasks);
+  PendingBatch batch{plan, fmt::format("batch-{}", next_batch_++)};
+  BatchRequest& request = batch.request;
+  request = this->batch(batch.name, plan.tasks);
   request.token = new_batch_token();
-  request.hold = extras.hold;
-  if (extras.canary) request.task_body = with_canary_hooks(request.task_body, *extras.canary);
-  const std::string stage = fmt::format("scheduler '{}'", parts_.scheduler_name);
-  RenderedBatch rendered;
-  check_status(parts_.scheduler.render(request, rendered), stage);
+  request.hold = plan.extras.hold;
+  if (plan.extras.canary) request.task_body = with_canary_hooks(request.task_body, *plan.extras.canary);
+  check_status(parts_.scheduler.render(request, batch.rendered),
+               fmt::format("scheduler '{}'", parts_.scheduler_name));
   if (!warned_) {
-    for (const std::string& w : rendered.warnings) parts_.view.scheduler_note(w);
+    for (const std::string& w : batch.rendered.warnings) parts_.view.scheduler_note(w);
     warned_ = true;
   }
-  write_script(request.script_path, rendered.script);
-  const fs::path& results = request.results_dir;
-  const std::string jobs = format_task_ranges(tasks);
-  nlohmann::ordered_json submitting = {{"batch", name},
-                                       {"jobs", jobs},
+  write_script(request.script_path, batch.rendered.script);
+  return batch;
+}
+
+void Submitter::record_submitting(PendingBatch& batch) {
+  const BatchRequest& request = batch.request;
+  const BatchExtras& extras = batch.plan.extras;
+  nlohmann::ordered_json submitting = {{"batch", batch.name},
+                                       {"jobs", format_task_ranges(batch.plan.tasks)},
                                        {"state", "submitting"},
                                        {"token", request.token},
                                        {"resources", request.resources},
                                        {"init", request.init_lines},
                                        {"program_sha256", parts_.program_sha256},
                                        {"script", request.script_path.string()},
-                                       {"submit", rendered.submit_argv}};
+                                       {"submit", batch.rendered.submit_argv}};
   if (extras.hold) submitting["held"] = true;  // until a canary's script releases them
   if (extras.canary) {  // `jobsub status` reads these when the canary ended without deciding
     submitting["canary_of"] = extras.canary->held;
     submitting["held_jobs"] = format_task_ranges(extras.held_jobs);
     submitting["release"] = shell_join(extras.canary->release);
   }
-  append_submission(results, submitting);
-  int64_t batch_id = 0;
+  append_submission(request.results_dir, submitting);
   {
     const std::lock_guard lock(mutex_);
     flush_store_locked();
-    if (parts_.before_batch) parts_.before_batch(tasks);
-    batch_id = parts_.store.begin_batch(parts_.sweep_id, name, request.token, tasks);
+    if (parts_.before_batch) parts_.before_batch(batch.plan.tasks);
+    batch.batch_id = parts_.store.begin_batch(parts_.sweep_id, batch.name, request.token, batch.plan.tasks);
   }
-  for (const TaskRange& r : tasks) {
+  for (const TaskRange& r : batch.plan.tasks) {
     for (uint64_t job = r.first; job <= r.last; ++job) parts_.book.set_state(job, JobState::pending);
   }
-  batch_size_ = count_jobs(tasks);
+}
 
-  SubmitResult result;
-  const Status status = parts_.scheduler.submit(request, rendered, *this, result);
+void Submitter::record_submitted(const PendingBatch& batch, const Status& status,
+                                 const SubmitResult& result) {
+  const std::vector<TaskRange>& tasks = batch.plan.tasks;
+  const std::string& name = batch.name;
+  const fs::path& results = batch.request.results_dir;
+  const std::string jobs = format_task_ranges(tasks);
+  const uint64_t batch_jobs = count_jobs(tasks);
   for (const TaskOutcome& outcome : result.outcomes) job_event(outcome);
   bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
                             [](const TaskOutcome& o) { return !is_final(o.state); });
@@ -590,10 +632,10 @@ std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& t
   // Jobs still in the scheduler's hands: say where to find them.
   const uint64_t job_count = parts_.prototype.job_count;
   if (status.ok && queued && !result.native_id.empty()) {
-    const bool one = batch_size_ == 1;
+    const bool one = batch_jobs == 1;
     parts_.view.line(
         fmt::format("jobsub: {} {} submitted{} as {}{}", one ? "job" : "jobs", jobs,
-                    extras.hold ? " held" : "", result.native_id,
+                    batch.plan.extras.hold ? " held" : "", result.native_id,
                     one ? fmt::format("; output will be in {}",
                                       ResultsLayout(results, job_count).job_dir(tasks.front().first).string())
                         : std::string()));
@@ -606,15 +648,16 @@ std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& t
   {
     const std::lock_guard lock(mutex_);
     flush_store_locked();
-    parts_.store.end_batch(parts_.sweep_id, batch_id, status.ok ? BatchState::submitted : BatchState::failed,
-                           result.native_id, status.message, result.outcomes, result.arrays);
+    parts_.store.end_batch(parts_.sweep_id, batch.batch_id,
+                           status.ok ? BatchState::submitted : BatchState::failed, result.native_id,
+                           status.message, result.outcomes, result.arrays);
   }
   save();
   if (!status.ok && interrupted()) {
     throw Error(
         ExitCode::interrupted,
         fmt::format("interrupted while submitting {}: {} of its {} jobs were submitted; record of which: {}",
-                    name, batch_size_ - untaken, batch_size_,
+                    name, batch_jobs - untaken, batch_jobs,
                     parts_.prototype.results().jobs_table().string()));
   }
   if (!status.ok) {
@@ -638,7 +681,6 @@ std::vector<std::string> Submitter::submit_batch(const std::vector<TaskRange>& t
         parts_.scheduler_name, what, status.message, held, sweep_dir,
         parts_.prototype.results().jobs_table().string()));
   }
-  return last_batch_ids_;
 }
 
 void Submitter::job_event(const TaskOutcome& outcome) noexcept {

@@ -315,6 +315,80 @@ class LocalResources(JobsubTestCase):
         self.assertIn("--local.gpus 0,1", failing.stderr)
         self.assertEqual(self.results_dirs(exp), [])
 
+    # ---- one pool of slots for several batches (the grids with resources of their own)
+
+    def grids(self, first, second):
+        """Two grids of PROGRAM's jobs, `first` and `second` as (hypers, resources): two batches."""
+        return self.experiment("program: prog.py\ncommand: python3 {script} {args}\nformatter: argparse\n"
+                               f"hypers:\n  - hypers: {first[0]}\n    resources: {first[1]}\n"
+                               f"  - hypers: {second[0]}\n    resources: {second[1]}\n", program=PROGRAM)
+
+    @staticmethod
+    def overlap(a, b):
+        return a["start"] < b["end"] and b["start"] < a["end"]
+
+    def test_the_batches_of_two_grids_run_at_once_sharing_the_cpus(self):
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            self.skipTest(f"needs 2 CPUs, jobsub has {cpus}")
+        # Job 1 (its grid's batch) runs 3 s; jobs 2-3 (another batch) 1 s each. On
+        # two CPUs, job 2 starts beside job 1, and job 3 once job 2 has ended.
+        exp = self.grids(("{mode: [busy], n: [1], s: [3]}", "{cpus: 1, time: 1h}"),
+                         ("{mode: [busy], n: [2, 3], s: [1]}", "{cpus: 1, time: 2h}"))
+        result = self.jobsub("--yes", "--local.cpus", "2", cwd=exp)
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        batches = [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
+        self.assertEqual([b["jobs"] for b in batches if b["state"] == "submitting"], ["1", "2-3"])
+        seen = [self.seen(results, j) for j in range(1, 4)]
+        self.assertTrue(self.overlap(seen[0], seen[1]), seen)  # two batches at once
+        for s in seen:
+            self.assertEqual(len(s["cpus"]), 1, s)
+            self.assertIn(s["cpus"][0], cpus[:2])
+            # never more than the two CPUs' worth at once, and never one CPU for two jobs
+            at_once = [o for o in seen if o["start"] <= s["start"] < o["end"]]
+            self.assertLessEqual(len(at_once), 2, seen)
+            self.assertEqual(len({o["cpus"][0] for o in at_once}), len(at_once), seen)
+
+    def test_a_job_whose_gpus_are_not_free_waits_while_a_later_job_that_fits_starts(self):
+        three_gpus(self.tmp / "bin")
+        # Jobs 1-2 ask 2 GPUs each, jobs 3-4 one. With 3 GPUs: job 1 takes two,
+        # job 2 does not fit and waits, job 3 takes the third meanwhile.
+        exp = self.grids(("{mode: [short], n: [1, 2], s: [2]}", "{gpus: 2}"),
+                         ("{mode: [short], n: [3, 4], s: [1]}", "{gpus: 1}"))
+        result = self.jobsub("--yes", "-j", "3", cwd=exp, env=self.env_with_gpus())
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        seen = [self.seen(results, j) for j in range(1, 5)]
+        self.assertEqual([len(s["cvd"].split(",")) for s in seen], [2, 2, 1, 1], seen)
+        self.assertTrue(self.overlap(seen[0], seen[2]), seen)  # job 3 beside job 1
+        self.assertLess(seen[2]["start"], seen[1]["start"], seen)  # before job 2, which waited
+        for s in seen:  # at each job's start, no GPU held by two running jobs
+            held = [g for o in seen if o["start"] <= s["start"] < o["end"] for g in o["cvd"].split(",")]
+            self.assertEqual(len(held), len(set(held)), seen)
+            recorded = (results / "jobs" / f"{s['n']:04d}" / "gpus").read_text().split()
+            self.assertEqual(recorded[1::2], s["cvd"].split(","))
+
+    def test_beside_a_grid_with_cpus_and_gpus_a_grid_asking_none_gets_one_cpu_and_no_gpu(self):
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            self.skipTest(f"needs 2 CPUs, jobsub has {cpus}")
+        three_gpus(self.tmp / "bin")
+        exp = self.grids(("{mode: [busy], n: [1], s: [2]}", "{cpus: 1, gpus: 1}"),
+                         ("{mode: [busy], n: [2, 3], s: [1]}", "{time: 1h}"))
+        result = self.jobsub("--yes", "--local.cpus", "2", cwd=exp, env=self.env_with_gpus())
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        seen = [self.seen(results, j) for j in range(1, 4)]
+        self.assertIn(seen[0]["cvd"], GPU_UUIDS)
+        self.assertEqual([s["cvd"] for s in seen[1:]], ["", ""])  # the GPUs are other jobs' own
+        self.assertEqual([len(s["cpus"]) for s in seen], [1, 1, 1], seen)
+        self.assertTrue(self.overlap(seen[0], seen[1]), seen)
+        for a in seen:
+            for b in seen:
+                if a is not b and self.overlap(a, b):
+                    self.assertNotEqual(a["cpus"], b["cpus"], (a, b))
+
     def test_jobs_asking_no_gpus_are_left_as_before(self):
         three_gpus(self.tmp / "bin")
         exp = self.sweep("{mode: [short], n: [1]}", "{time: 1h}")

@@ -406,6 +406,23 @@ class LocalScheduler(JobsubTestCase):
             self.assertExit(result, 0)
             self.assertIn("40 completed, 0 failed", result.stdout)
 
+    def test_processes_a_job_leaves_behind_are_stopped_before_its_slot_is_reused(self):
+        # Job 1 starts a process in the background and exits; its worker's slot
+        # goes to the next batch's job only once that process is gone.
+        program = ("import subprocess, sys\n"
+                   "if sys.argv[1] == '--i=1':\n"
+                   "    subprocess.Popen(['sleep', '317'])\n")
+        exp = self.experiment("program: prog.py\ncommand: python3 {script} {args}\n"
+                              "hypers:\n  - hypers: {i: [1]}\n    resources: {time: 1h}\n"
+                              "  - hypers: {i: [2]}\n    resources: {time: 2h}\n", program=program)
+        result = self.jobsub("--yes", "-j", "1", "--local.grace", "1", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertRegex(result.stdout, r"worker \d+ ended, but processes its jobs started are still running: "
+                                        r"stopping them \(SIGTERM, SIGKILL 1 s later\)")
+        self.assertIn("2 completed, 0 failed", result.stdout)
+        left = subprocess.run(["pgrep", "-f", "^sleep 317$"], capture_output=True, text=True)
+        self.assertEqual(left.stdout, "", "the background process outlived its jobsub")
+
     def test_version_anywhere_on_the_command_line(self):
         for args in (["--version"], ["--yes", "--version"], ["--scheduler=local", "--version", "a=1"]):
             result = self.jobsub(*args)

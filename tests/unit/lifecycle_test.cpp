@@ -72,7 +72,13 @@ class StandInScheduler final : public jobsub::Scheduler {
                                                 jobsub::SubmitResult&)>;
   SubmitFn on_submit;
   std::vector<jobsub::BatchRequest> batches;
+  std::vector<std::size_t> calls;  ///< how many batches each submit_batches() call had
 
+  void submit_batches(std::vector<jobsub::BatchSubmission>& submissions,
+                      jobsub::SubmitContext& context) noexcept override {
+    calls.push_back(submissions.size());
+    Scheduler::submit_batches(submissions, context);  // the SDK's default: in turn
+  }
   jobsub::Status configure(const jobsub::PluginOptions&) noexcept override {
     return jobsub::Status::success();
   }
@@ -139,7 +145,8 @@ struct Rig {
                                  book,
                                  view,
                                  [](uint64_t job) { return "--i=" + std::to_string(job - 1); },
-                                 {}});
+                                 {},
+                                 groups});
   }
   std::function<int64_t()> first_batch() {
     return [this] {
@@ -155,8 +162,17 @@ struct Rig {
   jobsub::ProgressView view;
   jobsub::BatchRequest prototype;
   StandInScheduler scheduler;
+  jobsub::ResourceGroups groups;
   int first_batch_calls = 0;
 };
+
+/// Jobs 1-2 in group 0 (time 1h), jobs 3-4 in group 1 (time 4h).
+jobsub::ResourceGroups two_groups() {
+  jobsub::ResourceGroups groups;
+  groups.groups = {{"", {{"time", "1h"}}}, {"hypers[1]", {{"time", "4h"}}}};
+  groups.group_of_job = {0, 0, 1, 1};
+  return groups;
+}
 
 jobsub::Status take_all_as_one_array(const jobsub::BatchRequest& request, jobsub::SubmitContext&,
                                      jobsub::SubmitResult& result) {
@@ -386,6 +402,38 @@ BOOST_AUTO_TEST_CASE(states_reported_during_a_long_run_reach_the_store_within_a_
   rig.submitter()->submit({{1, 2}}, nullptr, rig.first_batch());
   BOOST_TEST(seen == "running");
   BOOST_TEST(std::string(jobsub::to_string(rig.store.jobs(rig.sweep).at(1).state)) == "completed");
+}
+
+BOOST_AUTO_TEST_CASE(the_batches_of_several_resource_groups_go_in_one_call_and_one_failure_stops_the_later) {
+  Rig rig(4);
+  rig.groups = two_groups();
+  rig.scheduler.on_submit = take_all_as_one_array;
+  rig.submitter()->submit({{1, 4}}, nullptr, rig.first_batch());
+  BOOST_TEST(rig.scheduler.calls == (std::vector<std::size_t>{2}), boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(rig.scheduler.batches.size(), 2u);
+  BOOST_TEST(rig.scheduler.batches[0].resources.at("time") == "1h");
+  BOOST_TEST(rig.scheduler.batches[1].resources.at("time") == "4h");
+  BOOST_TEST(rig.book.count(jobsub::JobState::queued) == 4u);
+
+  // The default submit_batches(): the first batch refused, the second is not tried.
+  Rig refused(4);
+  refused.groups = two_groups();
+  refused.scheduler.on_submit = [](const jobsub::BatchRequest&, jobsub::SubmitContext&,
+                                   jobsub::SubmitResult&) {
+    return jobsub::Status::failure("sbatch: error: invalid partition");
+  };
+  BOOST_CHECK_EXCEPTION(refused.submitter()->submit({{1, 4}}, nullptr, refused.first_batch()), jobsub::Error,
+                        [](const jobsub::Error& e) {
+                          return std::string(e.what()).find(
+                                     "could not submit batch-1 (jobs 1-2): sbatch: "
+                                     "error: invalid partition") != std::string::npos;
+                        });
+  BOOST_TEST(refused.scheduler.batches.size() == 1u);
+  const auto batches = refused.store.batches(refused.sweep);
+  BOOST_REQUIRE_EQUAL(batches.size(), 2u);
+  BOOST_TEST(std::string(jobsub::to_string(batches[1].state)) == "failed");
+  for (const auto& job : refused.store.jobs(refused.sweep))
+    BOOST_TEST(std::string(jobsub::to_string(job.state)) == "not_submitted");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

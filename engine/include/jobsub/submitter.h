@@ -142,11 +142,35 @@ class JOBSUB_API Submitter final : public SubmitContext {
     std::optional<CanaryHooks> canary{};  ///< its script is a canary's (with_canary_hooks())
     std::vector<TaskRange> held_jobs{};   ///< with `canary`: the jobs it releases or cancels
   };
+  /// One batch to send: its jobs (of one resource group) and extras.
+  struct BatchPlan {
+    std::vector<TaskRange> tasks;
+    BatchExtras extras{};
+  };
+  /// A batch on its way: its script rendered and written, its record.
+  struct PendingBatch {
+    BatchPlan plan;
+    std::string name;  ///< `batch-3`
+    BatchRequest request{};
+    RenderedBatch rendered{};
+    int64_t batch_id = 0;  ///< in the store, once recorded `submitting`
+  };
   /// Submits one batch and returns the ids the scheduler gave it (each
   /// array's id, each job's id outside an array), as held_batch_commands()
   /// takes them; they are in last_batch_ids_ too when it throws.
   std::vector<std::string> submit_batch(const std::vector<TaskRange>& tasks, const BatchExtras& extras);
   std::vector<std::string> submit_batch(const std::vector<TaskRange>& tasks);
+  /// Submits `plans` in one Scheduler::submit_batches() call (the local
+  /// scheduler runs their jobs at once, from one pool of slots): renders and
+  /// writes every script, records each batch `submitting`, calls the
+  /// scheduler, then records what it did with each. Returns every id the
+  /// scheduler gave (also in last_batch_ids_); throws the first batch's
+  /// Error when some failed, after recording them all.
+  std::vector<std::string> submit_batches(const std::vector<BatchPlan>& plans);
+  PendingBatch render_batch(const BatchPlan& plan);
+  void record_submitting(PendingBatch& batch);
+  /// Records what the scheduler did with `batch`; throws Error when `status` failed.
+  void record_submitted(const PendingBatch& batch, const Status& status, const SubmitResult& result);
   /// Before the first batch: `first_batch()` records the sweep (its id) and the batch numbers start after
   /// the store's.
   void record_sweep_once(const std::function<int64_t()>& first_batch);

@@ -201,4 +201,49 @@ std::vector<WorkerSlot> plan_workers(const Capacity& capacity, uint64_t jobs) {
   return slots;
 }
 
+SlotPool::SlotPool(std::vector<int> cpus, std::vector<Gpu> gpus, uint64_t jobs_per_gpu, uint64_t max_workers)
+    : free_cpus_(std::move(cpus)),
+      jobs_per_gpu_(std::max<uint64_t>(1, jobs_per_gpu)),
+      max_workers_(max_workers) {
+  std::sort(free_cpus_.begin(), free_cpus_.end());
+  for (Gpu& gpu : gpus) gpus_.push_back({std::move(gpu), 0});
+}
+
+std::optional<WorkerSlot> SlotPool::take(uint64_t cpus, uint64_t gpus) {
+  if (workers_ >= max_workers_ || cpus > free_cpus_.size()) return std::nullopt;
+  std::vector<std::size_t> candidates;
+  for (std::size_t i = 0; i < gpus_.size(); ++i) {
+    if (gpus_[i].jobs < jobs_per_gpu_ && !(gpus > 1 && gpus_[i].gpu.mig)) candidates.push_back(i);
+  }
+  if (gpus > candidates.size()) return std::nullopt;
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](std::size_t a, std::size_t b) { return gpus_[a].jobs < gpus_[b].jobs; });
+  candidates.resize(gpus);
+  std::sort(candidates.begin(), candidates.end());  // in the pool's order, as CUDA_VISIBLE_DEVICES lists them
+  WorkerSlot slot;
+  slot.cpus.assign(free_cpus_.begin(), free_cpus_.begin() + static_cast<std::ptrdiff_t>(cpus));
+  free_cpus_.erase(free_cpus_.begin(), free_cpus_.begin() + static_cast<std::ptrdiff_t>(cpus));
+  for (const std::size_t i : candidates) {
+    ++gpus_[i].jobs;
+    slot.gpus.push_back(gpus_[i].gpu.uuid);
+    slot.gpu_indices.push_back(gpus_[i].gpu.index);
+  }
+  ++workers_;
+  return slot;
+}
+
+void SlotPool::give_back(const WorkerSlot& slot) {
+  free_cpus_.insert(free_cpus_.end(), slot.cpus.begin(), slot.cpus.end());
+  std::sort(free_cpus_.begin(), free_cpus_.end());
+  for (const std::string& uuid : slot.gpus) {
+    for (GpuUse& use : gpus_) {
+      if (use.gpu.uuid == uuid && use.jobs > 0) {
+        --use.jobs;
+        break;
+      }
+    }
+  }
+  if (workers_ > 0) --workers_;
+}
+
 }  // namespace jobsub::local

@@ -7,6 +7,7 @@
 // allowed. Pure functions over text and numbers, so that every rule is tested
 // without a GPU (plugins/schedulers/local/machine_test.cpp).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,37 @@ struct WorkerSlot {
 /// machine has, when one job asks more than it (the job could never run), or
 /// more than one MIG device (CUDA gives a process one).
 std::vector<WorkerSlot> plan_workers(const Capacity& capacity, uint64_t jobs);
+
+/// The machine's CPUs and GPUs as one pool shared by the workers of every
+/// batch a run holds (a sweep's resource groups run at once): a worker takes
+/// the CPUs and GPUs its batch's jobs ask for while they are free, and gives
+/// them back once its processes are gone. No CPU is held by two workers, no
+/// GPU by more than `jobs_per_gpu`, and at most `max_workers` (-j) workers
+/// hold slots at once. Workers whose jobs ask no CPUs are not pinned and take
+/// none (only -j bounds them), as on a single batch.
+class SlotPool {
+ public:
+  SlotPool(std::vector<int> cpus, std::vector<Gpu> gpus, uint64_t jobs_per_gpu, uint64_t max_workers);
+  /// A slot of `cpus` CPUs and `gpus` GPUs (whole GPUs when more than one)
+  /// now free, taken: the lowest free CPUs, the least shared GPUs (in the
+  /// pool's order among equals, so jobs spread over the GPUs before any is
+  /// shared). Nothing when they are not free now, or -j workers hold slots.
+  std::optional<WorkerSlot> take(uint64_t cpus, uint64_t gpus);
+  /// Gives back a slot take() gave.
+  void give_back(const WorkerSlot& slot);
+  /// Workers holding a slot now.
+  uint64_t workers() const { return workers_; }
+
+ private:
+  struct GpuUse {
+    Gpu gpu;
+    uint64_t jobs = 0;
+  };
+  std::vector<int> free_cpus_;  ///< ascending
+  std::vector<GpuUse> gpus_;
+  uint64_t jobs_per_gpu_;
+  uint64_t max_workers_;
+  uint64_t workers_ = 0;
+};
 
 }  // namespace jobsub::local

@@ -180,4 +180,65 @@ BOOST_AUTO_TEST_CASE(a_job_gets_one_mig_device_at_most) {
       });
 }
 
+BOOST_AUTO_TEST_CASE(a_pool_gives_cpus_to_one_worker_at_a_time_and_takes_them_back) {
+  jobsub::local::SlotPool pool({3, 0, 1, 2}, {}, 1, 8);
+  const auto two = pool.take(2, 0);
+  BOOST_REQUIRE(two);
+  BOOST_TEST(two->cpus == (std::vector<int>{0, 1}), boost::test_tools::per_element());
+  const auto one = pool.take(1, 0);
+  BOOST_REQUIRE(one);
+  BOOST_TEST(one->cpus == (std::vector<int>{2}), boost::test_tools::per_element());
+  BOOST_TEST(!pool.take(2, 0));             // one CPU left: a 2-CPU job waits
+  BOOST_TEST(pool.take(0, 0).has_value());  // one asking no CPUs is not pinned and takes none
+  pool.give_back(*two);
+  const auto again = pool.take(2, 0);
+  BOOST_REQUIRE(again);
+  BOOST_TEST(again->cpus == (std::vector<int>{0, 1}), boost::test_tools::per_element());
+  BOOST_TEST(pool.workers() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_holds_minus_j_workers_at_most) {
+  jobsub::local::SlotPool pool({0, 1, 2, 3}, {}, 1, 2);
+  const auto a = pool.take(1, 0);
+  BOOST_REQUIRE(a);
+  BOOST_REQUIRE(pool.take(1, 0));
+  BOOST_TEST(!pool.take(1, 0));  // two CPUs free, but -j 2 workers hold slots
+  pool.give_back(*a);
+  BOOST_TEST(pool.take(1, 0).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_never_gives_a_gpu_to_more_than_jobs_per_gpu_workers) {
+  const std::vector<Gpu> gpus = jobsub::local::parse_query_gpu(kQuery);  // 3 GPUs
+  jobsub::local::SlotPool pool({0, 1, 2, 3, 4, 5, 6, 7}, gpus, 2, 16);
+  std::map<std::string, int> holders;
+  std::vector<jobsub::local::WorkerSlot> taken;
+  // Jobs of 2 GPUs and of 1, as two batches' workers would ask, until nothing fits.
+  for (int round = 0; round < 10; ++round) {
+    auto slot = pool.take(0, round % 2 == 0 ? 2 : 1);
+    if (!slot) continue;
+    for (const std::string& uuid : slot->gpus) ++holders[uuid];
+    taken.push_back(*slot);
+  }
+  for (const auto& [uuid, n] : holders) BOOST_TEST(n <= 2, uuid << " held by " << n);
+  BOOST_TEST(holders.size() == 3u);  // spread over all three
+  BOOST_TEST(!pool.take(0, 1));      // each GPU has its two jobs
+  pool.give_back(taken.front());
+  const auto after = pool.take(0, 2);
+  BOOST_REQUIRE(after);
+  BOOST_TEST(after->gpus == taken.front().gpus, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_spreads_jobs_over_the_gpus_and_gives_a_mig_device_to_single_gpu_jobs_only) {
+  const std::vector<Gpu> gpus =
+      jobsub::local::split_mig_devices(jobsub::local::parse_query_gpu(kQuery), kList);  // 2 GPUs + 2 MIG
+  jobsub::local::SlotPool pool({0, 1, 2, 3}, gpus, 1, 8);
+  const auto pair = pool.take(0, 2);
+  BOOST_REQUIRE(pair);
+  BOOST_TEST(pair->gpu_indices == (std::vector<std::string>{"0", "2"}), boost::test_tools::per_element());
+  BOOST_TEST(!pool.take(0, 2));  // only MIG devices are left
+  const auto mig = pool.take(0, 1);
+  BOOST_REQUIRE(mig);
+  BOOST_TEST(mig->gpu_indices == (std::vector<std::string>{"1:0"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,7 +11,9 @@
 //
 // It is a one-node resource manager (machine.h, memory_limit.h): a worker
 // holds the CPUs (pinned) and GPUs (CUDA_VISIBLE_DEVICES) of the jobs it runs,
-// so no CPU or GPU is given to more jobs than allowed; a job past its `time`
+// taken from one pool (SlotPool) shared by every batch of the run (a sweep's
+// resource groups run at once), so no CPU or GPU is given to more jobs than
+// allowed; a job past its `time`
 // is stopped as Ctrl-C stops one and recorded `timeout`; one over its `mem`
 // is stopped by the kernel in the worker's memory cgroup, or by a watchdog
 // where jobsub may not create one, and recorded `out_of_memory`.
@@ -118,57 +120,143 @@ bool group_has_live_process(pid_t pgid) {
 
 void set_cloexec(int fd) { ::fcntl(fd, F_SETFD, ::fcntl(fd, F_GETFD) | FD_CLOEXEC); }
 
-/// What a batch's jobs may use on this machine, and how it is held to it.
+/// What a batch's jobs ask of this machine, and how they are held to it.
 struct LocalPlan {
-  std::vector<jobsub::local::WorkerSlot> slots;  ///< one per worker that runs at once
-  uint64_t time_seconds = 0;                     ///< 0: no limit
-  uint64_t mem_mib = 0;                          ///< 0: no limit
-  bool mem_by_cgroup = false;                    ///< else the watchdog
+  uint64_t cpus_per_job = 0;  ///< 0: not pinned
+  uint64_t gpus_per_job = 0;
+  uint64_t planned_workers = 1;  ///< workers it would have alone (-j, its jobs, the CPUs and GPUs)
+  uint64_t time_seconds = 0;     ///< 0: no limit
+  uint64_t mem_mib = 0;          ///< 0: no limit
+  bool mem_by_cgroup = false;    ///< else the watchdog
+};
+
+/// One batch a run holds: its request, what it asks, and its jobs not yet
+/// handed to a worker.
+struct LocalBatch {
+  LocalBatch(jobsub::BatchSubmission& submission, LocalPlan batch_plan)
+      : request(*submission.request),
+        rendered(*submission.rendered),
+        result(submission.result),
+        plan(batch_plan),
+        reader(request.results()) {
+    for (const jobsub::TaskRange& range : request.tasks) {
+      first = std::min(first, range.first);
+      last = std::max(last, range.last);
+    }
+    array_id = fmt::format("local-{}-{}", ::getpid(), request.batch_name);
+    result.native_id = array_id;
+  }
+  const jobsub::BatchRequest& request;
+  const jobsub::RenderedBatch& rendered;
+  jobsub::SubmitResult& result;
+  LocalPlan plan;
+  jobsub::TaskReader reader;
+  std::string array_id;
+  uint64_t first = UINT64_MAX, last = 0;
+  std::deque<uint64_t> requeued;  ///< jobs taken back from the input of a worker stopped for a cancel
+  std::size_t range = 0;
+  uint64_t next = 0;
+  uint64_t workers = 0;  ///< its workers not yet settled
+  bool broken =
+      false;  ///< a worker of its script ended on its own with jobs: no new worker is started for it
+
+  std::string native_id(uint64_t job) const { return fmt::format("{}_{}", array_id, job); }
+
+  /// The next job to hand out: one taken back from a stopped worker first,
+  /// then the batch's in order, passing over those in `skip`.
+  std::optional<uint64_t> next_job(const std::set<uint64_t>& skip) {
+    while (true) {
+      std::optional<uint64_t> job;
+      if (!requeued.empty()) {
+        job = requeued.front();
+        requeued.pop_front();
+      }
+      while (!job && range < request.tasks.size()) {
+        const jobsub::TaskRange& r = request.tasks[range];
+        if (next == 0) next = r.first;
+        if (next <= r.last) {
+          job = next++;
+        } else {
+          ++range;
+          next = 0;
+        }
+      }
+      if (!job || !skip.count(*job)) return job;
+    }
+  }
+
+  /// True while `job` is a job of this batch not handed to a worker.
+  bool not_yet_started(uint64_t job) const {
+    if (std::find(requeued.begin(), requeued.end(), job) != requeued.end()) return true;
+    for (std::size_t r = range; r < request.tasks.size(); ++r) {
+      const jobsub::TaskRange& tasks = request.tasks[r];
+      const uint64_t from = r == range && next != 0 ? next : tasks.first;
+      if (job >= from && job <= tasks.last) return true;
+    }
+    return false;
+  }
+
+  /// Its jobs not handed to a worker yet (a cancelled one counted until it is passed over).
+  uint64_t jobs_left() const {
+    uint64_t n = requeued.size();
+    for (std::size_t r = range; r < request.tasks.size(); ++r) {
+      const jobsub::TaskRange& tasks = request.tasks[r];
+      const uint64_t from = r == range && next != 0 ? next : tasks.first;
+      if (from <= tasks.last) n += tasks.last - from + 1;
+    }
+    return n;
+  }
 };
 
 /// How often the memory watchdog samples a worker's resident memory.
 constexpr auto kWatchdogPeriod = 250ms;
 
-/// One run of a batch on this machine.
+/// One run of one or more batches on this machine, their workers drawing
+/// their CPUs and GPUs from one pool.
 class LocalRun {
  public:
-  LocalRun(const jobsub::BatchRequest& request, const jobsub::RenderedBatch& rendered,
-           jobsub::SubmitContext& context, jobsub::SubmitResult& result, std::chrono::milliseconds grace,
-           LocalPlan plan)
-      : request_(request),
-        rendered_(rendered),
+  /// `hide_gpus`: a batch of the run asks for GPUs, so the jobs of one that
+  /// asks none see none (CUDA_VISIBLE_DEVICES empty) rather than theirs.
+  LocalRun(std::vector<std::unique_ptr<LocalBatch>> batches, jobsub::local::SlotPool pool, bool hide_gpus,
+           jobsub::SubmitContext& context, std::chrono::milliseconds grace)
+      : batches_(std::move(batches)),
+        pool_(std::move(pool)),
+        hide_gpus_(hide_gpus),
         context_(context),
-        result_(result),
         grace_(grace),
-        plan_(std::move(plan)),
-        reader_(request.results()),
         signals_(io_, SIGINT, SIGTERM),
         stop_timer_(io_),
         settle_timer_(io_),
         cancel_timer_(io_),
         watchdog_timer_(io_) {
-    for (const jobsub::TaskRange& range : request.tasks) {
-      first_ = std::min(first_, range.first);
-      last_ = std::max(last_, range.last);
-    }
-    array_id_ = fmt::format("local-{}-{}", ::getpid(), request.batch_name);
-    result_.native_id = array_id_;
+    // The batch of the lowest jobs is offered free slots first; a later one
+    // whose jobs fit takes them while its jobs do not (no reservation).
+    std::stable_sort(batches_.begin(), batches_.end(),
+                     [](const auto& a, const auto& b) { return a->first < b->first; });
   }
 
   void run() {
-    jobsub::fs::create_directories(request_.results().logs());
+    for (const auto& b : batches_) jobsub::fs::create_directories(b->request.results().logs());
     watch_signals();
     watch_cancels();
-    if (plan_.mem_mib > 0) watch_memory();
-    for (std::size_t slot = 0; slot < plan_.slots.size(); ++slot) start_worker(++last_worker_, slot);
+    if (std::any_of(batches_.begin(), batches_.end(), [](const auto& b) { return b->plan.mem_mib > 0; }))
+      watch_memory();
+    fill();
     if (context_.interrupted()) begin_stop();
+    check_done();
     io_.run();
   }
 
  private:
   struct Worker {
-    explicit Worker(asio::io_context& io, std::size_t slot_index)
-        : to(io), from(io), drain_timer(io), kill_timer(io), time_timer(io), slot(slot_index) {}
+    Worker(asio::io_context& io, LocalBatch& its_batch, jobsub::local::WorkerSlot its_slot)
+        : to(io),
+          from(io),
+          drain_timer(io),
+          kill_timer(io),
+          time_timer(io),
+          batch(its_batch),
+          slot(std::move(its_slot)) {}
     /// Declared first so that it is removed last, after `group` and `child` are gone.
     std::unique_ptr<jobsub::local::MemoryCgroup> cgroup;  ///< null: no `mem`, or the watchdog holds it
     uint64_t number = 0;
@@ -185,12 +273,14 @@ class LocalRun {
     bool exited = false;         ///< bp::on_exit has run
     bool reports_ended = false;  ///< its stdout reached end of file: every report is read
     bool settled = false;
+    bool released = false;    ///< its processes are gone and its slot is back in the pool
     bool cancelling = false;  ///< stopped for `jobsub cancel` of its running job: replaced by a new one
     int exit_code = -1;
     asio::steady_timer drain_timer;  ///< bounds the wait for end of file after the exit
     asio::steady_timer kill_timer;   ///< SIGKILL once a cancelled job's grace period is over
     asio::steady_timer time_timer;   ///< the running job's `time` limit
-    std::size_t slot;                ///< its CPUs and GPUs: LocalPlan::slots[slot]
+    LocalBatch& batch;               ///< whose script it runs, and whose jobs
+    jobsub::local::WorkerSlot slot;  ///< its CPUs and GPUs, from the pool
     uint64_t oom_kills_before = 0;   ///< the cgroup's OOM kills when the running job started
     /// Set when jobsub stopped the worker's running job for a limit: that job's state and why.
     std::optional<uint64_t> verdict_job;
@@ -201,57 +291,42 @@ class LocalRun {
     }
   };
 
-  std::string native_id(uint64_t job) const { return fmt::format("{}_{}", array_id_, job); }
-
   /// A job's new state. A job Ctrl-C stopped is `cancelled` with native state
   /// `interrupted`, one it kept from starting `not_submitted` (without an id):
   /// `jobsub submit --resume` runs both again.
-  void report(uint64_t job, jobsub::JobState state, int exit_code, const std::string& reason = {}) {
+  void report(LocalBatch& b, uint64_t job, jobsub::JobState state, int exit_code,
+              const std::string& reason = {}) {
     const bool asked = state == jobsub::JobState::cancelled && cancelled_.count(job) > 0;
     const bool stopped = !asked && stopping_ && interrupted_ && state == jobsub::JobState::cancelled;
     jobsub::TaskOutcome outcome{job, state, exit_code,
-                                state == jobsub::JobState::not_submitted ? std::string() : native_id(job),
+                                state == jobsub::JobState::not_submitted ? std::string() : b.native_id(job),
                                 !reason.empty() ? reason
                                 : asked         ? std::string(kCancelledByRequest)
                                 : stopped       ? jobsub::kInterruptedNativeState
                                                 : jobsub::to_string(state)};
     context_.job_event(outcome);
-    if (state != jobsub::JobState::running) result_.outcomes.push_back(outcome);
+    if (state != jobsub::JobState::running) b.result.outcomes.push_back(outcome);
   }
 
-  /// The next job to run: one taken back from a stopped worker's input
-  /// first, then the batch's in order. A job whose cancel was asked (and
-  /// reported then) is passed over.
-  std::optional<uint64_t> next_job() {
-    while (true) {
-      std::optional<uint64_t> job;
-      if (!requeued_.empty()) {
-        job = requeued_.front();
-        requeued_.pop_front();
-      }
-      while (!job && range_ < request_.tasks.size()) {
-        const jobsub::TaskRange& range = request_.tasks[range_];
-        if (next_ == 0) next_ = range.first;
-        if (next_ <= range.last) {
-          job = next_++;
-        } else {
-          ++range_;
-          next_ = 0;
+  /// Starts workers while a batch has jobs to hand out and the pool has the
+  /// slots its jobs ask for: the batch of the lowest jobs first; one whose
+  /// jobs do not fit now waits, and a later one whose jobs fit starts meanwhile.
+  /// Called from the loop only: this may start children, which Boost.Process's
+  /// SIGCHLD handler must not see happen while it walks its list.
+  void fill() {
+    for (const auto& b : batches_) {
+      while (!stopping_ && !b->broken && b->jobs_left() > 0) {
+        std::optional<jobsub::local::WorkerSlot> slot =
+            pool_.take(b->plan.cpus_per_job, b->plan.gpus_per_job);
+        if (!slot) break;
+        try {
+          start_worker(*b, std::move(*slot));
+        } catch (const std::exception& e) {  // e.g. fork failed: the jobs it would have run cannot start
+          context_.progress(fmt::format("cannot start a worker: {}", e.what()));
+          b->broken = true;
         }
       }
-      if (!job || !cancelled_.count(*job)) return job;
     }
-  }
-
-  /// True while `job` is a job of this batch that has not been handed to a worker.
-  bool not_yet_started(uint64_t job) const {
-    if (std::find(requeued_.begin(), requeued_.end(), job) != requeued_.end()) return true;
-    for (std::size_t r = range_; r < request_.tasks.size(); ++r) {
-      const jobsub::TaskRange& range = request_.tasks[r];
-      const uint64_t from = r == range_ && next_ != 0 ? next_ : range.first;
-      if (job >= from && job <= range.last) return true;
-    }
-    return false;
   }
 
   /// `jobsub cancel` from another process, through the state store: a job
@@ -265,16 +340,21 @@ class LocalRun {
       if (error || stopping_) return;
       for (const uint64_t job : context_.cancel_requests()) {
         if (!cancelled_.insert(job).second) continue;
-        if (not_yet_started(job)) {  // never handed out (next_job() passes it over)
-          report(job, jobsub::JobState::cancelled, -1);
-          continue;
+        bool waiting = false;
+        for (const auto& b : batches_) {
+          if (b->not_yet_started(job)) {  // never handed out (next_job() passes it over)
+            report(*b, job, jobsub::JobState::cancelled, -1);
+            waiting = true;
+            break;
+          }
         }
+        if (waiting) continue;
         for (const auto& w : workers_) {
           const auto at = std::find(w->jobs.begin(), w->jobs.end(), job);
           if (at == w->jobs.end() || w->settled) continue;
           if (at != w->jobs.begin()) {  // in its input: skipped when the worker comes to it
-            write_file(job_dir(job) / jobsub::job_files::kCancelled, "");
-            report(job, jobsub::JobState::cancelled, -1);
+            write_file(w->batch.request.results().job_dir(job) / jobsub::job_files::kCancelled, "");
+            report(w->batch, job, jobsub::JobState::cancelled, -1);
           } else if (!w->cancelling) {
             stop_worker_for_cancel(*w);
           }
@@ -287,15 +367,16 @@ class LocalRun {
   /// `w` has begun its first job: it is `running`, and its limits start.
   void job_started(Worker& w) {
     const uint64_t job = w.jobs.front();
-    report(job, jobsub::JobState::running, -1);
+    report(w.batch, job, jobsub::JobState::running, -1);
     if (w.cgroup) w.oom_kills_before = w.cgroup->oom_kills();
     w.time_timer.cancel();
-    if (plan_.time_seconds == 0) return;
-    w.time_timer.expires_after(std::chrono::seconds(plan_.time_seconds));
-    w.time_timer.async_wait([this, &w, job](const boost::system::error_code& error) {
+    const uint64_t limit = w.batch.plan.time_seconds;
+    if (limit == 0) return;
+    w.time_timer.expires_after(std::chrono::seconds(limit));
+    w.time_timer.async_wait([this, &w, job, limit](const boost::system::error_code& error) {
       if (error || w.settled || w.jobs.empty() || w.jobs.front() != job) return;
       stop_for_limit(w, jobsub::JobState::timeout,
-                     fmt::format("time limit {} reached", jobsub::format_duration_hms(plan_.time_seconds)));
+                     fmt::format("time limit {} reached", jobsub::format_duration_hms(limit)));
     });
   }
 
@@ -312,18 +393,19 @@ class LocalRun {
   }
 
   /// The watchdog: a worker whose process group holds more resident memory
-  /// than the limit has its job stopped (where no cgroup holds it).
+  /// than its batch's limit has its job stopped (where no cgroup holds it).
   void watch_memory() {
     watchdog_timer_.expires_after(kWatchdogPeriod);
     watchdog_timer_.async_wait([this](const boost::system::error_code& error) {
       if (error || stopping_) return;
       for (const auto& w : workers_) {
-        if (w->cgroup || w->settled || w->jobs.empty() || w->cancelling) continue;
+        const uint64_t limit = w->batch.plan.mem_mib;
+        if (limit == 0 || w->cgroup || w->settled || w->jobs.empty() || w->cancelling) continue;
         const uint64_t mib = jobsub::local::group_resident_mib(w->pgid);
-        if (mib > plan_.mem_mib) {
+        if (mib > limit) {
           stop_for_limit(
               *w, jobsub::JobState::out_of_memory,
-              fmt::format("resident memory {}M over the limit {}M (jobsub's watchdog)", mib, plan_.mem_mib));
+              fmt::format("resident memory {}M over the limit {}M (jobsub's watchdog)", mib, limit));
         }
       }
       watch_memory();
@@ -340,19 +422,28 @@ class LocalRun {
     });
   }
 
-  void start_worker(uint64_t number, std::size_t slot_index) {
-    auto worker = std::make_unique<Worker>(io_, slot_index);
+  /// Starts a worker of batch `b` on `slot` (taken from the pool) and hands it its first jobs.
+  void start_worker(LocalBatch& b, const jobsub::local::WorkerSlot& slot) {
+    // Until the worker is in workers_, a failure here gives its slot back (once it is, its release does).
+    struct GiveBack {
+      jobsub::local::SlotPool& pool;
+      const jobsub::local::WorkerSlot* slot;
+      ~GiveBack() {
+        if (slot != nullptr) pool.give_back(*slot);
+      }
+    } give_back{pool_, &slot};
+    const uint64_t number = ++last_worker_;
+    auto worker = std::make_unique<Worker>(io_, b, slot);
     Worker& w = *worker;
     w.number = number;
-    const jobsub::local::WorkerSlot& slot = plan_.slots.at(slot_index);
     for (int fd : {w.to.native_source(), w.to.native_sink(), w.from.native_source(), w.from.native_sink()})
       set_cloexec(fd);  // or every other worker would hold this one's stdin open
-    const jobsub::fs::path log_path = request_.results().logs() / fmt::format("local-worker-{}.log", number);
+    const jobsub::fs::path log_path = b.request.results().logs() / fmt::format("local-worker-{}.log", number);
     w.log = std::fopen(log_path.c_str(), "ae");
     if (w.log == nullptr) throw std::runtime_error(fmt::format("cannot write {}", log_path.string()));
-    if (plan_.mem_mib > 0 && plan_.mem_by_cgroup) {
+    if (b.plan.mem_mib > 0 && b.plan.mem_by_cgroup) {
       std::string why_not;
-      w.cgroup = jobsub::local::MemoryCgroup::create(fmt::format("w{}", number), plan_.mem_mib, why_not);
+      w.cgroup = jobsub::local::MemoryCgroup::create(fmt::format("w{}", number), b.plan.mem_mib, why_not);
       if (!w.cgroup && !watchdog_noted_) {
         watchdog_noted_ = true;
         context_.progress(fmt::format("{}: jobsub's watchdog holds jobs to mem instead", why_not));
@@ -360,26 +451,28 @@ class LocalRun {
     }
     std::vector<std::pair<std::string, std::string>> env{
         {"JOBSUB_WORKER", std::to_string(number)},
-        {"JOBSUB_ARRAY_JOB_ID", array_id_},
-        {"JOBSUB_ARRAY_TASK_MIN", std::to_string(first_)},
-        {"JOBSUB_ARRAY_TASK_MAX", std::to_string(last_)},
-        {"JOBSUB_ARRAY_TASK_COUNT", std::to_string(last_ - first_ + 1)}};
-    if (!slot.gpus.empty()) {
-      env.emplace_back("CUDA_VISIBLE_DEVICES", fmt::format("{}", fmt::join(slot.gpus, ",")));
+        {"JOBSUB_ARRAY_JOB_ID", b.array_id},
+        {"JOBSUB_ARRAY_TASK_MIN", std::to_string(b.first)},
+        {"JOBSUB_ARRAY_TASK_MAX", std::to_string(b.last)},
+        {"JOBSUB_ARRAY_TASK_COUNT", std::to_string(b.last - b.first + 1)}};
+    if (!w.slot.gpus.empty()) {
+      env.emplace_back("CUDA_VISIBLE_DEVICES", fmt::format("{}", fmt::join(w.slot.gpus, ",")));
       env.emplace_back("CUDA_DEVICE_ORDER", "PCI_BUS_ID");
+    } else if (hide_gpus_) {
+      env.emplace_back("CUDA_VISIBLE_DEVICES", "");  // the GPUs are other jobs' own
     }
-    if (!slot.cpus.empty()) env.emplace_back("JOBSUB_CPUS", jobsub::local::format_cpu_list(slot.cpus));
+    if (!w.slot.cpus.empty()) env.emplace_back("JOBSUB_CPUS", jobsub::local::format_cpu_list(w.slot.cpus));
     const jobsub::ScopedEnvironment scoped(env);
     cpu_set_t cpus;
     CPU_ZERO(&cpus);
-    for (const int cpu : slot.cpus) CPU_SET(cpu, &cpus);
-    const bool pin = !slot.cpus.empty();
-    const jobsub::fs::path exe = jobsub::find_program(rendered_.submit_argv.at(0));
+    for (const int cpu : w.slot.cpus) CPU_SET(cpu, &cpus);
+    const bool pin = !w.slot.cpus.empty();
+    const jobsub::fs::path exe = jobsub::find_program(b.rendered.submit_argv.at(0));
     std::error_code error;
     w.child = bp::child(
         bp::exe = exe.string(),
-        bp::args = std::vector<std::string>(rendered_.submit_argv.begin() + 1, rendered_.submit_argv.end()),
-        bp::start_dir = request_.workdir.string(), bp::std_in<w.to, bp::std_out> w.from, bp::std_err > w.log,
+        bp::args = std::vector<std::string>(b.rendered.submit_argv.begin() + 1, b.rendered.submit_argv.end()),
+        bp::start_dir = b.request.workdir.string(), bp::std_in<w.to, bp::std_out> w.from, bp::std_err > w.log,
         w.group, io_, bp::on_exit([this, &w](int, const std::error_code&) { on_exit(w); }),
         bp::extend::on_exec_setup([pin, &cpus](auto&) {
           jobsub::reset_signals_in_child();
@@ -388,31 +481,50 @@ class LocalRun {
         error);
     if (error) throw std::runtime_error(fmt::format("cannot start {}: {}", exe.string(), error.message()));
     w.pgid = w.child.id();  // the group's leader
-    // Before its first job is written to it, so that everything it starts is inside.
-    if (w.cgroup) w.cgroup->add(w.pgid);
+    give_back.slot = nullptr;
+    ++b.workers;
     workers_.push_back(std::move(worker));
     read_reports(w);
+    try {
+      // Before its first job is written to it, so that everything it starts is inside.
+      if (w.cgroup) w.cgroup->add(w.pgid);
+    } catch (const std::exception& e) {  // it ends with no job; its batch's jobs cannot be held to mem
+      context_.progress(fmt::format("cannot put worker {} in its memory cgroup: {}", number, e.what()));
+      b.broken = true;
+      w.no_more_jobs = true;
+      close_stdin(w);
+      return;
+    }
     dispatch(w);
   }
 
   /// Keeps `w` two jobs deep, so that it starts its next job while jobsub
-  /// records the last one, as long as enough jobs are left for every worker
-  /// to have one (a second job waiting behind a long one while another worker
-  /// idles would double the sweep's time); closes its stdin when no job is left.
+  /// records the last one, as long as its batch has enough jobs left for
+  /// every worker it could have to have one (a second job waiting behind a
+  /// long one while another worker idles would double the sweep's time);
+  /// closes its stdin when its batch has no job left.
   void dispatch(Worker& w) {
+    LocalBatch& b = w.batch;
     while (w.jobs.size() < 2) {
-      if (!w.jobs.empty() && jobs_left() < plan_.slots.size()) break;  // its stdin stays open for later
-      const std::optional<uint64_t> job = stopping_ || w.cancelling ? std::nullopt : next_job();
+      if (!w.jobs.empty() && b.jobs_left() < b.plan.planned_workers) break;  // its stdin stays open for later
+      const std::optional<uint64_t> job = stopping_ || w.cancelling ? std::nullopt : b.next_job(cancelled_);
       if (!job) {
         w.no_more_jobs = true;
         break;
       }
-      const jobsub::TaskLines lines = reader_.at(*job);
-      const jobsub::fs::path dir = job_dir(*job);
-      jobsub::fs::create_directories(dir);
-      write_file(dir / "params.json", fmt::format("{}\n", lines.params));
-      write_file(dir / "argv.json", fmt::format("{}\n", lines.argv));
-      write_gpus_file(w, dir);
+      jobsub::TaskLines lines;
+      try {
+        lines = b.reader.at(*job);
+        const jobsub::fs::path dir = b.request.results().job_dir(*job);
+        jobsub::fs::create_directories(dir);
+        write_file(dir / "params.json", fmt::format("{}\n", lines.params));
+        write_file(dir / "argv.json", fmt::format("{}\n", lines.argv));
+        write_gpus_file(w, dir);
+      } catch (const std::exception& e) {  // e.g. a full disk: this job cannot start, the next may
+        context_.progress(fmt::format("job {} cannot start: {}", *job, e.what()));
+        report(b, *job, jobsub::JobState::failed, -1, fmt::format("cannot start: {}", e.what()));
+        continue;
+      }
       w.jobs.push_back(*job);
       if (w.jobs.size() == 1) job_started(w);
       w.outbox.push_back(fmt::format("{}\t{}\n", *job, lines.command));
@@ -472,9 +584,10 @@ class LocalRun {
   }
 
   void finish(Worker& w, int code) {
+    LocalBatch& b = w.batch;
     const uint64_t job = w.jobs.front();
     w.jobs.pop_front();
-    jobsub::write_file_atomically(request_.results().job_file(job, jobsub::job_files::kExitCode),
+    jobsub::write_file_atomically(b.request.results().job_file(job, jobsub::job_files::kExitCode),
                                   fmt::format("{}\n", code));
     jobsub::JobState state = code == 0                            ? jobsub::JobState::completed
                              : stopping_ || cancelled_.count(job) ? jobsub::JobState::cancelled
@@ -486,12 +599,12 @@ class LocalRun {
       w.verdict_job.reset();
     } else if (code != 0 && w.cgroup && w.cgroup->oom_kills() > w.oom_kills_before) {
       state = jobsub::JobState::out_of_memory;
-      reason = fmt::format("the kernel stopped it at its memory limit {}M ({})", plan_.mem_mib,
+      reason = fmt::format("the kernel stopped it at its memory limit {}M ({})", b.plan.mem_mib,
                            w.cgroup->mechanism());
     }
     if (w.verdict_job == job) w.verdict_job.reset();  // it completed just as the limit came: completed
     w.time_timer.cancel();
-    report(job, state, code, reason);
+    report(b, job, state, code, reason);
     if (!w.jobs.empty()) job_started(w);
     dispatch(w);
   }
@@ -512,10 +625,13 @@ class LocalRun {
     });
   }
 
-  /// Jobs a worker took and never reported ended with it.
+  /// Jobs a worker took and never reported ended with it; its slot goes back
+  /// to the pool once its processes are gone.
   void settle_worker(Worker& w) {
     if (w.settled) return;
     w.settled = true;
+    LocalBatch& b = w.batch;
+    --b.workers;
     w.drain_timer.cancel();
     if (!w.cancelling) w.kill_timer.cancel();  // a stopped job's processes still get their SIGKILL
     w.time_timer.cancel();
@@ -524,7 +640,7 @@ class LocalRun {
     const uint64_t ran = w.jobs.empty() ? 0 : w.jobs.front();  // jobs are numbered from 1
     if (w.verdict_job && !w.jobs.empty() && w.jobs.front() == *w.verdict_job) {
       // Stopped for a limit: its job is settled here; the ones behind it go on as after a cancel.
-      report(w.jobs.front(), w.verdict, code, w.verdict_reason);
+      report(b, w.jobs.front(), w.verdict, code, w.verdict_reason);
       w.jobs.pop_front();
       w.verdict_job.reset();
     }
@@ -533,73 +649,78 @@ class LocalRun {
       for (const uint64_t job : w.jobs) {
         if (cancelled_.count(job)) {
           // One waiting in its input was reported when its cancel came (watch_cancels).
-          if (job == ran) report(job, jobsub::JobState::cancelled, code);
+          if (job == ran) report(b, job, jobsub::JobState::cancelled, code);
         } else {
-          requeued_.push_back(job);
+          b.requeued.push_back(job);
         }
       }
       w.jobs.clear();
-      if (!requeued_.empty() || not_yet_started_any()) {
-        // Started from the loop, not from here: this may run inside Boost.Process's
-        // SIGCHLD handler, which must not gain a child while it walks its list.
-        ++pending_starts_;
-        start_replacement(w.slot, w.pgid, std::chrono::steady_clock::now() + grace_ + 5s);
-      }
     }
     if (!w.jobs.empty() && w.jobs.front() == ran && !stopping_) {
       context_.progress(fmt::format(
           "the batch script's worker {} ended (exit {}) while running job {}; its messages are in {}",
           w.number, code, w.jobs.front(),
-          (request_.results().logs() / fmt::format("local-worker-{}.log", w.number)).string()));
+          (b.request.results().logs() / fmt::format("local-worker-{}.log", w.number)).string()));
+      b.broken = true;  // its script ends its workers: the jobs left go to its other workers, if any
     }
     const jobsub::JobState state = stopping_ ? jobsub::JobState::cancelled : jobsub::JobState::failed;
     for (std::size_t i = 0; i < w.jobs.size(); ++i) {
       // Past the first, jobs waited in the worker's pipe: a stop kept them from starting.
       const bool started = w.jobs[i] == ran;
-      report(w.jobs[i], !started && stopping_ ? jobsub::JobState::not_submitted : state, started ? code : -1);
+      report(b, w.jobs[i], !started && stopping_ ? jobsub::JobState::not_submitted : state,
+             started ? code : -1);
     }
     w.jobs.clear();
-    if (pending_starts_ == 0 &&
-        std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->settled; })) {
-      // No worker left to take them: jobs not yet started failed to start.
-      while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::failed, -1);
-      settle();
+    if (!w.cancelling && !stopping_ && group_has_live_process(w.pgid)) {
+      // Its jobs left processes behind: its slot goes to the next job only once they are gone.
+      context_.progress(fmt::format(
+          "worker {} ended, but processes its jobs started are still running: stopping them (SIGTERM, "
+          "SIGKILL {:.3g} s later)",
+          w.number, std::chrono::duration<double>(grace_).count()));
+      ::kill(-w.pgid, SIGTERM);
+      w.kill_timer.expires_after(grace_);
+      w.kill_timer.async_wait([&w](const boost::system::error_code& error) {
+        if (!error && group_has_live_process(w.pgid)) ::kill(-w.pgid, SIGKILL);
+      });
     }
+    release_when_gone(w, std::chrono::steady_clock::now() + grace_ + 5s);
   }
 
-  /// Starts a worker on `slot` once every process of the stopped worker's
-  /// group `old_pgid` is gone (a job that traps SIGTERM may take its grace
-  /// period; its CPUs and GPUs are not given to the next job before), from
-  /// the loop: this may run inside Boost.Process's SIGCHLD handler, which
-  /// must not gain a child while it walks its list.
-  void start_replacement(std::size_t slot, pid_t old_pgid, std::chrono::steady_clock::time_point give_up) {
+  /// Gives `w`'s slot back to the pool once every process of its group is
+  /// gone (a job that traps SIGTERM may take its grace period; its CPUs and
+  /// GPUs are not given to the next job before), then starts the workers
+  /// that now fit. From the loop: this may run inside Boost.Process's SIGCHLD
+  /// handler, which must not gain a child while it walks its list.
+  void release_when_gone(Worker& w, std::chrono::steady_clock::time_point give_up) {
     auto timer = std::make_shared<asio::steady_timer>(io_);
-    timer->expires_after(group_has_live_process(old_pgid) ? 50ms : 0ms);
-    timer->async_wait([this, slot, old_pgid, give_up, timer](const boost::system::error_code&) {
-      if (!stopping_ && group_has_live_process(old_pgid)) {
+    timer->expires_after(group_has_live_process(w.pgid) ? 50ms : 0ms);
+    timer->async_wait([this, &w, give_up, timer](const boost::system::error_code&) {
+      if (!stopping_ && group_has_live_process(w.pgid)) {
         if (std::chrono::steady_clock::now() < give_up) {
-          start_replacement(slot, old_pgid,
-                            give_up);  // the kill timer's SIGKILL ends it after the grace period
+          release_when_gone(w, give_up);  // the kill timer's SIGKILL ends it after the grace period
           return;
         }
         context_.progress(
             "a stopped job's processes did not end after SIGKILL; starting the next job all the same");
       }
-      --pending_starts_;
-      if (!stopping_) {
-        try {
-          start_worker(++last_worker_, slot);
-        } catch (const std::exception& e) {  // e.g. fork failed: the jobs it would have run cannot start
-          context_.progress(fmt::format("cannot start a worker: {}", e.what()));
-          for (uint64_t job : requeued_) report(job, jobsub::JobState::failed, -1);
-          requeued_.clear();
-          while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::failed, -1);
-        }
-      }
-      if (std::all_of(workers_.begin(), workers_.end(), [](const auto& x) { return x->settled; }) &&
-          (stopping_ || jobs_left() == 0))
-        settle();
+      w.released = true;
+      pool_.give_back(w.slot);
+      fill();
+      check_done();
     });
+  }
+
+  /// Right after fill(): ends the run once no worker holds a slot. Jobs
+  /// still not started then had no worker to take them (their batch's
+  /// script ended its workers, or a worker could not start): failed.
+  void check_done() {
+    if (!std::all_of(workers_.begin(), workers_.end(), [](const auto& w) { return w->released; })) return;
+    for (const auto& b : batches_) {
+      if (stopping_) break;
+      while (const std::optional<uint64_t> job = b->next_job(cancelled_))
+        report(*b, *job, jobsub::JobState::failed, -1);
+    }
+    settle();
   }
 
   /// Ends the loop once every process of every worker's group is gone.
@@ -661,7 +782,10 @@ class LocalRun {
           running, std::chrono::duration<double>(grace_).count()));
     }
     interrupted_ = interrupted;
-    while (const std::optional<uint64_t> job = next_job()) report(*job, jobsub::JobState::not_submitted, -1);
+    for (const auto& b : batches_) {
+      while (const std::optional<uint64_t> job = b->next_job(cancelled_))
+        report(*b, *job, jobsub::JobState::not_submitted, -1);
+    }
     for (const auto& w : workers_) {
       close_stdin(*w);
       ::kill(-w->pgid, SIGTERM);
@@ -679,34 +803,12 @@ class LocalRun {
     for (const auto& w : workers_) ::kill(-w->pgid, SIGKILL);
   }
 
-  jobsub::fs::path job_dir(uint64_t job) const { return request_.results().job_dir(job); }
-
-  /// The jobs of the batch not handed to a worker yet (a cancelled one counted until it is passed over).
-  uint64_t jobs_left() const {
-    uint64_t n = requeued_.size();
-    for (std::size_t r = range_; r < request_.tasks.size(); ++r) {
-      const jobsub::TaskRange& range = request_.tasks[r];
-      const uint64_t from = r == range_ && next_ != 0 ? next_ : range.first;
-      if (from <= range.last) n += range.last - from + 1;
-    }
-    return n;
-  }
-
-  bool not_yet_started_any() const {
-    if (!requeued_.empty()) return true;
-    for (std::size_t r = range_; r < request_.tasks.size(); ++r) {
-      if (r > range_ || next_ == 0 || next_ <= request_.tasks[r].last) return true;
-    }
-    return false;
-  }
-
   /// The job's `gpus` file (job_files::kGpus): which GPUs it had, for status and collect.
-  void write_gpus_file(const Worker& w, const jobsub::fs::path& dir) const {
-    const jobsub::local::WorkerSlot& slot = plan_.slots.at(w.slot);
-    if (slot.gpus.empty()) return;
+  static void write_gpus_file(const Worker& w, const jobsub::fs::path& dir) {
+    if (w.slot.gpus.empty()) return;
     std::string text;
-    for (std::size_t i = 0; i < slot.gpus.size(); ++i)
-      text += fmt::format("{} {}\n", slot.gpu_indices[i], slot.gpus[i]);
+    for (std::size_t i = 0; i < w.slot.gpus.size(); ++i)
+      text += fmt::format("{} {}\n", w.slot.gpu_indices[i], w.slot.gpus[i]);
     write_file(dir / jobsub::job_files::kGpus, text);
   }
 
@@ -716,26 +818,18 @@ class LocalRun {
     if (!out.flush()) throw std::runtime_error(fmt::format("cannot write {}", path.string()));
   }
 
-  const jobsub::BatchRequest& request_;
-  const jobsub::RenderedBatch& rendered_;
+  std::vector<std::unique_ptr<LocalBatch>> batches_;  ///< in job order
+  jobsub::local::SlotPool pool_;
+  bool hide_gpus_;
   jobsub::SubmitContext& context_;
-  jobsub::SubmitResult& result_;
   std::chrono::milliseconds grace_;
-  LocalPlan plan_;
-  jobsub::TaskReader reader_;
   asio::io_context io_;
   asio::signal_set signals_;
   asio::steady_timer stop_timer_, settle_timer_, cancel_timer_, watchdog_timer_;
   bool watchdog_noted_ = false;  ///< said once that a cgroup could not be made
   std::vector<std::unique_ptr<Worker>> workers_;
-  uint64_t last_worker_ = 0;       ///< the last worker's number (its log is local-worker-N.log)
-  int pending_starts_ = 0;         ///< replacement workers posted, not yet started
-  std::set<uint64_t> cancelled_;   ///< jobs `jobsub cancel` asked to cancel
-  std::deque<uint64_t> requeued_;  ///< jobs taken back from the input of a worker stopped for a cancel
-  std::size_t range_ = 0;
-  uint64_t next_ = 0;
-  uint64_t first_ = UINT64_MAX, last_ = 0;
-  std::string array_id_;
+  uint64_t last_worker_ = 0;      ///< the last worker's number (its log is local-worker-N.log)
+  std::set<uint64_t> cancelled_;  ///< jobs `jobsub cancel` asked to cancel
   bool stopping_ = false;
   bool interrupted_ = false;  ///< stopping because of Ctrl-C / SIGTERM
   std::chrono::steady_clock::time_point give_up_{};
@@ -832,15 +926,14 @@ class LocalScheduler final : public jobsub::Scheduler {
       }
       if (plan.mem_mib > 0)
         enforced.push_back(fmt::format("mem {}M (by {})", plan.mem_mib, memory_mechanism()));
-      const jobsub::local::WorkerSlot& first = plan.slots.front();
-      if (!first.cpus.empty()) {
+      if (plan.cpus_per_job > 0) {
         enforced.push_back(fmt::format("cpus {} of their own, pinned (of CPUs {}: {} job(s) at a time)",
-                                       first.cpus.size(), jobsub::local::format_cpu_list(cpus()),
-                                       plan.slots.size()));
+                                       plan.cpus_per_job, jobsub::local::format_cpu_list(cpus()),
+                                       plan.planned_workers));
       }
-      if (!first.gpus.empty()) {
+      if (plan.gpus_per_job > 0) {
         enforced.push_back(fmt::format("gpus {} of their own (of {} GPU(s), {} job(s) per GPU)",
-                                       first.gpus.size(), gpus().size(), jobs_per_gpu_));
+                                       plan.gpus_per_job, gpus().size(), jobs_per_gpu_));
       }
       for (const auto& [key, value] : request.resources)
         if (!kHeld.count(key)) not_enforced.push_back(key);
@@ -856,12 +949,45 @@ class LocalScheduler final : public jobsub::Scheduler {
 
   jobsub::Status submit(const jobsub::BatchRequest& request, const jobsub::RenderedBatch& rendered,
                         jobsub::SubmitContext& context, jobsub::SubmitResult& result) noexcept override {
-    return jobsub::guarded([&] {
-      LocalPlan plan = plan_for(request);
+    std::vector<jobsub::BatchSubmission> one{{&request, &rendered}};
+    submit_batches(one, context);
+    result = std::move(one.front().result);
+    return one.front().status;
+  }
+
+  /// Runs the batches' jobs at once, their workers drawing CPUs and GPUs
+  /// from one pool of this machine's (and -j workers at most), the lowest
+  /// jobs first; returns when every job has ended.
+  void submit_batches(std::vector<jobsub::BatchSubmission>& batches,
+                      jobsub::SubmitContext& context) noexcept override {
+    const jobsub::Status status = jobsub::guarded([&] {
+      std::vector<std::unique_ptr<LocalBatch>> held;
+      bool gpus_asked = false;
+      uint64_t max_running = 0;
+      bool cpus_asked = false;
+      for (jobsub::BatchSubmission& batch : batches) {
+        const LocalPlan plan = plan_for(*batch.request);  // refuses a job the machine cannot hold
+        gpus_asked = gpus_asked || plan.gpus_per_job > 0;
+        cpus_asked = cpus_asked || plan.cpus_per_job > 0;
+        max_running = std::max(max_running, batch.request->max_running);
+        held.push_back(std::make_unique<LocalBatch>(batch, plan));
+      }
+      const std::vector<int> own = cpus();
+      if (cpus_asked) {  // beside jobs pinned to CPUs of their own, a job asking none gets one, as on Slurm
+        for (const auto& batch : held) {
+          if (batch->plan.cpus_per_job > 0) continue;
+          batch->plan.cpus_per_job = 1;
+          batch->plan.planned_workers = std::min<uint64_t>(batch->plan.planned_workers, own.size());
+        }
+      }
+      jobsub::local::SlotPool pool(own, gpus_asked ? gpus() : std::vector<jobsub::local::Gpu>{},
+                                   jobs_per_gpu_,
+                                   max_running > 0 ? max_running : std::max<uint64_t>(1, own.size()));
       SignalScope scope;
-      scope.run_ = std::make_unique<LocalRun>(request, rendered, context, result, grace_, std::move(plan));
+      scope.run_ = std::make_unique<LocalRun>(std::move(held), std::move(pool), gpus_asked, context, grace_);
       scope.run_->run();
     });
+    for (jobsub::BatchSubmission& batch : batches) batch.status = status;
   }
 
   /// Local jobs live as long as the jobsub that runs them (its pid is in
@@ -906,7 +1032,7 @@ class LocalScheduler final : public jobsub::Scheduler {
     return n;
   }
 
-  /// What `request`'s jobs may use here and how they are held to it.
+  /// What `request`'s jobs ask here and how they are held to it.
   /// Throws std::invalid_argument when a job asks for more than the machine has.
   LocalPlan plan_for(const jobsub::BatchRequest& request) {
     LocalPlan plan;
@@ -919,7 +1045,9 @@ class LocalScheduler final : public jobsub::Scheduler {
     capacity.jobs_per_gpu = jobs_per_gpu_;
     uint64_t jobs = 0;
     for (const jobsub::TaskRange& range : request.tasks) jobs += range.size();
-    plan.slots = jobsub::local::plan_workers(capacity, std::max<uint64_t>(jobs, 1));
+    plan.planned_workers = jobsub::local::plan_workers(capacity, std::max<uint64_t>(jobs, 1)).size();
+    plan.cpus_per_job = capacity.cpus_per_job;
+    plan.gpus_per_job = capacity.gpus_per_job;
     if (auto it = request.resources.find("time"); it != request.resources.end())
       plan.time_seconds = jobsub::parse_duration(it->second, "resources.time");
     if (auto it = request.resources.find("mem"); it != request.resources.end()) {

@@ -215,6 +215,15 @@ struct SubmitResult {
   std::vector<SubmittedArray> arrays;  ///< jobs taken as array tasks (no outcome each needed)
 };
 
+/// One of the batches Scheduler::submit_batches() sends together: what
+/// submit() takes, and what it fills and returns. (Scheduler/8.)
+struct BatchSubmission {
+  const BatchRequest* request = nullptr;
+  const RenderedBatch* rendered = nullptr;
+  SubmitResult result{};
+  Status status{};
+};
+
 /// The most one job may ask for where a batch would run (its partition or
 /// queue), as the scheduler says: what an automatic retry's scaled resources
 /// stop at. 0 where there is no limit or the scheduler does not say.
@@ -322,6 +331,27 @@ class Scheduler {
     out = {};
     return Status::failure("this scheduler cannot hold jobs until a canary releases them");
   }
+  /// Submits `batches` (scripts already written), each as submit() would,
+  /// filling each one's result and status. The jobs of several batches (a
+  /// sweep's resource groups) reach the scheduler in one call: a scheduler
+  /// that runs them itself (local) runs them at once from one pool of the
+  /// machine's slots, CPUs and GPUs shared, and returns when all have ended.
+  /// By default they are submitted in turn, and once one fails, or the user
+  /// pressed Ctrl-C, the later ones are not tried: a failed Status saying
+  /// so, and no outcomes. (Scheduler/8.)
+  virtual void submit_batches(std::vector<BatchSubmission>& batches, SubmitContext& context) noexcept {
+    std::string stopped;
+    for (BatchSubmission& batch : batches) {
+      if (stopped.empty() && context.interrupted()) stopped = "interrupted before it was submitted";
+      if (!stopped.empty()) {
+        batch.status = Status::failure(stopped);
+        continue;
+      }
+      batch.status = submit(*batch.request, *batch.rendered, context, batch.result);
+      if (!batch.status.ok)
+        stopped = "not submitted: the batch before it failed (" + batch.request->batch_name + ")";
+    }
+  }
 };
 
 // ---------------------------------------------------------------- command
@@ -378,7 +408,7 @@ struct interface_traits<Formatter> {
 template <>
 struct interface_traits<Scheduler> {
   static constexpr const char* kind = "scheduler";
-  static constexpr const char* id = "jobsub::Scheduler/7";
+  static constexpr const char* id = "jobsub::Scheduler/8";
 };
 template <>
 struct interface_traits<Command> {
