@@ -327,6 +327,15 @@ class LocalResources(JobsubTestCase):
     def overlap(a, b):
         return a["start"] < b["end"] and b["start"] < a["end"]
 
+    def assert_cpus_never_shared(self, seen, most=None):
+        """At each job's start, the jobs running then held CPUs of their own (and were at most `most`)."""
+        for s in seen:
+            at_once = [o for o in seen if o["start"] <= s["start"] < o["end"]]
+            if most is not None:
+                self.assertLessEqual(len(at_once), most, seen)
+            held = [c for o in at_once for c in o["cpus"]]
+            self.assertEqual(len(held), len(set(held)), seen)
+
     def test_the_batches_of_two_grids_run_at_once_sharing_the_cpus(self):
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) < 2:
@@ -345,10 +354,23 @@ class LocalResources(JobsubTestCase):
         for s in seen:
             self.assertEqual(len(s["cpus"]), 1, s)
             self.assertIn(s["cpus"][0], cpus[:2])
-            # never more than the two CPUs' worth at once, and never one CPU for two jobs
-            at_once = [o for o in seen if o["start"] <= s["start"] < o["end"]]
-            self.assertLessEqual(len(at_once), 2, seen)
-            self.assertEqual(len({o["cpus"][0] for o in at_once}), len(at_once), seen)
+        self.assert_cpus_never_shared(seen, most=2)  # the two CPUs' worth at once, at most
+
+    def test_the_canaries_of_two_grids_run_at_once_and_then_their_rests(self):
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < 2:
+            self.skipTest(f"needs 2 CPUs, jobsub has {cpus}")
+        exp = self.grids(("{mode: [busy], n: [1, 2], s: [1]}", "{cpus: 1, time: 1h}"),
+                         ("{mode: [busy], n: [3, 4], s: [1]}", "{cpus: 1, time: 2h}"))
+        result = self.jobsub("--yes", "--canary", "--local.cpus", "2", cwd=exp)
+        self.assertExit(result, 0)
+        self.assertIn("jobsub: canary: jobs 1,3 first (one per resource group)", result.stdout)
+        results = self.only_results_dir(exp)
+        seen = [self.seen(results, j) for j in range(1, 5)]
+        self.assertTrue(self.overlap(seen[0], seen[2]), seen)  # the two canaries side by side
+        self.assertTrue(self.overlap(seen[1], seen[3]), seen)  # then the two rests
+        self.assertLessEqual(max(seen[0]["end"], seen[2]["end"]), min(seen[1]["start"], seen[3]["start"]), seen)
+        self.assert_cpus_never_shared(seen, most=2)
 
     def test_a_job_whose_gpus_are_not_free_waits_while_a_later_job_that_fits_starts(self):
         three_gpus(self.tmp / "bin")
@@ -384,10 +406,7 @@ class LocalResources(JobsubTestCase):
         self.assertEqual([s["cvd"] for s in seen[1:]], ["", ""])  # the GPUs are other jobs' own
         self.assertEqual([len(s["cpus"]) for s in seen], [1, 1, 1], seen)
         self.assertTrue(self.overlap(seen[0], seen[1]), seen)
-        for a in seen:
-            for b in seen:
-                if a is not b and self.overlap(a, b):
-                    self.assertNotEqual(a["cpus"], b["cpus"], (a, b))
+        self.assert_cpus_never_shared(seen)
 
     def test_jobs_asking_no_gpus_are_left_as_before(self):
         three_gpus(self.tmp / "bin")

@@ -156,7 +156,6 @@ struct LocalBatch {
   std::deque<uint64_t> requeued;  ///< jobs taken back from the input of a worker stopped for a cancel
   std::size_t range = 0;
   uint64_t next = 0;
-  uint64_t workers = 0;  ///< its workers not yet settled
   bool broken =
       false;  ///< a worker of its script ended on its own with jobs: no new worker is started for it
 
@@ -482,7 +481,6 @@ class LocalRun {
     if (error) throw std::runtime_error(fmt::format("cannot start {}: {}", exe.string(), error.message()));
     w.pgid = w.child.id();  // the group's leader
     give_back.slot = nullptr;
-    ++b.workers;
     workers_.push_back(std::move(worker));
     read_reports(w);
     try {
@@ -631,7 +629,6 @@ class LocalRun {
     if (w.settled) return;
     w.settled = true;
     LocalBatch& b = w.batch;
-    --b.workers;
     w.drain_timer.cancel();
     if (!w.cancelling) w.kill_timer.cancel();  // a stopped job's processes still get their SIGKILL
     w.time_timer.cancel();
