@@ -323,6 +323,14 @@ class LocalResources(JobsubTestCase):
                                f"hypers:\n  - hypers: {first[0]}\n    resources: {first[1]}\n"
                                f"  - hypers: {second[0]}\n    resources: {second[1]}\n", program=PROGRAM)
 
+    def run_grids(self, first, second, jobs, *args, env=None):
+        """Runs grids(first, second) with `args`; its results directory, and what jobs 1..`jobs` saw."""
+        exp = self.grids(first, second)
+        result = self.jobsub("--yes", *args, cwd=exp, env=env)
+        self.assertExit(result, 0)
+        results = self.only_results_dir(exp)
+        return result, results, [self.seen(results, j) for j in range(1, jobs + 1)]
+
     @staticmethod
     def overlap(a, b):
         return a["start"] < b["end"] and b["start"] < a["end"]
@@ -342,14 +350,11 @@ class LocalResources(JobsubTestCase):
             self.skipTest(f"needs 2 CPUs, jobsub has {cpus}")
         # Job 1 (its grid's batch) runs 3 s; jobs 2-3 (another batch) 1 s each. On
         # two CPUs, job 2 starts beside job 1, and job 3 once job 2 has ended.
-        exp = self.grids(("{mode: [busy], n: [1], s: [3]}", "{cpus: 1, time: 1h}"),
-                         ("{mode: [busy], n: [2, 3], s: [1]}", "{cpus: 1, time: 2h}"))
-        result = self.jobsub("--yes", "--local.cpus", "2", cwd=exp)
-        self.assertExit(result, 0)
-        results = self.only_results_dir(exp)
+        _, results, seen = self.run_grids(("{mode: [busy], n: [1], s: [3]}", "{cpus: 1, time: 1h}"),
+                                          ("{mode: [busy], n: [2, 3], s: [1]}", "{cpus: 1, time: 2h}"), 3,
+                                          "--local.cpus", "2")
         batches = [json.loads(line) for line in (results / "submissions.jsonl").read_text().splitlines()]
         self.assertEqual([b["jobs"] for b in batches if b["state"] == "submitting"], ["1", "2-3"])
-        seen = [self.seen(results, j) for j in range(1, 4)]
         self.assertTrue(self.overlap(seen[0], seen[1]), seen)  # two batches at once
         for s in seen:
             self.assertEqual(len(s["cpus"]), 1, s)
@@ -360,13 +365,10 @@ class LocalResources(JobsubTestCase):
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) < 2:
             self.skipTest(f"needs 2 CPUs, jobsub has {cpus}")
-        exp = self.grids(("{mode: [busy], n: [1, 2], s: [1]}", "{cpus: 1, time: 1h}"),
-                         ("{mode: [busy], n: [3, 4], s: [1]}", "{cpus: 1, time: 2h}"))
-        result = self.jobsub("--yes", "--canary", "--local.cpus", "2", cwd=exp)
-        self.assertExit(result, 0)
+        result, _, seen = self.run_grids(("{mode: [busy], n: [1, 2], s: [1]}", "{cpus: 1, time: 1h}"),
+                                         ("{mode: [busy], n: [3, 4], s: [1]}", "{cpus: 1, time: 2h}"), 4,
+                                         "--canary", "--local.cpus", "2")
         self.assertIn("jobsub: canary: jobs 1,3 first (one per resource group)", result.stdout)
-        results = self.only_results_dir(exp)
-        seen = [self.seen(results, j) for j in range(1, 5)]
         self.assertTrue(self.overlap(seen[0], seen[2]), seen)  # the two canaries side by side
         self.assertTrue(self.overlap(seen[1], seen[3]), seen)  # then the two rests
         self.assertLessEqual(max(seen[0]["end"], seen[2]["end"]), min(seen[1]["start"], seen[3]["start"]), seen)
@@ -376,12 +378,9 @@ class LocalResources(JobsubTestCase):
         three_gpus(self.tmp / "bin")
         # Jobs 1-2 ask 2 GPUs each, jobs 3-4 one. With 3 GPUs: job 1 takes two,
         # job 2 does not fit and waits, job 3 takes the third meanwhile.
-        exp = self.grids(("{mode: [short], n: [1, 2], s: [2]}", "{gpus: 2}"),
-                         ("{mode: [short], n: [3, 4], s: [1]}", "{gpus: 1}"))
-        result = self.jobsub("--yes", "-j", "3", cwd=exp, env=self.env_with_gpus())
-        self.assertExit(result, 0)
-        results = self.only_results_dir(exp)
-        seen = [self.seen(results, j) for j in range(1, 5)]
+        _, results, seen = self.run_grids(("{mode: [short], n: [1, 2], s: [2]}", "{gpus: 2}"),
+                                          ("{mode: [short], n: [3, 4], s: [1]}", "{gpus: 1}"), 4,
+                                          "-j", "3", env=self.env_with_gpus())
         self.assertEqual([len(s["cvd"].split(",")) for s in seen], [2, 2, 1, 1], seen)
         self.assertTrue(self.overlap(seen[0], seen[2]), seen)  # job 3 beside job 1
         self.assertLess(seen[2]["start"], seen[1]["start"], seen)  # before job 2, which waited
@@ -396,12 +395,9 @@ class LocalResources(JobsubTestCase):
         if len(cpus) < 2:
             self.skipTest(f"needs 2 CPUs, jobsub has {cpus}")
         three_gpus(self.tmp / "bin")
-        exp = self.grids(("{mode: [busy], n: [1], s: [2]}", "{cpus: 1, gpus: 1}"),
-                         ("{mode: [busy], n: [2, 3], s: [1]}", "{time: 1h}"))
-        result = self.jobsub("--yes", "--local.cpus", "2", cwd=exp, env=self.env_with_gpus())
-        self.assertExit(result, 0)
-        results = self.only_results_dir(exp)
-        seen = [self.seen(results, j) for j in range(1, 4)]
+        _, _, seen = self.run_grids(("{mode: [busy], n: [1], s: [2]}", "{cpus: 1, gpus: 1}"),
+                                    ("{mode: [busy], n: [2, 3], s: [1]}", "{time: 1h}"), 3,
+                                    "--local.cpus", "2", env=self.env_with_gpus())
         self.assertIn(seen[0]["cvd"], GPU_UUIDS)
         self.assertEqual([s["cvd"] for s in seen[1:]], ["", ""])  # the GPUs are other jobs' own
         self.assertEqual([len(s["cpus"]) for s in seen], [1, 1, 1], seen)
