@@ -590,8 +590,10 @@ void Submitter::record_submitted(const PendingBatch& batch, const Status& status
   const std::string jobs = format_task_ranges(tasks);
   const uint64_t batch_jobs = count_jobs(tasks);
   for (const TaskOutcome& outcome : result.outcomes) job_event(outcome);
-  bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(),
-                            [](const TaskOutcome& o) { return !is_final(o.state); });
+  // Jobs the scheduler holds now (not those a local run ended, or kept from starting).
+  bool queued = std::any_of(result.outcomes.begin(), result.outcomes.end(), [](const TaskOutcome& o) {
+    return !is_final(o.state) && o.state != JobState::not_submitted;
+  });
   for (const TaskOutcome& outcome : result.outcomes) {
     if (!is_final(outcome.state) && !outcome.native_id.empty() &&
         std::find(last_batch_ids_.begin(), last_batch_ids_.end(), outcome.native_id) == last_batch_ids_.end())

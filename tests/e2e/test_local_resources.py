@@ -369,6 +369,9 @@ class LocalResources(JobsubTestCase):
                                          ("{mode: [busy], n: [3, 4], s: [1]}", "{cpus: 1, time: 2h}"), 4,
                                          "--canary", "--local.cpus", "2")
         self.assertIn("jobsub: canary: jobs 1,3 first (one per resource group)", result.stdout)
+        # The machine's capacity, not the one-job canary batch's
+        self.assertIn("cpus 1 of their own, pinned (of CPUs", result.stdout)
+        self.assertIn(": 2 job(s) at a time)", result.stdout)
         self.assertTrue(self.overlap(seen[0], seen[2]), seen)  # the two canaries side by side
         self.assertTrue(self.overlap(seen[1], seen[3]), seen)  # then the two rests
         self.assertLessEqual(max(seen[0]["end"], seen[2]["end"]), min(seen[1]["start"], seen[3]["start"]), seen)

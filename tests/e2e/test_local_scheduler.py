@@ -239,6 +239,7 @@ class LocalScheduler(JobsubTestCase):
         self.assertEqual(sorted(row["state"] for row in self.jobs_table(results)),
                          ["cancelled"] * 2 + ["not_submitted"] * 2)
         self.assertIn("jobsub submit --resume", out)
+        self.assertNotIn("submitted as", out)  # nothing is left in a scheduler's hands
         for pid_file in pids:  # the job processes are gone, not orphaned
             pid = int(pid_file.read_text())
             self.assertFalse(pathlib.Path(f"/proc/{pid}").exists() and

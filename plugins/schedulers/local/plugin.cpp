@@ -125,6 +125,7 @@ struct LocalPlan {
   uint64_t cpus_per_job = 0;  ///< 0: not pinned
   uint64_t gpus_per_job = 0;
   uint64_t planned_workers = 1;  ///< workers it would have alone (-j, its jobs, the CPUs and GPUs)
+  uint64_t most_at_once = 1;     ///< its jobs that fit at once, whatever their number (-j, the CPUs and GPUs)
   uint64_t time_seconds = 0;     ///< 0: no limit
   uint64_t mem_mib = 0;          ///< 0: no limit
   bool mem_by_cgroup = false;    ///< else the watchdog
@@ -926,7 +927,7 @@ class LocalScheduler final : public jobsub::Scheduler {
       if (plan.cpus_per_job > 0) {
         enforced.push_back(fmt::format("cpus {} of their own, pinned (of CPUs {}: {} job(s) at a time)",
                                        plan.cpus_per_job, jobsub::local::format_cpu_list(cpus()),
-                                       plan.planned_workers));
+                                       plan.most_at_once));
       }
       if (plan.gpus_per_job > 0) {
         enforced.push_back(fmt::format("gpus {} of their own (of {} GPU(s), {} job(s) per GPU)",
@@ -1043,6 +1044,7 @@ class LocalScheduler final : public jobsub::Scheduler {
     uint64_t jobs = 0;
     for (const jobsub::TaskRange& range : request.tasks) jobs += range.size();
     plan.planned_workers = jobsub::local::plan_workers(capacity, std::max<uint64_t>(jobs, 1)).size();
+    plan.most_at_once = jobsub::local::plan_workers(capacity, UINT64_MAX).size();
     plan.cpus_per_job = capacity.cpus_per_job;
     plan.gpus_per_job = capacity.gpus_per_job;
     if (auto it = request.resources.find("time"); it != request.resources.end())
